@@ -1,0 +1,91 @@
+"""Frozen descriptions of missions and their instruments."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import polars as pl
+
+SourceKind = Literal["heasarc_tap", "xsa_tap", "erosita_list"]
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """One instrument of a mission.
+
+    ``exposure_column`` names the normalised column that says whether (and how long) the
+    instrument observed in a row; ``None`` when the archive does not say per instrument.
+    """
+
+    name: str
+    fov_deg: float
+    default: bool = True
+    aliases: tuple[str, ...] = ()
+    exposure_column: str | None = None
+
+    @property
+    def default_radius_deg(self) -> float:
+        """Default positional search radius: 1.2 × the field-of-view radius."""
+        return 1.2 * self.fov_deg
+
+
+@dataclass(frozen=True)
+class TableSource:
+    """Where a mission's observation table comes from.
+
+    ``kind`` picks the service (HEASARC TAP, XSA TAP, or a published eROSITA list);
+    ``table`` is the TAP table or the list's file name, ``columns`` what to ask for.
+    """
+
+    kind: SourceKind
+    table: str
+    columns: tuple[str, ...] = ()
+    fallback: TableSource | None = None
+
+
+Normaliser = Callable[[pl.DataFrame], pl.DataFrame]
+
+
+@dataclass(frozen=True)
+class Mission:
+    """Everything daxa knows about a mission that does not depend on its table."""
+
+    name: str
+    pretty_name: str
+    instruments: tuple[Instrument, ...]
+    frame: Literal["fk5", "icrs"]
+    obs_id_regex: str
+    source: TableSource
+    one_instrument_per_obs: bool = False
+    obs_id_case_insensitive: bool = False
+    has_target_types: bool = True
+    #: Column of the *raw* table holding the ObsID (for building WHERE clauses).
+    raw_obs_id_column: str = "obsid"
+    normalise: Normaliser = field(default=lambda t: t, compare=False, repr=False)
+
+    @property
+    def instrument_names(self) -> tuple[str, ...]:
+        return tuple(i.name for i in self.instruments)
+
+    @property
+    def default_instruments(self) -> tuple[str, ...]:
+        return tuple(i.name for i in self.instruments if i.default)
+
+    @property
+    def fov_deg(self) -> dict[str, float]:
+        """Field-of-view radius in degrees, per instrument."""
+        return {i.name: i.fov_deg for i in self.instruments}
+
+    def instrument(self, name: str) -> Instrument:
+        """The :class:`Instrument` called ``name`` (canonical name or alias, any case)."""
+        from daxa.missions.registry import normalise_instruments
+
+        (canonical,) = normalise_instruments(self.name, [name])
+        return next(i for i in self.instruments if i.name == canonical)
+
+    @property
+    def obs_id_pattern(self) -> re.Pattern[str]:
+        return re.compile(self.obs_id_regex, re.IGNORECASE if self.obs_id_case_insensitive else 0)

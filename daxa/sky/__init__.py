@@ -1,0 +1,1 @@
+"""The sky engine: pure functions over coordinate columns (HEALPix indexing, pair search)."""
