@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+import astropy.units as u
 from astropy_healpix import core as _hp
 
 MAX_ORDER = 29
@@ -17,8 +18,8 @@ def healpix_index(
     >>> int(healpix_index([0.0], [90.0], order=0)[0])
     0
     """
-    ra = np.radians(np.asarray(ra_deg, dtype=np.float64))
-    dec = np.radians(np.asarray(dec_deg, dtype=np.float64))
+    ra = np.asarray(ra_deg, dtype=np.float64) * u.deg
+    dec = np.asarray(dec_deg, dtype=np.float64) * u.deg
     idx = _hp.lonlat_to_healpix(ra, dec, 1 << order, order="nested")
     return np.asarray(idx, dtype=np.int64)
 
