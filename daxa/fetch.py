@@ -1,0 +1,84 @@
+"""Fetch a mission's observation table from its archive and normalise it.
+
+This is the step between the services and the cache: it knows which service each mission's
+table comes from (its :class:`~daxa.missions.TableSource`) and falls back where a mission has a
+second source (XMM: XSA, then HEASARC).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import polars as pl
+
+from daxa.config import service_url
+from daxa.errors import ServiceError
+from daxa.missions import Mission, TableSource, get_mission
+from daxa.services.http import ArchiveSession
+from daxa.services.lists import fetch_list
+from daxa.services.tap import fetch_table
+
+log = logging.getLogger("daxa.fetch")
+
+#: Service holding each eROSITA list (its file name is the TableSource's ``table``).
+_LIST_SERVICES = {
+    "erosita_calpv_info.csv": "erosita_edr",
+    "erass_de_dr1_info.csv": "erosita_dr1",
+}
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A normalised table and where and when it came from."""
+
+    mission: str
+    table: pl.DataFrame
+    source_url: str
+    fetched_at: datetime
+    raw_rows: int
+
+
+def source_url(source: TableSource) -> str:
+    """The URL a table source is fetched from, under the current configuration."""
+    if source.kind == "erosita_list":
+        return f"{service_url(_LIST_SERVICES[source.table])}/{source.table}"
+    return f"{service_url(source.kind)}/sync?table={source.table}"
+
+
+def fetch_raw(source: TableSource, *, session: ArchiveSession | None = None) -> pl.DataFrame:
+    """The raw table of one source, as the service gives it."""
+    if source.kind == "erosita_list":
+        service = _LIST_SERVICES[source.table]
+        return fetch_list(source_url(source), service=service, table=source.table, session=session)
+    return fetch_table(source.kind, source.table, source.columns, session=session)
+
+
+def fetch_mission(
+    mission: str | Mission,
+    *,
+    session: ArchiveSession | None = None,
+    now: datetime | None = None,
+) -> Fetched:
+    """Fetch and normalise ``mission``'s observation table (no cache involved)."""
+    spec = get_mission(mission)
+    now = now or datetime.now(UTC)
+    source: TableSource | None = spec.source
+    problems: list[ServiceError] = []
+    while source is not None:
+        try:
+            raw = fetch_raw(source, session=session)
+        except ServiceError as exc:
+            problems.append(exc)
+            if source.fallback is not None:
+                log.warning("%s: %s; trying %s", spec.name, exc, source.fallback.table)
+            source = source.fallback
+            continue
+        table = spec.normalise(raw, now=now)
+        return Fetched(spec.name, table, source_url(source), now, raw.height)
+    if len(problems) == 1:
+        raise problems[0]
+    raise ServiceError(
+        f"every source of {spec.name} failed: " + " | ".join(str(p) for p in problems)
+    )
