@@ -69,7 +69,9 @@ def validate(table: pl.DataFrame, *, mission: str | None = None) -> pl.DataFrame
     if not problems:
         nulls = table.select(pl.col(c).null_count() for c in NON_NULL_COLUMNS).row(0)
         problems += [
-            f"column {c!r} has {n} null values" for c, n in zip(NON_NULL_COLUMNS, nulls) if n
+            f"column {c!r} has {n} null values"
+            for c, n in zip(NON_NULL_COLUMNS, nulls, strict=True)
+            if n
         ]
     if problems:
         raise SchemaError(f"table{where} does not match the daxa schema: " + "; ".join(problems))
