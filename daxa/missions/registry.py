@@ -48,9 +48,7 @@ def get_mission(name: str | Mission) -> Mission:
         return name
     key = str(name).strip().lower()
     if key not in MISSIONS:
-        raise UnknownMissionError(
-            f"unknown mission {name!r}; choose one of: {', '.join(MISSIONS)}"
-        )
+        raise UnknownMissionError(f"unknown mission {name!r}; choose one of: {', '.join(MISSIONS)}")
     return MISSIONS[key]
 
 
@@ -92,7 +90,9 @@ def normalise_instruments(mission: str | Mission, names: str | Iterable[str]) ->
             f"{spec.name} has no instrument {', '.join(map(repr, bad))}; allowed: {allowed}"
         )
     if not out:
-        raise InstrumentError(f"no instruments chosen for {spec.name}; allowed: {allowed_list(spec)}")
+        raise InstrumentError(
+            f"no instruments chosen for {spec.name}; allowed: {allowed_list(spec)}"
+        )
     return tuple(out)
 
 
@@ -115,7 +115,9 @@ def check_obs_ids(mission: str | Mission, obs_ids: str | Iterable[str]) -> list[
     pattern = spec.obs_id_pattern
     bad = [o for o in ids if not pattern.match(o)]
     if bad:
-        shown = ", ".join(map(repr, bad[:10])) + (f" and {len(bad) - 10} more" if len(bad) > 10 else "")
+        shown = ", ".join(map(repr, bad[:10])) + (
+            f" and {len(bad) - 10} more" if len(bad) > 10 else ""
+        )
         raise ObsIDError(
             f"{shown} {'is not a valid' if len(bad) == 1 else 'are not valid'} {spec.pretty_name} "
             f"ObsID{'s' if len(bad) > 1 else ''} (pattern {spec.obs_id_regex})"

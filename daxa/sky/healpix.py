@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import astropy.units as u
 import numpy as np
 import numpy.typing as npt
-import astropy.units as u
 from astropy_healpix import core as _hp
 
 MAX_ORDER = 29
