@@ -1,0 +1,160 @@
+"""Reading what users type on the command line: coordinates, position files, times.
+
+Each parser raises :class:`~daxa.errors.InputError` naming the offending text, so the CLI can
+print it as one line.
+
+>>> parse_coordinate("83.633 22.0145")
+(83.633, 22.0145)
+>>> parse_coordinate("05:34:31.9, +22:00:52")
+(83.63291..., 22.01444...)
+>>> parse_coordinate("12h30m49.4s +12d23m28s")
+(187.70583..., 12.39111...)
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from daxa.errors import InputError
+
+#: Column names accepted for right ascension / declination / name / time, lower-cased.
+RA_NAMES = ("ra", "ra_deg", "raj2000", "ra_j2000", "ra_icrs", "alpha")
+DEC_NAMES = (
+    "dec",
+    "dec_deg",
+    "declination",
+    "dej2000",
+    "decj2000",
+    "dec_j2000",
+    "de_icrs",
+    "delta",
+)
+NAME_NAMES = ("name", "object", "id", "target", "target_name", "source")
+TIME_NAMES = ("time", "date", "discoverydate", "discovery_date", "t0", "mjd", "epoch")
+
+_SPLIT = re.compile(r"[\s,]+")
+
+
+def parse_coordinate(text: str) -> tuple[float, float]:
+    """``"RA DEC"`` in degrees or sexagesimal (RA in hours) → (ra, dec) in degrees.
+
+    Decimal pairs are degrees; colon- or space-separated sexagesimal takes RA in hours and Dec
+    in degrees; explicit units (``12h30m``, ``12d30m``) are honoured.
+    """
+    raw = text.strip()
+    parts = [p for p in _SPLIT.split(raw) if p]
+    try:
+        if len(parts) == 2:
+            ra, dec = float(parts[0]), float(parts[1])
+            return _checked(ra, dec, text)
+    except ValueError:
+        pass
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+
+    try:
+        coord = SkyCoord(raw.replace(",", " "), unit=(u.hourangle, u.deg), frame="icrs")
+    except Exception:
+        raise InputError(
+            f"cannot read coordinates {text!r}: give 'RA DEC' in degrees (e.g. '83.63 22.01') "
+            "or sexagesimal with RA in hours (e.g. '05:34:31.9 +22:00:52')"
+        ) from None
+    return _checked(float(coord.ra.deg), float(coord.dec.deg), text)
+
+
+def _checked(ra: float, dec: float, text: str) -> tuple[float, float]:
+    if not (np.isfinite(ra) and np.isfinite(dec)) or not (0 <= ra < 360 or -360 < ra < 720):
+        raise InputError(f"coordinates {text!r}: RA must be a finite angle in degrees")
+    if not -90 <= dec <= 90:
+        raise InputError(f"coordinates {text!r}: Dec {dec:g} is outside -90..90 degrees")
+    return ra % 360.0, dec
+
+
+def _pick(columns: list[str], wanted: tuple[str, ...]) -> str | None:
+    lower = {c.lower(): c for c in columns}
+    return next((lower[w] for w in wanted if w in lower), None)
+
+
+def read_table_file(path: str | Path, *, what: str = "table") -> pl.DataFrame:
+    """A CSV, Parquet, JSON or FITS file as a DataFrame (``what`` names it in errors)."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{what} file {str(p)!r} does not exist")
+    if p.is_dir():
+        raise InputError(f"{what} file {str(p)!r} is a folder, not a file")
+    suffix = p.suffix.lower()
+    try:
+        if suffix in (".parquet", ".pq"):
+            return pl.read_parquet(p)
+        if suffix == ".json":
+            return pl.read_json(p)
+        if suffix == ".ndjson":
+            return pl.read_ndjson(p)
+        if suffix in (".fits", ".fit", ".fts"):
+            from astropy.table import Table
+
+            from daxa.frames import astropy_table_to_polars
+
+            return astropy_table_to_polars(Table.read(p))
+        return pl.read_csv(p, infer_schema_length=10_000)
+    except Exception as exc:
+        raise InputError(f"cannot read {what} file {str(p)!r}: {exc}") from None
+
+
+def read_positions(path: str | Path) -> pl.DataFrame:
+    """A file of positions → DataFrame with ``ra``, ``dec`` (degrees), ``name`` (and ``time``).
+
+    RA/Dec columns are found by common names (ra, RA, RAJ2000, declination, ...); they may hold
+    degrees or sexagesimal strings (RA in hours). A name column and a time column are kept when
+    present, so positions-at-time searches can use them.
+    """
+    table = read_table_file(path, what="positions")
+    ra_col = _pick(table.columns, RA_NAMES)
+    dec_col = _pick(table.columns, DEC_NAMES)
+    if ra_col is None or dec_col is None:
+        raise InputError(
+            f"positions file {str(path)!r} needs RA and Dec columns (e.g. 'ra' and 'dec'); it "
+            f"has: {', '.join(table.columns[:15])}"
+        )
+    if table.height == 0:
+        raise InputError(f"positions file {str(path)!r} has no rows")
+    ra, dec = _to_degrees(table[ra_col], table[dec_col], str(path))
+    out = pl.DataFrame({"ra": ra, "dec": dec})
+    name_col = _pick(table.columns, NAME_NAMES)
+    if name_col is not None:
+        out = out.with_columns(table[name_col].cast(pl.String).alias("name"))
+    time_col = _pick(table.columns, TIME_NAMES)
+    if time_col is not None:
+        out = out.with_columns(table[time_col].alias("time"))
+    return out
+
+
+def _to_degrees(ra: pl.Series, dec: pl.Series, where: str) -> tuple[np.ndarray, np.ndarray]:
+    if ra.dtype.is_numeric() and dec.dtype.is_numeric():
+        ra_deg = ra.cast(pl.Float64).to_numpy()
+        dec_deg = dec.cast(pl.Float64).to_numpy()
+    else:
+        from astropy import units as u
+        from astropy.coordinates import SkyCoord
+
+        try:
+            coords = SkyCoord(
+                ra.cast(pl.String).to_list(),
+                dec.cast(pl.String).to_list(),
+                unit=(u.hourangle, u.deg),
+            )
+        except Exception as exc:
+            raise InputError(f"cannot read the coordinates in {where!r}: {exc}") from None
+        ra_deg, dec_deg = coords.ra.deg, coords.dec.deg
+    bad = ~np.isfinite(ra_deg) | ~np.isfinite(dec_deg) | (np.abs(dec_deg) > 90)
+    if bad.any():
+        rows = np.flatnonzero(bad)[:5] + 1
+        raise InputError(
+            f"{where!r}: {int(bad.sum())} rows have missing or impossible coordinates "
+            f"(data rows {', '.join(map(str, rows))}{'...' if bad.sum() > 5 else ''})"
+        )
+    return np.mod(ra_deg, 360.0), dec_deg
