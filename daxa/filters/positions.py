@@ -1,0 +1,318 @@
+"""The positions filter: observations whose pointing lies within a radius of any position.
+
+Positions may be one ``[ra, dec]`` pair, a nested list or an (n, 2) array of pairs (degrees, in
+the mission's own frame, as DAXA reads them), a SkyCoord in any frame (transformed to the
+mission's frame), or a table (polars, pandas, astropy, dict of columns) with ``ra``/``dec``
+columns (``declination`` accepted; degrees in the mission's frame, or angle Quantity columns).
+For the radius forms see :mod:`daxa.filters.radius`.
+
+Besides the mask, :meth:`Positions.associate` returns the typed association table: one row per
+(position, observation) pair with the separation and the chosen instruments covering it.
+
+>>> import polars as pl
+>>> from datetime import datetime, UTC
+>>> from daxa.sky.healpix import healpix_index
+>>> t = pl.DataFrame({"mission": ["xmm_pointed"] * 2, "obs_id": ["0000000001", "0000000002"],
+...                   "ra": [10.0, 50.0], "dec": [0.0, 0.0]})
+>>> t = t.with_columns(_healpix_29=pl.Series(healpix_index(t["ra"], t["dec"])))
+>>> Positions([10.1, 0.0]).mask(t, mission="xmm_pointed").to_list()
+[True, False]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from daxa.errors import InputError
+from daxa.filters import radius as _radius
+from daxa.filters._base import (
+    ASSOCIATION_SCHEMA,
+    Filter,
+    as_mask,
+    context,
+    empty_association,
+    require_columns,
+)
+from daxa.missions import Mission
+
+_RA_NAMES = ("ra", "ra_deg", "raj2000", "right_ascension")
+_DEC_NAMES = ("dec", "dec_deg", "dej2000", "decj2000", "declination")
+
+
+def _check(ra: Any, dec: Any) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    from daxa.sky.geometry import check_coordinates
+
+    return check_coordinates(
+        np.asarray(ra, dtype=np.float64), np.asarray(dec, dtype=np.float64), what="positions"
+    )
+
+
+def _is_skycoord(value: Any) -> bool:
+    return type(value).__name__ == "SkyCoord" and type(value).__module__.startswith("astropy")
+
+
+def _is_frame(value: Any) -> bool:
+    if isinstance(value, (pl.DataFrame, dict)):
+        return True
+    module, name = type(value).__module__, type(value).__name__
+    return (module.startswith("pandas") and name == "DataFrame") or (
+        module.startswith("astropy") and name in ("Table", "QTable")
+    )
+
+
+def find_column(columns: Iterable[str], candidates: tuple[str, ...], *, what: str) -> str:
+    """The column among ``columns`` named like one of ``candidates`` (case-insensitive)."""
+    lookup = {c.lower(): c for c in columns}
+    for name in candidates:
+        if name in lookup:
+            return lookup[name]
+    raise InputError(
+        f"the positions table has no {what} column (looked for {', '.join(candidates)}); it "
+        f"has: {', '.join(lookup.values())}"
+    )
+
+
+def reduce_frame(frame: Any, keep: Iterable[str]) -> Any:
+    """``frame`` cut down to the columns ``keep`` (same frame type), so only they are saved."""
+    keep = list(keep)
+    if isinstance(frame, dict):
+        return {k: frame[k] for k in keep}
+    if isinstance(frame, pl.DataFrame):
+        return frame.select(keep)
+    if type(frame).__module__.startswith("pandas"):
+        return frame[keep].reset_index(drop=True)
+    return frame[keep]
+
+
+def frame_columns(frame: Any) -> list[str]:
+    if isinstance(frame, dict):
+        return list(frame)
+    if isinstance(frame, pl.DataFrame):
+        return frame.columns
+    if type(frame).__module__.startswith("pandas"):
+        return [str(c) for c in frame.columns]
+    return list(frame.colnames)
+
+
+def _frame_degrees(frame: Any, column: str) -> npt.NDArray[np.float64]:
+    col = frame[column]
+    unit = getattr(col, "unit", None)
+    if unit is not None and type(frame).__module__.startswith("astropy"):
+        try:
+            return np.asarray(col.quantity.to_value("deg"), dtype=np.float64)  # type: ignore[union-attr]
+        except Exception:
+            raise InputError(f"positions column {column!r} is in {unit}, not an angle") from None
+    if isinstance(col, pl.Series):
+        return col.cast(pl.Float64).to_numpy()
+    try:
+        return np.asarray(col, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(f"positions column {column!r} does not hold numbers of degrees") from None
+
+
+class ParsedPositions:
+    """Positions ready for a mission: plain degrees, or a SkyCoord transformed per frame."""
+
+    def __init__(
+        self, positions: Any, *, ra_column: str | None = None, dec_column: str | None = None
+    ):
+        self.skycoord: Any = None
+        self.columns: tuple[str, str] | None = None
+        self._by_frame: dict[str, tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]] = {}
+        if _is_skycoord(positions):
+            if not positions.isscalar and positions.size == 0:
+                raise InputError("no positions given (the SkyCoord is empty)")
+            self.skycoord = positions.reshape(1) if positions.isscalar else positions.ravel()
+            sph = self.skycoord.spherical
+            _check(sph.lon.deg, sph.lat.deg)
+            self.size = len(self.skycoord)
+            return
+        if _is_frame(positions):
+            names = frame_columns(positions)
+            ra_col = ra_column or find_column(names, _RA_NAMES, what="RA")
+            dec_col = dec_column or find_column(names, _DEC_NAMES, what="Dec")
+            self.columns = (ra_col, dec_col)
+            ra, dec = _frame_degrees(positions, ra_col), _frame_degrees(positions, dec_col)
+        else:
+            ra, dec = _plain_pairs(positions)
+        if ra.size == 0:
+            raise InputError("no positions given; pass at least one [ra, dec] pair")
+        self._plain = _check(ra, dec)
+        self.size = int(ra.size)
+
+    def in_frame(self, frame: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """RA and Dec (degrees) in ``frame`` ('icrs' or 'fk5' J2000)."""
+        if self.skycoord is None:
+            return self._plain
+        if frame not in self._by_frame:
+            moved = self.skycoord.transform_to(frame)
+            self._by_frame[frame] = _check(moved.spherical.lon.deg, moved.spherical.lat.deg)
+        return self._by_frame[frame]
+
+
+def _plain_pairs(positions: Any) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    if positions is None:
+        raise InputError("no positions given; pass [ra, dec], [[ra, dec], ...] or a SkyCoord")
+    if type(positions).__module__.startswith("astropy") and hasattr(positions, "unit"):
+        try:
+            positions = positions.to_value("deg")
+        except Exception:
+            raise InputError(f"positions in {positions.unit} are not angles") from None
+    if isinstance(positions, (list, tuple)) and any(_is_skycoord(p) for p in positions):
+        raise InputError("a list of SkyCoords: combine them first, SkyCoord(list_of_coords)")
+    try:
+        array = np.asarray(positions, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(
+            f"positions {positions!r:.80} are not [ra, dec] pairs of numbers; pass [ra, dec], "
+            "[[ra, dec], ...], an (n, 2) array, a SkyCoord or a table with ra/dec columns"
+        ) from None
+    if array.size == 0:
+        raise InputError("no positions given; pass at least one [ra, dec] pair")
+    if array.shape == (2,):
+        return array[:1].copy(), array[1:].copy()
+    if array.ndim == 2 and array.shape[1] == 2:
+        return array[:, 0].copy(), array[:, 1].copy()
+    raise InputError(
+        f"positions of shape {array.shape} are not [ra, dec] pairs; pass [ra, dec], "
+        "[[ra, dec], ...] or an (n, 2) array (np.column_stack([ra, dec]))"
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Positions(Filter):
+    """Keep observations whose pointing is within ``radius`` of any of ``positions``.
+
+    ``radius``: None (default, per row: the largest 1.2 × FoV among the chosen instruments that
+    observed in that row — DAXA takes the largest chosen FoV for every row), degrees or an angle
+    Quantity, ``{instrument: radius}``, or one radius per position.
+    """
+
+    positions: Any
+    radius: Any = None
+
+    name = "positions"
+
+    def __post_init__(self) -> None:
+        parsed = ParsedPositions(self.positions)
+        if parsed.columns is not None:
+            object.__setattr__(self, "positions", reduce_frame(self.positions, parsed.columns))
+        object.__setattr__(self, "_parsed", parsed)
+        object.__setattr__(self, "_radius", _radius.parse_radius(self.radius, parsed.size))
+
+    @property
+    def parsed(self) -> ParsedPositions:
+        return self.__dict__["_parsed"]  # type: ignore[no-any-return]
+
+    @property
+    def n_positions(self) -> int:
+        return self.parsed.size
+
+    def _pairs(
+        self, table: pl.DataFrame, mission: Mission, instruments: tuple[str, ...]
+    ) -> tuple[Any, npt.NDArray[np.int64], _radius.RadiusPlan]:
+        """Pair search; returns (pairs, table row of each pair, the radius plan)."""
+        from daxa.sky.pairs import pair_search
+
+        require_columns(table, ("ra", "dec", "_healpix_29"), what=f"the {self.name} filter")
+        ra, dec = self.parsed.in_frame(mission.frame)
+        plan = _radius.plan(self.__dict__["_radius"], table, mission, instruments)
+        obs_ra, obs_dec = table["ra"].to_numpy(), table["dec"].to_numpy()
+        hpx = table["_healpix_29"].to_numpy()
+        if plan.rows is not None:
+            obs_ra, obs_dec, hpx = obs_ra[plan.rows], obs_dec[plan.rows], hpx[plan.rows]
+        pairs = pair_search(
+            ra, dec, obs_ra, obs_dec, plan.radius, radius_of=plan.radius_of, right_hpx29=hpx
+        )
+        right = np.asarray(pairs.right, dtype=np.int64)
+        rows = right if plan.rows is None else plan.rows[right]
+        return pairs, rows, plan
+
+    def mask(
+        self,
+        table: pl.DataFrame,
+        *,
+        mission: str | Mission,
+        instruments: Iterable[str] | None = None,
+    ) -> pl.Series:
+        spec, chosen = context(table, mission, instruments)
+        _, rows, _ = self._pairs(table, spec, chosen)
+        keep = np.zeros(table.height, dtype=bool)
+        keep[rows] = True
+        return as_mask(keep, table)
+
+    def associate(
+        self,
+        table: pl.DataFrame,
+        *,
+        mission: str | Mission,
+        instruments: Iterable[str] | None = None,
+    ) -> pl.DataFrame:
+        """One row per (position, observation) pair: ``pos_index, mission, obs_id,
+        separation_deg, instruments`` (chosen instruments that observed and reach the position)
+        and the position's ``pos_ra, pos_dec`` in the mission's frame; sorted by position, then
+        separation."""
+        spec, chosen = context(table, mission, instruments)
+        pairs, rows, plan = self._pairs(table, spec, chosen)
+        ra, dec = self.parsed.in_frame(spec.frame)
+        return association_frame(
+            spec,
+            table,
+            np.asarray(pairs.left, dtype=np.int64),
+            rows,
+            np.asarray(pairs.separation, dtype=np.float64),
+            plan,
+            chosen,
+            ra,
+            dec,
+        )
+
+    def describe(self) -> str:
+        n = self.n_positions
+        kind = self.__dict__["_radius"].kind
+        radius = {
+            "default": "default radius (1.2 × FoV per row)",
+            "scalar": f"radius {self.__dict__['_radius'].value:g}°",
+            "mapping": f"radius per instrument ({_mapping_note(self.__dict__['_radius'].value)})",
+            "per_position": "one radius per position",
+        }[kind]
+        return f"within {radius} of {n} position{'s' if n != 1 else ''}"
+
+
+def association_frame(
+    mission: Mission,
+    table: pl.DataFrame,
+    pos_index: npt.NDArray[np.int64],
+    rows: npt.NDArray[np.int64],
+    separation: npt.NDArray[np.float64],
+    plan: _radius.RadiusPlan,
+    instruments: tuple[str, ...],
+    pos_ra: npt.NDArray[np.float64],
+    pos_dec: npt.NDArray[np.float64],
+) -> pl.DataFrame:
+    """The typed association table of found pairs (see :meth:`Positions.associate`)."""
+    if len(rows) == 0:
+        return empty_association()
+    frame = pl.DataFrame(
+        {
+            "pos_index": pos_index,
+            "mission": pl.repeat(mission.name, len(rows), eager=True, dtype=pl.String),
+            "obs_id": table["obs_id"].gather(rows),
+            "separation_deg": separation,
+            "instruments": _radius.covering(plan, rows, separation, instruments),
+            "pos_ra": pos_ra[pos_index],
+            "pos_dec": pos_dec[pos_index],
+        },
+        schema=ASSOCIATION_SCHEMA,
+    )
+    return frame.sort("pos_index", "separation_deg", "obs_id")
+
+
+def _mapping_note(radius: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}: {v:g}°" for k, v in radius.items())
