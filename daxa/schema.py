@@ -64,7 +64,8 @@ def validate(table: pl.DataFrame, *, mission: str | None = None) -> pl.DataFrame
             continue
         if not _EXTRA_NAME.match(name):
             problems.append(f"extra column {name!r} is not lower-case snake case")
-        elif name.startswith("exposure_") and table.schema[name] != pl.Float64():
+    for name in _instrument_exposure_columns(mission):
+        if name in table.columns and table.schema[name] != pl.Float64():
             problems.append(f"column {name!r} is {table.schema[name]}, expected Float64 seconds")
     if not problems:
         nulls = table.select(pl.col(c).null_count() for c in NON_NULL_COLUMNS).row(0)
@@ -78,11 +79,14 @@ def validate(table: pl.DataFrame, *, mission: str | None = None) -> pl.DataFrame
     return table
 
 
+def _instrument_exposure_columns(mission: str | None) -> set[str]:
+    if mission is None:
+        return set()
+    from daxa.missions import get_mission
+
+    return {i.exposure_column for i in get_mission(mission).instruments if i.exposure_column}
+
+
 def empty_table() -> pl.DataFrame:
     """A zero-row table with exactly the standard columns."""
     return pl.DataFrame(schema=STANDARD_COLUMNS)
-
-
-def exposure_columns(table: pl.DataFrame) -> list[str]:
-    """The per-instrument exposure columns a table carries, e.g. ``['exposure_xrt', ...]``."""
-    return [c for c in table.columns if c.startswith("exposure_")]
