@@ -2,14 +2,54 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import polars as pl
 
+from daxa.missions import _normalise as N
 from daxa.missions.spec import Instrument, Mission, TableSource
 
+NAME = "integral_pointed"
+_INSTRUMENTS = ("jemx1", "jemx2", "isgri", "picsit", "spi")
 
-def normalise(raw: pl.DataFrame) -> pl.DataFrame:
-    """intscwpub rows → standard schema (DESIGN §3.1)."""
-    raise NotImplementedError
+
+def normalise(raw: pl.DataFrame, *, now: datetime | None = None) -> pl.DataFrame:
+    """intscwpub rows → standard schema (DESIGN §3.1); one row per science window.
+
+    ``good_<inst>`` become ``exposure_<inst>``; ``exposure`` is the largest; a window with
+    all five 0 is not science-usable. ``public`` is ``data_in_heasarc == 'Y'``. intscwpub
+    holds pointings only and has no ``scw_type`` column; if a table with one is given (the
+    ``intscw`` table), only POINTING windows are kept. ``scw_ver`` (e.g. ``001``) is kept,
+    as downloads need it. No target categories (all MISC).
+    """
+    raw_exp = [f"good_{i}" for i in _INSTRUMENTS]
+    df = N.prepare(
+        raw, NAME, ["ra", "dec", "scw_id", "start_date", "end_date", "data_in_heasarc", *raw_exp]
+    )
+    if "scw_type" in df.columns:
+        df = N.keep_values(df, "scw_type", ["POINTING"], NAME)
+    exposures = [f"exposure_{i}" for i in _INSTRUMENTS]
+    scw_ver = (
+        N.obs_id("scw_ver", df, width=3) if "scw_ver" in df.columns else pl.lit(None, pl.String)
+    )
+    df = df.select(
+        N.obs_id("scw_id", df, width=12).alias("obs_id"),
+        N.num("ra").alias("ra"),
+        N.num("dec").alias("dec"),
+        N.mjd_to_utc(pl.col("start_date")).alias("start"),
+        N.mjd_to_utc(pl.col("end_date")).alias("end"),
+        *(N.num(r).alias(e) for r, e in zip(raw_exp, exposures, strict=True)),
+        N.flag("data_in_heasarc", df).fill_null(False).alias("public"),
+        pl.lit("MISC").alias("target_category"),
+        scw_ver.alias("scw_ver"),
+    )
+    df = df.with_columns(
+        N.largest(exposures).alias("exposure"),
+        pl.any_horizontal([pl.col(c) > 0 for c in exposures])
+        .fill_null(False)
+        .alias("science_usable"),
+    )
+    return N.finish(df, NAME, exposures=exposures, extras=["scw_ver"])
 
 
 INTEGRAL_POINTED = Mission(
@@ -29,8 +69,18 @@ INTEGRAL_POINTED = Mission(
         "heasarc_tap",
         "intscwpub",
         (
-            "ra", "dec", "scw_id", "scw_ver", "start_date", "end_date", "spi_mode",
-            "good_jemx1", "good_jemx2", "good_isgri", "good_picsit", "good_spi",
+            "ra",
+            "dec",
+            "scw_id",
+            "scw_ver",
+            "start_date",
+            "end_date",
+            "spi_mode",
+            "good_jemx1",
+            "good_jemx2",
+            "good_isgri",
+            "good_picsit",
+            "good_spi",
             "data_in_heasarc",
         ),
     ),

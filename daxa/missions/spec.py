@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from datetime import datetime
+from typing import Literal, Protocol
 
 import polars as pl
 
@@ -46,7 +46,15 @@ class TableSource:
     fallback: TableSource | None = None
 
 
-Normaliser = Callable[[pl.DataFrame], pl.DataFrame]
+class Normaliser(Protocol):
+    """Raw archive table → standard schema; ``now`` (UTC, default: the current time) decides
+    ``public`` from ``proprietary_end``."""
+
+    def __call__(self, raw: pl.DataFrame, *, now: datetime | None = None) -> pl.DataFrame: ...
+
+
+def _identity(raw: pl.DataFrame, *, now: datetime | None = None) -> pl.DataFrame:
+    return raw
 
 
 @dataclass(frozen=True)
@@ -64,7 +72,7 @@ class Mission:
     has_target_types: bool = True
     #: Column of the *raw* table holding the ObsID (for building WHERE clauses).
     raw_obs_id_column: str = "obsid"
-    normalise: Normaliser = field(default=lambda t: t, compare=False, repr=False)
+    normalise: Normaliser = field(default=_identity, compare=False, repr=False)
 
     @property
     def instrument_names(self) -> tuple[str, ...]:
