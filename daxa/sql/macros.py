@@ -1,0 +1,136 @@
+"""The sky and time helpers every daxa DuckDB connection carries, as SQL macros and functions.
+
+They exist so that SQL users can ask positional and time questions without the Python API:
+
+========================================  =====================================================
+``ang_sep(ra1, dec1, ra2, dec2)``         angular separation in degrees (Vincenty formula,
+                                          stable at tiny and large angles; same as daxa.sky)
+``in_cone(ra, dec, ra0, dec0, r)``        true when (ra, dec) is within ``r`` degrees of
+                                          (ra0, dec0), inclusive
+``in_cone(ra, dec, hpx, ra0, dec0, r)``   the same; when ra0, dec0, r are literals,
+                                          :meth:`daxa.sql.SkyDB.query` adds ``_healpix_29``
+                                          ranges first so DuckDB skips Parquet row groups
+``cone(view, ra0, dec0, r)``              table macro: the rows of ``view`` in the cone, with
+                                          ``separation_deg``
+``healpix_index(ra, dec, order)``         NESTED HEALPix index at ``order`` (0-29)
+``healpix_coarsen(hpx29, order)``         order-``order`` index from a ``_healpix_29`` value
+``time_overlap(start, end, w0, w1)``      the observation overlaps the window (inclusive)
+``time_inside(start, end, w0, w1)``       the observation lies wholly inside the window
+``mjd_to_timestamp(mjd)``                 MJD (UTC) → TIMESTAMPTZ, rounded to microseconds
+``timestamp_to_mjd(ts)``                  TIMESTAMPTZ → MJD (UTC)
+========================================  =====================================================
+
+Macros are plain SQL (a persistent database file keeps them usable from the DuckDB shell);
+``healpix_index`` is a vectorised Python function and exists only on daxa's connections.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from daxa.sky.healpix import MAX_ORDER, healpix_index
+
+#: MJD of the Unix epoch 1970-01-01T00:00:00 UTC.
+MJD_UNIX_EPOCH = 40587.0
+_US_PER_DAY = 86_400_000_000
+
+
+def _sep(ra1: str, dec1: str, ra2: str, dec2: str) -> str:
+    """The Vincenty separation formula in SQL (degrees), over SQL expressions in degrees."""
+    d_ra = f"radians({ra2} - {ra1})"
+    s1, c1 = f"sin(radians({dec1}))", f"cos(radians({dec1}))"
+    s2, c2 = f"sin(radians({dec2}))", f"cos(radians({dec2}))"
+    num_a = f"({c2} * sin({d_ra}))"
+    num_b = f"({c1} * {s2} - {s1} * {c2} * cos({d_ra}))"
+    den = f"({s1} * {s2} + {c1} * {c2} * cos({d_ra}))"
+    return f"degrees(atan2(sqrt({num_a} * {num_a} + {num_b} * {num_b}), {den}))"
+
+
+#: (name, CREATE statement) of every macro, in creation order (later ones use earlier ones).
+MACROS: tuple[tuple[str, str], ...] = (
+    (
+        "ang_sep",
+        "CREATE OR REPLACE MACRO ang_sep(ra1, dec1, ra2, dec2) AS "
+        + _sep("ra1", "dec1", "ra2", "dec2"),
+    ),
+    (
+        "in_cone",
+        # The declination band is exact (a point within r has |dec - dec0| <= r) and lets DuckDB
+        # skip row groups on the dec statistics even when no HEALPix ranges are inlined.
+        "CREATE OR REPLACE MACRO in_cone"
+        "(ra, dec, ra0, dec0, r) AS "
+        "(dec BETWEEN dec0 - r AND dec0 + r AND ang_sep(ra, dec, ra0, dec0) <= r), "
+        "(ra, dec, hpx, ra0, dec0, r) AS "
+        "(dec BETWEEN dec0 - r AND dec0 + r AND ang_sep(ra, dec, ra0, dec0) <= r)",
+    ),
+    (
+        "cone",
+        "CREATE OR REPLACE MACRO cone(view_name, ra0, dec0, r) AS TABLE "
+        "SELECT *, ang_sep(ra, dec, ra0, dec0) AS separation_deg FROM query_table(view_name) "
+        "WHERE in_cone(ra, dec, ra0, dec0, r)",
+    ),
+    (
+        "healpix_coarsen",
+        f"CREATE OR REPLACE MACRO healpix_coarsen(hpx29, hpx_order) AS "
+        f"(hpx29 >> (2 * ({MAX_ORDER} - hpx_order)))",
+    ),
+    (
+        "time_overlap",
+        "CREATE OR REPLACE MACRO time_overlap(t_start, t_end, w_start, w_end) AS "
+        "(t_start <= w_end AND t_end >= w_start)",
+    ),
+    (
+        "time_inside",
+        "CREATE OR REPLACE MACRO time_inside(t_start, t_end, w_start, w_end) AS "
+        "(t_start >= w_start AND t_end <= w_end)",
+    ),
+    (
+        "mjd_to_timestamp",
+        "CREATE OR REPLACE MACRO mjd_to_timestamp(mjd) AS "
+        "(TIMESTAMPTZ '1970-01-01 00:00:00+00' + to_microseconds(CAST(round((mjd - "
+        f"{MJD_UNIX_EPOCH}) * {_US_PER_DAY}.0) AS BIGINT)))",
+    ),
+    (
+        "timestamp_to_mjd",
+        "CREATE OR REPLACE MACRO timestamp_to_mjd(ts) AS "
+        f"(epoch_us(CAST(ts AS TIMESTAMPTZ)) / {_US_PER_DAY}.0 + {MJD_UNIX_EPOCH})",
+    ),
+)
+
+#: Names of the helpers, macros and functions, for listings and error messages.
+HELPER_NAMES: tuple[str, ...] = (*(name for name, _ in MACROS), "healpix_index")
+
+
+def _healpix_udf(ra: pa.Array, dec: pa.Array, order: pa.Array) -> pa.Array:
+    """Vectorised HEALPix index for DuckDB (one call per distinct order in the chunk)."""
+    ra_np = np.asarray(ra.to_numpy(zero_copy_only=False), dtype=np.float64)
+    dec_np = np.asarray(dec.to_numpy(zero_copy_only=False), dtype=np.float64)
+    order_np = np.asarray(order.to_numpy(zero_copy_only=False), dtype=np.float64)
+    valid = np.isfinite(ra_np) & np.isfinite(dec_np) & np.isfinite(order_np)
+    valid &= (np.abs(dec_np) <= 90) & (order_np >= 0) & (order_np <= MAX_ORDER)
+    out = np.zeros(len(ra_np), dtype=np.int64)
+    orders = order_np[valid].astype(np.int64)
+    for k in np.unique(orders):
+        rows = np.flatnonzero(valid)[orders == k]
+        out[rows] = healpix_index(ra_np[rows], dec_np[rows], int(k))
+    return pa.array(out, mask=~valid)
+
+
+def install(con: Any) -> None:
+    """Create every macro and register ``healpix_index`` on a DuckDB connection."""
+    from duckdb.sqltypes import BIGINT, DOUBLE, INTEGER
+
+    for _, statement in MACROS:
+        con.execute(statement)
+    con.create_function(
+        "healpix_index",
+        _healpix_udf,
+        [DOUBLE, DOUBLE, INTEGER],
+        BIGINT,
+        type="arrow",
+        null_handling="special",
+        side_effects=False,
+    )
