@@ -157,6 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _ensure_common(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     """Give a subparser registered elsewhere (e.g. by daxa.sql) the common options too."""
     have = {s for a in parser._actions for s in a.option_strings}
+    for action in parser._actions:
+        # an own default (None) would overwrite the value given before the subcommand
+        if set(action.option_strings) & {"--cache-dir", "--mirror"} and action.default is None:
+            action.default = argparse.SUPPRESS
     for action in common._actions:
         if not set(action.option_strings) & have:
             parser._add_action(action)
@@ -208,6 +212,14 @@ def _applied(args: argparse.Namespace) -> Iterator[None]:
                 os.environ["DAXA_CACHE_DIR"] = saved_env
 
 
+class _LowerLevelFormatter(logging.Formatter):
+    """``warning: ...`` / ``error: ...``, matching the CLI's own messages."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.levelname = record.levelname.lower()
+        return super().format(record)
+
+
 def _quiet_warnings(quiet: bool) -> Callable[..., None]:
     """Python warnings and daxa log warnings as one ``warning:`` line each."""
 
@@ -216,7 +228,7 @@ def _quiet_warnings(quiet: bool) -> Callable[..., None]:
             print(f"warning: {message}", file=sys.stderr)
 
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    handler.setFormatter(_LowerLevelFormatter("%(levelname)s: %(message)s"))
     logger = logging.getLogger("daxa")
     if not any(getattr(h, "_daxa_cli", False) for h in logger.handlers):
         handler._daxa_cli = True  # type: ignore[attr-defined]
@@ -237,6 +249,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except Exception as exc:
+        return _unexpected(exc, show_tb)
+    for name in ("cache_dir", "mirror", "traceback", "quiet"):
+        if not hasattr(args, name):
+            setattr(args, name, None)
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 0
@@ -262,14 +279,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as exc:
-        if show_tb:
-            traceback.print_exc()
-        print(
-            f"error: unexpected {type(exc).__name__}: {exc}"
-            + ("" if show_tb else " (rerun with --traceback to see where, and report it)"),
-            file=sys.stderr,
-        )
-        return 2
+        return _unexpected(exc, show_tb)
+
+
+def _unexpected(exc: Exception, show_tb: bool) -> int:
+    """A bug, not a user error: one line (or the traceback when asked for) and exit code 2."""
+    if show_tb:
+        traceback.print_exc()
+    print(
+        f"error: unexpected {type(exc).__name__}: {exc}"
+        + ("" if show_tb else " (rerun with --traceback to see where, and report it)"),
+        file=sys.stderr,
+    )
+    return 2
 
 
 __all__ = ["add_subcommand", "build_parser", "main"]
