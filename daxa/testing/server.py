@@ -335,7 +335,7 @@ class TapService:
         table = self.table_name(query)
         try:
             frame = self.emulator.table(table)
-        except KeyError:
+        except (KeyError, InputError):  # the table source does not know it
             raise adql.ADQLError(f"table {table!r} does not exist on this service") from None
         sample = self._rng() if self.random_subset else None
         result = adql.execute(query, frame, limit=self.cap, sample=sample)
@@ -423,7 +423,7 @@ class ListService:
         table = f"{self.name}.csv"
         try:
             frame = self.emulator.table(table)
-        except KeyError:
+        except (KeyError, InputError):
             return html_page(404)
         data = self.emulator.encoded(("list", table, kind), lambda: _list_bytes(frame, kind))
         return bytes_response(request, data, content_type)
