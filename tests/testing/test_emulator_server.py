@@ -367,7 +367,7 @@ def test_serve_command_in_a_subprocess() -> None:
         url = match.group(1)
         assert f"DAXA_MIRROR={url}" in process.stdout.readline()
         answer = requests.get(url + "/sesame/-ox/~SNV?M87", timeout=30)
-        assert answer.status_code == 200 and "<jradeg>187.70591667</jradeg>" in answer.text
+        assert answer.status_code == 200 and "<jradeg>187.70593075</jradeg>" in answer.text
         remote = RemoteFaults(url)
         remote.fail("/sesame", times=1)
         assert requests.get(url + "/sesame/-ox/~SNV?M87", timeout=30).status_code == 503

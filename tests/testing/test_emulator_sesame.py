@@ -117,7 +117,7 @@ def test_plus_encoded_spaces(emu: ArchiveEmulator) -> None:
 
 def test_declination_is_signed_like_simbad(emu: ArchiveEmulator) -> None:
     body = requests.get(emu.service_url("sesame") + "/-ox/~SNV?M87", timeout=30).text
-    assert "<jdedeg>+12.39111111</jdedeg>" in body
+    assert "<jdedeg>+12.39112331</jdedeg>" in body
     assert "<jpos>12:30:49.42 +12:23:28.0</jpos>" in body
 
 
