@@ -202,12 +202,14 @@ def keep_values(
 
     Logs how many rows went and which values they had.
     """
+    allowed = tuple(allowed)
     allowed_upper = [a.upper() for a in allowed]
     value = pl.col(column).cast(pl.String).str.strip_chars().str.to_uppercase()
     drop = ~value.is_in(allowed_upper).fill_null(False)
     if df.height:
-        gone = df.filter(drop).get_column(column).cast(pl.String).unique().sort().to_list()
-        reason = f"{column} not {'/'.join(allowed)}: {', '.join(map(str, gone[:10]))}"
+        gone = df.filter(drop).get_column(column).cast(pl.String).unique().sort(nulls_last=True)
+        shown = ", ".join("null" if g is None else g for g in gone.head(10).to_list())
+        reason = f"{column} not {'/'.join(allowed)}: {shown}"
     else:
         reason = ""
     return drop_rows(df, drop, mission, reason)

@@ -43,7 +43,7 @@ def normalise(raw: pl.DataFrame, *, now: datetime | None = None) -> pl.DataFrame
     Keeps status ``processed``/``archived``. ``instrument`` is the detector before the dash
     (ACIS-S → ACIS); ``detector``, ``grating`` (NONE/HETG/LETG), ``data_mode`` and
     ``proposal_type`` are kept. ``end = start + exposure``. Exposures above
-    :data:`ABSURD_EXPOSURE_S` are flagged in ``absurd_exposure``: their ``exposure`` becomes
+    :data:`ABSURD_EXPOSURE_S` are flagged in ``exposure_flagged``: their ``exposure`` becomes
     null and their ``end`` is ``start + ABSURD_EXPOSURE_S`` (an upper bound on the real span,
     so time filters with overlap still find them); they stay science-usable. Other rows are
     usable when ``exposure > 0``. Category: ``class`` mapped, else TOO/DDT → TOO, CAL → CAL.
@@ -83,12 +83,12 @@ def normalise(raw: pl.DataFrame, *, now: datetime | None = None) -> pl.DataFrame
         N.text("grating", df).str.to_uppercase().fill_null("NONE").alias("grating"),
         N.text("data_mode", df).alias("data_mode"),
         N.text("type", df).str.to_uppercase().alias("proposal_type"),
-        flagged.alias("absurd_exposure"),
+        flagged.alias("exposure_flagged"),
     )
     return N.finish(
         df,
         NAME,
-        extras=["detector", "grating", "data_mode", "proposal_type", "absurd_exposure"],
+        extras=["detector", "grating", "data_mode", "proposal_type", "exposure_flagged"],
     )
 
 
