@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import tempfile
 import warnings
+import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import IO
 
@@ -19,6 +21,7 @@ from daxa.config import service_url
 from daxa.errors import ServiceError
 from daxa.frames import astropy_table_to_polars
 from daxa.services.http import ArchiveSession, Response, default_session
+from daxa.services.votable import Unsupported, read_binary_votable
 
 #: Larger than any archive table; what HEASARC's documentation suggests to lift its cap.
 TOP_ALL = 9_999_999
@@ -114,6 +117,10 @@ def _parse_answer(
 
 
 def _parse_votable(data: bytes, **where: str | None) -> pl.DataFrame:
+    try:
+        return read_binary_votable(data)
+    except (Unsupported, ET.ParseError, ValueError, struct.error):
+        pass  # astropy reads every other form, and words the error for a damaged document
     from astropy.io import votable
 
     try:
