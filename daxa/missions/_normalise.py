@@ -44,7 +44,7 @@ def prepare(raw: pl.DataFrame, mission: str, required: Iterable[str]) -> pl.Data
     """Lower-case and strip the column names, strip string values, and check ``required``.
 
     Services differ in case (FITS lists come upper-case, the eROSITA CSVs mixed) and FITS pads
-    strings with blanks; normalisers work on one spelling. Raises
+    strings with blanks (and may give bytes); normalisers work on one spelling. Raises
     :class:`~daxa.errors.SchemaError` naming every required column that is missing.
 
     >>> prepare(pl.DataFrame({" ObsID ": [" 1 "]}), "x", ["obsid"]).row(0)
@@ -63,6 +63,9 @@ def prepare(raw: pl.DataFrame, mission: str, required: Iterable[str]) -> pl.Data
             f"raw {mission} table lacks column(s) {', '.join(map(repr, missing))} "
             f"(it has: {', '.join(df.columns)}); check the table source and its column list"
         )
+    binary = [c for c, t in df.schema.items() if t == pl.Binary]
+    if binary:  # FITS readers may hand over bytes
+        df = df.with_columns(pl.col(binary).cast(pl.String, strict=False))
     strings = [c for c, t in df.schema.items() if t == pl.String]
     return df.with_columns(pl.col(strings).str.strip_chars()) if strings else df
 

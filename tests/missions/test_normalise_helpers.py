@@ -23,6 +23,11 @@ def test_prepare_lowercases_strips_and_checks_required():
         N.prepare(raw, "m", ["obsid", "dec"])
 
 
+def test_prepare_decodes_fits_bytes():
+    raw = pl.DataFrame({"NAME": pl.Series([b"CRAB  ", None], dtype=pl.Binary)})
+    assert N.prepare(raw, "m", ["name"])["name"].to_list() == ["CRAB", None]
+
+
 def test_prepare_refuses_columns_differing_only_in_case():
     with pytest.raises(SchemaError, match="differ only in case: ra"):
         N.prepare(pl.DataFrame({"ra": [1], "RA": [2]}), "m", [])

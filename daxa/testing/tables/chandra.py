@@ -41,6 +41,7 @@ ABSURD_ROWS: list[dict[str, Any]] = [
         "data_mode": "CC_000A8",
         "class": "X-RAY BINARY",
         "public_date": 54159,
+        "name": "J181743.5-330107",
     },
     {
         "obsid": 7587,
@@ -55,6 +56,7 @@ ABSURD_ROWS: list[dict[str, Any]] = [
         "data_mode": "TE_0077C",
         "class": "SNR",
         "public_date": 54502,
+        "name": "CRAB",
     },
 ]
 

@@ -50,7 +50,8 @@ def swiftmastr(n: int, rng: np.random.Generator) -> pl.DataFrame:
     uvot = np.round(xrt * rng.uniform(0.9, 1.0, n), 3)
     xrt = np.where(rng.random(n) < 0.05, 0.0, xrt)
     uvot = np.where(rng.random(n) < 0.15, 0.0, uvot)
-    stop = start + bat / 86_400.0 / C.lognormal(rng, n, 0.4, 0.8, 0.02, 1.0)
+    # Snapshots of one segment spread over at most a few days (the real maximum is ~3 days).
+    stop = start + np.minimum(bat / C.lognormal(rng, n, 0.4, 0.8, 0.02, 1.0), 260_000.0) / 86_400.0
     df = pl.DataFrame(
         {
             "ra": pl.Series(np.round(ra, 5)),
