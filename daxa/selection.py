@@ -435,7 +435,7 @@ class Selection:
                     continue
                 found = associate(self._table, mission=self._spec, instruments=self._instruments)
                 frames.append(
-                    found.filter(pl.col("obs_id").is_in(kept)).with_columns(
+                    found.filter(pl.col("obs_id").is_in(kept.implode())).with_columns(
                         step=pl.lit(i, dtype=pl.Int64)
                     )
                 )
@@ -568,8 +568,8 @@ def compare(
 ) -> Report:
     """New, removed and changed observations between two results (obs_id + compared columns)."""
     old_ids, new_ids = before["obs_id"], after["obs_id"]
-    added = after.filter(~pl.col("obs_id").is_in(old_ids))["obs_id"].to_list()
-    gone = before.filter(~pl.col("obs_id").is_in(new_ids))["obs_id"].to_list()
+    added = after.filter(~pl.col("obs_id").is_in(old_ids.implode()))["obs_id"].to_list()
+    gone = before.filter(~pl.col("obs_id").is_in(new_ids.implode()))["obs_id"].to_list()
     shared = [c for c in COMPARED_COLUMNS if c in before.columns and c in after.columns]
     joined = before.unique("obs_id", keep="first", maintain_order=True).join(
         after.unique("obs_id", keep="first", maintain_order=True), on="obs_id", suffix="__after"

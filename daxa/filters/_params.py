@@ -53,6 +53,8 @@ def encode(value: Any) -> Any:
         return value
     if isinstance(value, np.generic):
         return _encode_numpy_scalar(value)
+    if type(value).__module__.startswith("astropy"):
+        return _encode_astropy(value)
     if isinstance(value, datetime):
         return {TAG: "datetime", "value": value.isoformat()}
     if isinstance(value, date):
@@ -74,8 +76,6 @@ def encode(value: Any) -> Any:
     module = type(value).__module__
     if module.startswith("pandas") and type(value).__name__ == "DataFrame":
         return {TAG: "pandas.DataFrame", "columns": _encode_columns(pl.from_pandas(value))}
-    if module.startswith("astropy"):
-        return _encode_astropy(value)
     raise InputError(
         f"cannot save a filter parameter of type {type(value).__name__} ({value!r:.60}); pass "
         "numbers, strings, datetimes, arrays, Quantity, SkyCoord, Time or a frame of positions"
@@ -204,7 +204,7 @@ def _encode_astropy(value: Any) -> dict[str, Any]:
     if isinstance(value, SkyCoord):
         frame = value.frame
         sph = frame.represent_as(UnitSphericalRepresentation)
-        names = list(frame.get_representation_component_names("spherical"))[:2]
+        names = list(frame.representation_component_names)[:2]
         attrs: dict[str, Any] = {}
         for attr in ("equinox", "obstime"):
             if attr in frame.frame_attributes and getattr(frame, attr, None) is not None:

@@ -275,13 +275,15 @@ class Positions(Filter):
 
     def describe(self) -> str:
         n = self.n_positions
-        kind = self.__dict__["_radius"].kind
-        radius = {
-            "default": "default radius (1.2 × FoV per row)",
-            "scalar": f"radius {self.__dict__['_radius'].value:g}°",
-            "mapping": f"radius per instrument ({_mapping_note(self.__dict__['_radius'].value)})",
-            "per_position": "one radius per position",
-        }[kind]
+        parsed: _radius.Radius = self.__dict__["_radius"]
+        if parsed.kind == "default":
+            radius = "default radius (1.2 × FoV per row)"
+        elif parsed.kind == "scalar":
+            radius = f"radius {parsed.value:g}°"
+        elif parsed.kind == "mapping":
+            radius = f"radius per instrument ({_mapping_note(parsed.value)})"
+        else:
+            radius = "one radius per position"
         return f"within {radius} of {n} position{'s' if n != 1 else ''}"
 
 

@@ -77,7 +77,9 @@ def parse_radius(radius: Any, n_positions: int) -> Radius:
         values = {str(k): _degrees(v, what=f"radius[{k!r}]") for k, v in radius.items()}
         return Radius("mapping", values)
     is_quantity = type(radius).__module__.startswith("astropy") and hasattr(radius, "unit")
-    if is_quantity and not radius.isscalar:
+    if is_quantity and radius.isscalar:
+        return Radius("scalar", _degrees(radius, what="radius"))
+    if is_quantity:
         try:
             radius = radius.to_value("deg")
         except Exception:
