@@ -52,7 +52,9 @@ def fetch_raw(source: TableSource, *, session: ArchiveSession | None = None) -> 
     if source.kind == "erosita_list":
         service = _LIST_SERVICES[source.table]
         return fetch_list(source_url(source), service=service, table=source.table, session=session)
-    return fetch_table(source.kind, source.table, source.columns, session=session)
+    return fetch_table(
+        source.kind, source.table, source.columns, optional=source.optional, session=session
+    )
 
 
 def fetch_mission(

@@ -82,7 +82,9 @@ INTEGRAL_POINTED = Mission(
             "good_picsit",
             "good_spi",
             "data_in_heasarc",
+            "scw_type",
         ),
+        optional=("scw_type",),
     ),
     normalise=normalise,
 )

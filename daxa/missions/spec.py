@@ -37,13 +37,15 @@ class TableSource:
     """Where a mission's observation table comes from.
 
     ``kind`` picks the service (HEASARC TAP, XSA TAP, or a published eROSITA list);
-    ``table`` is the TAP table or the list's file name, ``columns`` what to ask for.
+    ``table`` is the TAP table or the list's file name, ``columns`` what to ask for;
+    ``optional`` names the columns asked for only when the service has them.
     """
 
     kind: SourceKind
     table: str
     columns: tuple[str, ...] = ()
     fallback: TableSource | None = None
+    optional: tuple[str, ...] = ()
 
 
 class Normaliser(Protocol):

@@ -136,6 +136,7 @@ XMM_POINTED = Mission(
             "revolution",
             "target",
         ),
+        optional=("target",),
         fallback=TableSource(
             "heasarc_tap",
             "xmmmaster",

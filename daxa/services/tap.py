@@ -58,16 +58,36 @@ def fetch_table(
     table: str,
     columns: Sequence[str] = (),
     *,
+    optional: Sequence[str] = (),
     where: str | None = None,
     session: ArchiveSession | None = None,
 ) -> pl.DataFrame:
-    """Every row of ``table`` (optionally ``where``), checked against ``COUNT(*)``."""
+    """Every row of ``table`` (optionally ``where``), checked against ``COUNT(*)``.
+
+    When ``columns`` are named, one row is fetched first to learn which the table has: a
+    missing required column is an error naming it (the archive changed its table), a missing
+    ``optional`` one is simply not asked for.
+    """
+    url = f"{service_url(service)}/sync"
+    if columns:
+        probe = run_query(service, f"SELECT TOP 1 * FROM {table}", table=table, session=session)
+        present = {c.lower() for c in probe.columns}
+        missing = [c for c in columns if c.lower() not in present and c not in optional]
+        if missing:
+            raise ServiceError(
+                f"the table no longer has column(s) {', '.join(missing)}; daxa needs an update "
+                "for this archive (please report it)",
+                service=service,
+                table=table,
+                url=url,
+            )
+        columns = [c for c in columns if c.lower() in present]
     condition = f" WHERE {where}" if where else ""
     counted = run_query(
         service, f"SELECT COUNT(*) AS n FROM {table}{condition}", table=table, session=session
     )
     if counted.height != 1:
-        raise ServiceError("COUNT(*) did not return one row", service=service, table=table)
+        raise ServiceError("COUNT(*) did not return one row", service=service, table=table, url=url)
     expected = int(counted.to_series(0)[0])
     cols = ", ".join(columns) if columns else "*"
     rows = run_query(
@@ -82,7 +102,7 @@ def fetch_table(
             "short, try again later",
             service=service,
             table=table,
-            url=f"{service_url(service)}/sync",
+            url=url,
         )
     return rows
 

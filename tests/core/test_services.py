@@ -105,3 +105,16 @@ def test_unreachable_service_is_a_clear_error(session):
         pytest.raises(ServiceUnavailableError, match="connection failed"),
     ):
         run_query("heasarc_tap", "SELECT TOP 1 * FROM swiftmastr", session=session)
+
+
+def test_missing_optional_column_is_skipped_and_missing_required_is_named(emulator, session):
+    rows = fetch_table(
+        "heasarc_tap",
+        "swiftmastr",
+        ["obsid", "ra", "roll_angle"],
+        optional=["roll_angle"],
+        session=session,
+    )
+    assert rows.columns == ["obsid", "ra"]
+    with pytest.raises(ServiceError, match=r"no longer has column\(s\) roll_angle"):
+        fetch_table("heasarc_tap", "swiftmastr", ["obsid", "roll_angle"], session=session)
