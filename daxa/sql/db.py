@@ -58,7 +58,6 @@ class SkyDB:
             self._con.execute(f"DROP VIEW IF EXISTS {views.quote_ident(name)}")
         for statement in views.statements(self.cache_views):
             self._con.execute(statement)
-        self._columns: dict[str, list[tuple[str, str]]] = {}
 
     def _daxa_views(self) -> set[str]:
         rows = self._con.execute(
@@ -85,18 +84,16 @@ class SkyDB:
         return {name: [c for c, _ in cols] for name, cols in self._relations().items()}
 
     def _relations(self) -> dict[str, list[tuple[str, str]]]:
-        if not self._columns:
-            rows = self._con.execute(
-                "SELECT table_name, column_name, data_type FROM duckdb_columns() "
-                "WHERE NOT internal AND database_name = current_database() "
-                "AND schema_name = current_schema() ORDER BY table_name, column_index"
-            ).fetchall()
-            out: dict[str, list[tuple[str, str]]] = {}
-            for table, column, dtype in rows:
-                if not table.startswith("__daxa"):
-                    out.setdefault(table, []).append((column, dtype))
-            self._columns = out
-        return self._columns
+        rows = self._con.execute(
+            "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+            "WHERE NOT internal AND database_name IN (current_database(), 'temp') "
+            "ORDER BY table_name, column_index"
+        ).fetchall()
+        out: dict[str, list[tuple[str, str]]] = {}
+        for table, column, dtype in rows:
+            if not table.startswith("__daxa"):
+                out.setdefault(table, []).append((column, dtype))
+        return out
 
     def describe(self) -> pl.DataFrame:
         """One row per view or table: name, number of columns, and the columns."""
@@ -126,8 +123,7 @@ class SkyDB:
             rewritten = expand_cones(sql)
             try:
                 rel = self._con.sql(rewritten)
-                if rel is None:  # a statement without a result (CREATE, INSERT, SET ...)
-                    self._columns = {}
+                if rel is None:  # a statement without a result (older DuckDB: CREATE, SET ...)
                     return _empty(output)
                 return _convert(rel, output)
             except duckdb.Error as exc:
@@ -150,16 +146,12 @@ class SkyDB:
                     )
                 self._con.register(name, _as_relation_source(frame, name))
                 registered.append(name)
-            self._columns = {}
             yield
         finally:
             for name in registered:
                 self._con.unregister(name)
-            if registered:
-                self._columns = {}
 
     def _error(self, exc: duckdb.Error, sql: str, frames: Mapping[str, Any]) -> SQLError:
-        self._columns = {}
         rel = self._relations()
         message = str(exc).strip()
         listing = "; ".join(

@@ -16,7 +16,8 @@ They exist so that SQL users can ask positional and time questions without the P
 ``healpix_coarsen(hpx29, order)``         order-``order`` index from a ``_healpix_29`` value
 ``time_overlap(start, end, w0, w1)``      the observation overlaps the window (inclusive)
 ``time_inside(start, end, w0, w1)``       the observation lies wholly inside the window
-``mjd_to_timestamp(mjd)``                 MJD (UTC) → TIMESTAMPTZ, rounded to microseconds
+``mjd_to_timestamp(mjd)``                 MJD (UTC) → TIMESTAMPTZ, rounded to the millisecond
+                                          as the normalisers round archive MJDs
 ``timestamp_to_mjd(ts)``                  TIMESTAMPTZ → MJD (UTC)
 ========================================  =====================================================
 
@@ -36,6 +37,7 @@ from daxa.sky.healpix import MAX_ORDER, healpix_index
 #: MJD of the Unix epoch 1970-01-01T00:00:00 UTC.
 MJD_UNIX_EPOCH = 40587.0
 _US_PER_DAY = 86_400_000_000
+_MS_PER_DAY = 86_400_000
 
 
 def _sep(ra1: str, dec1: str, ra2: str, dec2: str) -> str:
@@ -90,8 +92,8 @@ MACROS: tuple[tuple[str, str], ...] = (
     (
         "mjd_to_timestamp",
         "CREATE OR REPLACE MACRO mjd_to_timestamp(mjd) AS "
-        "(TIMESTAMPTZ '1970-01-01 00:00:00+00' + to_microseconds(CAST(round((mjd - "
-        f"{MJD_UNIX_EPOCH}) * {_US_PER_DAY}.0) AS BIGINT)))",
+        "(TIMESTAMPTZ '1970-01-01 00:00:00+00' + to_milliseconds(CAST(round((mjd - "
+        f"{MJD_UNIX_EPOCH}) * {_MS_PER_DAY}.0) AS BIGINT)))",
     ),
     (
         "timestamp_to_mjd",

@@ -7,13 +7,14 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-from conftest import EMULATED_MISSIONS, SMALL_MISSIONS, make_table
 
 import daxa.sql
 from daxa import cache
 from daxa.missions import mission_names
 from daxa.schema import STANDARD_COLUMNS
 from daxa.sql import connect, sql
+
+from ._tables import EMULATED_MISSIONS, SMALL_MISSIONS, make_table
 
 
 def test_counts_per_mission_equal_the_python_tables(emulated_cache: Path) -> None:
