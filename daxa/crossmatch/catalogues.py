@@ -1,0 +1,410 @@
+"""Catalogue × catalogue: all pairs within a radius, the nearest, or the symmetric best match.
+
+:func:`match_catalogues` returns one row per pair — ``left_index``, ``right_index`` (row numbers
+in each input), ``separation_deg`` — followed by the chosen columns of the left catalogue and of
+the right one (names found on both sides get ``suffix`` on the right). ``how``:
+
+- ``"all"``: every pair within the radius;
+- ``"nearest"``: each left row's nearest right row within the radius (a right row may serve
+  several left rows);
+- ``"best"``: pairs that are each other's nearest, so every row is used at most once.
+
+Ties go to the lowest row number. ``join="left"`` also keeps left rows without a match (right
+columns null). The radius is one number (degrees or an angle Quantity), one per row (array or
+column name) of the ``radius_of`` side.
+
+Out of core, the left catalogue is cut into HEALPix chunks; each chunk reads the right rows
+within the largest radius of its pixels (and, for ``"best"``, the left rows within twice it, so
+that a right row's own nearest left row is always at hand). Pairs are then kept only for the
+chunk's own left rows, so each appears exactly once and chunked, local and Dask runs agree row
+for row.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from daxa.crossmatch.chunked import NPIX29, PreparedSource, open_prepared, range_cells
+from daxa.crossmatch.execution import FrameSink, ParquetSink, Task, run_tasks
+from daxa.crossmatch.inputs import HPX, column_map, open_source, parse_bytes, report_skipped
+from daxa.errors import InputError
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+How = Literal["all", "nearest", "best"]
+Join = Literal["inner", "left"]
+#: Bytes per left row while a chunk is matched (both sides, pairs, output).
+BYTES_PER_ROW = 400
+
+
+@dataclass(frozen=True)
+class CatalogueOptions:
+    how: How
+    join: Join
+    radius: float | None  # None: per row, in the ``_radius`` column of the radius_of side
+    radius_of: Literal["left", "right"]
+    left_columns: tuple[str, ...]
+    right_columns: tuple[tuple[str, str], ...]  # (prepared name, output name)
+    streaming: bool
+
+
+def _degrees(radius: Any) -> Any:
+    if hasattr(radius, "unit") and hasattr(radius, "to_value"):
+        try:
+            return radius.to_value("deg")
+        except Exception:
+            raise InputError(f"radius {radius!r} is not an angle") from None
+    return radius
+
+
+def _sorted_by_index(frame: pl.DataFrame) -> pl.DataFrame:
+    if frame.height < 2 or frame["pos_index"].is_sorted():
+        return frame
+    return frame.sort("pos_index")
+
+
+def _search(left: pl.DataFrame, right: pl.DataFrame, opts: CatalogueOptions) -> Any:
+    from daxa.sky import pairs as sky
+
+    func = {"all": sky.pair_search, "nearest": sky.nearest, "best": sky.best_match_symmetric}[
+        opts.how
+    ]
+    if opts.radius is not None:
+        radius: Any = opts.radius
+    else:
+        radius = (left if opts.radius_of == "left" else right)["_radius"].to_numpy()
+    return func(
+        left["ra"].to_numpy(),
+        left["dec"].to_numpy(),
+        right["ra"].to_numpy(),
+        right["dec"].to_numpy(),
+        radius,
+        radius_of=opts.radius_of,
+    )
+
+
+def match_frames(
+    core: pl.DataFrame,
+    left_all: pl.DataFrame | None,
+    right: pl.DataFrame,
+    opts: CatalogueOptions,
+) -> pl.DataFrame:
+    """The output rows of one chunk: ``core`` left rows against ``right`` (margin included).
+
+    ``left_all`` (core plus left margin) is needed for ``how='best'`` only.
+    """
+    core = _sorted_by_index(core)
+    right = _sorted_by_index(right)
+    if opts.how == "best":
+        assert left_all is not None
+        left = _sorted_by_index(left_all)
+        p = _search(left, right, opts)
+        core_idx = core["pos_index"].to_numpy()
+        left_pos = left["pos_index"].to_numpy()[p.left]
+        keep = np.isin(left_pos, core_idx)
+        where = np.searchsorted(core_idx, left_pos[keep])
+        li, ri, sep = where, p.right[keep], p.separation[keep]
+    else:
+        p = _search(core, right, opts)
+        li, ri, sep = p.left, p.right, p.separation
+    out: dict[str, Any] = {
+        "left_index": core["pos_index"].gather(li),
+        "right_index": right["pos_index"].gather(ri),
+        "separation_deg": pl.Series(sep, dtype=pl.Float64),
+    }
+    for name in opts.left_columns:
+        out[name] = core[name].gather(li)
+    for src, name in opts.right_columns:
+        out[name] = right[src].gather(ri)
+    if opts.streaming:
+        out[HPX] = core[HPX].gather(li)
+    frame = pl.DataFrame(out)
+    if opts.join == "left":
+        matched = np.zeros(core.height, dtype=bool)
+        matched[li] = True
+        lonely = np.flatnonzero(~matched)
+        if lonely.size:
+            extra: dict[str, Any] = {"left_index": core["pos_index"].gather(lonely)}
+            for name in opts.left_columns:
+                extra[name] = core[name].gather(lonely)
+            if opts.streaming:
+                extra[HPX] = core[HPX].gather(lonely)
+            frame = pl.concat([frame, pl.DataFrame(extra)], how="diagonal_relaxed")
+    keys = [HPX, "left_index"] if opts.streaming else ["left_index"]
+    return frame.sort([*keys, "separation_deg", "right_index"], nulls_last=True)
+
+
+def catalogue_task(
+    left: PreparedSource | pl.DataFrame,
+    left_margin: PreparedSource | pl.DataFrame | None,
+    right: PreparedSource | pl.DataFrame,
+    lo: int,
+    hi: int,
+    margin: float,
+    opts: CatalogueOptions,
+    shared: dict[str, Any],
+) -> tuple[pl.DataFrame, IntArray]:
+    """One chunk: load what is not loaded yet (on a worker: from files) and match."""
+    skipped = np.zeros(0, dtype=np.int64)
+    cells = range_cells(lo, hi) if (lo, hi) != (0, NPIX29) else None
+    if isinstance(left, PreparedSource):
+        core, skipped = left.load_range(lo, hi)
+    else:
+        core = left
+    if isinstance(right, PreparedSource):
+        right = right.load_range(0, NPIX29)[0] if cells is None else right.margin(cells, margin)
+    left_all: pl.DataFrame | None = None
+    if opts.how == "best":
+        if isinstance(left_margin, PreparedSource):
+            left_all = (
+                left_margin.load_range(0, NPIX29)[0]
+                if cells is None
+                else left_margin.margin(cells, 2 * margin)
+            )
+        else:
+            left_all = left_margin if left_margin is not None else core
+    if core.height == 0:
+        return pl.DataFrame(), skipped
+    return match_frames(core, left_all, right, opts), skipped
+
+
+def _choose(columns: Sequence[str] | None, available: list[str], side: str) -> list[str]:
+    if columns is None:
+        return [c for c in available if c != HPX]
+    if isinstance(columns, str):
+        columns = [columns]
+    missing = [c for c in columns if c not in available]
+    if missing:
+        raise InputError(
+            f"the {side} catalogue has no column {', '.join(map(repr, missing))}; its columns "
+            f"are: {', '.join(available)}"
+        )
+    return list(columns)
+
+
+def match_catalogues(
+    left: Any,
+    right: Any,
+    radius: Any,
+    *,
+    how: How = "all",
+    join: Join = "inner",
+    left_columns: Sequence[str] | None = None,
+    right_columns: Sequence[str] | None = None,
+    left_ra: str = "ra",
+    left_dec: str = "dec",
+    right_ra: str = "ra",
+    right_dec: str = "dec",
+    radius_of: Literal["left", "right"] = "left",
+    suffix: str = "_right",
+    margin: Any = None,
+    output: str | os.PathLike[str] | None = None,
+    output_format: Literal["parquet", "hats"] = "parquet",
+    memory_budget: int | str = "2GB",
+    chunk_rows: int | None = None,
+    client: Any = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+) -> pl.DataFrame | Path:
+    """Match catalogue ``left`` against catalogue ``right`` within ``radius``.
+
+    See the module docstring for ``how``, ``join`` and the output columns. ``left_columns`` /
+    ``right_columns`` choose the columns carried over (default: all). ``margin`` (degrees or
+    an angle) fixes how far around each chunk rows of the other side are read; it must be at
+    least the largest radius (by default it is the largest radius). ``output``, ``client``,
+    ``memory_budget`` as in :func:`~daxa.crossmatch.match_observations`.
+    """
+    from daxa.crossmatch.dask_backend import dask_client
+
+    if how not in ("all", "nearest", "best"):
+        raise InputError(f"how={how!r}: choose 'all', 'nearest' or 'best'")
+    if join not in ("inner", "left"):
+        raise InputError(f"join={join!r}: choose 'inner' or 'left'")
+    if radius_of not in ("left", "right"):
+        raise InputError(f"radius_of={radius_of!r}: choose 'left' or 'right'")
+    budget = parse_bytes(memory_budget)
+    radius = _degrees(radius)
+    lsrc = open_source(left, what="left catalogue")
+    rsrc = open_source(right, what="right catalogue")
+    l_keep = _choose(left_columns, lsrc.columns, "left")
+    r_keep = _choose(right_columns, rsrc.columns, "right")
+
+    radius_column = radius if isinstance(radius, str) else None
+    per_row: FloatArray | None = None
+    scalar: float | None = None
+    if radius_column is None:
+        if np.ndim(radius) == 0:
+            try:
+                scalar = float(radius)
+            except (TypeError, ValueError):
+                raise InputError(f"radius={radius!r} is not a number of degrees") from None
+            if not np.isfinite(scalar) or scalar < 0 or scalar > 180:
+                raise InputError(f"radius={radius!r}: give degrees between 0 and 180")
+        else:
+            per_row = np.asarray(radius, dtype=np.float64)
+            owner = lsrc if radius_of == "left" else rsrc
+            if per_row.size != owner.n_rows:
+                raise InputError(
+                    f"{per_row.size} radii given for {owner.n_rows} {radius_of} rows; give one "
+                    "per row, a single radius, or the name of a radius column"
+                )
+    lcols = column_map(
+        ra=left_ra,
+        dec=left_dec,
+        keep=l_keep,
+        radius=radius_column if radius_of == "left" else None,
+    )
+    rcols = column_map(
+        ra=right_ra,
+        dec=right_dec,
+        keep=r_keep,
+        radius=radius_column if radius_of == "right" else None,
+    )
+    lsrc.require(lcols.needed())
+    rsrc.require(rcols.needed())
+    streaming = output is not None
+    rows = chunk_rows or max(20_000, budget // 4 // BYTES_PER_ROW)
+    whole_ok = not streaming and chunk_rows is None
+    lprep = open_prepared(
+        lsrc,
+        lcols,
+        memory_budget=budget,
+        radius=per_row if radius_of == "left" else None,
+        rows_per_chunk=rows if whole_ok else None,
+    )
+    single = lprep.whole
+    rprep = open_prepared(
+        rsrc,
+        rcols,
+        memory_budget=budget,
+        radius=per_row if radius_of == "right" else None,
+        rows_per_chunk=(10**18 if single else None),
+    )
+    r_max = scalar if scalar is not None else _max_radius(lprep if radius_of == "left" else rprep)
+    if margin is not None:
+        m = float(_degrees(margin))
+        if r_max > m:
+            raise InputError(
+                f"the radius ({r_max:g} deg) is bigger than margin={m:g} deg: pairs across chunk "
+                "edges would be lost; give a margin at least as large as the largest radius"
+            )
+    else:
+        m = r_max
+
+    right_out = []
+    taken = set(["left_index", "right_index", "separation_deg", *l_keep])
+    for c in r_keep:
+        right_out.append((c, c + suffix if c in taken else c))
+    opts = CatalogueOptions(
+        how=how,
+        join=join,
+        radius=scalar,
+        radius_of=radius_of,
+        left_columns=tuple(l_keep),
+        right_columns=tuple(right_out),
+        streaming=streaming,
+    )
+    plan = lprep.plan(rows)
+    sink: FrameSink | ParquetSink
+    hats_target = None
+    schema = _schema(lprep, rprep, opts)
+    if output is not None and output_format == "hats":
+        if left_ra not in l_keep or left_dec not in l_keep:
+            raise InputError(
+                f"HATS output needs the left {left_ra!r} and {left_dec!r} columns among "
+                "left_columns"
+            )
+        hats_target = Path(output)
+        sink = ParquetSink(hats_target.with_name(f".{hats_target.name}.stream.parquet"), schema)
+    elif output is not None:
+        sink = ParquetSink(output, schema)
+    else:
+        sink = FrameSink(schema)
+
+    with dask_client(client, scheduler) as dclient:
+        tasks = []
+        for i in range(len(plan)):
+            lo, hi = plan.range(i)
+            in_memory = lprep.frame is not None and rprep.frame is not None
+            if in_memory:
+                core, _ = lprep.load_range(lo, hi)
+                if core.height == 0:
+                    continue
+                if (lo, hi) == (0, NPIX29):
+                    rpart = rprep.load_range(lo, hi)[0]
+                    lall = lprep.frame if how == "best" else None
+                else:
+                    cells = range_cells(lo, hi)
+                    rpart = rprep.margin(cells, m)
+                    lall = lprep.margin(cells, 2 * m) if how == "best" else None
+                tasks.append(
+                    Task(catalogue_task, (core, lall, rpart, lo, hi, m, opts), core.height)
+                )
+            else:
+                lt = lprep if lprep.frame is not None else lprep.for_task()
+                rt = rprep if rprep.frame is not None else rprep.for_task()
+                tasks.append(Task(catalogue_task, (lt, lt, rt, lo, hi, m, opts), int(plan.rows[i])))
+        skipped = run_tasks(
+            tasks,
+            sink,
+            client=dclient,
+            progress=progress,
+            desc="matching catalogues",
+            total_rows=lprep.n_rows,
+        )
+    report_skipped([*lprep.skipped, *skipped], lsrc.n_rows)
+    report_skipped(rprep.skipped, rsrc.n_rows)
+    if isinstance(sink, ParquetSink):
+        path = sink.finish()
+        if hats_target is not None:
+            from daxa.crossmatch.hats import write_hats
+
+            try:
+                return write_hats(path, hats_target, ra=left_ra, dec=left_dec, overwrite=True)
+            finally:
+                path.unlink(missing_ok=True)
+        return path
+    result = sink.finish()
+    if result.height == 0:
+        return pl.DataFrame(schema=schema)
+    if len(plan) > 1:
+        result = result.sort("left_index", "separation_deg", "right_index", nulls_last=True)
+    return result.select(list(schema))
+
+
+def _max_radius(prepared: PreparedSource) -> float:
+    if prepared.frame is not None:
+        value = prepared.frame["_radius"].max()
+        return float(value) if value is not None else 0.0  # type: ignore[arg-type]
+    assert prepared.source is not None
+    name = "_radius" if prepared.is_prepared else (prepared.cols.radius or "_radius")
+    value = prepared.source.scan([name]).select(pl.col(name).max()).collect().item()
+    return float(value) if value is not None else 0.0
+
+
+def _schema(
+    lprep: PreparedSource, rprep: PreparedSource, opts: CatalogueOptions
+) -> dict[str, pl.DataType]:
+    lschema = (lprep.frame if lprep.frame is not None else lprep.empty()).schema
+    rschema = (rprep.frame if rprep.frame is not None else rprep.empty()).schema
+    schema: dict[str, pl.DataType] = {
+        "left_index": pl.Int64(),
+        "right_index": pl.Int64(),
+        "separation_deg": pl.Float64(),
+    }
+    for name in opts.left_columns:
+        schema[name] = lschema[name]
+    for src, name in opts.right_columns:
+        schema[name] = rschema[src]
+    if opts.streaming:
+        schema[HPX] = pl.Int64()
+    return schema

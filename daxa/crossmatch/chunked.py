@@ -1,0 +1,496 @@
+"""Out-of-core matching: HEALPix-ordered chunks, their margins, and the memory budget.
+
+A chunk is the set of rows whose ``_healpix_29`` lies in ``[lo, hi)``, with both bounds on
+pixel edges at :data:`ALIGN_ORDER`, so every chunk is a union of whole HEALPix pixels (a
+HEALPix partition) and its outline is known without looking at its rows. Chunks are planned
+from whatever is cheapest to know: the sorted index of an in-memory frame, the row-group
+statistics of a HEALPix-sorted Parquet file or HATS catalogue, or (for other files) a histogram
+made in one streaming pass, after which the rows are spilled to HEALPix-sorted temporary files.
+
+Pairs across chunk edges are never lost: every row belongs to exactly one chunk (its core),
+and the rows of the other side that a chunk needs are those within the *margin* of the
+chunk's pixels, found with a cone around each pixel that is padded by the margin, so the
+margin is at least the match radius by construction.
+
+>>> cells = range_cells(0, 4 << (2 * 27), max_order=12)
+>>> [(int(o), int(p)) for o, p in cells]
+[(1, 0)]
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from daxa.crossmatch.inputs import HPX, ColumnMap, Source, prepare
+from daxa.errors import InputError
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+#: Chunk bounds fall on pixel edges of this order (pixels of about 0.86 arcmin).
+ALIGN_ORDER = 12
+#: Order of the histogram made to plan chunks of files that are not sorted by HEALPix.
+HIST_ORDER = 10
+MAX_ORDER = 29
+NPIX29 = 12 * 4**MAX_ORDER
+#: Rows read at a time when streaming a file.
+BATCH_ROWS = 1_000_000
+
+
+def shift(order: int) -> int:
+    """Bits between an order-29 index and one at ``order``."""
+    return 2 * (MAX_ORDER - order)
+
+
+# --------------------------------------------------------------------------- HEALPix geometry
+
+
+def range_cells(lo: int, hi: int, max_order: int = ALIGN_ORDER) -> list[tuple[int, int]]:
+    """The fewest whole HEALPix cells ``(order, pixel)`` that make up ``[lo, hi)`` at order 29.
+
+    ``lo`` and ``hi`` must fall on pixel edges at ``max_order`` (cells are never finer).
+    """
+    step = 1 << shift(max_order)
+    if lo % step or (hi % step and hi != NPIX29):
+        raise ValueError(f"range [{lo}, {hi}) is not aligned to order {max_order}")
+    out: list[tuple[int, int]] = []
+    while lo < hi:
+        order = 0
+        while order < max_order:
+            size = 1 << shift(order)
+            if lo % size == 0 and lo + size <= hi:
+                break
+            order += 1
+        size = 1 << shift(order)
+        out.append((order, lo >> shift(order)))
+        lo += size
+    return out
+
+
+def cell_caps(cells: Sequence[tuple[int, int]]) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Centre (ra, dec) and a radius (degrees) that encloses each cell.
+
+    The radius is the largest distance from the centre to points sampled densely along the
+    cell's edges, padded by 1 % and 1e-9 degrees so that curved edges never poke out.
+    """
+    import astropy.units as u
+    from astropy_healpix import core as hp
+
+    from daxa.sky.geometry import angular_separation
+
+    ra = np.empty(len(cells))
+    dec = np.empty(len(cells))
+    rad = np.empty(len(cells))
+    by_order: dict[int, list[int]] = {}
+    for i, (order, _) in enumerate(cells):
+        by_order.setdefault(order, []).append(i)
+    for order, idx in by_order.items():
+        pix = np.array([cells[i][1] for i in idx], dtype=np.int64)
+        nside = 1 << order
+        lon, lat = hp.healpix_to_lonlat(pix, nside, dx=0.5, dy=0.5, order="nested")
+        step = 16 if order < 4 else 4
+        blon, blat = hp.boundaries_lonlat(pix, step, nside, order="nested")
+        c_ra = lon.to_value(u.deg)
+        c_dec = lat.to_value(u.deg)
+        sep = angular_separation(
+            c_ra[:, None], c_dec[:, None], blon.to_value(u.deg), blat.to_value(u.deg)
+        )
+        ra[idx] = c_ra
+        dec[idx] = c_dec
+        rad[idx] = sep.max(axis=1) * 1.01 + 1e-9
+    return ra, dec, rad
+
+
+def _cone_ranges(ra: float, dec: float, radius: float, order: int) -> list[tuple[int, int]]:
+    """Order-29 ranges of the order-``order`` pixels that a cone overlaps (inclusive search)."""
+    import astropy.units as u
+    from astropy_healpix import core as hp
+
+    if radius >= 90.0 or order == 0:
+        return [(0, NPIX29)]
+    pix = np.sort(
+        hp.healpix_cone_search(ra * u.deg, dec * u.deg, radius * u.deg, 1 << order, order="nested")
+    ).astype(np.int64)
+    return merge_ranges(pix << shift(order), (pix + 1) << shift(order))
+
+
+def merge_ranges(lo: IntArray, hi: IntArray) -> list[tuple[int, int]]:
+    """Sorted, touching or overlapping ranges merged into as few as possible."""
+    if lo.size == 0:
+        return []
+    order = np.argsort(lo, kind="stable")
+    lo, hi = lo[order], hi[order]
+    run_hi = np.maximum.accumulate(hi)
+    starts = np.ones(lo.size, dtype=bool)
+    starts[1:] = lo[1:] > run_hi[:-1]
+    first = np.flatnonzero(starts)
+    last = np.append(first[1:], lo.size) - 1
+    return list(zip(lo[first].tolist(), run_hi[last].tolist(), strict=True))
+
+
+def _cone_order(radius: float) -> int:
+    """An order whose pixels are about a quarter of ``radius`` across (0 to ALIGN_ORDER)."""
+    if radius <= 0:
+        return ALIGN_ORDER
+    return int(np.clip(math.floor(math.log2(58.6 / max(radius / 4.0, 1e-9))), 0, ALIGN_ORDER))
+
+
+def margin_ranges(cells: Sequence[tuple[int, int]], margin: float) -> list[tuple[int, int]]:
+    """Order-29 ranges that hold every point within ``margin`` degrees of the ``cells``."""
+    ra, dec, rad = cell_caps(cells)
+    lo: list[int] = []
+    hi: list[int] = []
+    for a, d, r in zip(ra.tolist(), dec.tolist(), rad.tolist(), strict=True):
+        for x, y in _cone_ranges(a, d, r + margin, _cone_order(r + margin)):
+            lo.append(x)
+            hi.append(y)
+    return merge_ranges(np.array(lo, dtype=np.int64), np.array(hi, dtype=np.int64))
+
+
+def within_cells(
+    frame: pl.DataFrame, cells: Sequence[tuple[int, int]], margin: float
+) -> npt.NDArray[np.bool_]:
+    """Which rows of ``frame`` (ra, dec) lie within ``margin`` degrees of any of ``cells``."""
+    from daxa.sky.geometry import angular_separation
+
+    keep = np.zeros(frame.height, dtype=bool)
+    if frame.height == 0:
+        return keep
+    ra, dec = frame["ra"].to_numpy(), frame["dec"].to_numpy()
+    c_ra, c_dec, c_rad = cell_caps(cells)
+    for a, d, r in zip(c_ra.tolist(), c_dec.tolist(), c_rad.tolist(), strict=True):
+        todo = ~keep
+        if not todo.any():
+            break
+        keep[todo] = angular_separation(ra[todo], dec[todo], a, d) <= r + margin
+    return keep
+
+
+# --------------------------------------------------------------------------- planning
+
+
+@dataclass(frozen=True)
+class ChunkPlan:
+    """Chunk ``i`` holds the rows with ``bounds[i] <= _healpix_29 < bounds[i + 1]``."""
+
+    bounds: IntArray
+    rows: IntArray  # (estimated) rows per chunk
+
+    def __len__(self) -> int:
+        return int(self.bounds.size - 1)
+
+    def range(self, i: int) -> tuple[int, int]:
+        return int(self.bounds[i]), int(self.bounds[i + 1])
+
+    def cells(self, i: int) -> list[tuple[int, int]]:
+        lo, hi = self.range(i)
+        return range_cells(lo, hi)
+
+
+def _align(values: IntArray) -> IntArray:
+    return (values >> shift(ALIGN_ORDER)) << shift(ALIGN_ORDER)
+
+
+def plan_from_cumulative(keys: IntArray, cumulative: IntArray, rows_per_chunk: int) -> ChunkPlan:
+    """Chunks from sorted ``keys`` (order-29 starts of pieces) and rows before each piece.
+
+    ``cumulative[i]`` is the number of rows before piece ``i``; the last entry is the total.
+    """
+    total = int(cumulative[-1]) if cumulative.size else 0
+    n = max(1, math.ceil(total / max(rows_per_chunk, 1)))
+    if n == 1 or keys.size == 0:
+        return ChunkPlan(np.array([0, NPIX29], dtype=np.int64), np.array([total], dtype=np.int64))
+    targets = (np.arange(1, n) * total) // n
+    idx = np.searchsorted(cumulative[:-1], targets, side="right") - 1
+    cuts = _align(keys[np.clip(idx, 0, keys.size - 1)])
+    bounds = np.unique(np.concatenate(([0], cuts, [NPIX29]))).astype(np.int64)
+    piece = np.searchsorted(keys, bounds, side="left")
+    rows = np.diff(cumulative[np.clip(piece, 0, cumulative.size - 1)])
+    rows[-1] = total - int(cumulative[np.clip(piece[-2], 0, cumulative.size - 1)])
+    return ChunkPlan(bounds, rows.astype(np.int64))
+
+
+def plan_sorted_array(hpx_sorted: IntArray, rows_per_chunk: int) -> ChunkPlan:
+    """Chunks for an in-memory, sorted ``_healpix_29`` column."""
+    n = hpx_sorted.size
+    if n <= rows_per_chunk:
+        return ChunkPlan(np.array([0, NPIX29], dtype=np.int64), np.array([n], dtype=np.int64))
+    k = max(1, math.ceil(n / rows_per_chunk))
+    cuts = _align(hpx_sorted[(np.arange(1, k) * n) // k])
+    bounds = np.unique(np.concatenate(([0], cuts, [NPIX29]))).astype(np.int64)
+    rows = np.diff(np.searchsorted(hpx_sorted, bounds, side="left"))
+    return ChunkPlan(bounds, rows.astype(np.int64))
+
+
+def plan_row_groups(source: Source, rows_per_chunk: int) -> ChunkPlan:
+    """Chunks of a HEALPix-sorted Parquet source from its row-group statistics alone."""
+    import pyarrow.parquet as pq
+
+    starts: list[int] = []
+    counts: list[int] = []
+    for path in source.paths:
+        meta = pq.read_metadata(path)
+        col = meta.schema.to_arrow_schema().get_field_index(HPX)
+        for g in range(meta.num_row_groups):
+            group = meta.row_group(g)
+            if group.num_rows == 0:
+                continue
+            stats = group.column(col).statistics
+            starts.append(int(stats.min))
+            counts.append(int(group.num_rows))
+    keys = np.array(starts, dtype=np.int64)
+    cumulative = np.concatenate(([0], np.cumsum(np.array(counts, dtype=np.int64))))
+    return plan_from_cumulative(keys, cumulative, rows_per_chunk)
+
+
+def plan_histogram(counts: IntArray, order: int, rows_per_chunk: int) -> ChunkPlan:
+    """Chunks from a per-pixel row count at ``order`` (pixel edges become order-29 keys)."""
+    nz = np.flatnonzero(counts)
+    keys = nz.astype(np.int64) << shift(order)
+    cumulative = np.concatenate(([0], np.cumsum(counts[nz]))).astype(np.int64)
+    return plan_from_cumulative(keys, cumulative, rows_per_chunk)
+
+
+# --------------------------------------------------------------------------- loading chunks
+
+
+@dataclass
+class PreparedSource:
+    """A catalogue whose rows can be fetched per HEALPix range in the standard columns.
+
+    Either ``frame`` (in memory, prepared, sorted by ``_healpix_29``) or ``source`` (files
+    sorted by ``_healpix_29``, prepared on read with ``cols``).
+    """
+
+    cols: ColumnMap
+    frame: pl.DataFrame | None = None
+    source: Source | None = None
+    skipped: list[IntArray] = field(default_factory=list)
+    tmpdir: Any = None  # keeps a spill folder alive as long as this object
+    is_prepared: bool = False  # the files already hold the standard columns (spilled)
+    whole: bool = False  # in memory in one piece, in input order (not sorted by HEALPix)
+
+    def _read(self, predicate: pl.Expr) -> pl.DataFrame:
+        """Rows of the files matching ``predicate`` on ``_healpix_29``, prepared."""
+        assert self.source is not None
+        if self.is_prepared:
+            lf = self.source.scan(self.source.columns)
+        else:
+            lf = self.source.scan([*self.cols.needed(), HPX], row_index=True)
+        try:
+            raw = lf.filter(predicate).collect()
+        except Exception as exc:
+            raise InputError(f"cannot read {self.source.label}: {exc}") from None
+        return raw if self.is_prepared else prepare(raw, self.cols)[0]
+
+    def _hpx(self) -> IntArray:
+        assert self.frame is not None
+        return self.frame[HPX].to_numpy()
+
+    def load_range(self, lo: int, hi: int) -> tuple[pl.DataFrame, IntArray]:
+        """Prepared rows of ``[lo, hi)`` and the row numbers skipped there."""
+        if self.whole:
+            assert self.frame is not None
+            return self.frame, np.empty(0, dtype=np.int64)
+        if self.frame is not None:
+            hpx = self._hpx()
+            a, b = np.searchsorted(hpx, [lo, hi], side="left")
+            return self.frame.slice(int(a), int(b - a)), np.empty(0, dtype=np.int64)
+        assert self.source is not None
+        if self.is_prepared:
+            return self._read((pl.col(HPX) >= lo) & (pl.col(HPX) < hi)), np.empty(0, np.int64)
+        raw = self.source.read_healpix_range(self.cols.needed(), lo, hi)
+        return prepare(raw, self.cols)
+
+    def load_ranges(self, ranges: Sequence[tuple[int, int]]) -> pl.DataFrame:
+        """Prepared rows of several ranges, each row once, in ``_healpix_29`` order."""
+        if not ranges:
+            return self.empty()
+        if self.whole:
+            assert self.frame is not None
+            return self.frame
+        if self.frame is not None:
+            hpx = self._hpx()
+            lo = np.array([r[0] for r in ranges], dtype=np.int64)
+            hi = np.array([r[1] for r in ranges], dtype=np.int64)
+            a = np.searchsorted(hpx, lo, side="left")
+            b = np.searchsorted(hpx, hi, side="left")
+            idx = np.concatenate([np.arange(x, y) for x, y in zip(a, b, strict=True)])
+            return self.frame[idx] if idx.size else self.empty()
+        expr = pl.lit(False)
+        for lo_, hi_ in ranges:
+            expr = expr | ((pl.col(HPX) >= lo_) & (pl.col(HPX) < hi_))
+        return self._read(expr)
+
+    def empty(self) -> pl.DataFrame:
+        if self.frame is not None:
+            return self.frame.clear()
+        return self._read(pl.col(HPX) < 0)
+
+    def margin(self, cells: Sequence[tuple[int, int]], margin: float) -> pl.DataFrame:
+        """Rows within ``margin`` degrees of ``cells`` (including the cells' own rows)."""
+        ranges = margin_ranges(cells, margin)
+        rows = self.load_ranges(ranges)
+        return rows.filter(pl.Series(within_cells(rows, cells, margin)))
+
+    def plan(self, rows_per_chunk: int) -> ChunkPlan:
+        if self.whole:
+            assert self.frame is not None
+            return ChunkPlan(np.array([0, NPIX29]), np.array([self.frame.height]))
+        if self.frame is not None:
+            return plan_sorted_array(self._hpx(), rows_per_chunk)
+        assert self.source is not None
+        return plan_row_groups(self.source, rows_per_chunk)
+
+    @property
+    def n_rows(self) -> int:
+        if self.frame is not None:
+            return self.frame.height
+        assert self.source is not None
+        return self.source.n_rows
+
+    def for_task(self) -> PreparedSource:
+        """A copy without the in-memory frame, for shipping to a worker that reads files."""
+        return PreparedSource(self.cols, None, self.source, is_prepared=self.is_prepared)
+
+
+def prepare_in_memory(
+    source: Source,
+    cols: ColumnMap,
+    *,
+    radius: FloatArray | None = None,
+    rows_per_chunk: int | None = None,
+) -> PreparedSource:
+    """Read and prepare a whole catalogue in memory.
+
+    When it needs more than one chunk, rows are sorted by ``_healpix_29`` (computed if
+    absent); a catalogue that fits one chunk keeps its order and skips the HEALPix index.
+    """
+    extra = [HPX] if HPX in source.columns and HPX not in cols.needed() else []
+    raw = source.read(cols.needed() + extra, row_index=True)
+    single = rows_per_chunk is not None and raw.height <= rows_per_chunk
+    prepared, skipped = prepare(raw, cols, radius=radius, healpix=not single)
+    if not single:
+        prepared = prepared.sort(HPX, "pos_index")
+    return PreparedSource(cols, frame=prepared, skipped=[skipped], whole=single)
+
+
+def estimate_row_bytes(source: Source, cols: ColumnMap) -> int:
+    """A rough size in memory of one prepared row (for sizing chunks)."""
+    base = 8 * 4  # pos_index, ra, dec, _healpix_29
+    if cols.id is not None:
+        base += 24
+    if cols.has_window:
+        base += 16
+    if cols.radius is not None:
+        base += 8
+    return base + 16 * len(cols.keep)
+
+
+def open_prepared(
+    source: Source,
+    cols: ColumnMap,
+    *,
+    memory_budget: int,
+    radius: FloatArray | None = None,
+    rows_per_chunk: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> PreparedSource:
+    """The catalogue ready for chunked reads: in memory when it fits, else on disk.
+
+    ``rows_per_chunk``: an in-memory catalogue no larger is kept whole (one chunk).
+
+    A HEALPix-sorted Parquet/HATS source is read in place (chunks prune row groups). Any
+    other source larger than a quarter of the budget is streamed once to count rows per
+    pixel and once more to spill HEALPix-sorted temporary files.
+    """
+    needed = cols.needed()
+    source.require(needed)
+    if radius is not None and source.kind not in ("frame", "lazy"):
+        raise InputError(
+            "a radius per row given as an array needs an in-memory catalogue; for files, name "
+            "the radius column instead (radius='column')"
+        )
+    in_memory = source.kind in ("frame", "lazy") or (
+        source.n_rows * estimate_row_bytes(source, cols) * 3 <= memory_budget
+    )
+    if in_memory:
+        return prepare_in_memory(source, cols, radius=radius, rows_per_chunk=rows_per_chunk)
+    if source.healpix_sorted and source.kind in ("parquet", "hats"):
+        return PreparedSource(cols, source=source)
+    return spill(source, cols, memory_budget=memory_budget, progress=progress)
+
+
+def spill(
+    source: Source,
+    cols: ColumnMap,
+    *,
+    memory_budget: int,
+    progress: Callable[[int], None] | None = None,
+) -> PreparedSource:
+    """Stream ``source`` into HEALPix-sorted temporary Parquet files (two passes).
+
+    Pass one reads only the coordinates to count rows per order-:data:`HIST_ORDER` pixel;
+    pass two prepares each batch and appends its rows to the file of their chunk, whose rows
+    are then sorted. Peak memory is one batch plus one chunk.
+    """
+    import pyarrow.parquet as pq
+
+    from daxa.sky.healpix import healpix_index
+
+    batch = max(10_000, min(BATCH_ROWS, memory_budget // 400))
+    counts = np.zeros(12 * 4**HIST_ORDER, dtype=np.int64)
+    for _, frame in source.iter_batches([cols.ra, cols.dec], batch):
+        ra = frame[cols.ra].cast(pl.Float64).to_numpy()
+        dec = frame[cols.dec].cast(pl.Float64).to_numpy()
+        with np.errstate(invalid="ignore"):
+            ok = np.isfinite(ra) & np.isfinite(dec) & (np.abs(dec) <= 90)
+        pix = healpix_index(np.mod(ra[ok], 360.0), dec[ok], HIST_ORDER)
+        counts += np.bincount(pix, minlength=counts.size)
+    rows_per_chunk = max(10_000, memory_budget // (8 * estimate_row_bytes(source, cols)))
+    plan = plan_histogram(counts, HIST_ORDER, rows_per_chunk)
+    tmp = tempfile.TemporaryDirectory(prefix="daxa-spill-")
+    folder = Path(tmp.name)
+    writers: dict[int, Any] = {}
+    skipped: list[IntArray] = []
+    try:
+        for offset, frame in source.iter_batches(cols.needed(), batch):
+            prepared, bad = prepare(frame, cols, offset=offset)
+            skipped.append(bad)
+            chunk = np.searchsorted(plan.bounds, prepared[HPX].to_numpy(), side="right") - 1
+            prepared = prepared.with_columns(pl.Series("__chunk", chunk))
+            for (c,), part in prepared.partition_by("__chunk", as_dict=True).items():
+                table = part.drop("__chunk").to_arrow()
+                writer = writers.get(int(c))  # type: ignore[call-overload]
+                if writer is None:
+                    writer = pq.ParquetWriter(folder / f"part-{int(c):06d}.parquet", table.schema)  # type: ignore[call-overload]
+                    writers[int(c)] = writer  # type: ignore[call-overload]
+                writer.write_table(table)
+            if progress is not None:
+                progress(frame.height)
+    finally:
+        for writer in writers.values():
+            writer.close()
+    files = sorted(folder.glob("part-*.parquet"))
+    for f in files:
+        pl.read_parquet(f).sort(HPX, "pos_index").write_parquet(f, row_group_size=65_536)
+    spilled = Source("parquet", source.label, [], paths=files, healpix_sorted=True)
+    if files:
+        spilled.columns = list(pq.read_schema(files[0]).names)
+    return PreparedSource(cols, source=spilled, skipped=skipped, tmpdir=tmp, is_prepared=True)
+
+
+def iter_chunks(prepared: PreparedSource, plan: ChunkPlan) -> Iterator[tuple[int, int, int]]:
+    """``(chunk index, lo, hi)`` of every chunk in HEALPix order."""
+    for i in range(len(plan)):
+        lo, hi = plan.range(i)
+        yield i, lo, hi

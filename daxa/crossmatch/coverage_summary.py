@@ -1,0 +1,585 @@
+"""Coverage summary: per catalogue row and mission, what covers it, without listing every pair.
+
+Survey-scale catalogues against wide-field instruments (Swift BAT 50°, INTEGRAL 2.4–7°, RASS
+3°) make billions of (position, observation) pairs; most users want, per position, how many
+observations cover it, their total exposure and the first and last dates. For each row and
+mission :func:`coverage_summary` gives ``n_obs``, ``exposure`` (seconds, nulls count as 0),
+``first_start`` and ``last_end``; with ``by_instrument`` also one row per chosen instrument
+that has its own exposure column (or, for one-instrument-per-observation missions, its own
+rows), counting the observations that instrument covers (the rule of the association table's
+``instruments`` list). The mission totals have ``instrument`` null.
+
+Narrow fields are summed over the pairs, a bounded batch at a time. Wide fields use HEALPix
+cells of positions: a cell whose bounding cap lies wholly inside an observation's radius is
+counted once for all its positions, a cell wholly outside is skipped, and only cells that the
+radius edge crosses are resolved position by position with the exact separation, so the work
+scales with the edges of the fields rather than their areas. Both ways give the counts the
+association table would.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from daxa.crossmatch.chunked import PreparedSource, open_prepared
+from daxa.crossmatch.execution import FrameSink, ParquetSink, Task, run_tasks
+from daxa.crossmatch.inputs import HPX, UTC_US, column_map, open_source, parse_bytes, report_skipped
+from daxa.crossmatch.observations import (
+    MissionTable,
+    chunk_cap,
+    expected_pairs_per_position,
+    load_missions,
+    reachable,
+)
+from daxa.errors import InputError
+from daxa.missions import get_mission
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+#: Slack on instrument radii, as the association table's ``instruments`` list uses.
+EDGE_DEG = 1e-9
+#: Rounding guard when deciding that a whole cell is inside or outside a radius.
+GUARD_DEG = 1e-9
+#: Most pairs (or cell pairs) held at once.
+MAX_PAIRS = 4_000_000
+#: Above this many expected pairs per position a mission is summed by cells.
+CELL_THRESHOLD = 24.0
+_BIG = np.iinfo(np.int64).max
+_SMALL = np.iinfo(np.int64).min
+
+
+@dataclass(frozen=True)
+class CoverClass:
+    """One summary line of a mission: the total (instrument None) or one instrument.
+
+    ``radius``: per kept row, or None when the radius comes with each position; ``rows``:
+    the kept rows this line can count (None: all).
+    """
+
+    instrument: str | None
+    radius: FloatArray | None
+    applies: BoolArray | None
+    exposure: FloatArray
+
+
+def cover_classes(table: MissionTable, by_instrument: bool) -> list[CoverClass]:
+    """The summary lines of a mission table (see the module docstring)."""
+    n = table.ra.size
+    if table.radius is None:
+        base: FloatArray | None = None
+    elif isinstance(table.radius, float):
+        base = np.full(n, table.radius)
+    else:
+        base = table.radius
+    extra = table.extra
+    total_exp = _ms(extra["exposure"]) if "exposure" in extra.columns else np.zeros(n)
+    out = [CoverClass(None, base, None, total_exp)]
+    # whole milliseconds: sums stay exact whatever the order (see Totals.add)
+    spec = get_mission(table.name)
+    if not by_instrument or len(table.instruments) < 2:
+        return out
+    radii = table.plan.instrument_radii
+    for k, name in enumerate(table.instruments):
+        col = spec.instrument(name).exposure_column
+        if not (spec.one_instrument_per_obs or (col is not None and col in extra.columns)):
+            continue
+        exp = _ms(extra[col]) if col is not None and col in extra.columns else total_exp
+        if radii is not None:
+            r: FloatArray | None = np.full(n, float(radii[k]) + EDGE_DEG)
+        else:
+            r = base
+        out.append(CoverClass(name, r, table.plan.observed[:, k].copy(), exp))
+    return out
+
+
+def _ms(series: pl.Series) -> FloatArray:
+    """Seconds as whole milliseconds (float64 holding integers; NaN and null are 0)."""
+    values = series.cast(pl.Float64).fill_null(0.0).fill_nan(0.0).to_numpy()
+    return np.round(values * 1000.0)
+
+
+# --------------------------------------------------------------------------- aggregation
+
+
+@dataclass
+class Totals:
+    """Per-key running count, exposure sum, earliest start and latest end."""
+
+    count: IntArray
+    exposure: FloatArray
+    first: IntArray
+    last: IntArray
+
+    @classmethod
+    def zeros(cls, n: int) -> Totals:
+        return cls(
+            np.zeros(n, dtype=np.int64),
+            np.zeros(n),
+            np.full(n, _BIG, dtype=np.int64),
+            np.full(n, _SMALL, dtype=np.int64),
+        )
+
+    def add(self, keys: IntArray, exposure: FloatArray, start: IntArray, end: IntArray) -> None:
+        """Add one observation per entry of ``keys``.
+
+        Exposures come in whole milliseconds, so every partial sum is an integer below 2**53
+        and the totals do not depend on the order of addition (chunked = in memory = Dask).
+        """
+        if keys.size == 0:
+            return
+        n = self.count.size
+        self.count += np.bincount(keys, minlength=n)
+        self.exposure += np.bincount(keys, weights=exposure, minlength=n)
+        np.minimum.at(self.first, keys, start)
+        np.maximum.at(self.last, keys, end)
+
+    def merge_from(self, other: Totals, index: IntArray) -> None:
+        """Add ``other`` (per cell) into these (per position): position i gets cell index[i]."""
+        self.count += other.count[index]
+        self.exposure += other.exposure[index]
+        np.minimum(self.first, other.first[index], out=self.first)
+        np.maximum(self.last, other.last[index], out=self.last)
+
+
+def _starts_ends(table: MissionTable) -> tuple[IntArray, IntArray]:
+    null = np.iinfo(np.int64).min
+    start = np.where(table.start_us == null, _BIG, table.start_us)
+    end = np.where(table.end_us == null, _SMALL, table.end_us)
+    return start, end
+
+
+def _direct(
+    positions: pl.DataFrame,
+    table: MissionTable,
+    classes: list[CoverClass],
+    rows: IntArray,
+    totals: list[Totals],
+) -> None:
+    """Sum over the pairs themselves, a bounded batch of positions at a time."""
+    from daxa.sky.pairs import pair_search
+
+    ra, dec = positions["ra"].to_numpy(), positions["dec"].to_numpy()
+    start, end = _starts_ends(table)
+    per_pos = max(1.0, expected_pairs_per_position([table], _pos_radius(positions)))
+    step = max(1, int(MAX_PAIRS / per_pos))
+    r_pos = positions["_radius"].to_numpy() if table.radius is None else None
+    for a in range(0, ra.size, step):
+        b = min(ra.size, a + step)
+        if table.radius is None:
+            assert r_pos is not None
+            p = pair_search(ra[a:b], dec[a:b], table.ra[rows], table.dec[rows], r_pos[a:b])
+        elif isinstance(table.radius, float):
+            p = pair_search(ra[a:b], dec[a:b], table.ra[rows], table.dec[rows], table.radius)
+        else:
+            p = pair_search(
+                ra[a:b],
+                dec[a:b],
+                table.ra[rows],
+                table.dec[rows],
+                table.radius[rows],
+                radius_of="right",
+            )
+        left = p.left + a
+        obs = rows[p.right]
+        for cls, tot in zip(classes, totals, strict=True):
+            if cls.instrument is None:
+                keep = slice(None)
+            else:
+                ok = cls.applies[obs] if cls.applies is not None else np.ones(obs.size, bool)
+                if cls.radius is not None:
+                    ok = ok & (p.separation <= cls.radius[obs])
+                keep = ok  # type: ignore[assignment]
+            o = obs[keep]
+            tot.add(left[keep], cls.exposure[o], start[o], end[o])
+
+
+def _pos_radius(positions: pl.DataFrame) -> float:
+    if "_radius" not in positions.columns:
+        return 0.0
+    value = positions["_radius"].max()
+    return float(value) if value is not None else 0.0  # type: ignore[arg-type]
+
+
+def _cell_order(n_pos: int, area_deg2: float, table: MissionTable) -> int:
+    """The HEALPix order of position cells that makes the least work for this table."""
+    assert isinstance(table.radius, np.ndarray)
+    r = np.radians(np.minimum(table.radius, 180.0))
+    best, best_cost = 8, math.inf
+    for k in range(2, 13):
+        side = math.sqrt(41253.0 / (12 * 4**k))
+        rho = math.radians(0.8 * side)
+        n_cells = min(n_pos, max(1.0, area_deg2 / side**2))
+        cell_pairs = n_cells * float(((1 - np.cos(np.minimum(r + rho, np.pi))) / 2).sum())
+        edge = float((np.sin(np.minimum(r, np.pi / 2)) * 2 * np.pi * 2 * rho / (4 * np.pi)).sum())
+        cost = cell_pairs + n_pos * edge
+        if cost < best_cost:
+            best, best_cost = k, cost
+    return best
+
+
+def _by_cells(
+    positions: pl.DataFrame,
+    table: MissionTable,
+    classes: list[CoverClass],
+    rows: IntArray,
+    totals: list[Totals],
+    order: int,
+) -> None:
+    """Sum by HEALPix cells of positions; only cells on a radius edge go position by position."""
+    from daxa.sky.geometry import angular_separation, xyz
+    from daxa.sky.pairs import pair_search
+
+    assert isinstance(table.radius, np.ndarray)
+    hpx = positions[HPX].to_numpy()
+    sorter = np.argsort(hpx, kind="stable") if not positions[HPX].is_sorted() else None
+    pos_idx = sorter if sorter is not None else np.arange(hpx.size)
+    cell_key = hpx[pos_idx] >> (2 * (29 - order))
+    first = np.flatnonzero(np.concatenate(([True], cell_key[1:] != cell_key[:-1])))
+    n_cells = first.size
+    bounds = np.append(first, cell_key.size)
+    members = np.repeat(np.arange(n_cells), np.diff(bounds))  # cell of each sorted position
+    ra_s = positions["ra"].to_numpy()[pos_idx]
+    dec_s = positions["dec"].to_numpy()[pos_idx]
+    x, y, z = xyz(ra_s, dec_s)
+    cx = np.bincount(members, weights=x, minlength=n_cells)
+    cy = np.bincount(members, weights=y, minlength=n_cells)
+    cz = np.bincount(members, weights=z, minlength=n_cells)
+    norm = np.sqrt(cx * cx + cy * cy + cz * cz)
+    c_ra = np.degrees(np.arctan2(cy, cx)) % 360.0
+    c_dec = np.degrees(np.arcsin(np.clip(cz / norm, -1.0, 1.0)))
+    rho = np.zeros(n_cells)
+    np.maximum.at(rho, members, angular_separation(ra_s, dec_s, c_ra[members], c_dec[members]))
+    rho = rho * (1 + 1e-12) + GUARD_DEG
+    rho_max = float(rho.max(initial=0.0))
+
+    start, end = _starts_ends(table)
+    cell_totals = [Totals.zeros(n_cells) for _ in classes]
+    bound_totals = [Totals.zeros(hpx.size) for _ in classes]
+    o_ra, o_dec = table.ra[rows], table.dec[rows]
+    search_r = np.minimum(table.radius[rows] + rho_max, 180.0)
+    per_cell = max(1.0, expected_pairs_per_position([table], rho_max))
+    step = max(1, int(MAX_PAIRS / per_cell))
+    for a in range(0, n_cells, step):
+        b = min(n_cells, a + step)
+        p = pair_search(c_ra[a:b], c_dec[a:b], o_ra, o_dec, search_r, radius_of="right")
+        cell = p.left + a
+        obs = rows[p.right]
+        s = p.separation
+        r_cell = rho[cell]
+        edge = np.zeros(cell.size, dtype=bool)
+        inside: list[BoolArray] = []
+        for cls in classes:
+            r = cls.radius[obs]  # type: ignore[index]
+            ok = cls.applies[obs] if cls.applies is not None else np.ones(obs.size, bool)
+            full = ok & (s + r_cell <= r)
+            part = ok & ~full & (s - r_cell <= r)
+            inside.append(full)
+            edge |= part
+        for cls, tot, full in zip(classes, cell_totals, inside, strict=True):
+            o = obs[full]
+            tot.add(cell[full], cls.exposure[o], start[o], end[o])
+        if not edge.any():
+            continue
+        e_cell, e_obs, e_sep = cell[edge], obs[edge], s[edge]
+        sizes = bounds[e_cell + 1] - bounds[e_cell]
+        batch = max(1, int(MAX_PAIRS // max(1.0, float(sizes.mean()))))
+        for lo in range(0, e_cell.size, batch):
+            ec, eo = e_cell[lo : lo + batch], e_obs[lo : lo + batch]
+            es, sz = e_sep[lo : lo + batch], sizes[lo : lo + batch]
+            rep = np.repeat(np.arange(ec.size), sz)
+            offs = np.arange(rep.size) - np.repeat(np.cumsum(sz) - sz, sz)
+            pos = bounds[ec][rep] + offs  # index into the HEALPix-sorted positions
+            ob = eo[rep]
+            s_cell = es[rep]
+            r_c = rho[ec][rep]
+            sep = angular_separation(ra_s[pos], dec_s[pos], table.ra[ob], table.dec[ob])
+            for cls, tot in zip(classes, bound_totals, strict=True):
+                r = cls.radius[ob]  # type: ignore[index]
+                ok = cls.applies[ob] if cls.applies is not None else np.ones(ob.size, bool)
+                # pairs whose cell was counted whole (or skipped whole) for this line are done
+                take = ok & ~(s_cell + r_c <= r) & (s_cell - r_c <= r) & (sep <= r)
+                o = ob[take]
+                tot.add(pos[take], cls.exposure[o], start[o], end[o])
+    for tot, ctot, btot in zip(totals, cell_totals, bound_totals, strict=True):
+        btot.merge_from(ctot, members)
+        # back from sorted order to the chunk's row order
+        if sorter is not None:
+            inv = np.empty_like(sorter)
+            inv[sorter] = np.arange(sorter.size)
+            btot = Totals(btot.count[inv], btot.exposure[inv], btot.first[inv], btot.last[inv])
+        tot.count += btot.count
+        tot.exposure += btot.exposure
+        np.minimum(tot.first, btot.first, out=tot.first)
+        np.maximum(tot.last, btot.last, out=tot.last)
+
+
+# --------------------------------------------------------------------------- one chunk
+
+
+@dataclass(frozen=True)
+class SummaryOptions:
+    with_id: bool
+    by_instrument: bool
+    streaming: bool
+    method: Literal["auto", "pairs", "cells"]
+
+
+def summary_schema(opts: SummaryOptions, id_dtype: pl.DataType | None) -> dict[str, pl.DataType]:
+    schema: dict[str, pl.DataType] = {"pos_index": pl.Int64()}
+    if opts.with_id:
+        schema["row_id"] = id_dtype or pl.String()
+    schema.update(
+        {
+            "mission": pl.String(),
+            "instrument": pl.String(),
+            "n_obs": pl.Int64(),
+            "exposure": pl.Float64(),
+            "first_start": UTC_US,
+            "last_end": UTC_US,
+            "pos_ra": pl.Float64(),
+            "pos_dec": pl.Float64(),
+        }
+    )
+    if opts.streaming:
+        schema[HPX] = pl.Int64()
+    return schema
+
+
+def summarise_chunk(
+    positions: pl.DataFrame,
+    skipped: IntArray,
+    opts: SummaryOptions,
+    shared: dict[str, Any],
+) -> tuple[pl.DataFrame, IntArray]:
+    """The summary rows of one chunk of prepared positions against every mission."""
+    tables: list[MissionTable] = shared["tables"]
+    if positions.height == 0:
+        return pl.DataFrame(), skipped
+    cap = chunk_cap(positions["ra"].to_numpy(), positions["dec"].to_numpy())
+    area = 2 * math.pi * (1 - math.cos(math.radians(min(cap[2], 180.0)))) * (180 / math.pi) ** 2
+    parts = []
+    for table in tables:
+        rows = reachable(table, cap, _pos_radius(positions))
+        if rows.size == 0:
+            continue
+        classes = cover_classes(table, opts.by_instrument)
+        totals = [Totals.zeros(positions.height) for _ in classes]
+        use_cells = isinstance(table.radius, np.ndarray) and (
+            opts.method == "cells"
+            or (opts.method == "auto" and expected_pairs_per_position([table]) > CELL_THRESHOLD)
+        )
+        if use_cells:
+            order = _cell_order(positions.height, max(area, 1e-6), table)
+            _by_cells(positions, table, classes, rows, totals, order)
+        else:
+            _direct(positions, table, classes, rows, totals)
+        for cls, tot in zip(classes, totals, strict=True):
+            hit = np.flatnonzero(tot.count)
+            if hit.size == 0:
+                continue
+            cols: dict[str, Any] = {"pos_index": positions["pos_index"].gather(hit)}
+            if opts.with_id:
+                cols["row_id"] = positions["row_id"].gather(hit)
+            first = tot.first[hit]
+            last = tot.last[hit]
+            cols["mission"] = pl.repeat(table.name, hit.size, eager=True, dtype=pl.String)
+            cols["instrument"] = pl.repeat(cls.instrument, hit.size, eager=True, dtype=pl.String)
+            cols["n_obs"] = tot.count[hit]
+            cols["exposure"] = tot.exposure[hit] / 1000.0
+            cols["first_start"] = _times(first, _BIG)
+            cols["last_end"] = _times(last, _SMALL)
+            cols["pos_ra"] = positions["ra"].gather(hit)
+            cols["pos_dec"] = positions["dec"].gather(hit)
+            if opts.streaming:
+                cols[HPX] = positions[HPX].gather(hit)
+            cols["_rank"] = pl.repeat(table.rank, hit.size, eager=True, dtype=pl.Int32)
+            cols["_line"] = pl.repeat(
+                0 if cls.instrument is None else 1 + table.instruments.index(cls.instrument),
+                hit.size,
+                eager=True,
+                dtype=pl.Int32,
+            )
+            parts.append(pl.DataFrame(cols))
+    if not parts:
+        return pl.DataFrame(), skipped
+    out = pl.concat(parts, how="vertical_relaxed")
+    keys = [HPX, "pos_index"] if opts.streaming else ["pos_index"]
+    return out.sort([*keys, "_rank", "_line"]).drop("_rank", "_line"), skipped
+
+
+def _times(values: IntArray, missing: int) -> pl.Series:
+    series = pl.Series(np.where(values == missing, 0, values)).cast(pl.Datetime("us"))
+    series = series.dt.replace_time_zone("UTC")
+    if (values == missing).any():
+        series = pl.select(
+            pl.when(pl.Series(values == missing)).then(None).otherwise(series)
+        ).to_series()
+    return series
+
+
+def _load_and_summarise(
+    prepared: PreparedSource | pl.DataFrame,
+    lo: int,
+    hi: int,
+    opts: SummaryOptions,
+    shared: dict[str, Any],
+) -> tuple[pl.DataFrame, IntArray]:
+    if isinstance(prepared, pl.DataFrame):
+        return summarise_chunk(prepared, np.zeros(0, dtype=np.int64), opts, shared)
+    frame, skipped = prepared.load_range(lo, hi)
+    return summarise_chunk(frame, skipped, opts, shared)
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def coverage_summary(
+    catalogue: Any,
+    missions: Any = None,
+    *,
+    ra: str = "ra",
+    dec: str = "dec",
+    id: str | None = None,
+    radius: Any = None,
+    instruments: Mapping[str, Any] | None = None,
+    by_instrument: bool = True,
+    cache_dir: str | os.PathLike[str] | None = None,
+    tables: Mapping[str, pl.DataFrame] | None = None,
+    method: Literal["auto", "pairs", "cells"] = "auto",
+    output: str | os.PathLike[str] | None = None,
+    output_format: Literal["parquet", "hats"] = "parquet",
+    memory_budget: int | str = "2GB",
+    chunk_rows: int | None = None,
+    client: Any = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+) -> pl.DataFrame | Path:
+    """Per catalogue row and mission: observations covering it, exposure, first/last dates.
+
+    Arguments as for :func:`~daxa.crossmatch.match_observations` (no time windows).
+    ``method='pairs'`` or ``'cells'`` forces one way of summing (both give the same numbers;
+    ``'auto'`` uses cells for missions whose fields cover many positions each). Rows come
+    sorted by ``pos_index`` and mission (registry order), the total before its instruments.
+    """
+    from daxa.crossmatch.dask_backend import dask_client
+
+    if method not in ("auto", "pairs", "cells"):
+        raise InputError(f"method={method!r}: choose 'auto', 'pairs' or 'cells'")
+    budget = parse_bytes(memory_budget)
+    per_row_radius = None
+    radius_column = None
+    if isinstance(radius, str):
+        radius_column = radius
+    elif isinstance(radius, (list, tuple, np.ndarray)):
+        per_row_radius = np.asarray(radius, dtype=np.float64)
+    cols = column_map(ra=ra, dec=dec, id=id, radius=radius_column)
+    source = open_source(catalogue)
+    source.require(cols.needed())
+    if per_row_radius is not None and per_row_radius.size != source.n_rows:
+        raise InputError(
+            f"{per_row_radius.size} radii given for {source.n_rows} catalogue rows; give one per "
+            "row, a single radius, or the name of a radius column"
+        )
+    per_row = per_row_radius is not None or radius_column is not None
+    extra_cols = ["exposure", *{c for c in _exposure_columns()}]
+    prepared_tables = load_missions(
+        missions,
+        tables=tables,
+        cache_dir=cache_dir,
+        instruments=instruments,
+        radius=None if per_row else radius,
+        per_row=per_row,
+        extra_columns=extra_cols,
+    )
+    prepared = open_prepared(source, cols, memory_budget=budget, radius=per_row_radius)
+    streaming = output is not None
+    opts = SummaryOptions(cols.id is not None, by_instrument, streaming, method)
+    id_dtype = None
+    if cols.id is not None:
+        frame = prepared.frame if prepared.frame is not None else prepared.empty()
+        id_dtype = frame.schema["row_id"]
+    schema = summary_schema(opts, id_dtype)
+    rows = chunk_rows or max(
+        20_000, budget // 4 // (400 + 64 * sum(len(t.instruments) + 1 for t in prepared_tables))
+    )
+    plan = prepared.plan(rows)
+    sink: FrameSink | ParquetSink
+    hats_target = None
+    if output is not None and output_format == "hats":
+        hats_target = Path(output)
+        sink = ParquetSink(hats_target.with_name(f".{hats_target.name}.stream.parquet"), schema)
+    elif output is not None:
+        sink = ParquetSink(output, schema)
+    else:
+        sink = FrameSink(schema)
+    with dask_client(client, scheduler) as dclient:
+        tasks = []
+        for i in range(len(plan)):
+            lo, hi = plan.range(i)
+            if prepared.frame is not None:
+                piece, _ = prepared.load_range(lo, hi)
+                if piece.height == 0:
+                    continue
+                tasks.append(Task(_load_and_summarise, (piece, lo, hi, opts), piece.height))
+            else:
+                tasks.append(
+                    Task(
+                        _load_and_summarise, (prepared.for_task(), lo, hi, opts), int(plan.rows[i])
+                    )
+                )
+        skipped = run_tasks(
+            tasks,
+            sink,
+            client=dclient,
+            shared={"tables": prepared_tables},
+            progress=progress,
+            desc="coverage summary",
+            total_rows=prepared.n_rows,
+        )
+    report_skipped([*prepared.skipped, *skipped], source.n_rows)
+    if isinstance(sink, ParquetSink):
+        path = sink.finish()
+        if hats_target is not None:
+            from daxa.crossmatch.hats import write_hats
+
+            try:
+                return write_hats(path, hats_target, ra="pos_ra", dec="pos_dec", overwrite=True)
+            finally:
+                path.unlink(missing_ok=True)
+        return path
+    result = sink.finish()
+    if result.height == 0:
+        return pl.DataFrame(schema=schema)
+    if len(plan) > 1:
+        rank = {t.name: t.rank for t in prepared_tables}
+        line = pl.col("instrument").is_not_null().cast(pl.Int32)
+        result = (
+            result.with_columns(
+                _r=pl.col("mission").replace_strict(rank, return_dtype=pl.Int32), _l=line
+            )
+            .sort("pos_index", "_r", "_l", maintain_order=True)
+            .drop("_r", "_l")
+        )
+    return result.select(list(schema))
+
+
+def _exposure_columns() -> list[str]:
+    from daxa.missions import MISSIONS
+
+    return sorted(
+        {i.exposure_column for m in MISSIONS.values() for i in m.instruments if i.exposure_column}
+    )
+
+
+__all__ = ["coverage_summary"]

@@ -1,0 +1,131 @@
+"""Running chunk tasks locally or on Dask, and collecting their results in chunk order.
+
+Every matcher reduces to a list of independent tasks, one per HEALPix chunk, each a pure
+function of its inputs. :func:`run_tasks` calls them in order here, or submits them to a Dask
+cluster when given a client (see :mod:`daxa.crossmatch.dask_backend`), and hands each result to
+a sink in chunk order either way, so local, chunked and distributed runs produce the same rows
+in the same order. Sinks either keep the frames (:class:`FrameSink`) or stream them into one
+Parquet file (:class:`ParquetSink`), so results larger than memory never sit in memory.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from daxa.crossmatch.progress import Progress
+from daxa.errors import InputError
+
+
+@dataclass(frozen=True)
+class Task:
+    """One chunk's work: ``func(*args)`` returns ``(frame, skipped row numbers)``."""
+
+    func: Callable[..., tuple[pl.DataFrame, np.ndarray]]
+    args: tuple[Any, ...]
+    rows: int  # positions in the chunk, for progress
+
+
+class FrameSink:
+    """Keeps every chunk's frame; :meth:`finish` concatenates them."""
+
+    def __init__(self, schema: dict[str, pl.DataType] | None = None) -> None:
+        self.parts: list[pl.DataFrame] = []
+        self.schema = schema
+
+    def write(self, frame: pl.DataFrame) -> None:
+        if frame.height:
+            self.parts.append(frame)
+
+    def finish(self) -> pl.DataFrame:
+        if not self.parts:
+            return pl.DataFrame(schema=self.schema) if self.schema else pl.DataFrame()
+        return pl.concat(self.parts, how="vertical_relaxed", rechunk=False)
+
+
+class ParquetSink:
+    """Streams chunk frames into one Parquet file (written to a temporary name, then renamed)."""
+
+    def __init__(self, path: str | os.PathLike[str], schema: dict[str, pl.DataType]) -> None:
+        self.path = Path(path)
+        if self.path.is_dir():
+            raise InputError(f"output {self.path} is a folder; give a file name ending .parquet")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = self.path.with_name(f".{self.path.name}.part")
+        self.schema = schema
+        self.rows = 0
+        self._writer: Any = None
+        self._arrow_schema: Any = None
+
+    def write(self, frame: pl.DataFrame) -> None:
+        import pyarrow.parquet as pq
+
+        if self._writer is None:
+            empty = pl.DataFrame(schema=self.schema).to_arrow()
+            self._arrow_schema = empty.schema
+            self._writer = pq.ParquetWriter(self.tmp, self._arrow_schema, compression="zstd")
+        if frame.height == 0:
+            return
+        table = frame.select(list(self.schema)).cast(self.schema).to_arrow()  # type: ignore[arg-type]
+        self._writer.write_table(table.cast(self._arrow_schema), row_group_size=262_144)
+        self.rows += frame.height
+
+    def finish(self) -> Path:
+        if self._writer is None:
+            self.write(pl.DataFrame(schema=self.schema))
+        self._writer.close()
+        os.replace(self.tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        if self.tmp.exists():
+            self.tmp.unlink()
+
+
+def run_tasks(
+    tasks: Sequence[Task],
+    sink: FrameSink | ParquetSink,
+    *,
+    client: Any = None,
+    shared: dict[str, Any] | None = None,
+    progress: bool = True,
+    desc: str = "cross-match",
+    total_rows: int | None = None,
+) -> list[np.ndarray]:
+    """Run ``tasks`` (locally, or on ``client``), feed results to ``sink`` in chunk order.
+
+    ``shared`` values (e.g. mission tables) are passed to every task as its last argument;
+    on Dask they are scattered to the workers once. Returns the skipped-row arrays.
+    """
+    skipped: list[np.ndarray] = []
+    total = total_rows if total_rows is not None else sum(t.rows for t in tasks)
+    bar = Progress(total, desc, unit="rows", enabled=progress)
+    try:
+        if client is None:
+            for task in tasks:
+                frame, bad = task.func(*task.args, shared or {})
+                sink.write(frame)
+                skipped.append(bad)
+                bar.update(task.rows)
+        else:
+            from daxa.crossmatch.dask_backend import run_on_dask
+
+            for task, (frame, bad) in run_on_dask(client, tasks, shared or {}):
+                sink.write(frame)
+                skipped.append(bad)
+                bar.update(task.rows)
+    except BaseException:
+        if isinstance(sink, ParquetSink):
+            sink.abort()
+        raise
+    finally:
+        bar.close()
+    return skipped

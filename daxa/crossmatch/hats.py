@@ -1,0 +1,328 @@
+"""HATS catalogues: write frames or Parquet files as HATS, and read HATS as inputs.
+
+HATS (Hierarchical Adaptive Tiling Scheme, the format LSDB reads) stores a catalogue as one
+Parquet file per HEALPix pixel, ``dataset/Norder=K/Dir=D/Npix=N.parquet`` with
+``D = N // 10000 * 10000``; each pixel holds the rows whose order-29 NESTED index
+``_healpix_29`` falls in it, sorted by that index. Pixels are chosen adaptively: a pixel is
+split into its four children while it holds more than ``max_rows`` rows. Next to the data sit
+``hats.properties`` (name, type, row count, RA/Dec columns), ``partition_info.csv`` (the
+``Norder,Npix`` list) and ``dataset/_common_metadata`` / ``dataset/_metadata`` (schema and row
+groups).
+
+>>> import tempfile, polars as pl
+>>> frame = pl.DataFrame({"ra": [10.0, 200.0, 200.1], "dec": [5.0, -30.0, -30.0]})
+>>> out = write_hats(frame, tempfile.mkdtemp() + "/demo", max_rows=2)
+>>> read_hats(out).sort("ra")["ra"].to_list()
+[10.0, 200.0, 200.1]
+>>> (out / "partition_info.csv").read_text().splitlines()[0]
+'Norder,Npix'
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from daxa.crossmatch.inputs import HPX, Source, open_source
+from daxa.errors import InputError
+
+IntArray = npt.NDArray[np.int64]
+
+#: Default most rows in one partition file (the HATS importer's default threshold).
+DEFAULT_MAX_ROWS = 1_000_000
+#: Deepest order partitions are split to.
+MAX_PARTITION_ORDER = 12
+_ROWS_PER_BATCH = 1_000_000
+
+
+def is_hats(path: Path) -> bool:
+    """True for a HATS catalogue folder (it has ``hats.properties`` or ``properties``)."""
+    return (path / "hats.properties").is_file() or (
+        (path / "properties").is_file() and (path / "partition_info.csv").is_file()
+    )
+
+
+def read_properties(path: Path) -> dict[str, str]:
+    """The ``key=value`` pairs of a HATS properties file."""
+    file = path / "hats.properties"
+    if not file.is_file():
+        file = path / "properties"
+    out: dict[str, str] = {}
+    for line in file.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", "!")) or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        out[key.strip()] = value.strip().replace("\\:", ":")
+    return out
+
+
+def _partitions(path: Path) -> list[tuple[int, int]]:
+    info = path / "partition_info.csv"
+    if info.is_file():
+        frame = pl.read_csv(info)
+        if "Norder" not in frame.columns or "Npix" not in frame.columns:
+            raise InputError(f"{info} has no Norder and Npix columns")
+        return list(zip(frame["Norder"].to_list(), frame["Npix"].to_list(), strict=True))
+    found = []
+    for f in path.rglob("Npix=*"):
+        order = next(p for p in f.parts if p.startswith("Norder="))
+        found.append((int(order.split("=")[1]), int(f.name.split("=")[1].split(".")[0])))
+    return found
+
+
+def partition_path(root: Path, order: int, pixel: int, *, dataset: bool = True) -> Path:
+    """``root/dataset/Norder=K/Dir=D/Npix=N.parquet``."""
+    base = root / "dataset" if dataset else root
+    return base / f"Norder={order}" / f"Dir={pixel // 10_000 * 10_000}" / f"Npix={pixel}.parquet"
+
+
+def open_hats(path: str | os.PathLike[str], *, what: str = "catalogue") -> Source:
+    """A HATS catalogue as a :class:`Source` whose files come in HEALPix order."""
+    root = Path(path)
+    if not is_hats(root):
+        raise InputError(f"{root} is not a HATS catalogue (no hats.properties)")
+    props = read_properties(root)
+    dataset = (root / "dataset").is_dir()
+    parts = sorted(_partitions(root), key=lambda op: op[1] << (2 * (29 - op[0])))
+    files: list[Path] = []
+    for order, pixel in parts:
+        f = partition_path(root, order, pixel, dataset=dataset)
+        if f.is_file():
+            files.append(f)
+        elif f.with_suffix("").is_dir():  # Npix=N/ folders of several files
+            files.extend(sorted(f.with_suffix("").glob("*.parquet")))
+        else:
+            raise InputError(
+                f"the HATS catalogue {root} lists Norder={order} Npix={pixel} but {f} is missing"
+            )
+    if not files:
+        raise InputError(f"the HATS catalogue {root} has no partitions")
+    import pyarrow.parquet as pq
+
+    schema_file = root / "dataset" / "_common_metadata"
+    try:
+        names = pq.read_schema(schema_file if schema_file.is_file() else files[0]).names
+    except Exception as exc:
+        raise InputError(f"cannot read the HATS catalogue {root}: {exc}") from None
+    columns = [n for n in names if n not in ("Norder", "Dir", "Npix")]
+    rows = props.get("hats_nrows")
+    source = Source(
+        "hats",
+        f"the {what} HATS catalogue {root}",
+        columns,
+        paths=files,
+        healpix_sorted=HPX in columns,
+        hats_order=parts,
+        _n_rows=int(rows) if rows and rows.isdigit() else None,
+    )
+    source.hats_columns = (props.get("hats_col_ra", "ra"), props.get("hats_col_dec", "dec"))  # type: ignore[attr-defined]
+    return source
+
+
+def read_hats(path: str | os.PathLike[str], columns: Sequence[str] | None = None) -> pl.DataFrame:
+    """A whole HATS catalogue (or some of its columns) as one polars frame, in HEALPix order."""
+    source = open_hats(path)
+    return source.read(list(columns) if columns is not None else source.columns)
+
+
+# --------------------------------------------------------------------------- partitioning
+
+
+def plan_partitions(counts: IntArray, order: int, max_rows: int) -> list[tuple[int, int]]:
+    """Adaptive ``(order, pixel)`` partitions from per-pixel counts at ``order``.
+
+    Starting from the deepest order, four sibling pixels are merged into their parent
+    whenever all of them are still whole and their total is at most ``max_rows``; empty
+    pixels are left out.
+
+    >>> plan_partitions(np.array([1] * 12 * 4), 1, 10)
+    [(0, 0), (0, 1), (0, 2), (0, 3), (0, 4), (0, 5), (0, 6), (0, 7), (0, 8), (0, 9), (0, 10), (0, 11)]
+    """
+    level_counts = counts.astype(np.int64)
+    mergeable = np.ones(level_counts.size, dtype=bool)
+    final: list[tuple[int, int]] = []
+    for k in range(order, 0, -1):
+        parent_counts = level_counts.reshape(-1, 4).sum(axis=1)
+        parent_ok = mergeable.reshape(-1, 4).all(axis=1) & (parent_counts <= max_rows)
+        children_final = ~np.repeat(parent_ok, 4) & (level_counts > 0) & mergeable
+        # children that stay at this order: their parent cannot merge
+        final.extend((k, int(p)) for p in np.flatnonzero(children_final))
+        # rows of non-mergeable children were emitted; carry only mergeable parents upward
+        mergeable = parent_ok
+        level_counts = np.where(parent_ok, parent_counts, 0)
+    final.extend((0, int(p)) for p in np.flatnonzero(mergeable & (level_counts > 0)))
+    return sorted(final, key=lambda op: op[1] << (2 * (29 - op[0])))
+
+
+def _histogram_order(n_rows: int, max_rows: int) -> int:
+    """A histogram order fine enough that pixels can be split below ``max_rows`` rows."""
+    need = max(1.0, 4.0 * n_rows / max(max_rows, 1))
+    order = int(np.ceil(np.log(need / 12.0) / np.log(4.0))) + 2 if need > 12 else 2
+    return int(np.clip(order, 2, MAX_PARTITION_ORDER))
+
+
+def write_hats(
+    data: Any,
+    path: str | os.PathLike[str],
+    *,
+    ra: str = "ra",
+    dec: str = "dec",
+    name: str | None = None,
+    max_rows: int = DEFAULT_MAX_ROWS,
+    overwrite: bool = False,
+) -> Path:
+    """Write a frame, Parquet file or any catalogue as a HATS catalogue that LSDB can open.
+
+    A ``_healpix_29`` column is added from ``ra``/``dec`` when missing. Inputs larger than
+    memory are fine when they are Parquet files sorted by ``_healpix_29`` (as daxa's streamed
+    outputs are): they are read one batch at a time. Returns the catalogue folder.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from daxa.sky.healpix import healpix_index
+
+    root = Path(path)
+    if root.exists():
+        if not overwrite:
+            raise InputError(f"{root} already exists; pass overwrite=True to replace it")
+        shutil.rmtree(root)
+    source = open_source(data, what="HATS input")
+    source.require([ra, dec])
+    streaming = source.kind in ("parquet", "hats") and source.healpix_sorted
+    if not streaming:
+        frame = source.read(source.columns)
+        if HPX not in frame.columns:
+            frame = frame.with_columns(
+                pl.Series(
+                    HPX,
+                    healpix_index(
+                        frame[ra].cast(pl.Float64).to_numpy(),
+                        frame[dec].cast(pl.Float64).to_numpy(),
+                    ),
+                    dtype=pl.Int64,
+                )
+            )
+        frame = frame.sort(HPX)
+        hpx_all = frame[HPX].to_numpy()
+        n_rows = frame.height
+    else:
+        n_rows = source.n_rows
+    order = _histogram_order(n_rows, max_rows)
+    counts = np.zeros(12 * 4**order, dtype=np.int64)
+    if streaming:
+        for _, batch in source.iter_batches([HPX], _ROWS_PER_BATCH):
+            counts += np.bincount(
+                batch[HPX].to_numpy() >> (2 * (29 - order)), minlength=counts.size
+            )
+    else:
+        counts += np.bincount(hpx_all >> (2 * (29 - order)), minlength=counts.size)
+    parts = plan_partitions(counts, order, max_rows)
+    starts = np.array([p << (2 * (29 - o)) for o, p in parts], dtype=np.int64)
+
+    (root / "dataset").mkdir(parents=True)
+    collector: list[Any] = []
+    schema: pa.Schema | None = None
+
+    def write_part(i: int, table: pa.Table) -> None:
+        nonlocal schema
+        o, p = parts[i]
+        target = partition_path(root, o, p)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if schema is None:
+            schema = table.schema
+        table = table.cast(schema)
+        pq.write_table(table, target, metadata_collector=collector)
+        collector[-1].set_file_path(str(target.relative_to(root / "dataset")))
+
+    if not streaming:
+        bounds = np.searchsorted(hpx_all, starts, side="left")
+        ends = np.append(bounds[1:], n_rows)
+        for i, (a, b) in enumerate(zip(bounds.tolist(), ends.tolist(), strict=True)):
+            write_part(i, frame.slice(a, b - a).to_arrow())
+    else:
+        current = -1
+        pending: list[pl.DataFrame] = []
+
+        def flush() -> None:
+            if current >= 0 and pending:
+                write_part(current, pl.concat(pending).to_arrow())
+
+        for _, batch in source.iter_batches(source.columns, _ROWS_PER_BATCH):
+            part_of = np.searchsorted(starts, batch[HPX].to_numpy(), side="right") - 1
+            edges = np.flatnonzero(np.diff(part_of)) + 1
+            for a, b in zip(
+                np.r_[0, edges].tolist(), np.r_[edges, part_of.size].tolist(), strict=True
+            ):
+                if b <= a:
+                    continue
+                k = int(part_of[a])
+                if k != current:
+                    flush()
+                    current, pending = k, []
+                pending.append(batch.slice(a, b - a))
+        flush()
+    assert schema is not None or n_rows == 0
+    if schema is None:
+        schema = source.read(source.columns).to_arrow().schema
+    pq.write_metadata(schema, root / "dataset" / "_common_metadata")
+    if collector:
+        pq.write_metadata(schema, root / "dataset" / "_metadata", metadata_collector=collector)
+    pl.DataFrame(
+        {"Norder": [o for o, _ in parts], "Npix": [p for _, p in parts]},
+        schema={"Norder": pl.Int64, "Npix": pl.Int64},
+    ).write_csv(root / "partition_info.csv")
+    _write_properties(root, name or root.name, n_rows, ra, dec, parts, counts, order, max_rows)
+    return root
+
+
+def _write_properties(
+    root: Path,
+    name: str,
+    n_rows: int,
+    ra: str,
+    dec: str,
+    parts: list[tuple[int, int]],
+    counts: IntArray,
+    order: int,
+    max_rows: int,
+) -> None:
+    from daxa import __version__
+
+    sky_fraction = float(np.count_nonzero(counts)) / counts.size
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M%Z")
+    largest = int(max((_rows_in(counts, order, o, p) for o, p in parts), default=0))
+    lines = [
+        "#HATS catalog",
+        f"obs_collection={name}",
+        "dataproduct_type=object",
+        f"hats_nrows={n_rows}",
+        f"hats_col_ra={ra}",
+        f"hats_col_dec={dec}",
+        f"hats_col_healpix={HPX}",
+        "hats_col_healpix_order=29",
+        "hats_npix_suffix=.parquet",
+        f"hats_max_rows={largest or max_rows}",
+        f"hats_order={max((o for o, _ in parts), default=0)}",
+        f"moc_sky_fraction={sky_fraction:.5f}",
+        f"hats_builder=daxa v{__version__}",
+        f"hats_creation_date={now.replace(':', chr(92) + ':')}",
+        "hats_version=v1.0",
+    ]
+    text = "\n".join(lines) + "\n"
+    (root / "hats.properties").write_text(text, encoding="utf-8")
+    (root / "properties").write_text(text, encoding="utf-8")
+
+
+def _rows_in(counts: IntArray, order: int, o: int, p: int) -> int:
+    width = 4 ** (order - o)
+    return int(counts[p * width : (p + 1) * width].sum())

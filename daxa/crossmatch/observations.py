@@ -1,0 +1,578 @@
+"""Positions × observations: every catalogue row against the observation tables of missions.
+
+:func:`match_observations` takes a catalogue (path or frame; see :mod:`daxa.crossmatch.inputs`)
+and returns the tidy association table of the positions filter — ``pos_index, mission, obs_id,
+separation_deg, instruments, pos_ra, pos_dec`` — plus ``row_id`` (the user's id column, when
+named) and ``time_overlap`` (when time windows are given: the observation's ``[start, end]``
+overlaps the row's window, bounds inclusive; null where the row has no window). Radii take
+every form the positions filter takes (default per-row 1.2 × FoV of the chosen instruments
+that observed, degrees, ``{instrument: radius}``, one per row as an array or a column name).
+
+Big catalogues are cut into HEALPix-ordered chunks sized by ``memory_budget``; each chunk is
+matched against every mission on its own (the observation tables are small and stay in
+memory), so chunked, local and Dask runs give the same rows. Results come back as one frame
+sorted by ``pos_index``, mission (registry order), separation and ``obs_id``, or are streamed
+to Parquet (``output=``) in HEALPix order with the position's ``_healpix_29``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from daxa.crossmatch.chunked import PreparedSource, open_prepared
+from daxa.crossmatch.execution import FrameSink, ParquetSink, Task, run_tasks
+from daxa.crossmatch.inputs import HPX, column_map, open_source, parse_bytes, report_skipped
+from daxa.errors import InputError
+from daxa.missions import Mission, get_mission, resolve_missions
+from daxa.missions.coverage import chosen_instruments
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+#: Rough bytes per output pair while a chunk is being built (pairs, lists, sort buffers).
+BYTES_PER_PAIR = 200
+#: Rough bytes per prepared position while a chunk is being matched.
+BYTES_PER_POSITION = 120
+#: A chunk never has fewer positions than this (unless the catalogue is smaller).
+MIN_CHUNK_ROWS = 20_000
+_NULL_US = np.iinfo(np.int64).min
+
+
+# --------------------------------------------------------------------------- mission tables
+
+
+@dataclass(frozen=True)
+class MissionTable:
+    """One mission's observations, cut down to what matching needs.
+
+    ``rows`` maps the rows kept (those that can match at all) to the table; ``radius`` is per
+    kept row (``radius_of='right'``), one number (scalar form) or None (per-position form).
+    """
+
+    name: str
+    rank: int
+    instruments: tuple[str, ...]
+    obs_id: pl.Series
+    ra: FloatArray
+    dec: FloatArray
+    start_us: IntArray
+    end_us: IntArray
+    radius: FloatArray | float | None
+    plan: Any  # daxa.filters.radius.RadiusPlan on the kept rows
+    extra: pl.DataFrame  # exposure columns etc. (for the coverage summary)
+
+    @property
+    def max_radius(self) -> float:
+        if self.radius is None:
+            return 180.0
+        if isinstance(self.radius, float):
+            return self.radius
+        return float(self.radius.max(initial=0.0))
+
+
+def _epoch_us(series: pl.Series) -> IntArray:
+    return series.dt.epoch("us").fill_null(_NULL_US).to_numpy().astype(np.int64)
+
+
+def _radius_for_mission(radius: Any, spec: Mission) -> Any:
+    """The part of a user radius that applies to one mission.
+
+    ``{mission: radius}`` picks the mission's entry; ``{instrument: radius}`` keeps the
+    instruments this mission has.
+    """
+    if not isinstance(radius, Mapping):
+        return radius
+    keys = {str(k).lower(): k for k in radius}
+    if spec.name in keys:
+        return radius[keys[spec.name]]
+    if any(k in {m.name for m in resolve_missions(None)} for k in keys):
+        return None
+    from daxa.missions.registry import normalise_instruments
+
+    mine: dict[str, Any] = {}
+    for key, value in radius.items():
+        try:
+            normalise_instruments(spec, [key])
+        except Exception:
+            continue
+        mine[key] = value
+    return mine or None
+
+
+def _check_radius_keys(radius: Any, specs: list[Mission]) -> None:
+    """A ``{name: radius}`` mapping must name missions or instruments of the missions."""
+    if not isinstance(radius, Mapping):
+        return
+    from daxa.missions.registry import normalise_instruments
+
+    all_missions = {m.name for m in resolve_missions(None)}
+    bad = []
+    for key in radius:
+        if str(key).lower() in all_missions:
+            continue
+        ok = False
+        for spec in specs:
+            try:
+                normalise_instruments(spec, [key])
+                ok = True
+                break
+            except Exception:
+                continue
+        if not ok:
+            bad.append(key)
+    if bad:
+        raise InputError(
+            f"radius mapping key(s) {', '.join(map(repr, bad))} name no mission and no instrument "
+            f"of {', '.join(s.name for s in specs)}"
+        )
+
+
+def prepare_mission(
+    table: pl.DataFrame,
+    mission: str | Mission,
+    *,
+    rank: int = 0,
+    instruments: Iterable[str] | str | None = None,
+    radius: Any = None,
+    per_row: bool = False,
+    extra_columns: Iterable[str] = (),
+) -> MissionTable:
+    """Cut a normalised mission table down to the rows that can match and their radii.
+
+    ``per_row=True``: the radius comes with each position (an array or column), so every row
+    can match and the covering instruments are those that observed.
+    """
+    from daxa.filters import radius as _radius
+
+    spec = get_mission(mission)
+    chosen = chosen_instruments(spec, instruments)
+    for col in ("obs_id", "ra", "dec", "start", "end"):
+        if col not in table.columns:
+            raise InputError(
+                f"the {spec.name} table has no {col!r} column; pass a normalised mission table "
+                "(daxa.cache.load)"
+            )
+    if per_row:
+        form = _radius.Radius("scalar", 0.0)
+    else:
+        form = _radius.parse_radius(_radius_for_mission(radius, spec), 1)
+    plan = _radius.plan(form, table, spec, chosen)
+    rows = plan.rows if plan.rows is not None else np.arange(table.height, dtype=np.int64)
+    kept = table[rows] if plan.rows is not None else table
+    if per_row:
+        r: FloatArray | float | None = None
+        plan = _radius.RadiusPlan(0.0, "left", None, plan.observed, None)
+    elif plan.radius_of == "right":
+        r = np.asarray(plan.radius, dtype=np.float64)
+        plan = _radius.RadiusPlan(r, "right", None, plan.observed[rows], plan.instrument_radii)
+    else:
+        r = float(plan.radius)  # type: ignore[arg-type]
+    ra = kept["ra"].cast(pl.Float64).to_numpy()
+    dec = kept["dec"].cast(pl.Float64).to_numpy()
+    extras = [c for c in extra_columns if c in kept.columns]
+    return MissionTable(
+        name=spec.name,
+        rank=rank,
+        instruments=chosen,
+        obs_id=kept["obs_id"].cast(pl.String),
+        ra=ra,
+        dec=dec,
+        start_us=_epoch_us(kept["start"]),
+        end_us=_epoch_us(kept["end"]),
+        radius=r,
+        plan=plan,
+        extra=kept.select(extras),
+    )
+
+
+def load_missions(
+    missions: Any,
+    *,
+    tables: Mapping[str, pl.DataFrame] | None,
+    cache_dir: Any,
+    instruments: Mapping[str, Any] | None,
+    radius: Any,
+    per_row: bool = False,
+    extra_columns: Iterable[str] = (),
+) -> list[MissionTable]:
+    """Prepared tables of the chosen missions (from ``tables`` or the cache)."""
+    if isinstance(missions, Mission):
+        missions = [missions]
+    if missions is None and tables is not None:
+        specs = [get_mission(m) for m in tables]
+    else:
+        specs = resolve_missions(missions)
+    if instruments is not None and not isinstance(instruments, Mapping):
+        raise InputError(
+            "instruments= must map missions to instruments, e.g. {'swift': ['XRT']}; "
+            f"got {instruments!r}"
+        )
+    inst = {get_mission(k).name: v for k, v in (instruments or {}).items()}
+    unknown = set(inst) - {s.name for s in specs}
+    if unknown:
+        raise InputError(
+            f"instruments= names mission(s) {', '.join(sorted(unknown))} that are not being matched"
+        )
+    if not per_row:
+        _check_radius_keys(radius, specs)
+    order = {name: i for i, name in enumerate(m.name for m in resolve_missions(None))}
+    out = []
+    for spec in specs:
+        if tables is not None and spec.name in {get_mission(k).name for k in tables}:
+            table = next(t for k, t in tables.items() if get_mission(k).name == spec.name)
+        elif tables is not None and missions is None:
+            continue
+        else:
+            from daxa import cache
+
+            table = cache.load(spec, cache_dir)
+        out.append(
+            prepare_mission(
+                table,
+                spec,
+                rank=order[spec.name],
+                instruments=inst.get(spec.name),
+                radius=radius,
+                per_row=per_row,
+                extra_columns=extra_columns,
+            )
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- one chunk
+
+
+def chunk_cap(ra: FloatArray, dec: FloatArray) -> tuple[float, float, float]:
+    """A cap (centre ra, dec, radius in degrees) holding every position of a chunk."""
+    from daxa.sky.geometry import angular_separation, xyz
+
+    x, y, z = xyz(ra, dec)
+    vx, vy, vz = float(x.sum()), float(y.sum()), float(z.sum())
+    norm = (vx * vx + vy * vy + vz * vz) ** 0.5
+    if norm < 1e-9 * max(ra.size, 1):
+        return 0.0, 0.0, 180.0
+    c_ra = float(np.degrees(np.arctan2(vy, vx)) % 360.0)
+    c_dec = float(np.degrees(np.arcsin(np.clip(vz / norm, -1.0, 1.0))))
+    rho = float(angular_separation(ra, dec, c_ra, c_dec).max(initial=0.0))
+    return c_ra, c_dec, min(180.0, rho * (1 + 1e-9) + 1e-9)
+
+
+def reachable(
+    table: MissionTable, cap: tuple[float, float, float], position_radius: float = 0.0
+) -> IntArray:
+    """Rows of ``table`` that can reach some position of a cap (centre ra, dec, radius).
+
+    ``position_radius`` is the largest per-position radius, for the per-position form.
+    """
+    from daxa.sky.geometry import angular_separation
+
+    c_ra, c_dec, rho = cap
+    if rho >= 180.0:
+        return np.arange(table.ra.size, dtype=np.int64)
+    sep = angular_separation(table.ra, table.dec, c_ra, c_dec)
+    reach = position_radius if table.radius is None else table.radius
+    return np.flatnonzero(sep <= rho + np.asarray(reach) + 1e-9).astype(np.int64)
+
+
+def _pairs(
+    positions: pl.DataFrame, table: MissionTable, rows: IntArray
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """(position row, table row, separation) of pairs within the radius."""
+    from daxa.sky.pairs import pair_search
+
+    if rows.size == 0 or positions.height == 0:
+        e = np.zeros(0, dtype=np.int64)
+        return e, e.copy(), np.zeros(0)
+    ra, dec = positions["ra"].to_numpy(), positions["dec"].to_numpy()
+    if table.radius is None:
+        radius: Any = positions["_radius"].to_numpy()
+        radius_of = "left"
+    elif isinstance(table.radius, float):
+        radius, radius_of = table.radius, "left"
+    else:
+        radius, radius_of = table.radius[rows], "right"
+    p = pair_search(ra, dec, table.ra[rows], table.dec[rows], radius, radius_of=radius_of)  # type: ignore[arg-type]
+    return p.left, rows[p.right], p.separation
+
+
+def _overlap(
+    positions: pl.DataFrame, table: MissionTable, left: IntArray, rows: IntArray
+) -> pl.Series:
+    """Does each pair's observation overlap the position's window (null: no window)?"""
+    ws = _epoch_us(positions["win_start"])[left]
+    we = _epoch_us(positions["win_end"])[left]
+    os_, oe = table.start_us[rows], table.end_us[rows]
+    timed = (os_ != _NULL_US) & (oe != _NULL_US)
+    has_window = (ws != _NULL_US) & (we != _NULL_US)
+    flag = timed & has_window & (os_ <= we) & (oe >= ws)
+    series = pl.Series("time_overlap", flag)
+    if not has_window.all():
+        series = (
+            pl.select(pl.when(pl.Series(has_window)).then(series).otherwise(None))
+            .to_series()
+            .alias("time_overlap")
+        )
+    return series
+
+
+@dataclass(frozen=True)
+class MatchOptions:
+    with_id: bool
+    with_window: bool
+    overlap_only: bool
+    streaming: bool
+
+
+def output_schema(opts: MatchOptions, id_dtype: pl.DataType | None) -> dict[str, pl.DataType]:
+    """Column names and types of the association table."""
+    from daxa.filters._base import ASSOCIATION_SCHEMA
+
+    schema: dict[str, pl.DataType] = {"pos_index": pl.Int64()}
+    if opts.with_id:
+        schema["row_id"] = id_dtype or pl.String()
+    schema.update({k: v for k, v in ASSOCIATION_SCHEMA.items() if k != "pos_index"})
+    if opts.with_window:
+        schema["time_overlap"] = pl.Boolean()
+    if opts.streaming:
+        schema[HPX] = pl.Int64()
+    return schema
+
+
+def match_chunk(
+    positions: pl.DataFrame,
+    skipped: IntArray,
+    opts: MatchOptions,
+    shared: dict[str, Any],
+) -> tuple[pl.DataFrame, IntArray]:
+    """The association rows of one chunk of prepared positions against every mission."""
+    from daxa.filters.radius import covering
+
+    tables: list[MissionTable] = shared["tables"]
+    parts = []
+    if positions.height == 0:
+        return pl.DataFrame(), skipped
+    cap = chunk_cap(positions["ra"].to_numpy(), positions["dec"].to_numpy())
+    r_pos = float(positions["_radius"].max()) if "_radius" in positions.columns else 0.0  # type: ignore[arg-type]
+    for table in tables:
+        rows = reachable(table, cap, r_pos)
+        left, trow, sep = _pairs(positions, table, rows)
+        if left.size == 0:
+            continue
+        cols: dict[str, Any] = {"pos_index": positions["pos_index"].gather(left)}
+        if opts.with_id:
+            cols["row_id"] = positions["row_id"].gather(left)
+        cols["mission"] = pl.repeat(table.name, left.size, eager=True, dtype=pl.String)
+        cols["obs_id"] = table.obs_id.gather(trow)
+        cols["separation_deg"] = sep
+        cols["instruments"] = covering(table.plan, trow, sep, table.instruments)
+        cols["pos_ra"] = positions["ra"].gather(left)
+        cols["pos_dec"] = positions["dec"].gather(left)
+        if opts.with_window:
+            cols["time_overlap"] = _overlap(positions, table, left, trow)
+        if opts.streaming:
+            cols[HPX] = positions[HPX].gather(left)
+        cols["_rank"] = pl.repeat(table.rank, left.size, eager=True, dtype=pl.Int32)
+        frame = pl.DataFrame(cols)
+        if opts.with_window and opts.overlap_only:
+            frame = frame.filter(pl.col("time_overlap").fill_null(False))
+        parts.append(frame)
+    if not parts:
+        return pl.DataFrame(), skipped
+    out = pl.concat(parts, how="vertical_relaxed")
+    keys = [HPX, "pos_index"] if opts.streaming else ["pos_index"]
+    out = out.sort([*keys, "_rank", "separation_deg", "obs_id"]).drop("_rank")
+    return out, skipped
+
+
+def _load_and_match(
+    prepared: PreparedSource | pl.DataFrame,
+    lo: int,
+    hi: int,
+    opts: MatchOptions,
+    shared: dict[str, Any],
+) -> tuple[pl.DataFrame, IntArray]:
+    if isinstance(prepared, pl.DataFrame):
+        return match_chunk(prepared, np.zeros(0, dtype=np.int64), opts, shared)
+    frame, skipped = prepared.load_range(lo, hi)
+    return match_chunk(frame, skipped, opts, shared)
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def expected_pairs_per_position(tables: list[MissionTable], position_radius: float = 0.0) -> float:
+    """Pairs a position would get on average if observations were spread evenly on the sky."""
+    total = 0.0
+    for t in tables:
+        if isinstance(t.radius, np.ndarray):
+            r = t.radius
+        else:
+            r = np.full(t.ra.size, position_radius if t.radius is None else t.radius)
+        total += float(((1.0 - np.cos(np.radians(np.minimum(r, 180.0)))) / 2.0).sum())
+    return total
+
+
+def rows_per_chunk(memory_budget: int, pairs_per_position: float, n_rows: int) -> int:
+    """Positions per chunk so that one chunk's work fits a quarter of the budget."""
+    per = BYTES_PER_POSITION + BYTES_PER_PAIR * max(pairs_per_position, 0.0)
+    rows = int(memory_budget / 4 / per)
+    return max(MIN_CHUNK_ROWS, min(rows, max(n_rows, 1)))
+
+
+def match_observations(
+    catalogue: Any,
+    missions: Any = None,
+    *,
+    ra: str = "ra",
+    dec: str = "dec",
+    id: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    epoch: str | None = None,
+    window: Any = None,
+    radius: Any = None,
+    instruments: Mapping[str, Any] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    tables: Mapping[str, pl.DataFrame] | None = None,
+    overlap_only: bool = False,
+    output: str | os.PathLike[str] | None = None,
+    output_format: Literal["parquet", "hats"] = "parquet",
+    memory_budget: int | str = "2GB",
+    chunk_rows: int | None = None,
+    client: Any = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+) -> pl.DataFrame | Path:
+    """Match every row of ``catalogue`` against the observations of ``missions``.
+
+    ``missions``: names, ``'all'`` or None (all; or the keys of ``tables`` when given).
+    ``tables`` maps missions to already loaded normalised tables (else ``daxa.cache.load``).
+    Time windows: ``start``/``end`` columns, or ``epoch`` with ``window`` (a timedelta for
+    ±Δt, or ``(before, after)``); ``overlap_only`` keeps only pairs that overlap in time.
+    ``output`` streams the result to a Parquet file (or a HATS folder with
+    ``output_format='hats'``) and returns its path. ``client`` (a ``distributed.Client``) or
+    ``scheduler`` (its address) runs one task per HEALPix chunk on Dask.
+    """
+    from daxa.crossmatch.dask_backend import dask_client
+
+    budget = parse_bytes(memory_budget)
+    per_row_radius = None
+    radius_column = None
+    if isinstance(radius, str):
+        radius_column = radius
+    elif isinstance(radius, (list, tuple, np.ndarray)) or (
+        hasattr(radius, "unit") and not getattr(radius, "isscalar", True)
+    ):
+        if hasattr(radius, "unit"):
+            radius = radius.to_value("deg")  # type: ignore[union-attr]
+        per_row_radius = np.asarray(radius, dtype=np.float64)
+    cols = column_map(
+        ra=ra,
+        dec=dec,
+        id=id,
+        start=start,
+        end=end,
+        epoch=epoch,
+        window=window,
+        radius=radius_column,
+    )
+    if overlap_only and not cols.has_window:
+        raise InputError("overlap_only=True needs time windows (start=/end= or epoch=/window=)")
+    source = open_source(catalogue)
+    source.require(cols.needed())
+    if per_row_radius is not None and per_row_radius.size != source.n_rows:
+        raise InputError(
+            f"{per_row_radius.size} radii given for {source.n_rows} catalogue rows; give one "
+            "per row, a single radius, or the name of a radius column"
+        )
+    per_row = per_row_radius is not None or radius_column is not None
+    prepared_tables = load_missions(
+        missions,
+        tables=tables,
+        cache_dir=cache_dir,
+        instruments=instruments,
+        radius=None if per_row else radius,
+        per_row=per_row,
+    )
+    streaming = output is not None
+    r_pos = float(np.max(per_row_radius, initial=0.0)) if per_row_radius is not None else 1.0
+    rows = chunk_rows or rows_per_chunk(
+        budget, expected_pairs_per_position(prepared_tables, r_pos), source.n_rows
+    )
+    prepared = open_prepared(
+        source,
+        cols,
+        memory_budget=budget,
+        radius=per_row_radius,
+        rows_per_chunk=None if streaming or chunk_rows else rows,
+    )
+    opts = MatchOptions(cols.id is not None, cols.has_window, overlap_only, streaming)
+    id_dtype = None
+    if cols.id is not None:
+        id_dtype = prepared.frame.schema["row_id"] if prepared.frame is not None else None
+        if id_dtype is None:
+            id_dtype = prepared.empty().schema["row_id"]
+    schema = output_schema(opts, id_dtype)
+    plan = prepared.plan(rows)
+    sink: FrameSink | ParquetSink
+    hats_target = None
+    if output is not None and output_format == "hats":
+        hats_target = Path(output)
+        sink = ParquetSink(hats_target.with_name(f".{hats_target.name}.stream.parquet"), schema)
+    elif output is not None:
+        sink = ParquetSink(output, schema)
+    else:
+        sink = FrameSink(schema)
+    with dask_client(client, scheduler) as dclient:
+        tasks = []
+        for i in range(len(plan)):
+            lo, hi = plan.range(i)
+            if prepared.frame is not None:
+                piece, _ = prepared.load_range(lo, hi)
+                if piece.height == 0:
+                    continue
+                tasks.append(Task(_load_and_match, (piece, lo, hi, opts), piece.height))
+            else:
+                tasks.append(
+                    Task(_load_and_match, (prepared.for_task(), lo, hi, opts), int(plan.rows[i]))
+                )
+        skipped = run_tasks(
+            tasks,
+            sink,
+            client=dclient,
+            shared={"tables": prepared_tables},
+            progress=progress,
+            desc="matching observations",
+            total_rows=prepared.n_rows,
+        )
+    report_skipped([*prepared.skipped, *skipped], source.n_rows)
+    if isinstance(sink, ParquetSink):
+        path = sink.finish()
+        if hats_target is not None:
+            from daxa.crossmatch.hats import write_hats
+
+            try:
+                return write_hats(path, hats_target, ra="pos_ra", dec="pos_dec", overwrite=True)
+            finally:
+                path.unlink(missing_ok=True)
+        return path
+    result = sink.finish()
+    if result.height == 0:
+        return pl.DataFrame(schema=schema)
+    return result.sort(
+        "pos_index",
+        pl.col("mission").replace_strict(
+            {t.name: t.rank for t in prepared_tables}, return_dtype=pl.Int32
+        ),
+        "separation_deg",
+        "obs_id",
+    ).select(list(schema))
