@@ -1,0 +1,206 @@
+"""The cell join behind every pair search: cover one side's cones, look the other side up.
+
+One side (the *build* side, normally the smaller) is turned into the cells its cones may touch
+(:meth:`ZoneGrid.cover`), sorted into a dense cell -> rows table (CSR). Every point of the other
+side (the *probe* side) finds its one cell in that table with two array lookups: no sort of the
+larger side, no tree. Candidates are expanded in blocks of bounded size (cache-friendly, bounded
+memory) and tested with squared chords first, then with the exact separation of
+:func:`daxa.sky.geometry.angular_separation`'s arithmetic.
+
+Output comes sorted by (probe, build) without a final sort: probes are visited in index order
+and each probe meets each build row at most once, in build-index order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from daxa.sky._zones import ZoneGrid, zone_grid
+from daxa.sky.geometry import chord2_limit, far_separation, near_separation, xyz
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+#: Probe rows handled per step when looking up cells.
+PROBE_BLOCK = 1 << 17
+#: Candidate pairs tested per step (keeps temporaries in cache and memory bounded).
+CANDIDATE_BLOCK = 1 << 17
+#: Cells per build row at most (the table stays small next to the data) ...
+CELLS_PER_ROW = 16
+#: ... and never more than this many cells in all (64 MiB of int64 offsets).
+MAX_CELLS = 1 << 23
+#: Zone height as a multiple of the largest cover radius (measured best on A/B workloads).
+CELL_PER_RADIUS = 1.0
+#: Area of the sky in square degrees.
+SKY_DEG2 = 4.0 * np.pi * (180.0 / np.pi) ** 2
+
+
+def stable_argsort_int(keys: IntArray, max_key: int) -> IntArray:
+    """Stable argsort of non-negative integer keys below ``max_key``.
+
+    numpy radix-sorts 16-bit keys; two passes of it sort 32-bit keys about five times faster
+    than ``np.argsort(kind="stable")`` on int64.
+    """
+    if max_key <= 1 << 16:
+        return np.argsort(keys.astype(np.uint16), kind="stable")
+    if max_key <= 1 << 32:
+        first = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
+        second = np.argsort((keys[first] >> 16).astype(np.uint16), kind="stable")
+        return first[second]
+    return np.argsort(keys, kind="stable")
+
+
+def cell_size(max_cover_radius: float, n_build: int) -> float:
+    """Zone height for a join: about the radius, but never so fine that cells outnumber rows."""
+    cap = min(MAX_CELLS, max(4096, CELLS_PER_ROW * n_build))
+    finest = float(np.sqrt(SKY_DEG2 / cap))
+    return float(min(180.0, max(CELL_PER_RADIUS * max_cover_radius, finest)))
+
+
+@dataclass
+class CellTable:
+    """The build side as a dense cell -> rows table, with its vectors in table order."""
+
+    grid: ZoneGrid
+    start: npt.NDArray[Any]  # rows of cell k are positions start[k]:start[k+1]
+    occupied: npt.NDArray[np.bool_]  # start[k+1] > start[k]; small enough to stay in cache
+    row: IntArray  # build row at each position
+    xyz: npt.NDArray[np.void]  # unit vector at each position, as 24-byte records
+    limit: FloatArray | None  # per-position chord2 limit when the build side owns radii
+    radius: FloatArray | None  # per-position radius when the build side owns radii
+
+
+def build_table(
+    ra: FloatArray,
+    dec: FloatArray,
+    cover_radius: FloatArray,
+    cell_deg: float,
+    own_radius: FloatArray | None,
+) -> CellTable:
+    """Cover each build row's cone of ``cover_radius`` and index the cells."""
+    grid = zone_grid(cell_deg)
+    point, cell = grid.cover(ra, dec, cover_radius)
+    order = stable_argsort_int(cell, grid.ncells)
+    count = np.bincount(cell, minlength=grid.ncells)
+    # int32 offsets halve the table that every probe row looks up at random.
+    start = np.zeros(grid.ncells + 1, dtype=np.int32 if cell.size < 1 << 31 else np.int64)
+    np.cumsum(count, out=start[1:])
+    row = point[order]
+    vectors = _records(*xyz(ra, dec))
+    limit = radius = None
+    if own_radius is not None:
+        radius = own_radius[row]
+        limit = chord2_limit(radius)
+    return CellTable(grid, start, count > 0, row, vectors.take(row), limit, radius)
+
+
+def _records(x: FloatArray, y: FloatArray, z: FloatArray) -> npt.NDArray[np.void]:
+    """Unit vectors as one 24-byte record each: one gather fetches a whole vector, which is
+    about three times faster than gathering three coordinate arrays."""
+    return np.ascontiguousarray(np.stack((x, y, z), axis=1)).view("V24").ravel()
+
+
+def _vectors(records: npt.NDArray[np.void]) -> FloatArray:
+    return records.view(np.float64).reshape(-1, 3)
+
+
+def _probe_hits(
+    table: CellTable, ra: FloatArray, dec: FloatArray
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Probe rows that have candidates, with their candidate count and first table position."""
+    rows, counts, firsts = [], [], []
+    for lo in range(0, ra.size, PROBE_BLOCK):
+        cells = table.grid.cells(ra[lo : lo + PROBE_BLOCK], dec[lo : lo + PROBE_BLOCK])
+        hit = np.flatnonzero(table.occupied.take(cells))
+        cells = cells.take(hit)
+        first = table.start.take(cells).astype(np.int64)
+        rows.append(hit + lo)
+        counts.append(table.start.take(cells + 1) - first)
+        firsts.append(first)
+    if not rows:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    return np.concatenate(rows), np.concatenate(counts), np.concatenate(firsts)
+
+
+def count_candidates(table: CellTable, ra: FloatArray, dec: FloatArray) -> int:
+    """How many candidate pairs a join would test (cheap: no expansion)."""
+    return int(_probe_hits(table, ra, dec)[1].sum())
+
+
+def _blocks(counts: IntArray) -> Iterator[tuple[int, int]]:
+    """Consecutive probe-row ranges with about CANDIDATE_BLOCK candidates each (a block exceeds
+    it by at most one probe row's candidates)."""
+    if counts.size == 0:
+        return
+    block = (np.cumsum(counts) - counts) // CANDIDATE_BLOCK
+    edges = np.concatenate(([0], np.flatnonzero(block[1:] != block[:-1]) + 1, [counts.size]))
+    yield from zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True)
+
+
+def join(
+    table: CellTable,
+    ra: FloatArray,
+    dec: FloatArray,
+    probe_radius: FloatArray | None,
+    scalar_radius: float | None,
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """All (probe row, build row, separation) within the radius, sorted by (probe, build).
+
+    The radius of a pair is ``scalar_radius``, or the probe row's ``probe_radius``, or the build
+    row's radius held in the table (exactly one of the three is given).
+    """
+    rows, counts, firsts = _probe_hits(table, ra, dec)
+    out_p: list[IntArray] = []
+    out_b: list[IntArray] = []
+    out_s: list[FloatArray] = []
+    limit_r = scalar_radius if scalar_radius is not None else 0.0
+    limit_s = float(chord2_limit(limit_r))
+    limit_p = chord2_limit(probe_radius) if probe_radius is not None else None
+    for a, b in _blocks(counts):
+        p = rows[a:b]
+        c = counts[a:b]
+        total = int(c.sum())
+        probe_vectors = _records(*xyz(ra.take(p), dec.take(p)))
+        local = np.repeat(np.arange(p.size, dtype=np.int64), c)
+        pos = np.arange(total, dtype=np.int64)
+        pos += np.repeat(firsts[a:b] - (np.cumsum(c) - c), c)
+        u = _vectors(probe_vectors.take(local))
+        v = _vectors(table.xyz.take(pos))
+        d = u - v  # same arithmetic as geometry.chord2(u, v)
+        d *= d
+        d2 = d[:, 0] + d[:, 1]
+        d2 += d[:, 2]
+        if table.limit is not None:
+            keep = np.flatnonzero(d2 <= table.limit.take(pos))
+        elif limit_p is not None:
+            keep = np.flatnonzero(d2 <= limit_p.take(p).take(local))
+        else:
+            keep = np.flatnonzero(d2 <= limit_s)
+        if keep.size == 0:
+            continue
+        d2 = d2.take(keep)
+        sep = near_separation(d2)
+        far = np.flatnonzero(d2 > 2.0)
+        if far.size:  # as geometry.separation_from_xyz does
+            s = u[keep[far]] + v[keep[far]]
+            sep[far] = far_separation(s[:, 0] * s[:, 0] + s[:, 1] * s[:, 1] + s[:, 2] * s[:, 2])
+        local, pos = local.take(keep), pos.take(keep)
+        if table.radius is not None:
+            ok = np.flatnonzero(sep <= table.radius.take(pos))
+        elif probe_radius is not None:
+            ok = np.flatnonzero(sep <= probe_radius.take(p.take(local)))
+        else:
+            ok = np.flatnonzero(sep <= limit_r)
+        out_p.append(p.take(local.take(ok)))
+        out_b.append(table.row.take(pos.take(ok)))
+        out_s.append(sep.take(ok))
+    if not out_p:
+        e = np.zeros(0, dtype=np.int64)
+        return e, e.copy(), np.zeros(0, dtype=np.float64)
+    return np.concatenate(out_p), np.concatenate(out_b), np.concatenate(out_s)
