@@ -79,7 +79,8 @@ class PositionsAtTime(Filter):
 
     def _pairs(
         self, table: pl.DataFrame, mission: Mission, instruments: tuple[str, ...]
-    ) -> tuple[Any, npt.NDArray[np.int64], _radius.RadiusPlan]:
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64], Any]:
+        """(position index, table row, separation, radius plan) of every matching pair."""
         from daxa.sky.intervals import sky_time_pairs
 
         require_columns(
@@ -96,23 +97,28 @@ class PositionsAtTime(Filter):
             if plan.radius_of == "right":
                 radius = np.asarray(radius)[usable]
             rows = rows[usable]
-        obs_start = table["start"].dt.epoch("us").to_numpy()[rows]
-        obs_end = table["end"].dt.epoch("us").to_numpy()[rows]
+        # observations on the left (``inside`` means the left interval lies in the right one),
+        # positions with their windows on the right; the plan's sides swap accordingly
         pairs = sky_time_pairs(
+            table["ra"].to_numpy()[rows],
+            table["dec"].to_numpy()[rows],
+            table["start"].dt.epoch("us").to_numpy()[rows],
+            table["end"].dt.epoch("us").to_numpy()[rows],
             ra,
             dec,
             self.__dict__["_starts"],
             self.__dict__["_ends"],
-            table["ra"].to_numpy()[rows],
-            table["dec"].to_numpy()[rows],
-            obs_start,
-            obs_end,
             radius,
-            radius_of=plan.radius_of,
+            radius_of="left" if plan.radius_of == "right" else "right",
             mode="overlap" if self.over_run else "inside",
-            right_hpx29=table["_healpix_29"].to_numpy()[rows],
+            left_hpx29=table["_healpix_29"].to_numpy()[rows],
         )
-        return pairs, rows[np.asarray(pairs.right, dtype=np.int64)], plan
+        return (
+            np.asarray(pairs.right, dtype=np.int64),
+            rows[np.asarray(pairs.left, dtype=np.int64)],
+            np.asarray(pairs.separation, dtype=np.float64),
+            plan,
+        )
 
     def mask(
         self,
@@ -122,7 +128,7 @@ class PositionsAtTime(Filter):
         instruments: Iterable[str] | None = None,
     ) -> pl.Series:
         spec, chosen = context(table, mission, instruments)
-        _, rows, _ = self._pairs(table, spec, chosen)
+        _, rows, _, _ = self._pairs(table, spec, chosen)
         keep = np.zeros(table.height, dtype=bool)
         keep[rows] = True
         return as_mask(keep, table)
@@ -136,19 +142,9 @@ class PositionsAtTime(Filter):
     ) -> pl.DataFrame:
         """The association table (as for Positions) of pairs that also match in time."""
         spec, chosen = context(table, mission, instruments)
-        pairs, rows, plan = self._pairs(table, spec, chosen)
+        pos_index, rows, separation, plan = self._pairs(table, spec, chosen)
         ra, dec = self.__dict__["_inner"].parsed.in_frame(spec.frame)
-        return association_frame(
-            spec,
-            table,
-            np.asarray(pairs.left, dtype=np.int64),
-            rows,
-            np.asarray(pairs.separation, dtype=np.float64),
-            plan,
-            chosen,
-            ra,
-            dec,
-        )
+        return association_frame(spec, table, pos_index, rows, separation, plan, chosen, ra, dec)
 
     def describe(self) -> str:
         how = "overlapping" if self.over_run else "inside"

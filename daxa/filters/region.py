@@ -133,15 +133,17 @@ class Region(Filter):
         instruments: Iterable[str] | None = None,
     ) -> pl.Series:
         require_columns(table, ("ra", "dec"), what="the region filter")
-        from daxa.sky.cone import box_mask
-
+        # Direct comparisons, no modular arithmetic: (ra - ra_min) % 360 rounds a tiny RA just
+        # east of 0 onto 359.0..., which would put it inside a box that ends at RA 0.
+        ra, dec = pl.col("ra"), pl.col("dec")
+        in_dec = (dec >= self.dec_min) & (dec <= self.dec_max)
         if self.ra_span == 360.0:
-            dec = pl.col("dec")
-            inside = table.select(
-                ((dec >= self.dec_min) & (dec <= self.dec_max)).alias("mask")
-            ).to_series()
-            return as_mask(inside, table)
-        return as_mask(box_mask(table, self.ra_min, self.ra_max, self.dec_min, self.dec_max), table)
+            in_ra = pl.lit(True)
+        elif self.ra_min <= self.ra_max:
+            in_ra = (ra >= self.ra_min) & (ra <= self.ra_max)
+        else:  # crosses RA = 0: from ra_min up to 360, then from 0 up to ra_max
+            in_ra = (ra >= self.ra_min) | (ra <= self.ra_max)
+        return as_mask(table.select((in_ra & in_dec).alias("mask")).to_series(), table)
 
     def describe(self) -> str:
         return (

@@ -33,7 +33,7 @@ def show_target_types(file: TextIO | None = None) -> None:
 
     >>> show_target_types()  # doctest: +ELLIPSIS
     code  description
-    ----  -----------------------------------
+    ----  ---...
     AGN   Active galaxies and quasars
     ...
     MISC  Other

@@ -6,8 +6,8 @@ Names with embedded J2000 coordinates (``CRTS SSS100805 J194428-420209``,
 each answer is remembered in a small JSON file in the cache folder, keyed by the Sesame URL in
 use (so answers from a mirror or the local emulator never mix with the real service's).
 
->>> parse_jname("CRTS SSS100805 J194428-420209")
-(296.11666666666673, -42.03583333333333)
+>>> [round(x, 6) for x in parse_jname("CRTS SSS100805 J194428-420209")]
+[296.116667, -42.035833]
 >>> parse_jname("M87") is None
 True
 """
