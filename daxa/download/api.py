@@ -1,0 +1,421 @@
+"""``download()``: plan with the mission's downloader, transfer, write manifests, report.
+
+The result says, per ObsID, whether it is complete, which files it holds, how many bytes were
+fetched now, and why it failed when it did. A re-run fetches only what is missing or bad: an
+ObsID whose manifest is complete for the same request and whose files are intact makes no
+request at all; a partly downloaded one fetches only the files its manifest does not vouch for.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import polars as pl
+
+from daxa.config import service_url
+from daxa.download.credentials import CredentialsArg, resolve_credentials
+from daxa.download.engine import FileOutcome, Policy, Transport, run_plan
+from daxa.download.layout import DEFAULT_DEST, PathLike, manifest_path, mission_dir
+from daxa.download.manifest import Manifest
+from daxa.download.plan import Kind, Plan
+from daxa.download.progress import TransferProgress, progress_enabled
+from daxa.download.registry import DOWNLOADERS
+from daxa.errors import DownloadError, InputError
+from daxa.missions import check_obs_ids, get_mission, normalise_instruments
+
+log = logging.getLogger("daxa.download")
+
+#: The services each mission downloads from (credentials are bound to their hosts).
+MISSION_SERVICES: dict[str, tuple[str, ...]] = {
+    "xmm_pointed": ("xsa_aio", "heasarc_ftp"),
+    "erosita_calpv": ("erosita_edr",),
+    "erosita_all_sky_de_dr1": ("erosita_dr1",),
+}
+Status = Literal["ok", "failed"]
+
+
+@dataclass
+class ObsResult:
+    """The outcome for one ObsID."""
+
+    obs_id: str
+    status: Status
+    files: int = 0
+    bytes: int = 0
+    fetched_files: int = 0
+    fetched_bytes: int = 0
+    reason: str | None = None
+    failures: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    path: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+@dataclass
+class DownloadReport:
+    """Per-ObsID outcomes of one :func:`download` call."""
+
+    mission: str
+    dest: Path
+    kind: str
+    results: dict[str, ObsResult] = field(default_factory=dict)
+    seconds: float = 0.0
+    requests: int = 0
+    retries: int = 0
+
+    @property
+    def ok(self) -> list[str]:
+        """ObsIDs that are completely downloaded."""
+        return [o for o, r in self.results.items() if r.ok]
+
+    @property
+    def failed(self) -> dict[str, str]:
+        """ObsIDs that are not, with the reason."""
+        return {o: r.reason or "failed" for o, r in self.results.items() if not r.ok}
+
+    @property
+    def fetched_bytes(self) -> int:
+        """Bytes transferred by this call (files shared by ObsIDs counted once each)."""
+        return sum(r.fetched_bytes for r in self.results.values())
+
+    @property
+    def all_ok(self) -> bool:
+        return not self.failed
+
+    def raise_for_failures(self) -> DownloadReport:
+        """Raise :class:`~daxa.errors.DownloadError` naming every failed ObsID, if any."""
+        failed = self.failed
+        if failed:
+            lines = "; ".join(f"{o}: {why}" for o, why in list(failed.items())[:10])
+            more = f" and {len(failed) - 10} more" if len(failed) > 10 else ""
+            raise DownloadError(f"{len(failed)} {self.mission} ObsID(s) failed: {lines}{more}")
+        return self
+
+    def to_frame(self) -> pl.DataFrame:
+        """One row per ObsID: status, files, bytes on disk, bytes fetched now, reason."""
+        rows = [
+            (r.obs_id, r.status, r.files, r.bytes, r.fetched_files, r.fetched_bytes, r.reason)
+            for r in self.results.values()
+        ]
+        return pl.DataFrame(
+            rows,
+            schema={
+                "obs_id": pl.String,
+                "status": pl.String,
+                "files": pl.Int64,
+                "bytes": pl.Int64,
+                "fetched_files": pl.Int64,
+                "fetched_bytes": pl.Int64,
+                "reason": pl.String,
+            },
+            orient="row",
+        )
+
+    def __str__(self) -> str:
+        n_ok, n_failed = len(self.ok), len(self.failed)
+        text = (
+            f"{self.mission}: {n_ok} ObsID(s) complete, {n_failed} failed; "
+            f"{self.fetched_bytes / 2**20:.1f} MiB fetched in {self.seconds:.1f} s "
+            f"under {self.dest / self.mission}"
+        )
+        for obs_id, why in list(self.failed.items())[:20]:
+            text += f"\n  {obs_id}: {why}"
+        return text
+
+
+def _instrument_map(
+    mission: str, obs_ids: list[str], instruments: Any
+) -> dict[str, tuple[str, ...]]:
+    spec = get_mission(mission)
+    if instruments is None:
+        default = spec.default_instruments
+        return {o: default for o in obs_ids}
+    if isinstance(instruments, Mapping):
+        out = {}
+        for obs_id in obs_ids:
+            chosen = instruments.get(obs_id)
+            out[obs_id] = (
+                normalise_instruments(spec, chosen) if chosen else spec.default_instruments
+            )
+        return out
+    chosen = normalise_instruments(spec, instruments)
+    return {o: chosen for o in obs_ids}
+
+
+def _request(kind: str, instruments: tuple[str, ...], version: str | None) -> dict[str, Any]:
+    return {"kind": kind, "instruments": list(instruments), "version": version}
+
+
+def download(
+    mission: str,
+    obs_ids: str | Iterable[str],
+    *,
+    instruments: Sequence[str] | Mapping[str, Sequence[str]] | str | None = None,
+    dest: PathLike = DEFAULT_DEST,
+    kind: Kind = "raw",
+    version: str | int | None = None,
+    credentials: CredentialsArg = None,
+    max_workers: int = 8,
+    per_host: int = 4,
+    progress: bool = True,
+    verify: Literal["size", "sha256"] = "size",
+    check_fits: bool = True,
+    retries: int = 4,
+    backoff: float = 0.5,
+    connect_timeout: float = 10.0,
+    read_timeout: float = 60.0,
+    **options: Any,
+) -> DownloadReport:
+    """Download ``obs_ids`` of ``mission`` into ``<dest>/<mission>/<obs_id>/``.
+
+    ``instruments`` (default: the mission's defaults) may also map ObsID → instruments, so each
+    observation fetches only the instruments that cover what you look for. ``kind="products"``
+    adds the archive's pre-processed products; ``version`` picks the eRASS1 pipeline version
+    (default: the highest). ``verify="sha256"`` re-hashes files a manifest vouches for before
+    trusting them (default: sizes only). ``credentials`` — ``(user, password)``, a mapping, an
+    ini file, or ``~/.netrc`` by default — are sent only to the mission's archive hosts.
+    ``options`` go to the mission's downloader (``starts`` for Swift, ``source`` for XMM,
+    ``fields`` for CalPV; see :mod:`daxa.download.registry`).
+
+    Never raises for a failed ObsID: check :attr:`DownloadReport.failed` or call
+    :meth:`DownloadReport.raise_for_failures`.
+    """
+    started = time.perf_counter()
+    spec = get_mission(mission)
+    if kind not in ("raw", "products"):
+        raise InputError(f"kind must be 'raw' or 'products', not {kind!r}")
+    if verify not in ("size", "sha256"):
+        raise InputError(f"verify must be 'size' or 'sha256', not {verify!r}")
+    if max_workers < 1 or per_host < 1:
+        raise InputError("max_workers and per_host must be at least 1")
+    ids = list(dict.fromkeys(check_obs_ids(spec, obs_ids)))
+    version_text = None if version is None else str(version)
+    chosen = _instrument_map(spec.name, ids, instruments)
+    root = mission_dir(dest, spec.name)
+    report = DownloadReport(spec.name, Path(dest), kind)
+    deep = verify == "sha256"
+
+    # 1. ObsIDs already complete for this request need nothing (not even a listing).
+    manifests: dict[str, Manifest] = {}
+    todo: list[str] = []
+    for obs_id in ids:
+        manifest = Manifest.load(manifest_path(dest, spec.name, obs_id))
+        if manifest is not None:
+            manifests[obs_id] = manifest
+            if manifest.covers(kind, chosen[obs_id], version_text) and not manifest.verify(
+                root, deep=deep
+            ):
+                report.results[obs_id] = ObsResult(
+                    obs_id,
+                    "ok",
+                    files=len(manifest.files),
+                    bytes=manifest.total_bytes,
+                    notes=list(manifest.notes),
+                    path=root / obs_id,
+                )
+                continue
+        todo.append(obs_id)
+
+    if todo:
+        creds = [
+            c
+            for service in MISSION_SERVICES.get(spec.name, ("heasarc_ftp",))
+            if (
+                c := resolve_credentials(
+                    credentials, service_url(service), service=service, mission=spec.name
+                )
+            )
+            is not None
+        ]
+        policy = Policy(
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            retries=retries,
+            backoff=backoff,
+            per_host=per_host,
+        )
+        with Transport(policy, creds) as transport:
+            plan = _plan(
+                spec.name, todo, chosen, kind, version_text, transport, max_workers, options
+            )
+            _execute(
+                report, plan, todo, chosen, manifests, root, transport, dest, kind,
+                version_text, max_workers, progress, deep, check_fits,
+            )  # fmt: skip
+            report.requests = transport.requests_sent
+            report.retries = transport.retries_made
+    report.results = {o: report.results[o] for o in ids}
+    report.seconds = time.perf_counter() - started
+    log.info("%s", report)
+    return report
+
+
+def _plan(
+    mission: str,
+    obs_ids: list[str],
+    chosen: dict[str, tuple[str, ...]],
+    kind: Kind,
+    version: str | None,
+    transport: Transport,
+    workers: int,
+    options: Mapping[str, Any],
+) -> Plan:
+    """Plan per group of ObsIDs sharing the same instruments."""
+    plan = Plan(mission)
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for obs_id in obs_ids:
+        groups.setdefault(chosen[obs_id], []).append(obs_id)
+    for instruments, members in groups.items():
+        plan.extend(
+            DOWNLOADERS[mission](
+                members, instruments, kind, version, transport, workers=workers, **options
+            )
+        )
+    return plan
+
+
+def _execute(
+    report: DownloadReport,
+    plan: Plan,
+    todo: list[str],
+    chosen: dict[str, tuple[str, ...]],
+    manifests: dict[str, Manifest],
+    root: Path,
+    transport: Transport,
+    dest: PathLike,
+    kind: str,
+    version: str | None,
+    max_workers: int,
+    progress: bool,
+    deep: bool,
+    check_fits: bool,
+) -> None:
+    mission = plan.mission
+    for obs_id, reason in plan.failed.items():
+        report.results[obs_id] = ObsResult(obs_id, "failed", reason=reason)
+
+    def finish(obs_id: str, outcomes: list[FileOutcome]) -> None:
+        # Entries of earlier requests stay: their files are still there and still valid.
+        manifest = manifests.get(obs_id) or Manifest(mission, obs_id)
+        manifest.failed = {}
+        for outcome in outcomes:
+            if outcome.ok:
+                manifest.record(outcome.remote.url, outcome.outputs, outcome.remote_size)
+            else:
+                manifest.fail(outcome.remote.url, outcome.error or "failed")
+        resolved = plan.notes.get(obs_id, [])
+        manifest.notes = list(resolved)
+        manifest.request = _request(kind, chosen[obs_id], _resolved_version(resolved, version))
+        manifest.finish(complete=not manifest.failed, when=datetime.now(UTC))
+        manifest.save(manifest_path(dest, mission, obs_id))
+        fetched = [o for o in outcomes if not o.reused]
+        seen: set[str] = set()
+        fetched_bytes = 0
+        for o in fetched:
+            if o.remote.dest_relpath not in seen:
+                seen.add(o.remote.dest_relpath)
+                fetched_bytes += o.fetched_bytes
+        failures = {o.remote.url: o.error or "failed" for o in outcomes if not o.ok}
+        reason = None
+        if failures:
+            first_url, first_error = next(iter(failures.items()))
+            reason = (
+                f"{len(failures)} of {len(outcomes)} file(s) failed; first: {first_error}"
+                if len(failures) > 1
+                else first_error
+            )
+        report.results[obs_id] = ObsResult(
+            obs_id,
+            "ok" if manifest.complete else "failed",
+            files=len(manifest.files),
+            bytes=manifest.total_bytes,
+            fetched_files=sum(1 for o in fetched if o.ok),
+            fetched_bytes=fetched_bytes,
+            reason=reason,
+            failures=failures,
+            notes=list(resolved),
+            path=root / obs_id,
+        )
+
+    files = [f for f in plan.files if f.obs_id in todo and f.obs_id not in plan.failed]
+    bar = TransferProgress(
+        len({f.dest_relpath for f in files}),
+        label=mission,
+        enabled=progress_enabled(progress),
+    )
+    try:
+        run_plan(
+            files,
+            root,
+            transport,
+            manifests=manifests,
+            max_workers=max_workers,
+            progress=bar,
+            deep_verify=deep,
+            check_fits=check_fits,
+            on_obs_done=finish,
+        )
+    finally:
+        bar.close()
+    for obs_id in todo:
+        if obs_id not in report.results:
+            report.results[obs_id] = ObsResult(obs_id, "failed", reason="nothing was planned")
+
+
+def _resolved_version(notes: list[str], requested: str | None) -> str | None:
+    for note in notes:
+        if note.startswith("pipeline version "):
+            return note.split()[-1]
+    return requested
+
+
+def download_selection(selection: Any, **kwargs: Any) -> DownloadReport:
+    """:func:`download` for a selection: any object with ``mission``, ``obs_ids`` and
+    ``instruments`` (a :class:`daxa.selection.Selection`).
+
+    When the selection has positional steps, each observation fetches only the instruments
+    that cover a position (its ``associations``); its table supplies Swift start times and
+    CalPV tarballs, so no extra look-up is needed.
+    """
+    mission = get_mission(selection.mission).name
+    obs_ids = list(selection.obs_ids)
+    chosen = tuple(getattr(selection, "instruments", ()) or ())
+    instruments: Any = kwargs.pop("instruments", None) or (chosen or None)
+    associations = getattr(selection, "associations", None)
+    if (
+        isinstance(associations, pl.DataFrame)
+        and associations.height
+        and "instruments" in associations.columns
+        and not isinstance(instruments, Mapping)
+    ):
+        per_obs = (
+            associations.explode("instruments")
+            .group_by("obs_id")
+            .agg(pl.col("instruments").drop_nulls().unique())
+        )
+        allowed = set(instruments or get_mission(mission).default_instruments)
+        mapping = {
+            o: sorted(allowed & set(i))
+            for o, i in zip(per_obs["obs_id"], per_obs["instruments"], strict=True)
+        }
+        instruments = {o: mapping.get(o) or sorted(allowed) for o in obs_ids}
+    table = getattr(selection, "table", None)
+    if isinstance(table, pl.DataFrame):
+        if mission == "swift" and "start" in table.columns and "starts" not in kwargs:
+            kwargs["starts"] = dict(zip(table["obs_id"], table["start"], strict=True))
+        if (
+            mission == "erosita_calpv"
+            and "download_url" in table.columns
+            and "fields" not in kwargs
+        ):
+            kwargs["fields"] = dict(zip(table["obs_id"], table["download_url"], strict=True))
+    return download(mission, obs_ids, instruments=instruments, **kwargs)

@@ -1,0 +1,162 @@
+"""Credentials for proprietary data: HTTP basic auth, bound to the archive's own host.
+
+They come from the ``credentials`` argument — a ``(user, password)`` pair, a mapping with
+``user`` and ``password``, a :class:`Credentials`, or the path of an ini file — or, when no
+argument is given, from ``~/.netrc`` (``$NETRC``) for the archive's host. An ini file may have a
+section per host (``[nxsa.esac.esa.int]``), per service (``[xsa_aio]``) or per mission
+(``[xmm_pointed]``), falling back to ``[DEFAULT]``; each with ``user`` and ``password``.
+
+Credentials are only ever sent to the host they were resolved for (the transfer engine checks
+every URL, and ``requests`` drops them on redirects to other hosts); their ``repr`` hides the
+password, and they cannot be turned into JSON or pickled, so they never end up in a log, a
+report or a saved selection.
+
+>>> c = Credentials("alice", "s3cret", host="nxsa.esac.esa.int")
+>>> c
+Credentials(user='alice', password=***, host='nxsa.esac.esa.int')
+>>> c.applies_to("https://nxsa.esac.esa.int/nxsa-sl/servlet/data-action-aio?obsno=1")
+True
+>>> c.applies_to("https://evil.example.org/")
+False
+"""
+
+from __future__ import annotations
+
+import configparser
+import netrc
+import os
+import urllib.parse
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from daxa.errors import InputError
+
+
+class Credentials:
+    """A user name and password for one host (``host=None``: not yet bound to a host)."""
+
+    __slots__ = ("_password", "host", "user")
+
+    def __init__(self, user: str, password: str, host: str | None = None) -> None:
+        if not user or password is None:
+            raise InputError("credentials need a non-empty user name and a password")
+        self.user = str(user)
+        self._password = str(password)
+        self.host = host.lower() if host else None
+
+    @property
+    def password(self) -> str:
+        return self._password
+
+    def bound_to(self, host: str) -> Credentials:
+        """The same credentials, usable only for ``host``."""
+        return Credentials(self.user, self._password, host)
+
+    def applies_to(self, url: str) -> bool:
+        """True when ``url`` is on the host these credentials belong to."""
+        if self.host is None:
+            return False
+        return (urllib.parse.urlsplit(url).hostname or "").lower() == self.host
+
+    def auth(self) -> tuple[str, str]:
+        """The ``(user, password)`` pair for ``requests``' basic auth."""
+        return (self.user, self._password)
+
+    def __repr__(self) -> str:
+        return f"Credentials(user={self.user!r}, password=***, host={self.host!r})"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> Any:
+        raise TypeError("Credentials cannot be pickled or saved; pass them again when needed")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Credentials):
+            return NotImplemented
+        return (self.user, self._password, self.host) == (other.user, other._password, other.host)
+
+    def __hash__(self) -> int:
+        return hash((self.user, self.host))
+
+
+CredentialsArg = Credentials | tuple[str, str] | Mapping[str, str] | str | os.PathLike[str] | None
+
+
+def host_of(url: str) -> str:
+    """The lower-case host name of ``url``."""
+    return (urllib.parse.urlsplit(url).hostname or "").lower()
+
+
+def _from_ini(path: Path, sections: list[str]) -> Credentials | None:
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        read = parser.read(path, encoding="utf-8")
+    except configparser.Error as exc:
+        raise InputError(f"cannot read the credentials file {path}: {exc}") from None
+    if not read:
+        raise InputError(f"the credentials file {path} does not exist or cannot be read")
+    for section in sections:
+        if parser.has_section(section):
+            values = parser[section]
+            if "user" in values and "password" in values:
+                return Credentials(values["user"], values["password"])
+    defaults = parser.defaults()
+    if "user" in defaults and "password" in defaults:
+        return Credentials(defaults["user"], defaults["password"])
+    raise InputError(
+        f"the credentials file {path} has no 'user' and 'password' for any of: "
+        f"{', '.join(sections)} (nor in [DEFAULT])"
+    )
+
+
+def _from_netrc(host: str) -> Credentials | None:
+    try:
+        found = netrc.netrc(os.environ.get("NETRC") or None).authenticators(host)
+    except (FileNotFoundError, netrc.NetrcParseError, OSError):
+        return None
+    if not found:
+        return None
+    login, _account, password = found
+    if not login or password is None:
+        return None
+    return Credentials(login, password)
+
+
+def resolve_credentials(
+    credentials: CredentialsArg,
+    url: str,
+    *,
+    service: str | None = None,
+    mission: str | None = None,
+    use_netrc: bool = True,
+) -> Credentials | None:
+    """Credentials for the archive at ``url``, bound to its host; ``None`` when there are none.
+
+    >>> resolve_credentials(("bob", "pw"), "https://heasarc.gsfc.nasa.gov/FTP/").host
+    'heasarc.gsfc.nasa.gov'
+    """
+    host = host_of(url)
+    found: Credentials | None
+    if credentials is None:
+        found = _from_netrc(host) if use_netrc else None
+    elif isinstance(credentials, Credentials):
+        found = credentials
+    elif isinstance(credentials, tuple):
+        if len(credentials) != 2:
+            raise InputError("credentials as a tuple must be (user, password)")
+        found = Credentials(*credentials)
+    elif isinstance(credentials, Mapping):
+        try:
+            found = Credentials(credentials["user"], credentials["password"])
+        except KeyError:
+            raise InputError("credentials as a mapping need 'user' and 'password' keys") from None
+    elif isinstance(credentials, (str, os.PathLike)):
+        sections = [s for s in (host, service, mission) if s]
+        found = _from_ini(Path(credentials), sections)
+    else:
+        raise InputError(
+            f"credentials must be (user, password), a mapping, an ini file path or None, "
+            f"not {type(credentials).__name__}"
+        )
+    return found.bound_to(host) if found is not None else None

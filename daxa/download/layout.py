@@ -1,0 +1,99 @@
+"""Where downloads go: ``<dest>/<mission>/<obs_id>/...``, and the checks that keep them there.
+
+Every path that comes from outside (a listing entry, a tar member, a plan built from either)
+is checked with :func:`safe_relpath` before it touches the disk: absolute paths, ``..``
+segments, drive letters, back-slashes and NUL bytes are refused with
+:class:`~daxa.errors.DownloadError`.
+
+>>> str(obs_dir("daxa_downloads", "chandra", "1234"))
+'daxa_downloads/chandra/1234'
+>>> str(safe_relpath("1234/primary/evt2.fits"))
+'1234/primary/evt2.fits'
+>>> safe_relpath("../../etc/passwd")
+Traceback (most recent call last):
+...
+daxa.errors.DownloadError: refused path '../../etc/passwd': '..' would leave the download folder
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path, PurePosixPath
+
+from daxa.errors import DownloadError
+
+#: Default download root (relative to the working directory).
+DEFAULT_DEST = "daxa_downloads"
+#: Name of the per-ObsID manifest that defines "downloaded".
+MANIFEST_NAME = ".daxa-manifest.json"
+#: Suffix of files being transferred; renamed away only once complete and verified.
+PART_SUFFIX = ".part"
+
+PathLike = str | os.PathLike[str]
+
+
+def mission_dir(dest: PathLike, mission: str) -> Path:
+    """The folder holding every ObsID of ``mission`` under the download root ``dest``."""
+    return Path(dest) / mission
+
+
+def obs_dir(dest: PathLike, mission: str, obs_id: str) -> Path:
+    """The folder of one ObsID."""
+    return mission_dir(dest, mission) / check_component(obs_id, what="ObsID")
+
+
+def manifest_path(dest: PathLike, mission: str, obs_id: str) -> Path:
+    """Where the manifest of one ObsID lives."""
+    return obs_dir(dest, mission, obs_id) / MANIFEST_NAME
+
+
+def _problem(rel: str) -> str | None:
+    if not rel:
+        return "empty path"
+    if "\x00" in rel:
+        return "NUL byte in the name"
+    if "\\" in rel:
+        return "back-slash in the name"
+    if rel.startswith("/") or (len(rel) > 1 and rel[1] == ":"):
+        return "absolute path"
+    if any(part == ".." for part in rel.split("/")):
+        return "'..' would leave the download folder"
+    return None
+
+
+def safe_relpath(rel: str) -> PurePosixPath:
+    """``rel`` as a relative POSIX path that cannot leave the folder it is joined to."""
+    problem = _problem(str(rel))
+    if problem:
+        raise DownloadError(f"refused path {rel!r}: {problem}")
+    parts = [p for p in str(rel).split("/") if p not in ("", ".")]
+    if not parts:
+        raise DownloadError(f"refused path {rel!r}: it names no file")
+    return PurePosixPath(*parts)
+
+
+def check_component(name: str, *, what: str = "name") -> str:
+    """``name`` if it is one plain path component (no slash, no ``..``, not empty).
+
+    >>> check_component("acisf01234N002_evt2.fits.gz")
+    'acisf01234N002_evt2.fits.gz'
+    """
+    name = str(name)
+    if not name or name in (".", "..") or "/" in name or _problem(name):
+        raise DownloadError(f"refused {what} {name!r}: not a plain file or folder name")
+    return name
+
+
+def inside(root: Path, rel: str | PurePosixPath) -> Path:
+    """``root / rel`` after checking ``rel``; the result is guaranteed to lie under ``root``."""
+    checked = safe_relpath(str(rel))
+    path = Path(root).joinpath(*checked.parts)
+    root_abs = Path(os.path.abspath(root))
+    if os.path.commonpath([root_abs, os.path.abspath(path)]) != str(root_abs):
+        raise DownloadError(f"refused path {rel!r}: it resolves outside {root}")
+    return path
+
+
+def part_path(path: Path) -> Path:
+    """The ``.part`` file a transfer to ``path`` writes into."""
+    return path.with_name(path.name + PART_SUFFIX)

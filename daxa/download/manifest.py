@@ -1,0 +1,226 @@
+"""The per-ObsID manifest: what was fetched, what it became, and whether the ObsID is done.
+
+``<dest>/<mission>/<obs_id>/.daxa-manifest.json`` lists, for every remote file, the local files
+it produced with their sizes and SHA-256 digests, and the time the ObsID completed. An ObsID is
+*downloaded* when its manifest says ``complete`` and every listed file is still there with the
+recorded size (and digest, with ``deep=True``) — not when its folder exists. A partial manifest
+(``complete: false``) lets a re-run fetch only what is missing. Manifests are written to a
+temporary file and renamed into place, so a crash never leaves a half-written one.
+
+>>> import tempfile, pathlib
+>>> root = pathlib.Path(tempfile.mkdtemp())
+>>> (root / "0123").mkdir()
+>>> _ = (root / "0123" / "a.fits").write_bytes(b"SIMPLE")
+>>> m = Manifest("chandra", "0123")
+>>> m.record("https://h/a.fits", [file_record(root, "0123/a.fits")], remote_size=6)
+>>> m.finish(complete=True)
+>>> _ = m.save(root / "0123" / MANIFEST_NAME)
+>>> again = Manifest.load(root / "0123" / MANIFEST_NAME)
+>>> again.complete, again.verify(root)
+(True, [])
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from daxa.download.layout import MANIFEST_NAME, inside
+from daxa.errors import DownloadError
+
+log = logging.getLogger("daxa.download")
+
+MANIFEST_VERSION = 1
+_CHUNK = 1 << 20
+
+__all__ = ["MANIFEST_NAME", "FileRecord", "Manifest", "file_record", "sha256_file"]
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """One local file: path relative to the mission folder, size in bytes, SHA-256."""
+
+    path: str
+    size: int
+    sha256: str
+
+
+def file_record(mission_root: Path, rel: str, sha256: str | None = None) -> FileRecord:
+    """Describe the local file ``mission_root / rel`` (hashing it unless ``sha256`` is given)."""
+    path = inside(mission_root, rel)
+    return FileRecord(rel, path.stat().st_size, sha256 or sha256_file(path))
+
+
+@dataclass
+class Entry:
+    """What one remote file became locally."""
+
+    url: str
+    outputs: list[FileRecord]
+    remote_size: int | None = None
+
+
+@dataclass
+class Manifest:
+    """The record of one ObsID's download (see the module docstring)."""
+
+    mission: str
+    obs_id: str
+    entries: dict[str, Entry] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    complete: bool = False
+    completed_at: str | None = None
+    #: What was asked for: kind, instruments, version (so a re-run knows if it is covered).
+    request: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    # -- building ---------------------------------------------------------------------------
+
+    def record(self, url: str, outputs: list[FileRecord], remote_size: int | None = None) -> None:
+        """Remember that ``url`` was fetched and produced ``outputs``."""
+        self.entries[url] = Entry(url, list(outputs), remote_size)
+        self.failed.pop(url, None)
+
+    def fail(self, url: str, reason: str) -> None:
+        """Remember that ``url`` could not be fetched, and why."""
+        self.entries.pop(url, None)
+        self.failed[url] = reason
+
+    def finish(self, *, complete: bool, when: datetime | None = None) -> None:
+        """Mark the ObsID complete (with the time) or not."""
+        self.complete = complete and not self.failed
+        self.completed_at = (when or datetime.now(UTC)).isoformat() if self.complete else None
+
+    # -- reading ----------------------------------------------------------------------------
+
+    @property
+    def files(self) -> list[FileRecord]:
+        """Every local file, in the order they were recorded."""
+        return [record for entry in self.entries.values() for record in entry.outputs]
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(record.size for record in self.files)
+
+    def covers(self, kind: str, instruments: tuple[str, ...], version: str | None) -> bool:
+        """True when a complete download of this manifest satisfies the given request."""
+        if not self.complete or not self.request:
+            return False
+        if self.request.get("kind") != kind:
+            return False
+        if not set(instruments) <= set(self.request.get("instruments", ())):
+            return False
+        return version is None or str(self.request.get("version")) == str(version)
+
+    def verify(self, mission_root: Path, *, deep: bool = False) -> list[str]:
+        """Problems with the files on disk (missing, wrong size, wrong digest); empty if none."""
+        problems: list[str] = []
+        for record in self.files:
+            try:
+                path = inside(mission_root, record.path)
+            except DownloadError as exc:
+                problems.append(str(exc))
+                continue
+            if not path.is_file():
+                problems.append(f"{record.path} is missing")
+                continue
+            size = path.stat().st_size
+            if size != record.size:
+                problems.append(f"{record.path} has {size} bytes, expected {record.size}")
+            elif deep and sha256_file(path) != record.sha256:
+                problems.append(f"{record.path} does not match its SHA-256 (corrupted)")
+        return problems
+
+    def good_entry(self, url: str, mission_root: Path, *, deep: bool = False) -> Entry | None:
+        """The entry of ``url`` if all its files are still intact, else ``None``."""
+        entry = self.entries.get(url)
+        if entry is None:
+            return None
+        probe = Manifest(self.mission, self.obs_id, {url: entry})
+        return entry if not probe.verify(mission_root, deep=deep) else None
+
+    # -- storage ----------------------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "manifest_version": MANIFEST_VERSION,
+            "mission": self.mission,
+            "obs_id": self.obs_id,
+            "complete": self.complete,
+            "completed_at": self.completed_at,
+            "request": self.request,
+            "files": [
+                {"url": e.url, "remote_size": e.remote_size, **asdict(r)}
+                for e in self.entries.values()
+                for r in e.outputs
+            ],
+            "sources": [
+                {"url": e.url, "remote_size": e.remote_size, "outputs": len(e.outputs)}
+                for e in self.entries.values()
+            ],
+            "failed": self.failed,
+            "notes": self.notes,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Manifest:
+        manifest = cls(str(data["mission"]), str(data["obs_id"]))
+        for source in data.get("sources", []):
+            manifest.entries[source["url"]] = Entry(source["url"], [], source.get("remote_size"))
+        for item in data.get("files", []):
+            entry = manifest.entries.setdefault(
+                item["url"], Entry(item["url"], [], item.get("remote_size"))
+            )
+            entry.outputs.append(FileRecord(item["path"], int(item["size"]), item["sha256"]))
+        manifest.failed = dict(data.get("failed", {}))
+        manifest.complete = bool(data.get("complete", False))
+        manifest.completed_at = data.get("completed_at")
+        manifest.request = dict(data.get("request", {}))
+        manifest.notes = list(data.get("notes", []))
+        return manifest
+
+    def save(self, path: Path) -> Path:
+        """Write atomically (temporary file in the same folder, then rename)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=".manifest-", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(self.to_json(), handle, indent=1)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, path)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+        return path
+
+    @classmethod
+    def load(cls, path: Path) -> Manifest | None:
+        """The manifest at ``path``; ``None`` when absent or unreadable (then it is redone)."""
+        path = Path(path)
+        if not path.is_file():
+            return None
+        try:
+            return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning(
+                "ignoring unreadable manifest %s (%s); the ObsID will be re-checked", path, exc
+            )
+            return None
