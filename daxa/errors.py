@@ -77,6 +77,10 @@ class SelectionError(DaxaError):
     """A selection that cannot do what was asked (locked, wrong mission, bad saved file)."""
 
 
+class NoObsAfterFilterError(SelectionError):
+    """A filter left no observations (DAXA's name; the mission classes raise it)."""
+
+
 class DownloadError(DaxaError):
     """A download that could not complete (the message says which files and why)."""
 
