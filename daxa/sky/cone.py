@@ -66,8 +66,10 @@ def _merge(lo: IntArray, hi: IntArray) -> npt.NDArray[np.int64]:
 
 
 def _cells_cds(ra: float, dec: float, radius: float, order: int) -> tuple[IntArray, IntArray]:
+    # cdshealpix refines two orders deeper internally and panics beyond 29; cells of order 27
+    # (1.6 milliarcseconds) are fine enough for any range query.
     ipix, depth, _ = _cds.cone_search(
-        Longitude(ra * u.deg), Latitude(dec * u.deg), radius * u.deg, order
+        Longitude(ra * u.deg), Latitude(dec * u.deg), radius * u.deg, min(order, MAX_ORDER - 2)
     )
     return np.asarray(ipix, dtype=np.int64), np.asarray(depth, dtype=np.int64)
 
