@@ -9,8 +9,10 @@ made in one streaming pass, after which the rows are spilled to HEALPix-sorted t
 
 Pairs across chunk edges are never lost: every row belongs to exactly one chunk (its core),
 and the rows of the other side that a chunk needs are those within the *margin* of the
-chunk's pixels, found with a cone around each pixel that is padded by the margin, so the
-margin is at least the match radius by construction.
+chunk's pixels: candidates come from each pixel's neighbours at an order coarse enough that
+the neighbours reach past the margin, then each candidate is tested exactly against a cap
+enclosing each pixel, padded by the margin. The margin is at least the match radius by
+construction.
 
 >>> cells = range_cells(0, 4 << (2 * 27), max_order=12)
 >>> [(int(o), int(p)) for o, p in cells]
@@ -23,6 +25,7 @@ import math
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -79,9 +82,15 @@ def range_cells(lo: int, hi: int, max_order: int = ALIGN_ORDER) -> list[tuple[in
 def cell_caps(cells: Sequence[tuple[int, int]]) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Centre (ra, dec) and a radius (degrees) that encloses each cell.
 
-    The radius is the largest distance from the centre to points sampled densely along the
-    cell's edges, padded by 1 % and 1e-9 degrees so that curved edges never poke out.
+    The radius is the largest distance from the centre to points sampled along the cell's
+    edges (densely for big cells, whose edges curve; the corners for small ones), padded by
+    1 % and 1e-9 degrees so that curved edges never poke out.
     """
+    return _cell_caps(tuple(cells))
+
+
+@lru_cache(maxsize=64)
+def _cell_caps(cells: tuple[tuple[int, int], ...]) -> tuple[FloatArray, FloatArray, FloatArray]:
     import astropy.units as u
     from astropy_healpix import core as hp
 
@@ -97,7 +106,7 @@ def cell_caps(cells: Sequence[tuple[int, int]]) -> tuple[FloatArray, FloatArray,
         pix = np.array([cells[i][1] for i in idx], dtype=np.int64)
         nside = 1 << order
         lon, lat = hp.healpix_to_lonlat(pix, nside, dx=0.5, dy=0.5, order="nested")
-        step = 16 if order < 4 else 4
+        step = 16 if order < 3 else (4 if order < 8 else 1)
         blon, blat = hp.boundaries_lonlat(pix, step, nside, order="nested")
         c_ra = lon.to_value(u.deg)
         c_dec = lat.to_value(u.deg)
@@ -110,21 +119,8 @@ def cell_caps(cells: Sequence[tuple[int, int]]) -> tuple[FloatArray, FloatArray,
     return ra, dec, rad
 
 
-def _cone_ranges(ra: float, dec: float, radius: float, order: int) -> list[tuple[int, int]]:
-    """Order-29 ranges of the order-``order`` pixels that a cone overlaps (inclusive search)."""
-    import astropy.units as u
-    from astropy_healpix import core as hp
-
-    if radius >= 90.0 or order == 0:
-        return [(0, NPIX29)]
-    pix = np.sort(
-        hp.healpix_cone_search(ra * u.deg, dec * u.deg, radius * u.deg, 1 << order, order="nested")
-    ).astype(np.int64)
-    return merge_ranges(pix << shift(order), (pix + 1) << shift(order))
-
-
 def merge_ranges(lo: IntArray, hi: IntArray) -> list[tuple[int, int]]:
-    """Sorted, touching or overlapping ranges merged into as few as possible."""
+    """Ranges merged into as few as possible (touching or overlapping ones join)."""
     if lo.size == 0:
         return []
     order = np.argsort(lo, kind="stable")
@@ -137,41 +133,60 @@ def merge_ranges(lo: IntArray, hi: IntArray) -> list[tuple[int, int]]:
     return list(zip(lo[first].tolist(), run_hi[last].tolist(), strict=True))
 
 
-def _cone_order(radius: float) -> int:
-    """An order whose pixels are about a quarter of ``radius`` across (0 to ALIGN_ORDER)."""
-    if radius <= 0:
-        return ALIGN_ORDER
-    return int(np.clip(math.floor(math.log2(58.6 / max(radius / 4.0, 1e-9))), 0, ALIGN_ORDER))
+#: Pixels at order k are taken to be at least ``NEIGHBOUR_REACH / 2**k`` degrees across, so a
+#: pixel's 8 neighbours hold every point within that distance of it. HEALPix pixels are about
+#: 58.6 / 2**k degrees across; a quarter of that leaves room for the most distorted ones.
+NEIGHBOUR_REACH = 58.6 / 4
 
 
 def margin_ranges(cells: Sequence[tuple[int, int]], margin: float) -> list[tuple[int, int]]:
-    """Order-29 ranges that hold every point within ``margin`` degrees of the ``cells``."""
-    ra, dec, rad = cell_caps(cells)
-    lo: list[int] = []
-    hi: list[int] = []
-    for a, d, r in zip(ra.tolist(), dec.tolist(), rad.tolist(), strict=True):
-        for x, y in _cone_ranges(a, d, r + margin, _cone_order(r + margin)):
-            lo.append(x)
-            hi.append(y)
-    return merge_ranges(np.array(lo, dtype=np.int64), np.array(hi, dtype=np.int64))
+    """Order-29 ranges that hold every point within ``margin`` degrees of the ``cells``.
+
+    Each cell is replaced by its ancestor at an order whose pixels are at least ``margin``
+    across (or kept when already that coarse), and that pixel and its 8 neighbours are taken.
+    """
+    from astropy_healpix import core as hp
+
+    if not cells:
+        return []
+    if margin >= NEIGHBOUR_REACH:
+        return [(0, NPIX29)]
+    orders = np.array([c[0] for c in cells], dtype=np.int64)
+    pix = np.array([c[1] for c in cells], dtype=np.int64)
+    coarse = int(np.floor(np.log2(NEIGHBOUR_REACH / margin))) if margin > 0 else MAX_ORDER
+    level = np.minimum(orders, coarse)
+    anc = pix >> (2 * (orders - level))
+    lo: list[IntArray] = []
+    hi: list[IntArray] = []
+    for k in np.unique(level).tolist():
+        a = np.unique(anc[level == k])
+        with np.errstate(invalid="ignore"):  # missing neighbours come back as -1
+            near = hp.neighbours(a, 1 << k, order="nested").ravel()
+        every = np.unique(np.concatenate([a, near[near >= 0]])).astype(np.int64)
+        lo.append(every << shift(k))
+        hi.append((every + 1) << shift(k))
+    return merge_ranges(np.concatenate(lo), np.concatenate(hi))
 
 
 def within_cells(
     frame: pl.DataFrame, cells: Sequence[tuple[int, int]], margin: float
 ) -> npt.NDArray[np.bool_]:
     """Which rows of ``frame`` (ra, dec) lie within ``margin`` degrees of any of ``cells``."""
-    from daxa.sky.geometry import angular_separation
+    from daxa.sky.pairs import pair_search
 
     keep = np.zeros(frame.height, dtype=bool)
-    if frame.height == 0:
+    if frame.height == 0 or not cells:
         return keep
-    ra, dec = frame["ra"].to_numpy(), frame["dec"].to_numpy()
     c_ra, c_dec, c_rad = cell_caps(cells)
-    for a, d, r in zip(c_ra.tolist(), c_dec.tolist(), c_rad.tolist(), strict=True):
-        todo = ~keep
-        if not todo.any():
-            break
-        keep[todo] = angular_separation(ra[todo], dec[todo], a, d) <= r + margin
+    found = pair_search(
+        c_ra,
+        c_dec,
+        frame["ra"].to_numpy(),
+        frame["dec"].to_numpy(),
+        np.minimum(c_rad + margin, 180.0),
+        radius_of="left",
+    )
+    keep[found.right] = True
     return keep
 
 

@@ -1,0 +1,213 @@
+"""Catalogue × catalogue: all pairs, nearest and symmetric best against brute force and astropy;
+chunks (with pairs across chunk edges, at the poles and RA = 0), files, HATS and Dask agree."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from daxa.crossmatch import match_catalogues, write_hats
+from daxa.errors import InputError
+
+from ._brute import all_pairs, pairs_within
+from .conftest import awkward_positions
+
+
+@pytest.fixture(scope="module")
+def sides() -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Left: random plus clumps at the poles and RA 0; right: jittered copies of half the
+    left rows (0.05° scatter) plus unrelated rows, so matches, near-ties and misses all occur."""
+    left = awkward_positions(2000, seed=11).with_columns(mag=pl.int_range(pl.len()) * 0.01)
+    rng = np.random.default_rng(12)
+    pick = rng.choice(left.height, 1000, replace=False)
+    dra = rng.normal(0, 0.05, pick.size) / np.cos(np.radians(left["dec"].to_numpy()[pick]))
+    ddec = rng.normal(0, 0.05, pick.size)
+    extra = awkward_positions(500, seed=13)
+    right = pl.DataFrame(
+        {
+            "ra": np.concatenate([(left["ra"].to_numpy()[pick] + dra) % 360, extra["ra"]]),
+            "dec": np.concatenate(
+                [np.clip(left["dec"].to_numpy()[pick] + ddec, -90, 90), extra["dec"]]
+            ),
+            "name": [f"R{i}" for i in range(1500)],
+        }
+    )
+    return left, right
+
+
+def test_all_pairs_equal_brute_force(sides):
+    left, right = sides
+    got = match_catalogues(left, right, 0.2, progress=False)
+    sep = all_pairs(left["ra"], left["dec"], right["ra"], right["dec"])
+    want = pairs_within(sep, 0.2)
+    assert set(zip(got["left_index"], got["right_index"], strict=True)) == want
+    assert len(want) > 1000
+    i, j = got["left_index"].to_numpy(), got["right_index"].to_numpy()
+    np.testing.assert_array_equal(got["separation_deg"].to_numpy(), sep[i, j])
+    assert got.columns == [
+        "left_index",
+        "right_index",
+        "separation_deg",
+        "ra",
+        "dec",
+        "name",
+        "mag",
+        "ra_right",
+        "dec_right",
+        "name_right",
+    ]
+
+
+def test_nearest_equals_astropy(sides):
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord, match_coordinates_sky
+
+    left, right = sides
+    got = match_catalogues(left, right, 0.2, how="nearest", join="left", progress=False)
+    idx, d2d, _ = match_coordinates_sky(
+        SkyCoord(left["ra"].to_numpy() * u.deg, left["dec"].to_numpy() * u.deg),
+        SkyCoord(right["ra"].to_numpy() * u.deg, right["dec"].to_numpy() * u.deg),
+    )
+    within = d2d.deg <= 0.2
+    assert got.height == left.height  # left join: one row per left row
+    assert got["right_index"].is_null().to_numpy().tolist() == (~within).tolist()
+    matched = got.filter(pl.col("right_index").is_not_null())
+    np.testing.assert_array_equal(matched["right_index"].to_numpy(), idx[within])
+    np.testing.assert_allclose(matched["separation_deg"].to_numpy(), d2d.deg[within], atol=1e-10)
+
+
+def test_best_is_symmetric_and_unique(sides):
+    left, right = sides
+    best = match_catalogues(left, right, 0.2, how="best", progress=False)
+    assert best["left_index"].is_unique().all() and best["right_index"].is_unique().all()
+    sep = all_pairs(left["ra"], left["dec"], right["ra"], right["dec"])
+    sep[sep > 0.2] = np.inf
+    nearest_right = np.argmin(sep, axis=1)
+    nearest_left = np.argmin(sep, axis=0)
+    want = {
+        (i, int(j))
+        for i, j in enumerate(nearest_right)
+        if np.isfinite(sep[i, j]) and nearest_left[j] == i
+    }
+    assert set(zip(best["left_index"], best["right_index"], strict=True)) == want
+
+
+@pytest.mark.parametrize("how", ["all", "nearest", "best"])
+@pytest.mark.parametrize("join", ["inner", "left"])
+def test_chunks_give_the_in_memory_rows(sides, how, join):
+    left, right = sides
+    whole = match_catalogues(left, right, 0.3, how=how, join=join, progress=False)
+    chunked = match_catalogues(left, right, 0.3, how=how, join=join, chunk_rows=60, progress=False)
+    assert_frame_equal(chunked, whole)
+    # the clumps at the poles and at RA = 0 span several chunks: their pairs cross chunk edges
+    polar = whole.filter(pl.col("dec").abs() > 89.5, pl.col("right_index").is_not_null())
+    wrapped = whole.filter(
+        (pl.col("ra") - pl.col("ra_right")).abs() > 300, pl.col("right_index").is_not_null()
+    )
+    assert polar.height > 10 and wrapped.height > 10
+
+
+def test_per_row_radii_and_chosen_columns(sides):
+    left, right = sides
+    radii = np.where(left["mag"].to_numpy() < 10, 0.05, 0.25)
+    got = match_catalogues(
+        left, right, radii, left_columns=["name"], right_columns=["name"], progress=False
+    )
+    assert got.columns == ["left_index", "right_index", "separation_deg", "name", "name_right"]
+    sep = all_pairs(left["ra"], left["dec"], right["ra"], right["dec"])
+    assert set(zip(got["left_index"], got["right_index"], strict=True)) == pairs_within(
+        sep, radii[:, None]
+    )
+    by_col = match_catalogues(
+        left.with_columns(r=pl.Series(radii)),
+        right,
+        "r",
+        left_columns=["name"],
+        right_columns=["name"],
+        chunk_rows=100,
+        progress=False,
+    )
+    assert_frame_equal(by_col, got)
+    right_r = np.full(right.height, 0.1)
+    on_right = match_catalogues(left, right, right_r, radius_of="right", progress=False)
+    assert set(zip(on_right["left_index"], on_right["right_index"], strict=True)) == (
+        pairs_within(sep, 0.1)
+    )
+
+
+def test_files_out_of_core_and_hats(sides, tmp_path):
+    left, right = sides
+    whole = match_catalogues(left, right, 0.3, how="best", progress=False)
+    # unsorted Parquet, CSV and FITS bigger than the budget: spilled into HEALPix order
+    left.write_parquet(tmp_path / "left.parquet")
+    right.write_csv(tmp_path / "right.csv")
+    from astropy.table import Table
+
+    Table(right.to_dict(as_series=False)).write(tmp_path / "right.fits")
+    for r_path in ("right.csv", "right.fits"):
+        got = match_catalogues(
+            tmp_path / "left.parquet",
+            tmp_path / r_path,
+            0.3,
+            how="best",
+            memory_budget=100_000,
+            progress=False,
+        )
+        assert_frame_equal(got, whole, check_dtypes=False)
+    # HATS inputs are read partition by partition
+    lh = write_hats(left, tmp_path / "left_hats", max_rows=300)
+    rh = write_hats(right, tmp_path / "right_hats", max_rows=300)
+    got = match_catalogues(
+        lh,
+        rh,
+        0.3,
+        how="best",
+        left_columns=list(left.columns),
+        right_columns=list(right.columns),
+        memory_budget=100_000,
+        progress=False,
+    )
+    # HATS row numbers follow the partition order: compare by names instead
+    key = ["name", "name_right"]
+    assert_frame_equal(
+        got.drop("left_index", "right_index").sort(key),
+        whole.drop("left_index", "right_index").sort(key),
+    )
+    out = match_catalogues(
+        left, right, 0.3, chunk_rows=200, output=tmp_path / "pairs.parquet", progress=False
+    )
+    streamed = pl.read_parquet(out)
+    assert streamed["_healpix_29"].is_sorted()
+    assert_frame_equal(
+        streamed.drop("_healpix_29").sort("left_index", "separation_deg", "right_index"),
+        match_catalogues(left, right, 0.3, progress=False),
+    )
+
+
+def test_dask_equals_local(sides, dask_client):
+    left, right = sides
+    for how in ("all", "best"):
+        local = match_catalogues(left, right, 0.3, how=how, chunk_rows=150, progress=False)
+        remote = match_catalogues(
+            left, right, 0.3, how=how, chunk_rows=150, client=dask_client, progress=False
+        )
+        assert_frame_equal(remote, local)
+
+
+def test_bad_inputs(sides, tmp_path):
+    left, right = sides
+    with pytest.raises(InputError, match=r"radius \(0.5 deg\) is bigger than margin=0.1 deg"):
+        match_catalogues(left, right, 0.5, margin=0.1, progress=False)
+    with pytest.raises(InputError, match="the right catalogue has no column 'flux'"):
+        match_catalogues(left, right, 0.5, right_columns=["flux"], progress=False)
+    with pytest.raises(InputError, match="no column 'DEC'"):
+        match_catalogues(left, right, 0.5, right_dec="DEC", progress=False)
+    with pytest.raises(InputError, match="how='closest'"):
+        match_catalogues(left, right, 0.5, how="closest", progress=False)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="radius=-1"):
+        match_catalogues(left, right, -1, progress=False)
+    (tmp_path / "bad.fits").write_bytes(b"SIMPLE  = T" + b" " * 100)
+    with pytest.raises(InputError, match="bad.fits"):
+        match_catalogues(left, tmp_path / "bad.fits", 0.5, progress=False)
