@@ -185,6 +185,98 @@ def _plain_pairs(positions: Any) -> tuple[npt.NDArray[np.float64], npt.NDArray[n
     )
 
 
+#: Above this many expected pairs, ``mask`` stops listing pairs (see Positions.mask).
+MASK_PAIRS_LIMIT = 20_000_000
+#: Above this many expected pairs, ``associate`` refuses (the table would not fit in memory).
+ASSOCIATION_REFUSE = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class _SearchInputs:
+    """Positions and (candidate) observation columns of one search, with the radius plan."""
+
+    ra: npt.NDArray[np.float64]
+    dec: npt.NDArray[np.float64]
+    obs_ra: npt.NDArray[np.float64]
+    obs_dec: npt.NDArray[np.float64]
+    hpx: npt.NDArray[np.int64]
+    plan: _radius.RadiusPlan
+
+    def expected_pairs(self) -> float:
+        """Pairs expected if positions were spread evenly over the sky (cap area / 4π)."""
+        radius = np.radians(np.minimum(np.asarray(self.plan.radius, dtype=np.float64), 180.0))
+        cap = float(np.sum((1.0 - np.cos(radius)) / 2.0))
+        if np.ndim(self.plan.radius) == 0:
+            return cap * self.ra.size * self.obs_ra.size
+        other = self.ra.size if self.plan.radius_of == "right" else self.obs_ra.size
+        return cap * other
+
+    def rows_hit(self) -> npt.NDArray[np.int64]:
+        """Indices (into the candidate observations) within the radius of some position."""
+        from daxa.sky.pairs import pair_search
+
+        expected = self.expected_pairs()
+        per_position = np.ndim(self.plan.radius) == 1 and self.plan.radius_of == "left"
+        if expected <= MASK_PAIRS_LIMIT:
+            pairs = pair_search(
+                self.ra,
+                self.dec,
+                self.obs_ra,
+                self.obs_dec,
+                self.plan.radius,
+                radius_of=self.plan.radius_of,
+                right_hpx29=self.hpx,
+            )
+            return np.unique(np.asarray(pairs.right, dtype=np.int64))
+        if not per_position:
+            return _nearest_within(self.ra, self.dec, self.obs_ra, self.obs_dec, self.plan.radius)
+        chunk = max(1, int(self.ra.size * MASK_PAIRS_LIMIT / expected))
+        radius = np.asarray(self.plan.radius)
+        hit = np.zeros(self.obs_ra.size, dtype=bool)
+        for lo in range(0, self.ra.size, chunk):
+            part = slice(lo, lo + chunk)
+            pairs = pair_search(
+                self.ra[part],
+                self.dec[part],
+                self.obs_ra,
+                self.obs_dec,
+                radius[part],
+                radius_of="left",
+                right_hpx29=self.hpx,
+            )
+            hit[pairs.right] = True
+        return np.flatnonzero(hit)
+
+
+def _nearest_within(
+    ra: npt.NDArray[np.float64],
+    dec: npt.NDArray[np.float64],
+    obs_ra: npt.NDArray[np.float64],
+    obs_dec: npt.NDArray[np.float64],
+    radius: Any,
+) -> npt.NDArray[np.int64]:
+    """Observations whose nearest position is within their radius (a KD-tree on positions).
+
+    Exact for one radius per observation (or one for all): an observation is within reach of
+    some position exactly when its nearest position is. The separation of each found pair is
+    computed with the pair search's own arithmetic, so both paths agree on the boundary.
+    """
+    from scipy.spatial import cKDTree
+
+    from daxa.sky.geometry import angular_separation, unit_vectors
+
+    radius = np.asarray(radius, dtype=np.float64)
+    widest = float(radius.max()) if radius.size else 0.0
+    chord = 2.0 * np.sin(np.radians(min(widest, 180.0)) / 2.0) * (1 + 1e-9) + 1e-12
+    tree = cKDTree(unit_vectors(ra, dec))
+    _, nearest = tree.query(unit_vectors(obs_ra, obs_dec), k=1, distance_upper_bound=chord)
+    found = np.flatnonzero(nearest < ra.size)
+    idx = nearest[found]
+    sep = angular_separation(obs_ra[found], obs_dec[found], ra[idx], dec[idx])
+    limit = radius if radius.ndim == 0 else radius[found]
+    return found[sep <= limit].astype(np.int64)
+
+
 @dataclass(frozen=True, eq=False)
 class Positions(Filter):
     """Keep observations whose pointing is within ``radius`` of any of ``positions``.
@@ -214,12 +306,9 @@ class Positions(Filter):
     def n_positions(self) -> int:
         return self.parsed.size
 
-    def _pairs(
+    def _inputs(
         self, table: pl.DataFrame, mission: Mission, instruments: tuple[str, ...]
-    ) -> tuple[Any, npt.NDArray[np.int64], _radius.RadiusPlan]:
-        """Pair search; returns (pairs, table row of each pair, the radius plan)."""
-        from daxa.sky.pairs import pair_search
-
+    ) -> _SearchInputs:
         require_columns(table, ("ra", "dec", "_healpix_29"), what=f"the {self.name} filter")
         ra, dec = self.parsed.in_frame(mission.frame)
         plan = _radius.plan(self.__dict__["_radius"], table, mission, instruments)
@@ -227,12 +316,35 @@ class Positions(Filter):
         hpx = table["_healpix_29"].to_numpy()
         if plan.rows is not None:
             obs_ra, obs_dec, hpx = obs_ra[plan.rows], obs_dec[plan.rows], hpx[plan.rows]
+        return _SearchInputs(ra, dec, obs_ra, obs_dec, hpx, plan)
+
+    def _pairs(
+        self, table: pl.DataFrame, mission: Mission, instruments: tuple[str, ...]
+    ) -> tuple[Any, npt.NDArray[np.int64], _radius.RadiusPlan]:
+        """Pair search; returns (pairs, table row of each pair, the radius plan)."""
+        from daxa.sky.pairs import pair_search
+
+        x = self._inputs(table, mission, instruments)
+        expected = x.expected_pairs()
+        if expected > ASSOCIATION_REFUSE:
+            raise InputError(
+                f"about {expected:.2g} (position, observation) pairs are within the radius "
+                f"({self.describe()}, {mission.name} instruments {', '.join(instruments)}): too "
+                "many for an association table. Use mask() alone, a smaller radius, or fewer "
+                "wide-field instruments (e.g. instruments=['XRT'] for Swift)"
+            )
         pairs = pair_search(
-            ra, dec, obs_ra, obs_dec, plan.radius, radius_of=plan.radius_of, right_hpx29=hpx
+            x.ra,
+            x.dec,
+            x.obs_ra,
+            x.obs_dec,
+            x.plan.radius,
+            radius_of=x.plan.radius_of,
+            right_hpx29=x.hpx,
         )
         right = np.asarray(pairs.right, dtype=np.int64)
-        rows = right if plan.rows is None else plan.rows[right]
-        return pairs, rows, plan
+        rows = right if x.plan.rows is None else x.plan.rows[right]
+        return pairs, rows, x.plan
 
     def mask(
         self,
@@ -241,10 +353,18 @@ class Positions(Filter):
         mission: str | Mission,
         instruments: Iterable[str] | None = None,
     ) -> pl.Series:
+        """Rows within the radius of any position.
+
+        When the radii are so wide that the (position, observation) pairs would number tens of
+        millions (Swift BAT's 60° with many positions), no pairs are listed: each observation
+        is tested against its nearest position instead (exact for a radius per row or one
+        radius for all), or the positions are searched in chunks (one radius per position).
+        """
         spec, chosen = context(table, mission, instruments)
-        _, rows, _ = self._pairs(table, spec, chosen)
+        x = self._inputs(table, spec, chosen)
+        hit = x.rows_hit()
         keep = np.zeros(table.height, dtype=bool)
-        keep[rows] = True
+        keep[hit if x.plan.rows is None else x.plan.rows[hit]] = True
         return as_mask(keep, table)
 
     def associate(

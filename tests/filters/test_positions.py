@@ -268,3 +268,57 @@ def test_positions_equal_brute_force(obs, pos, exposures, kind, scale):
             if bat[i] > 0 and (kind in ("scalar", "per_position") or s <= r_bat):
                 want.append("BAT")
             assert insts == want
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    obs=st.lists(coords, min_size=1, max_size=40),
+    pos=st.lists(coords, min_size=1, max_size=15),
+    kind=st.sampled_from(["default", "scalar", "per_position"]),
+    scale=st.floats(0.001, 1.0),
+)
+def test_wide_radius_mask_paths_equal_brute_force(obs, pos, kind, scale):
+    """The nearest-position and chunked paths (taken when pairs would explode) agree too."""
+    import daxa.filters.positions as module
+
+    n = len(obs)
+    table = observation_table(
+        "swift",
+        [o[0] for o in obs],
+        [o[1] for o in obs],
+        exposure_xrt=[1.0 if i % 2 else 0.0 for i in range(n)],
+        exposure_bat=[1.0 if i % 3 else 0.0 for i in range(n)],
+    )
+    obs_ra, obs_dec = table["ra"].to_numpy(), table["dec"].to_numpy()
+    pos_ra, pos_dec = np.array([p[0] for p in pos]), np.array([p[1] for p in pos])
+    xrt, bat = table["exposure_xrt"].to_numpy() > 0, table["exposure_bat"].to_numpy() > 0
+    if kind == "default":
+        flt = Positions(list(pos))
+        row_r = np.where(bat, 60.0, np.where(xrt, 1.2 * 11.8 / 60, np.nan))
+        within, _ = brute_force(obs_ra, obs_dec, pos_ra, pos_dec, radius_row=row_r)
+    elif kind == "scalar":
+        flt = Positions(list(pos), radius=180 * scale)
+        radii = np.full(len(pos), 180 * scale)
+        within, _ = brute_force(obs_ra, obs_dec, pos_ra, pos_dec, radius_pos=radii)
+    else:
+        radii = np.linspace(0.0, 180 * scale, len(pos))
+        flt = Positions(list(pos), radius=radii)
+        within, _ = brute_force(obs_ra, obs_dec, pos_ra, pos_dec, radius_pos=radii)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(module, "MASK_PAIRS_LIMIT", 0.5)
+        mask = flt.mask(table, mission="swift").to_numpy()
+    assert mask.tolist() == within.any(axis=0).tolist()
+
+
+def test_association_tables_that_cannot_fit_are_refused(monkeypatch):
+    import daxa.filters.positions as module
+
+    table = observation_table(
+        "swift", [10.0, 200.0], [0.0, 0.0], exposure_xrt=[1.0, 1.0], exposure_bat=[1.0, 1.0]
+    )
+    monkeypatch.setattr(module, "ASSOCIATION_REFUSE", 10)
+    flt = Positions(np.column_stack([np.arange(0.0, 360.0, 10.0), np.zeros(36)]))
+    with pytest.raises(InputError, match="too many for an association table.*mask\\(\\) alone"):
+        flt.associate(table, mission="swift")
+    assert flt.mask(table, mission="swift").to_list() == [True, True]
+    assert flt.associate(table, mission="swift", instruments=["XRT"]).height == 2
