@@ -189,6 +189,23 @@ def _pretty(name: str) -> str:
         return name
 
 
+def _legend_handle(colour: str, marker: str, label: str) -> Any:
+    """A legend entry with a readable marker, whatever size the plotted points have."""
+    from matplotlib.lines import Line2D
+
+    return Line2D(
+        [],
+        [],
+        ls="none",
+        marker=marker,
+        ms=9 if marker == "*" else 6,
+        color=colour,
+        markeredgecolor="black" if marker == "*" else colour,
+        markeredgewidth=0.5,
+        label=label,
+    )
+
+
 def sky_map(
     observations: Any,
     positions: Any = None,
@@ -212,6 +229,10 @@ def sky_map(
     missions = [m for m in mission_names() if m in set(frame["mission"].to_list())]
     missions += sorted(set(frame["mission"].to_list()) - set(missions))
     size = float(np.clip(20_000 / max(frame.height, 1), 2.0, 30.0))
+    counts = {name: int((frame["mission"] == name).sum()) for name in missions}
+    # the biggest tables are drawn first, so small missions stay visible on top
+    layer = {name: i for i, name in enumerate(sorted(missions, key=lambda m: -counts[m]))}
+    handles: list[Any] = []
     for name in missions:
         part = frame.filter(pl.col("mission") == name)
         colour = mission_colour(name)
@@ -223,12 +244,13 @@ def sky_map(
             color=colour,
             alpha=0.6 if part.height > 1000 else 0.9,
             lw=0,
-            label=f"{_pretty(name)} ({part.height:,})",
+            zorder=2 + layer[name] / 100,
             rasterized=part.height > 5000,
         )
+        handles.append(_legend_handle(colour, "o", f"{_pretty(name)} ({part.height:,})"))
         if draw_fov and part.height:
             cx, cy = _circle_paths(part["ra"].to_numpy(), part["dec"].to_numpy(), fov_radius(part))
-            ax.plot(cx, cy, color=colour, lw=0.8, alpha=0.8)
+            ax.plot(cx, cy, color=colour, lw=0.8, alpha=0.8, zorder=2 + layer[name] / 100)
     pra, pdec = positions_arrays(positions)
     if len(pra):
         x, y = _sky_xy(pra, pdec)
@@ -241,15 +263,20 @@ def sky_map(
             edgecolor="black",
             lw=0.5,
             zorder=5,
-            label=f"{position_label} ({len(pra):,})",
         )
+        handles.append(_legend_handle("gold", "*", f"{position_label} ({len(pra):,})"))
     ticks = np.radians([-150, -120, -90, -60, -30, 0, 30, 60, 90, 120, 150])
     ax.set_xticks(ticks)
     ax.set_xticklabels([f"{round((-np.degrees(t)) % 360 / 15)}h" for t in ticks], fontsize=8)
     ax.tick_params(axis="y", labelsize=8)
-    if missions or len(pra):
+    if handles:
         ax.legend(
-            loc="lower center", bbox_to_anchor=(0.5, -0.22), ncol=4, fontsize=8, frameon=False
+            handles=handles,
+            loc="lower center",
+            bbox_to_anchor=(0.5, -0.22),
+            ncol=4,
+            fontsize=8,
+            frameon=False,
         )
     ax.set_title(title or f"{frame.height:,} observations (RA/Dec, degrees)", pad=14)
     return fig
@@ -261,15 +288,19 @@ def field_map(
     *,
     radius_deg: float = 1.0,
     label: str | None = None,
+    max_circles: int = 10,
     title: str | None = None,
-    figsize: tuple[float, float] = (6.5, 6.0),
+    figsize: tuple[float, float] = (9.5, 6.2),
 ) -> Figure:
-    """The sky around one position: observations within ``radius_deg`` with their FoV circles.
+    """The sky around one position: the fields of view of the observations that reach it.
 
-    A local flat projection (offsets in degrees, east to the left) on which each observation's
-    field of view is drawn to scale, so "which pointings cover my object, and with which
-    instruments" can be read off directly. Observations whose centre is further than
-    ``radius_deg`` plus their own FoV are left out.
+    A local flat projection (offsets in degrees, east to the left, ``radius_deg`` around the
+    target) on which fields of view are drawn to scale, so "which pointings cover my object,
+    and with which instruments" can be read off. Observations whose centre is further than
+    ``radius_deg`` plus their own FoV are left out. Popular targets have hundreds of pointings:
+    every centre is marked, but circles are drawn for the ``max_circles`` nearest observations
+    of each mission only, and not at all for fields wider than the map (INTEGRAL, Swift BAT),
+    whose edges would only cross it as arcs.
     """
     frame = observations_frame(observations)
     ra0, dec0 = float(center[0]) % 360.0, float(center[1])
@@ -277,7 +308,7 @@ def field_map(
     sep = _separation_deg(frame["ra"].to_numpy(), frame["dec"].to_numpy(), ra0, dec0)
     fov = fov_radius(frame) if frame.height else np.empty(0)
     keep = sep <= radius_deg + fov
-    frame, fov = frame.filter(pl.Series(keep)), fov[keep]
+    frame, fov, sep = frame.filter(pl.Series(keep)), fov[keep], sep[keep]
 
     def local(ra: npt.NDArray[np.float64], dec: npt.NDArray[np.float64]) -> Any:
         dra = (ra - ra0 + 180.0) % 360.0 - 180.0
@@ -286,26 +317,33 @@ def field_map(
     fig = Figure(figsize=figsize, layout="constrained")
     ax = fig.add_subplot()
     missions = [m for m in mission_names() if m in set(frame["mission"].to_list())]
+    handles: list[Any] = []
     for name in missions:
         rows = (frame["mission"] == name).to_numpy()
         part, colour = frame.filter(pl.Series(rows)), mission_colour(name)
-        ra, dec = part["ra"].to_numpy(), part["dec"].to_numpy()
+        ra, dec, radius = part["ra"].to_numpy(), part["dec"].to_numpy(), fov[rows]
         x, y = local(ra, dec)
-        ax.scatter(x, y, s=12, color=colour, label=f"{_pretty(name)} ({part.height})")
-        cra, cdec = _circle_points(ra, dec, fov[rows])
-        cx, cy = local(cra, cdec)
-        ax.plot(cx.ravel(), cy.ravel(), color=colour, lw=0.9, alpha=0.8)
-    ax.scatter([0], [0], marker="*", s=220, facecolor="gold", edgecolor="black", zorder=5,
-               label=label or "target")  # fmt: skip
+        ax.scatter(x, y, s=14, color=colour, zorder=3)
+        drawn = np.argsort(sep[rows], kind="stable")[:max_circles]
+        drawn = drawn[radius[drawn] <= 2 * radius_deg]
+        if drawn.size:
+            cra, cdec = _circle_points(ra[drawn], dec[drawn], radius[drawn])
+            cx, cy = local(cra, cdec)
+            ax.plot(cx.ravel(), cy.ravel(), color=colour, lw=1.0, alpha=0.8, zorder=2)
+        note = f", {drawn.size} circles" if drawn.size < part.height else ""
+        handles.append(_legend_handle(colour, "o", f"{_pretty(name)} ({part.height:,}{note})"))
+    ax.scatter([0], [0], marker="*", s=260, facecolor="gold", edgecolor="black", zorder=5)
+    handles.append(_legend_handle("gold", "*", label or "target"))
     ax.set_xlim(radius_deg, -radius_deg)
     ax.set_ylim(-radius_deg, radius_deg)
     ax.set_aspect("equal")
     ax.set_xlabel("ΔRA cos(Dec) (degrees, east to the left)")
     ax.set_ylabel("ΔDec (degrees)")
     ax.grid(True, color="0.9", lw=0.5)
-    ax.legend(fontsize=8, loc="upper right", framealpha=0.85)
+    fig.legend(handles=handles, fontsize=8, loc="outside right upper")
     ax.set_title(
-        title or f"{label or 'target'} (RA {ra0:.3f}, Dec {dec0:+.3f}): {frame.height} fields"
+        title
+        or f"{label or 'target'} (RA {ra0:.3f}, Dec {dec0:+.3f}): {frame.height:,} observations"
     )
     return fig
 

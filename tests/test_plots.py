@@ -110,11 +110,26 @@ def test_field_map_keeps_only_fields_reaching_the_target() -> None:
     near = _obs("xmm_pointed", [83.63, 83.9, 86.0], [22.01, 22.01, 22.01])  # 0, 0.25°, 2.2°
     fig = plots.field_map(near, (83.63, 22.01), radius_deg=0.5, label="Crab")
     ax = fig.axes[0]
-    assert ax.get_title().startswith("Crab (RA 83.630, Dec +22.010): 2 fields")
+    assert ax.get_title() == "Crab (RA 83.630, Dec +22.010): 2 observations"
     xy = ax.collections[0].get_offsets()
     # east to the left: a field at larger RA has a negative x offset
     np.testing.assert_allclose(xy[:, 0], [0.0, -0.27 * np.cos(np.radians(22.01))], atol=1e-9)
     assert ax.get_xlim() == (0.5, -0.5)
+    (circles,) = ax.get_lines()
+    assert np.isnan(circles.get_xdata()).sum() == 2  # one circle per field, NaN-separated
+
+    # many pointings: every centre marked, circles only for the nearest max_circles
+    crowd = _obs("xmm_pointed", list(83.63 + np.linspace(0, 0.3, 30)), [22.01] * 30)
+    ax = plots.field_map(crowd, (83.63, 22.01), max_circles=5).axes[0]
+    assert len(ax.collections[0].get_offsets()) == 30
+    (circles,) = ax.get_lines()
+    assert np.isnan(circles.get_xdata()).sum() == 5
+    (legend,) = ax.figure.legends
+    assert legend.get_texts()[0].get_text() == "XMM-Newton Pointed (30, 5 circles)"
+
+    # fields much wider than the map get no circle (INTEGRAL ISGRI 4.15 deg on a 0.5 deg map)
+    wide = _obs("integral_pointed", [83.63], [22.01])
+    assert plots.field_map(wide, (83.63, 22.01), radius_deg=0.5).axes[0].get_lines() == []
 
 
 def test_timeline_bars_for_selections_and_profiles_for_whole_tables() -> None:

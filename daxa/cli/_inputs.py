@@ -9,6 +9,8 @@ print it as one line.
 (83.63291..., 22.01444...)
 >>> parse_coordinate("12h30m49.4s +12d23m28s")
 (187.70583..., 12.39111...)
+>>> parse_radius("30arcmin"), parse_radius("0.25"), parse_radius("90 arcsec")
+(0.5, 0.25, 0.025)
 """
 
 from __future__ import annotations
@@ -158,3 +160,103 @@ def _to_degrees(ra: pl.Series, dec: pl.Series, where: str) -> tuple[np.ndarray, 
             f"(data rows {', '.join(map(str, rows))}{'...' if bad.sum() > 5 else ''})"
         )
     return np.mod(ra_deg, 360.0), dec_deg
+
+
+def parse_radius(text: str) -> float:
+    """A radius: a number of degrees, or a number with an angle unit (``30arcmin``, ``10'``)."""
+    raw = text.strip().replace("′", "arcmin").replace("″", "arcsec")
+    raw = raw.replace("'", "arcmin").replace('"', "arcsec").replace("°", "deg")
+    try:
+        value = float(raw)
+    except ValueError:
+        from astropy import units as u
+
+        try:
+            value = float(u.Quantity(raw).to_value(u.deg))
+        except Exception:
+            raise InputError(
+                f"radius {text!r} is not an angle: give degrees (0.5) or a number with a unit "
+                "(30arcmin, 90arcsec)"
+            ) from None
+    if not np.isfinite(value) or value < 0:
+        raise InputError(f"radius {text!r} must be a finite angle >= 0")
+    return value
+
+
+def to_utc_datetimes(values: pl.Series, *, what: str = "time") -> pl.Series:
+    """A column of times → Datetime(us, UTC): ISO strings, dates, datetimes, or MJD numbers.
+
+    >>> to_utc_datetimes(pl.Series(["2023-07-26 08:16:47.000", "2021-01-01"])).to_list()[0]
+    datetime.datetime(2023, 7, 26, 8, 16, 47, tzinfo=zoneinfo.ZoneInfo(key='UTC'))
+    >>> to_utc_datetimes(pl.Series([51544.5])).dt.to_string("%Y-%m-%d %H:%M").to_list()
+    ['2000-01-01 12:00']
+    """
+    target = pl.Datetime("us", "UTC")
+    if isinstance(values.dtype, pl.Datetime):
+        if values.dtype.time_zone is None:  # type: ignore[union-attr]
+            return values.dt.replace_time_zone("UTC").cast(target)
+        return values.dt.convert_time_zone("UTC").cast(target)
+    if values.dtype == pl.Date:
+        return values.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+    if values.dtype.is_numeric():
+        mjd = values.cast(pl.Float64)
+        if ((mjd < 30_000) | (mjd > 100_000)).any():
+            raise InputError(
+                f"the {what} column holds numbers that are not MJDs (30000-100000); give ISO "
+                "dates (2023-07-26) or MJD"
+            )
+        us = ((mjd - 40587.0) * 86_400e6).round().cast(pl.Int64)
+        return us.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+    text = values.cast(pl.String).str.strip_chars().str.replace("T", " ").str.replace("Z$", "")
+    parsed = pl.select(
+        pl.coalesce(
+            text.str.to_datetime(fmt, time_unit="us", strict=False)
+            for fmt in ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y/%m/%d")
+        )
+    ).to_series()
+    bad = parsed.is_null() & text.is_not_null()
+    if bad.any():
+        first = text.filter(bad).head(3).to_list()
+        raise InputError(
+            f"cannot read {int(bad.sum())} {what} values (e.g. {', '.join(map(repr, first))}); "
+            "use ISO dates such as 2023-07-26 or 2023-07-26 08:16:47"
+        )
+    return parsed.dt.replace_time_zone("UTC").cast(target)
+
+
+def split_list(values: list[str] | str | None) -> list[str]:
+    """Comma-separated and/or repeated option values as one flat list.
+
+    >>> split_list(["AGN,GCL", " SNR "])
+    ['AGN', 'GCL', 'SNR']
+    """
+    if not values:
+        return []
+    items = [values] if isinstance(values, str) else values
+    return [v.strip() for item in items for v in item.split(",") if v.strip()]
+
+
+def parse_instruments(items: list[str], missions: list[str]) -> dict[str, list[str]]:
+    """``--instruments`` values (``MISSION=INST,INST`` or, for one mission, ``INST,INST``).
+
+    >>> parse_instruments(["swift=XRT", "chandra=ACIS"], ["swift", "chandra"])
+    {'swift': ['XRT'], 'chandra': ['ACIS']}
+    >>> parse_instruments(["XRT,UVOT"], ["swift"])
+    {'swift': ['XRT', 'UVOT']}
+    """
+    from daxa.missions import get_mission, normalise_instruments
+
+    chosen: dict[str, list[str]] = {}
+    for item in items:
+        mission, sep, insts = item.partition("=")
+        if sep:
+            name = get_mission(mission).name
+        elif len(missions) == 1:
+            name, insts = missions[0], item
+        else:
+            raise InputError(
+                f"--instruments {item!r}: with several missions say which one, e.g. "
+                f"--instruments {missions[0] if missions else 'swift'}={item}"
+            )
+        chosen[name] = list(normalise_instruments(name, split_list(insts)))
+    return chosen

@@ -18,6 +18,22 @@ import polars as pl
 
 from daxa.errors import InputError
 
+#: Short mission labels for wide tables (one column per mission) on an 100-column terminal.
+SHORT_NAMES = {
+    "xmm_pointed": "xmm",
+    "chandra": "chandra",
+    "nustar_pointed": "nustar",
+    "erosita_calpv": "calpv",
+    "erosita_all_sky_de_dr1": "erass1",
+    "rosat_pointed": "rosat",
+    "rosat_all_sky": "rass",
+    "swift": "swift",
+    "suzaku": "suzaku",
+    "asca": "asca",
+    "integral_pointed": "integral",
+    "xrism_pointed": "xrism",
+}
+
 #: File types ``write_table`` understands, by suffix.
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq", ".json", ".ndjson", ".fits")
 
@@ -32,7 +48,7 @@ def _cell(value: object) -> str:
     if isinstance(value, float):
         if value != value:  # NaN
             return "-"
-        if abs(value) >= 1e5:
+        if abs(value) >= 1e3:
             return f"{value:,.0f}"
         return f"{value:.4g}" if abs(value) < 1 else f"{value:,.2f}".rstrip("0").rstrip(".")
     if isinstance(value, datetime):

@@ -1,0 +1,441 @@
+"""``daxa select``: filter one or several missions' observation tables from the command line.
+
+Filters are options; they build the same :mod:`daxa.filters` objects the Python API uses, and
+one :class:`~daxa.Selection` per mission runs them (so the lineage can be saved and replayed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from daxa.cli._inputs import (
+    parse_coordinate,
+    parse_instruments,
+    parse_radius,
+    read_positions,
+    split_list,
+    to_utc_datetimes,
+)
+from daxa.cli._output import SHORT_NAMES, format_table, write_table
+from daxa.cli.progress import Progress
+from daxa.errors import CacheError, DaxaError, InputError, ServiceError
+from daxa.missions import Mission, resolve_missions
+from daxa.schema import STANDARD_COLUMNS
+
+EXAMPLE = """\
+daxa select xmm_pointed chandra --name "Coma Cluster" --name M87 -o clusters.csv
+daxa select all --positions sne.csv --at-time 20 365 --pairs sn_pairs.csv
+daxa select swift --pos "05:34:31.9 +22:00:52" --radius 10arcmin --usable
+daxa select chandra --start 2020-01-01 --end 2020-03-01 --target-type AGN,GCL
+daxa select erosita_calpv --field EXTRAGALACTIC_FIELDS --plots plots/"""
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    from daxa.cli import add_subcommand
+
+    p = add_subcommand(
+        sub,
+        "select",
+        common,
+        help="filter missions' observations (positions, names, times, types...) to a file",
+        description="Select observations of one or more missions. Every filter option is "
+        "applied to every mission (a filter a mission cannot use, such as --target-type for "
+        "XMM, skips that mission with a warning unless you named it). MISSION defaults to the "
+        "cached missions; 'all' means every mission (fetching the missing ones).",
+        example=EXAMPLE,
+    )
+    p.add_argument("missions", nargs="*", metavar="MISSION", help="mission names, or 'all'")
+    where = p.add_argument_group("where")
+    where.add_argument(
+        "--name",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="an object name resolved with Sesame (repeatable)",
+    )
+    where.add_argument("--names-file", metavar="FILE", help="object names, one per line")
+    where.add_argument(
+        "--pos",
+        action="append",
+        default=[],
+        metavar="'RA DEC'",
+        help="a position: degrees, or sexagesimal with RA in hours (repeatable)",
+    )
+    where.add_argument(
+        "--positions",
+        metavar="FILE",
+        help="a CSV/Parquet/FITS file of positions (ra/dec columns, optional name and time)",
+    )
+    where.add_argument(
+        "--radius",
+        metavar="ANGLE",
+        help="search radius: degrees or with a unit (30arcmin); default 1.2 x each "
+        "instrument's field of view",
+    )
+    where.add_argument(
+        "--region",
+        nargs=4,
+        type=float,
+        metavar=("RA_MIN", "RA_MAX", "DEC_MIN", "DEC_MAX"),
+        help="pointings in a box: RA from RA_MIN eastward to RA_MAX (350 10 crosses 0)",
+    )
+    when = p.add_argument_group("when")
+    when.add_argument("--start", metavar="DATE", help="observations overlapping from DATE on")
+    when.add_argument("--end", metavar="DATE", help="observations overlapping until DATE")
+    when.add_argument(
+        "--inside",
+        action="store_true",
+        help="keep only observations wholly inside --start/--end (default: any overlap)",
+    )
+    when.add_argument(
+        "--at-time",
+        nargs=2,
+        type=float,
+        metavar=("DAYS_BEFORE", "DAYS_AFTER"),
+        help="per-position windows around the time column of --positions (e.g. 20 365)",
+    )
+    what = p.add_argument_group("what")
+    what.add_argument("--obs-id", action="append", default=[], metavar="ID[,ID...]")
+    what.add_argument("--target-type", metavar="CODE[,CODE...]", help="e.g. AGN,GCL,SNR")
+    what.add_argument("--field", metavar="NAME[,NAME...]", help="eROSITA CalPV fields or types")
+    what.add_argument(
+        "--instruments",
+        action="append",
+        default=[],
+        metavar="[MISSION=]INST[,INST...]",
+        help="instruments to use (per mission with MISSION=...; repeatable)",
+    )
+    what.add_argument("--usable", action="store_true", help="only science-usable observations")
+    what.add_argument("--public", action="store_true", help="only observations with public data")
+    out = p.add_argument_group("output")
+    out.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write the selected observations (.csv, .parquet, .json, .fits)",
+    )
+    out.add_argument(
+        "--pairs", metavar="FILE", help="write the position-observation pairs (with separations)"
+    )
+    out.add_argument(
+        "--save", metavar="DIR", help="save each mission's selection (JSON) to replay later"
+    )
+    out.add_argument("--plots", metavar="DIR", help="write a sky map, timeline and field maps")
+    out.add_argument("--rows", type=int, default=15, metavar="N", help="rows to print (default 15)")
+    p.set_defaults(func=run_select)
+
+
+@dataclass
+class Selected:
+    """What ``daxa select`` found: per-mission selections, their rows and the pairs."""
+
+    selections: dict[str, Any] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    labels: list[str] = field(default_factory=list)
+    positions: pl.DataFrame | None = None
+
+    def observations(self) -> pl.DataFrame:
+        """Selected rows of every mission, standard columns (single mission: all columns)."""
+        tables = [s.table for s in self.selections.values()]
+        if len(tables) == 1:
+            return tables[0]
+        keep = [c for c in STANDARD_COLUMNS if c != "_healpix_29"]
+        return pl.concat([t.select(keep) for t in tables], how="vertical_relaxed")
+
+    def pairs(self) -> pl.DataFrame:
+        frames = [s.associations for s in self.selections.values() if s.associations.height]
+        if not frames:
+            return pl.DataFrame()
+        out = pl.concat(frames, how="diagonal_relaxed").drop("step", strict=False)
+        if "name" not in out.columns and self.labels:
+            labels = pl.Series("name", self.labels, dtype=pl.String)
+            out = out.with_columns(name=labels.gather(out["pos_index"]))
+        return out.sort("pos_index", "separation_deg")
+
+
+def _missions(names: list[str]) -> tuple[list[Mission], bool]:
+    """The missions to search and whether the user named them (vs. defaulting to the cache)."""
+    if names:
+        return resolve_missions(" ".join(names)), not (len(names) == 1 and names[0] == "all")
+    from daxa.cache import cached_missions
+    from daxa.config import cache_dir
+
+    cached = cached_missions()
+    if not cached:
+        raise InputError(
+            f"no missions are cached in {cache_dir()}; name missions (or 'all') to fetch them, "
+            "or run `daxa fetch all` first"
+        )
+    return resolve_missions(cached), False
+
+
+def _positions(args: argparse.Namespace) -> pl.DataFrame | None:
+    frames = []
+    if args.pos:
+        coords = [parse_coordinate(text) for text in args.pos]
+        frames.append(
+            pl.DataFrame(
+                {
+                    "ra": [c[0] for c in coords],
+                    "dec": [c[1] for c in coords],
+                    "name": [text.strip() for text in args.pos],
+                }
+            )
+        )
+    if args.positions:
+        frames.append(read_positions(args.positions))
+    if not frames:
+        return None
+    return pl.concat(frames, how="diagonal_relaxed")
+
+
+def _names(args: argparse.Namespace) -> list[str]:
+    names = list(args.name)
+    if args.names_file:
+        path = Path(args.names_file)
+        if not path.is_file():
+            raise InputError(f"names file {str(path)!r} does not exist")
+        names += [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    return names
+
+
+def build_filters(args: argparse.Namespace) -> tuple[list[Any], list[str], pl.DataFrame | None]:
+    """The filters the options ask for, the position labels and the positions table."""
+    from daxa import filters as F
+
+    radius = parse_radius(args.radius) if args.radius else None
+    names = _names(args)
+    positions = _positions(args)
+    out: list[Any] = []
+    labels: list[str] = []
+    if names and positions is not None:
+        raise InputError("give --name/--names-file or --pos/--positions, not both")
+    if args.at_time and positions is None:
+        raise InputError("--at-time needs --positions FILE with a time column")
+    if args.at_time and (args.start or args.end):
+        raise InputError("--at-time gives each position its own window; drop --start/--end")
+    if radius is not None and not names and positions is None:
+        raise InputError("--radius needs --name, --pos or --positions")
+    if names:
+        flt = F.Names(names, radius)
+        out.append(flt)
+        labels = list(flt.resolved_names)
+        positions = pl.DataFrame(
+            [flt.resolved[n] for n in labels], schema=["ra", "dec"], orient="row"
+        ).with_columns(name=pl.Series(labels))
+    elif positions is not None:
+        labels = (
+            positions["name"].fill_null("").to_list()
+            if "name" in positions.columns
+            else [f"{r:.4f} {d:+.4f}" for r, d in positions.select("ra", "dec").iter_rows()]
+        )
+        if args.at_time:
+            if "time" not in positions.columns:
+                raise InputError(
+                    f"--at-time: {args.positions!r} has no time column (time, date, "
+                    "discoverydate, t0, mjd or epoch)"
+                )
+            times = to_utc_datetimes(positions["time"])
+            before, after = args.at_time
+            if before < 0 or after < 0:
+                raise InputError("--at-time DAYS_BEFORE DAYS_AFTER: both must be >= 0")
+            out.append(
+                F.PositionsAtTime(
+                    positions.select("ra", "dec"),
+                    times - timedelta(days=before),
+                    times + timedelta(days=after),
+                    radius,
+                    over_run=not args.inside,
+                )
+            )
+        else:
+            out.append(F.Positions(positions.select("ra", "dec"), radius))
+    if args.region:
+        out.append(F.Region(*args.region))
+    if args.start or args.end:
+        out.append(
+            F.TimeWindow(
+                args.start or "1950-01-01", args.end or "2200-01-01", over_run=not args.inside
+            )
+        )
+    if args.target_type:
+        out.append(F.TargetTypes(split_list(args.target_type)))
+    if args.field:
+        out.append(F.Fields(split_list(args.field)))
+    if args.usable:
+        out.append(F.Usable())
+    if args.public:
+        out.append(F.Public())
+    return out, labels, positions
+
+
+def select(args: argparse.Namespace) -> Selected:
+    """Run the selection the options describe over every chosen mission."""
+    from daxa import filters as F
+    from daxa.selection import Selection
+
+    specs, named = _missions(args.missions)
+    if not any(vars(args).get(k) for k in _FILTER_OPTIONS):
+        raise InputError(
+            "no filter given; add e.g. --name, --pos, --positions, --start/--end or --obs-id "
+            "(see `daxa select --help`)"
+        )
+    filters, labels, positions = build_filters(args)
+    instruments = parse_instruments(args.instruments, [s.name for s in specs])
+    obs_ids = split_list(args.obs_id)
+    if obs_ids and len(specs) != 1:
+        raise InputError("--obs-id needs exactly one mission (ObsIDs differ between missions)")
+    found = Selected(labels=labels, positions=positions)
+    with Progress(len(specs), "selecting") as bar:
+        for spec in specs:
+            bar.set(bar.done, note=spec.name)
+            try:
+                sel = Selection(spec, instruments=instruments.get(spec.name))
+                extra = [F.ObsIDs(obs_ids)] if obs_ids else []
+                found.selections[spec.name] = sel.where(*filters, *extra)
+            except (ServiceError, CacheError):
+                raise
+            except DaxaError as exc:
+                if named:
+                    raise
+                found.skipped[spec.name] = str(exc)
+            bar.advance()
+    return found
+
+
+_FILTER_OPTIONS = (
+    "name",
+    "names_file",
+    "pos",
+    "positions",
+    "region",
+    "start",
+    "end",
+    "obs_id",
+    "target_type",
+    "field",
+    "usable",
+    "public",
+)
+
+
+def summary_table(found: Selected) -> pl.DataFrame:
+    """Per mission: table size, selected observations, how many usable and public."""
+    rows = []
+    for name, sel in found.selections.items():
+        t = sel.table
+        rows.append(
+            {
+                "mission": name,
+                "table_rows": sel.all_table.height,
+                "selected": t.height,
+                "usable": int(t["science_usable"].sum()),
+                "public": int(t["public"].sum()),
+                "exposure_ks": float(t["exposure"].fill_null(0).sum()) / 1e3,
+            }
+        )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "mission": pl.String,
+            "table_rows": pl.Int64,
+            "selected": pl.Int64,
+            "usable": pl.Int64,
+            "public": pl.Int64,
+            "exposure_ks": pl.Float64,
+        },
+    )
+
+
+def per_position_table(pairs: pl.DataFrame, labels: list[str]) -> pl.DataFrame:
+    """Observations per position (rows) and mission (columns, short names, registry order).
+
+    >>> pairs = pl.DataFrame({"pos_index": [0, 0, 1], "mission": ["swift", "chandra", "swift"]})
+    >>> per_position_table(pairs, ["Crab", "M87", "Vela"]).rows()
+    [('Crab', 1, 1, 2), ('M87', 0, 1, 1), ('Vela', 0, 0, 0)]
+    """
+    from daxa.missions import mission_names
+
+    if pairs.height == 0:
+        return pl.DataFrame()
+    present = set(pairs["mission"].to_list())
+    missions = [m for m in mission_names() if m in present]
+    counts = pairs.group_by("pos_index", "mission").agg(pl.len().cast(pl.Int64).alias("n"))
+    wide = counts.pivot(on="mission", index="pos_index", values="n")
+    wide = wide.select("pos_index", *missions).with_columns(total=pl.sum_horizontal(missions))
+    names = pl.DataFrame(
+        {"pos_index": range(len(labels)), "position": labels},
+        schema={"pos_index": pl.Int64, "position": pl.String},
+    )
+    return (
+        names.join(wide, on="pos_index", how="left")
+        .fill_null(0)
+        .sort("pos_index")
+        .drop("pos_index")
+        .rename({m: SHORT_NAMES.get(m, m) for m in missions})
+    )
+
+
+def write_plots(found: Selected, folder: str | Path, *, max_fields: int = 4) -> list[Path]:
+    """Sky map, timeline and (for a few positions) field maps of a selection, as PNGs."""
+    from daxa import plots
+
+    folder = Path(folder)
+    obs = found.observations()
+    written = [
+        plots.save(plots.sky_map(obs, found.positions), folder / "sky_map.png"),
+        plots.save(plots.timeline(obs), folder / "timeline.png"),
+    ]
+    if found.positions is not None and found.positions.height <= max_fields and obs.height:
+        for i, row in enumerate(found.positions.iter_rows(named=True)):
+            label = found.labels[i] if i < len(found.labels) else f"position {i}"
+            slug = "".join(c if c.isalnum() else "_" for c in label).strip("_") or f"pos{i}"
+            fig = plots.field_map(obs, (row["ra"], row["dec"]), label=label)
+            written.append(plots.save(fig, folder / f"field_{slug}.png"))
+    return written
+
+
+def run_select(args: argparse.Namespace) -> int:
+    found = select(args)
+    for name, why in found.skipped.items():
+        print(f"warning: {name} skipped: {why}", file=sys.stderr)
+    summary = summary_table(found)
+    print(format_table(summary, max_rows=100))
+    total = int(summary["selected"].sum())
+    print(f"\n{total:,} observations selected from {summary.height} missions")
+    pairs = found.pairs()
+    if found.labels and pairs.height:
+        print("\nobservations per position and mission:")
+        print(format_table(per_position_table(pairs, found.labels), max_rows=args.rows))
+    elif total:
+        obs = found.observations()
+        cols = [c for c in ("mission", "obs_id", "ra", "dec", "start", "exposure", "target_name")]
+        print()
+        print(format_table(obs.select(cols), max_rows=args.rows))
+    if args.output:
+        path = write_table(found.observations(), args.output)
+        print(f"wrote {total:,} observations to {path}")
+    if args.pairs:
+        if not found.labels:
+            raise InputError("--pairs needs a positional filter (--name, --pos or --positions)")
+        path = write_table(pairs, args.pairs)
+        print(f"wrote {pairs.height:,} position-observation pairs to {path}")
+    if args.save:
+        folder = Path(args.save)
+        for name, sel in found.selections.items():
+            sel.save(folder / f"{name}.json")
+        print(f"saved {len(found.selections)} selections to {folder}/ (replay them in Python)")
+    if args.plots:
+        for path in write_plots(found, args.plots):
+            print(f"wrote {path}")
+    return 0
+
+
+__all__ = ["Selected", "build_filters", "per_position_table", "select", "summary_table"]
