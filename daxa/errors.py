@@ -80,6 +80,11 @@ class SelectionError(DaxaError):
 class NoObsAfterFilterError(SelectionError):
     """A filter left no observations (DAXA's name; the mission classes raise it)."""
 
+    @property
+    def message(self) -> str:
+        """The message (DAXA's exceptions carry it as ``.message``)."""
+        return str(self)
+
 
 class DownloadError(DaxaError):
     """A download that could not complete (the message says which files and why)."""

@@ -575,7 +575,9 @@ class BaseMission(DownloadsMixin):
     def info(self) -> None:
         """Print how many observations there are and are selected, their total duration and
         the dates they span."""
-        every, chosen = self._sel.all_table, self._sel.table
+        naive = [pl.col("start", "end").dt.replace_time_zone(None)]
+        every = self._sel.all_table.with_columns(naive)
+        chosen = self._sel.table.with_columns(naive)
         figures = [
             ("Number of Observations", every.height),
             ("Number of Filtered Observations", chosen.height),
