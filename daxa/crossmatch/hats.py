@@ -137,37 +137,37 @@ def read_hats(path: str | os.PathLike[str], columns: Sequence[str] | None = None
 # --------------------------------------------------------------------------- partitioning
 
 
-def plan_partitions(counts: IntArray, order: int, max_rows: int) -> list[tuple[int, int]]:
-    """Adaptive ``(order, pixel)`` partitions from per-pixel counts at ``order``.
+def plan_partitions(
+    pixels: IntArray, counts: IntArray, order: int, max_rows: int
+) -> list[tuple[int, int]]:
+    """Adaptive ``(order, pixel)`` partitions from row counts of (sparse) pixels at ``order``.
 
-    Starting from the deepest order, four sibling pixels are merged into their parent
-    whenever all of them are still whole and their total is at most ``max_rows``; empty
-    pixels are left out.
+    From the deepest order up, four sibling pixels merge into their parent when none of them
+    was kept apart and together they hold at most ``max_rows`` rows; empty pixels are left
+    out. Only a pixel at ``order`` itself may hold more than ``max_rows`` rows.
 
-    >>> plan_partitions(np.array([1] * 12 * 4), 1, 10)
-    [(0, 0), (0, 1), (0, 2), (0, 3), (0, 4), (0, 5), (0, 6), (0, 7), (0, 8), (0, 9), (0, 10), (0, 11)]
+    >>> plan_partitions(np.arange(48), np.ones(48, dtype=np.int64), 1, 10)[:3]
+    [(0, 0), (0, 1), (0, 2)]
     """
-    level_counts = counts.astype(np.int64)
-    mergeable = np.ones(level_counts.size, dtype=bool)
+    pix = np.asarray(pixels, dtype=np.int64)
+    cnt = np.asarray(counts, dtype=np.int64)
+    mergeable = np.ones(pix.size, dtype=bool)
     final: list[tuple[int, int]] = []
     for k in range(order, 0, -1):
-        parent_counts = level_counts.reshape(-1, 4).sum(axis=1)
-        parent_ok = mergeable.reshape(-1, 4).all(axis=1) & (parent_counts <= max_rows)
-        children_final = ~np.repeat(parent_ok, 4) & (level_counts > 0) & mergeable
-        # children that stay at this order: their parent cannot merge
-        final.extend((k, int(p)) for p in np.flatnonzero(children_final))
-        # rows of non-mergeable children were emitted; carry only mergeable parents upward
-        mergeable = parent_ok
-        level_counts = np.where(parent_ok, parent_counts, 0)
-    final.extend((0, int(p)) for p in np.flatnonzero(mergeable & (level_counts > 0)))
+        parents, inverse = np.unique(pix >> 2, return_inverse=True)
+        total = np.bincount(inverse, weights=cnt, minlength=parents.size).astype(np.int64)
+        blocked = np.bincount(inverse, weights=~mergeable, minlength=parents.size) > 0
+        ok = ~blocked & (total <= max_rows)
+        stay = mergeable & ~ok[inverse] & (cnt > 0)
+        final.extend((k, int(p)) for p in pix[stay])
+        pix, cnt, mergeable = parents, total, ok
+    final.extend((0, int(p)) for p in pix[mergeable & (cnt > 0)])
     return sorted(final, key=lambda op: op[1] << (2 * (29 - op[0])))
 
 
-def _histogram_order(n_rows: int, max_rows: int) -> int:
-    """A histogram order fine enough that pixels can be split below ``max_rows`` rows."""
-    need = max(1.0, 4.0 * n_rows / max(max_rows, 1))
-    order = int(np.ceil(np.log(need / 12.0) / np.log(4.0))) + 2 if need > 12 else 2
-    return int(np.clip(order, 2, MAX_PARTITION_ORDER))
+def _sparse_counts(keys: IntArray) -> tuple[IntArray, IntArray]:
+    pixels, counts = np.unique(keys, return_counts=True)
+    return pixels.astype(np.int64), counts.astype(np.int64)
 
 
 def write_hats(
@@ -217,16 +217,18 @@ def write_hats(
         n_rows = frame.height
     else:
         n_rows = source.n_rows
-    order = _histogram_order(n_rows, max_rows)
-    counts = np.zeros(12 * 4**order, dtype=np.int64)
+    order = MAX_PARTITION_ORDER
     if streaming:
+        found: list[tuple[IntArray, IntArray]] = []
         for _, batch in source.iter_batches([HPX], _ROWS_PER_BATCH):
-            counts += np.bincount(
-                batch[HPX].to_numpy() >> (2 * (29 - order)), minlength=counts.size
-            )
+            found.append(_sparse_counts(batch[HPX].to_numpy() >> (2 * (29 - order))))
+        keys = np.concatenate([f[0] for f in found]) if found else np.zeros(0, np.int64)
+        weights = np.concatenate([f[1] for f in found]) if found else np.zeros(0, np.int64)
+        pixels, inverse = np.unique(keys, return_inverse=True)
+        counts = np.bincount(inverse, weights=weights, minlength=pixels.size).astype(np.int64)
     else:
-        counts += np.bincount(hpx_all >> (2 * (29 - order)), minlength=counts.size)
-    parts = plan_partitions(counts, order, max_rows)
+        pixels, counts = _sparse_counts(hpx_all >> (2 * (29 - order)))
+    parts = plan_partitions(pixels, counts, order, max_rows)
     starts = np.array([p << (2 * (29 - o)) for o, p in parts], dtype=np.int64)
 
     (root / "dataset").mkdir(parents=True)
@@ -281,7 +283,7 @@ def write_hats(
         {"Norder": [o for o, _ in parts], "Npix": [p for _, p in parts]},
         schema={"Norder": pl.Int64, "Npix": pl.Int64},
     ).write_csv(root / "partition_info.csv")
-    _write_properties(root, name or root.name, n_rows, ra, dec, parts, counts, order, max_rows)
+    _write_properties(root, name or root.name, n_rows, ra, dec, parts, pixels, counts, order)
     return root
 
 
@@ -292,15 +294,15 @@ def _write_properties(
     ra: str,
     dec: str,
     parts: list[tuple[int, int]],
+    pixels: IntArray,
     counts: IntArray,
     order: int,
-    max_rows: int,
 ) -> None:
     from daxa import __version__
 
-    sky_fraction = float(np.count_nonzero(counts)) / counts.size
+    sky_fraction = float(pixels.size) / (12 * 4**order)
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M%Z")
-    largest = int(max((_rows_in(counts, order, o, p) for o, p in parts), default=0))
+    largest = max((_rows_in(pixels, counts, order, o, p) for o, p in parts), default=0)
     lines = [
         "#HATS catalog",
         f"obs_collection={name}",
@@ -311,7 +313,7 @@ def _write_properties(
         f"hats_col_healpix={HPX}",
         "hats_col_healpix_order=29",
         "hats_npix_suffix=.parquet",
-        f"hats_max_rows={largest or max_rows}",
+        f"hats_max_rows={largest}",
         f"hats_order={max((o for o, _ in parts), default=0)}",
         f"moc_sky_fraction={sky_fraction:.5f}",
         f"hats_builder=daxa v{__version__}",
@@ -323,6 +325,7 @@ def _write_properties(
     (root / "properties").write_text(text, encoding="utf-8")
 
 
-def _rows_in(counts: IntArray, order: int, o: int, p: int) -> int:
+def _rows_in(pixels: IntArray, counts: IntArray, order: int, o: int, p: int) -> int:
     width = 4 ** (order - o)
-    return int(counts[p * width : (p + 1) * width].sum())
+    a, b = np.searchsorted(pixels, [p * width, (p + 1) * width])
+    return int(counts[a:b].sum())

@@ -1,0 +1,161 @@
+"""Coverage summary: hand-computed values, the association table's own totals (both ways of
+summing), and identical rows chunked, streamed and on Dask."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from daxa.crossmatch import coverage_summary, match_observations
+from daxa.errors import InputError
+from daxa.filters._examples import observation_table
+
+from .conftest import awkward_positions
+
+T0 = datetime(2010, 1, 1, tzinfo=UTC)
+
+
+def test_hand_computed_swift_summary():
+    starts = [T0, T0 + timedelta(days=10), T0 + timedelta(days=20)]
+    table = observation_table(
+        "swift",
+        [10.0, 10.1, 40.0],
+        [0.0, 0.0, 0.0],
+        start=starts,
+        end=[s + timedelta(hours=2) for s in starts],
+        exposure=[1000.0, 2000.5, 4000.0],
+        exposure_xrt=[900.0, 0.0, 3000.0],
+        exposure_bat=[1000.0, 2000.5, 4000.0],
+        exposure_uvot=[0.0, 0.0, 0.0],
+    )
+    # one position next to the first two pointings (XRT only observed in the first); the BAT
+    # field (60°) of all three covers it
+    got = coverage_summary(
+        pl.DataFrame({"ra": [10.05], "dec": [0.0]}), tables={"swift": table}, progress=False
+    )
+    assert got.select("instrument", "n_obs", "exposure").rows() == [
+        (None, 3, 7000.5),
+        ("XRT", 1, 900.0),
+        ("BAT", 3, 7000.5),
+    ]
+    assert got["first_start"].to_list() == [T0] * 3
+    assert got["last_end"].to_list() == [
+        starts[2] + timedelta(hours=2),
+        starts[0] + timedelta(hours=2),
+        starts[2] + timedelta(hours=2),
+    ]
+    totals = coverage_summary(
+        pl.DataFrame({"ra": [10.05], "dec": [0.0]}),
+        tables={"swift": table},
+        by_instrument=False,
+        progress=False,
+    )
+    assert totals["instrument"].to_list() == [None]
+
+
+def _from_pairs(assoc: pl.DataFrame, tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """The summary totals computed from the full association table."""
+    info = pl.concat(
+        [
+            t.select(
+                pl.lit(m).alias("mission"),
+                "obs_id",
+                "start",
+                "end",
+                pl.col("exposure").fill_null(0.0),
+            )
+            for m, t in tables.items()
+        ]
+    )
+    joined = assoc.join(info, on=["mission", "obs_id"], how="left")
+    return joined.group_by("pos_index", "mission").agg(
+        n=pl.len(),
+        exp=pl.col("exposure").sum(),
+        first=pl.col("start").min(),
+        last=pl.col("end").max(),
+    )
+
+
+@pytest.mark.parametrize("method", ["pairs", "cells"])
+def test_totals_equal_the_association_table(tables, method):
+    positions = awkward_positions(600, seed=21)
+    assoc = match_observations(positions, tables=tables, progress=False)
+    summary = coverage_summary(positions, tables=tables, method=method, progress=False)
+    want = _from_pairs(assoc, tables)
+    got = summary.filter(pl.col("instrument").is_null())
+    both = got.join(want, on=["pos_index", "mission"], how="full", coalesce=True)
+    assert both.height == want.height == got.height > 500
+    assert (both["n_obs"] == both["n"]).all()
+    np.testing.assert_allclose(both["exposure"], both["exp"], rtol=1e-12)
+    assert (both["first_start"] == both["first"]).all()
+    assert (both["last_end"] == both["last"]).all()
+    # per instrument: the number of pairs whose covering list names the instrument
+    per_inst = (
+        assoc.explode("instruments")
+        .group_by("pos_index", "mission", "instruments")
+        .agg(n=pl.len())
+        .rename({"instruments": "instrument"})
+    )
+    inst = summary.filter(pl.col("instrument").is_not_null())
+    check = inst.join(per_inst, on=["pos_index", "mission", "instrument"], how="left")
+    assert inst.height > 500 and (check["n_obs"] == check["n"]).all()
+
+
+def test_cells_and_pairs_agree_exactly(tables):
+    positions = awkward_positions(800, seed=22)
+    pairs = coverage_summary(positions, tables=tables, method="pairs", progress=False)
+    cells = coverage_summary(positions, tables=tables, method="cells", progress=False)
+    assert_frame_equal(cells, pairs)  # exposures are summed in whole ms: order-independent
+
+
+def test_chunked_streamed_and_dask_agree(tables, tmp_path, dask_client):
+    positions = awkward_positions(900, seed=23)
+    whole = coverage_summary(positions, tables=tables, id="name", progress=False)
+    chunked = coverage_summary(positions, tables=tables, id="name", chunk_rows=100, progress=False)
+    assert_frame_equal(chunked, whole)
+    remote = coverage_summary(
+        positions, tables=tables, id="name", chunk_rows=100, client=dask_client, progress=False
+    )
+    assert_frame_equal(remote, whole)
+    path = coverage_summary(
+        positions,
+        tables=tables,
+        id="name",
+        chunk_rows=100,
+        output=tmp_path / "s.parquet",
+        progress=False,
+    )
+    streamed = pl.read_parquet(path)
+    assert streamed["_healpix_29"].is_sorted()
+    key = ["pos_index", "mission", "instrument"]
+    assert_frame_equal(
+        streamed.drop("_healpix_29").sort(key, nulls_last=False),
+        whole.sort(key, nulls_last=False),
+    )
+
+
+def test_radius_forms_and_errors(tables):
+    positions = awkward_positions(100, seed=24)
+    scalar = coverage_summary(
+        positions, tables={"xmm_pointed": tables["xmm_pointed"]}, radius=5.0, progress=False
+    )
+    assoc = match_observations(
+        positions, tables={"xmm_pointed": tables["xmm_pointed"]}, radius=5.0, progress=False
+    )
+    counts = assoc.group_by("pos_index").len().sort("pos_index")
+    assert scalar.filter(pl.col("instrument").is_null()).select("pos_index", "n_obs").rows() == (
+        counts.rows()
+    )
+    per_row = coverage_summary(
+        positions,
+        tables={"xmm_pointed": tables["xmm_pointed"]},
+        radius=np.full(positions.height, 5.0),
+        progress=False,
+    )
+    assert_frame_equal(per_row, scalar)
+    with pytest.raises(InputError, match="method='fast'"):
+        coverage_summary(positions, tables=tables, method="fast", progress=False)  # type: ignore[arg-type]
