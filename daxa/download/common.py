@@ -24,6 +24,7 @@ class Lister:
         self.service = service
         self.base = service_url(service)
         self._pages: dict[str, list[ListingEntry]] = {}
+        self._page_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def url(self, path: str) -> str:
@@ -37,9 +38,14 @@ class Lister:
         with self._lock:
             if url in self._pages:
                 return self._pages[url]
-        entries = parse_listing(self.transport.get_text(url, service=self.service), url)
-        with self._lock:
-            self._pages[url] = entries
+            page_lock = self._page_locks.setdefault(url, threading.Lock())
+        with page_lock:  # one request per page, even when several ObsIDs need it at once
+            with self._lock:
+                if url in self._pages:
+                    return self._pages[url]
+            entries = parse_listing(self.transport.get_text(url, service=self.service), url)
+            with self._lock:
+                self._pages[url] = entries
         return entries
 
     def try_list(self, path: str) -> list[ListingEntry] | None:

@@ -141,6 +141,8 @@ def resolve_credentials(
     if credentials is None:
         found = _from_netrc(host) if use_netrc else None
     elif isinstance(credentials, Credentials):
+        if credentials.host is not None:
+            return credentials  # already bound: used for its own host only
         found = credentials
     elif isinstance(credentials, tuple):
         if len(credentials) != 2:

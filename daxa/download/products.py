@@ -252,13 +252,18 @@ def _band_list(table: Mapping[Band, str]) -> str:
     return ", ".join(f"{lo:g}-{hi:g} keV" for lo, hi in table)
 
 
+def _template(mission: str, product: str, instrument: str | None) -> str | None:
+    template = SPECS[mission].templates.get(product)
+    if isinstance(template, Mapping):
+        template = template.get(instrument) if instrument is not None else None
+    return template
+
+
 def _pattern(
     mission: str, product: str, obs_id: str, instrument: str | None, band_code: str, cut: str
 ) -> str | None:
     spec = SPECS[mission]
-    template = spec.templates.get(product)
-    if isinstance(template, Mapping):
-        template = template.get(instrument) if instrument is not None else None
+    template = _template(mission, product, instrument)
     if template is None:
         return None
     code = spec.codes.get(instrument or "", "")
@@ -270,7 +275,7 @@ def _pattern(
         "eb": re.escape(band_code),
         "cut": cut,
     }
-    return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], template) + _GZ
+    return re.sub(r"\{([a-z]\w*)\}", lambda m: values[m.group(1)], template) + _GZ
 
 
 def _instrument_options(mission: str, product: str) -> list[str | None]:
@@ -345,7 +350,10 @@ def product_path(
     found: list[Path] = []
     looked: list[str] = []
     for inst in instruments:
-        code = "" if product == "events" else _band_code(name, inst, band)
+        template = _template(name, product, inst)
+        code = ""
+        if template is not None and ("{eb}" in template or band is not None):
+            code = _band_code(name, inst, band)  # checks the band even when names omit it
         pattern = _pattern(name, product, obs_id, inst, code, re.escape(cut))
         if pattern is None:
             continue

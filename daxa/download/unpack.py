@@ -21,6 +21,8 @@ import gzip
 import os
 import shutil
 import tarfile
+import tempfile
+import threading
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
@@ -34,7 +36,7 @@ _CHUNK = 1 << 20
 
 
 def _temp_for(target: Path) -> Path:
-    return target.with_name(f".{target.name}.unpack-{os.getpid()}")
+    return target.with_name(f".{target.name}.unpack-{os.getpid()}-{threading.get_ident()}")
 
 
 def _strip_suffix(path: Path, suffixes: tuple[str, ...]) -> Path:
@@ -244,12 +246,15 @@ def extract_tar(
                 if target is not None:
                     plan.append((member, _safe_target(target)))
             for member in nested:
-                temp = destination / f".nested-{os.getpid()}-{len(temps)}.tar"
-                temps.append(temp)
                 handle = outer.extractfile(member)
                 if handle is None:
                     continue
-                with open(temp, "wb") as out:
+                fd, name = tempfile.mkstemp(
+                    prefix=".nested-", suffix=".tar", dir=Path(archive_path).parent
+                )
+                temp = Path(name)
+                temps.append(temp)
+                with os.fdopen(fd, "wb") as out:
                     shutil.copyfileobj(handle, out, _CHUNK)
                 written += extract_tar(temp, destination, choose)
             for member, target in plan:

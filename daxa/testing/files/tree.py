@@ -40,7 +40,7 @@ from daxa.testing.files import layouts
 from daxa.testing.files.content import FileSpec, file_bytes, rng_for
 from daxa.testing.files.layouts import ObsFacts
 from daxa.testing.files.pages import Entry, apache_listing, erodat_listing
-from daxa.testing.server import ArchiveEmulator, Request, Response, bytes_response, html_page
+from daxa.testing.server import ArchiveEmulator, Request, Response, html_page, ranged_response
 
 _MTIME = formatdate(1_700_000_000, usegmt=True)
 _OBS_PATTERNS = {
@@ -92,6 +92,8 @@ class FileTree:
         if real_erodat is None:
             real_erodat = erodat is not None and (erodat / "134135.html").is_file()
         self.real_erodat_dir = erodat if real_erodat else None
+        #: (path, Range header) of every file request that asked for a range.
+        self.range_requests: list[tuple[str, str]] = []
 
     # -- set-up --------------------------------------------------------------------------------
 
@@ -130,6 +132,7 @@ class FileTree:
         ``symlink`` or ``hardlink``."""
         with self._lock:
             self.faults.hostile_tars["/" + path.strip("/")] = kind
+            self._forget()
 
     def protect(self, path: str, user: str, password: str) -> None:
         """Requests under ``path`` need HTTP basic auth with these credentials (else 401)."""
@@ -137,8 +140,14 @@ class FileTree:
             self.faults.protected["/" + path.strip("/")] = (user, password)
 
     def reset(self) -> None:
+        """Remove every file-tree fault (and forget tarballs built with hostile members)."""
         with self._lock:
             self.faults = TreeFaults()
+            self._forget()
+
+    def _forget(self) -> None:
+        for key in [k for k in self._cache if "CalPvObs" in k or "data-action-aio" in k]:
+            self._cache_bytes -= len(self._cache.pop(key))
 
     # -- facts -----------------------------------------------------------------------------------
 
@@ -214,13 +223,20 @@ class FileTree:
 
     def _serve(self, request: Request, make: Any, content_type: str) -> Response:
         key = request.path + ("?" + request.query_string if request.query_string else "")
+        if request.header("range"):
+            with self._lock:
+                self.range_requests.append((request.path, str(request.header("range"))))
         data = self._bytes(key, make)
         etag = '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
         data = self._maybe_corrupt(request.path, data)
-        answer = bytes_response(
-            request, data, content_type, headers={"ETag": etag, "Last-Modified": _MTIME}
+        return ranged_response(
+            request,
+            len(data),
+            lambda start, n: [data[start : start + n]],
+            content_type,
+            {"Last-Modified": _MTIME},
+            etag=etag,
         )
-        return answer
 
     def _bytes(self, key: str, make: Any) -> bytes:
         with self._lock:
