@@ -88,8 +88,9 @@ def build_table(
     order = stable_argsort_int(cell, grid.ncells)
     count = np.bincount(cell, minlength=grid.ncells)
     # int32 offsets halve the table that every probe row looks up at random.
-    start = np.zeros(grid.ncells + 1, dtype=np.int32 if cell.size < 1 << 31 else np.int64)
-    np.cumsum(count, out=start[1:])
+    offset_type = np.int32 if cell.size < 1 << 31 else np.int64
+    start = np.zeros(grid.ncells + 1, dtype=offset_type)
+    np.cumsum(count.astype(offset_type), out=start[1:])
     row = point[order]
     vectors = _records(*xyz(ra, dec))
     limit = radius = None
