@@ -111,7 +111,8 @@ class DownloadsMixin:
         ``download_products`` adds the archive's pre-processed products (default: DAXA's, per
         mission); ``num_cores`` is the number of parallel transfers; ``credentials`` — a
         ``(user, password)`` pair, a mapping, an ini file — opens proprietary data: without
-        them, proprietary observations are first filtered out with a warning (as DAXA does).
+        them, proprietary observations are first filtered out with a warning (as DAXA does);
+        DAXA's per-ObsID credentials dictionary is not supported (one set per archive host).
         ``pipeline_version`` picks the eRASS1 pipeline version (default: the highest). Pass
         ``download_products`` by keyword: DAXA's positional order differs between missions.
         """

@@ -270,7 +270,8 @@ class BaseMission(DownloadsMixin):
 
     @property
     def filter_array(self) -> np.ndarray:
-        """One boolean per row of ``all_obs_info``: True where the observation is selected."""
+        """One boolean per row of ``all_obs_info``: True where the observation is selected
+        (a copy: assign a new array to change the filter)."""
         return self._sel.mask.to_numpy().copy()
 
     @filter_array.setter

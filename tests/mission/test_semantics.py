@@ -158,6 +158,11 @@ def test_calpv_aliases_and_an_unknown_field() -> None:
     assert m.chosen_fields == ["47_TUC__NGC_104_", "CRAB_2"]  # DAXA: 47_TUC__NGC_04_
     with pytest.raises(Exception, match="unknown eROSITA CalPV field"):
         m.filter_on_fields("ATLANTIS")
+    puppis = M.eROSITACalPV()
+    with pytest.warns(UserWarning, match="misprinted"):
+        puppis.filter_on_obs_ids("700195")  # as printed on the EDR pages for Puppis A
+    assert list(puppis.filtered_obs_ids) == ["700199", "700200"]
+    assert puppis.filtering_operations[0]["arguments"]["allowed_obs_ids"] == "700195"
 
 
 def test_assessment_rules() -> None:
