@@ -496,8 +496,10 @@ def spill(
         for writer in writers.values():
             writer.close()
     files = sorted(folder.glob("part-*.parquet"))
+    # small row groups: later chunks (planned from row-group statistics) can be finer
+    group = int(np.clip(rows_per_chunk // 32, 256, 65_536))
     for f in files:
-        pl.read_parquet(f).sort(HPX, "pos_index").write_parquet(f, row_group_size=65_536)
+        pl.read_parquet(f).sort(HPX, "pos_index").write_parquet(f, row_group_size=group)
     spilled = Source("parquet", source.label, [], paths=files, healpix_sorted=True)
     if files:
         spilled.columns = list(pq.read_schema(files[0]).names)

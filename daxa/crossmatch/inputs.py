@@ -228,7 +228,8 @@ class Source:
     def n_rows(self) -> int:
         """Number of rows (counted once for CSV and lazy queries)."""
         if self._n_rows is None:
-            self._n_rows = int(self.scan([]).select(pl.len()).collect().item())
+            lf = self.scan(self.columns[:1])
+            self._n_rows = int(lf.select(pl.len()).collect().item())
         return self._n_rows
 
     def require(self, names: Iterable[str]) -> None:
@@ -716,7 +717,7 @@ def prepare(
         if bad_r.any():
             i = int(np.flatnonzero(bad_r)[0])
             raise InputError(
-                f"row {int(prepared['pos_index'][i])}: radius {radii[i]!r} is not between 0 and "
+                f"row {int(prepared['pos_index'][i])}: radius {float(radii[i])!r} is not between 0 and "
                 "180 degrees"
             )
     skipped = prepared["pos_index"].to_numpy()[~good]

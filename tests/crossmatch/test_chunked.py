@@ -1,0 +1,127 @@
+"""HEALPix chunks and margins: properties that make chunked matching exact."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from daxa.crossmatch.chunked import (
+    ALIGN_ORDER,
+    NPIX29,
+    margin_ranges,
+    open_prepared,
+    plan_sorted_array,
+    range_cells,
+    shift,
+    within_cells,
+)
+from daxa.crossmatch.inputs import column_map, open_source
+from daxa.sky.geometry import angular_separation
+from daxa.sky.healpix import healpix_index
+
+from .conftest import awkward_positions
+
+STEP = 1 << shift(ALIGN_ORDER)
+N_ALIGNED = NPIX29 // STEP
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, N_ALIGNED - 1), st.integers(1, N_ALIGNED))
+def test_range_cells_tile_the_range_exactly(a, length):
+    lo, hi = a * STEP, min(N_ALIGNED, a + length) * STEP
+    cells = range_cells(lo, hi)
+    starts = [p << shift(o) for o, p in cells]
+    ends = [(p + 1) << shift(o) for o, p in cells]
+    assert starts[0] == lo and ends[-1] == hi
+    assert all(e == s for e, s in zip(ends[:-1], starts[1:], strict=True))  # contiguous
+    assert len(cells) <= 6 * ALIGN_ORDER + 12
+
+
+def _offset(lon, lat, dist, az):
+    """Points ``dist`` degrees from (lon, lat) towards azimuth ``az`` (all degrees)."""
+    lon, lat, d, az = map(np.radians, (lon, lat, dist, az))
+    lat2 = np.arcsin(np.sin(lat) * np.cos(d) + np.cos(lat) * np.sin(d) * np.cos(az))
+    lon2 = lon + np.arctan2(
+        np.sin(az) * np.sin(d) * np.cos(lat), np.cos(d) - np.sin(lat) * np.sin(lat2)
+    )
+    return np.degrees(lon2) % 360.0, np.degrees(lat2)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    order=st.integers(0, ALIGN_ORDER),
+    where=st.floats(0, 1, exclude_max=True),
+    log_margin=st.floats(-4, 1),
+    seed=st.integers(0, 2**31),
+)
+def test_margins_hold_every_point_within_the_margin(order, where, log_margin, seed):
+    import astropy.units as u
+    from astropy_healpix import core as hp
+
+    pix = int(where * 12 * 4**order)
+    margin = 10**log_margin
+    lon, lat = hp.boundaries_lonlat(np.array([pix]), 6, 1 << order, order="nested")
+    rng = np.random.default_rng(seed)
+    lon, lat = lon.to_value(u.deg)[0], lat.to_value(u.deg)[0]
+    ra, dec = _offset(
+        lon, lat, margin * rng.uniform(0, 0.999, lon.size), rng.uniform(0, 360, lon.size)
+    )
+    hpx = healpix_index(ra, dec)
+    ranges = margin_ranges([(order, pix)], margin)
+    lo = np.array([r[0] for r in ranges])
+    hi = np.array([r[1] for r in ranges])
+    i = np.searchsorted(lo, hpx, side="right") - 1
+    assert ((i >= 0) & (hpx < hi[np.maximum(i, 0)])).all()
+    assert within_cells(pl.DataFrame({"ra": ra, "dec": dec}), [(order, pix)], margin).all()
+
+
+def test_within_cells_is_tight():
+    """Rows far from the cells are left out: the margin costs what it must, not the sky."""
+    rng = np.random.default_rng(3)
+    ra, dec = rng.uniform(0, 360, 20000), np.degrees(np.arcsin(rng.uniform(-1, 1, 20000)))
+    cells = [(6, 1234)]
+    keep = within_cells(pl.DataFrame({"ra": ra, "dec": dec}), cells, 0.5)
+    inside = healpix_index(ra, dec, 6) == 1234
+    assert keep[inside].all()
+    from daxa.crossmatch.chunked import cell_caps
+
+    c_ra, c_dec, c_rad = cell_caps(cells)
+    far = angular_separation(ra, dec, c_ra[0], c_dec[0]) > c_rad[0] + 0.5
+    assert not keep[far].any() and keep.sum() < 100
+
+
+@pytest.mark.parametrize("rows", [1, 7, 100, 10_000])
+def test_every_row_in_exactly_one_chunk(rows):
+    rng = np.random.default_rng(rows)
+    hpx = np.sort(healpix_index(rng.uniform(0, 360, 5000), rng.uniform(-90, 90, 5000)))
+    plan = plan_sorted_array(hpx, rows)
+    chunk = np.searchsorted(plan.bounds, hpx, side="right") - 1
+    assert plan.bounds[0] == 0 and plan.bounds[-1] == NPIX29
+    assert (np.bincount(chunk, minlength=len(plan)) == plan.rows).all()
+    assert (plan.bounds[1:-1] % STEP == 0).all()  # whole HEALPix pixels
+    if rows >= 100:
+        assert plan.rows.max() <= rows + 200  # pixels at the align order are small
+
+
+def test_spilled_file_gives_every_row_once(tmp_path):
+    frame = awkward_positions(3000, seed=51).with_columns(
+        ra=pl.when(pl.int_range(pl.len()) == 5).then(None).otherwise(pl.col("ra"))
+    )
+    frame.write_parquet(tmp_path / "cat.parquet", row_group_size=300)
+    cols = column_map(id="name")
+    prepared = open_prepared(open_source(tmp_path / "cat.parquet"), cols, memory_budget=50_000)
+    assert prepared.frame is None and prepared.is_prepared  # spilled to sorted files
+    plan = prepared.plan(400)
+    assert len(plan) > 3
+    pieces = [prepared.load_range(*plan.range(i))[0] for i in range(len(plan))]
+    got = pl.concat(pieces)
+    assert got["_healpix_29"].is_sorted()
+    assert sorted(got["pos_index"].to_list()) == [i for i in range(3000) if i != 5]
+    assert np.concatenate(prepared.skipped).tolist() == [5]
+    want = frame.with_row_index("pos_index").filter(pl.col("ra").is_not_null())
+    joined = got.join(want, on="pos_index")
+    assert (joined["row_id"] == joined["name"]).all()
+    np.testing.assert_allclose(joined["ra"], joined["ra_right"])
