@@ -134,8 +134,14 @@ class BaseMission(DownloadsMixin):
         """DAXA's ``pos_ind, pos_ra, pos_dec, ObsIDs`` frame of the last (positional) step."""
         import pandas as pd
 
-        step = len(self._sel.steps)
-        found = self._sel.associations.filter(pl.col("step") == step)
+        sel = self._sel
+        found = (
+            sel.steps[-1]
+            .filter.associate(  # type: ignore[attr-defined]
+                sel.all_table, mission=self._spec, instruments=sel.instruments
+            )
+            .filter(pl.col("obs_id").is_in(sel.table["obs_id"].implode()))
+        )
         grouped = (
             found.group_by("pos_index", maintain_order=True)
             .agg(pl.col("pos_ra").first(), pl.col("pos_dec").first(), pl.col("obs_id"))
