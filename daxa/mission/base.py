@@ -436,9 +436,11 @@ class BaseMission(DownloadsMixin):
         """Keep observations within ``search_distance`` of any position.
 
         ``search_distance``: None (1.2 × FoV per observation, from its observing chosen
-        instruments), degrees or a Quantity, ``{instrument: distance}``, or one per position.
-        With ``return_pos_obs_info``, returns the typed ``pos_ind, pos_ra, pos_dec, ObsIDs``
-        frame of the positions that found observations.
+        instruments; DAXA uses the largest chosen FoV for every observation), degrees or a
+        Quantity, ``{instrument: distance}``, or one per position. With
+        ``return_pos_obs_info``, returns the ``pos_ind, pos_ra, pos_dec, ObsIDs`` frame of the
+        positions that found observations, typed (integers, floats, lists of ObsIDs nearest
+        first; DAXA gives strings with comma-joined ObsIDs).
         """
         self._apply(
             "filter_on_positions",
@@ -490,8 +492,9 @@ class BaseMission(DownloadsMixin):
         over_run: bool = True,
     ) -> Any:
         """Keep observations near a position and within that position's own time window
-        (one window per position). With ``return_obs_info``, returns the typed
-        ``pos_ind, pos_ra, pos_dec, ObsIDs`` frame of pairs matching in sky and time."""
+        (one window per position), in one vectorised sky-and-time search (DAXA loops over
+        positions). With ``return_obs_info``, returns the typed ``pos_ind, pos_ra, pos_dec,
+        ObsIDs`` frame of pairs matching in sky and time."""
         self._apply(
             "filter_on_positions_at_time",
             {
