@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import logging
 import os
 import re
@@ -80,7 +81,7 @@ class Policy:
     backoff: float = 0.5
     max_wait: float = 30.0
     per_host: int = 4
-    chunk_size: int = 1 << 17
+    chunk_size: int = 1 << 20
 
     def wait(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds to wait before retry ``attempt`` (1-based); ``Retry-After`` wins, capped."""
@@ -98,6 +99,7 @@ class Fetched:
     headers: dict[str, str]
     resumed: bool = False
     received: int = 0
+    sha256: str = ""
 
 
 def _retry_after(headers: Any) -> float | None:
@@ -269,10 +271,7 @@ class Transport:
         answer (404, 401/403, other 4xx) raises at once; transient problems are retried.
         """
         problem = "no attempt made"
-        validator: str | None = None
-        announced = False
-        received_total = 0
-        resumed = False
+        state = _TransferState()
         for attempt in range(self.policy.retries + 1):
             if self.cancelled.is_set():
                 raise CancelledError("download cancelled")
@@ -280,8 +279,8 @@ class Transport:
             headers: dict[str, str] = {}
             if offset:
                 headers["Range"] = f"bytes={offset}-"
-                if validator:
-                    headers["If-Range"] = validator
+                if state.validator:
+                    headers["If-Range"] = state.validator
             retry_after = None
             try:
                 with self.slot(url, service), self._get(url, headers, attempt) as answer:
@@ -298,25 +297,10 @@ class Transport:
                     elif _is_html(answer, url):
                         problem = "the archive sent an HTML page instead of the file"
                     else:
-                        start, total = _span(answer, offset)
-                        if start != offset:
-                            part.unlink(missing_ok=True)
-                        resumed = resumed or (start > 0 and offset > 0)
-                        validator = answer.headers.get("ETag") or answer.headers.get(
-                            "Last-Modified"
-                        )
-                        if total is not None and not announced and on_total is not None:
-                            on_total(total)
-                            announced = True
-                        length = answer.headers.get("Content-Length")
-                        got, cut = self._stream_body(answer, part, start, on_bytes)
-                        received_total += got
-                        if cut or (length is not None and length.isdigit() and got < int(length)):
-                            problem = f"transfer cut after {start + got} bytes"
-                        else:
-                            size = part.stat().st_size
-                            fetched_headers = {k.lower(): v for k, v in answer.headers.items()}
-                            return Fetched(size, total, fetched_headers, resumed, received_total)
+                        received = self._receive(answer, part, offset, state, on_bytes, on_total)
+                        if isinstance(received, Fetched):
+                            return received
+                        problem = received
             except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
                 problem = f"connection problem ({type(exc).__name__})"
             if attempt < self.policy.retries:
@@ -324,14 +308,52 @@ class Transport:
                 self._sleep(self.policy.wait(attempt + 1, retry_after))
         raise DownloadError(f"gave up after {self.policy.retries + 1} attempts ({problem}): {url}")
 
+    def _receive(
+        self,
+        answer: requests.Response,
+        part: Path,
+        offset: int,
+        state: _TransferState,
+        on_bytes: Callable[[int], None] | None,
+        on_total: Callable[[int], None] | None,
+    ) -> Fetched | str:
+        """Write a 200/206 body where it belongs; the complete transfer, or what went wrong."""
+        start, total = _span(answer, offset)
+        if start != offset:
+            part.unlink(missing_ok=True)  # the server ignored the Range, or sent another span
+            if start != 0:
+                return f"the server sent bytes from {start}, not {offset}: starting again"
+        state.resumed = state.resumed or start > 0
+        state.validator = answer.headers.get("ETag") or answer.headers.get("Last-Modified")
+        if total is not None and not state.announced and on_total is not None:
+            on_total(total)
+            state.announced = True
+        if start == 0 or state.hashed.bytes != start:
+            state.hashed.restart(part, start)
+        length = answer.headers.get("Content-Length")
+        got, cut = self._stream_body(answer, part, start, on_bytes, state.hashed)
+        state.received += got
+        if cut or (length is not None and length.isdigit() and got < int(length)):
+            return f"transfer cut after {start + got} bytes"
+        return Fetched(
+            part.stat().st_size,
+            total,
+            {k.lower(): v for k, v in answer.headers.items()},
+            state.resumed,
+            state.received,
+            state.hashed.hexdigest(),
+        )
+
     def _stream_body(
         self,
         answer: requests.Response,
         part: Path,
         start: int,
         on_bytes: Callable[[int], None] | None,
+        hashed: _Digest,
     ) -> tuple[int, bool]:
-        """Append the body to ``part``; return the bytes received and whether it was cut."""
+        """Append the body to ``part`` (hashing it on the way); return the bytes received and
+        whether the transfer was cut."""
         got = 0
         part.parent.mkdir(parents=True, exist_ok=True)
         with open(part, "ab" if start else "wb") as out:
@@ -340,12 +362,48 @@ class Transport:
                     if self.cancelled.is_set():
                         raise CancelledError("download cancelled")
                     out.write(chunk)
+                    hashed.update(chunk)
                     got += len(chunk)
                     if on_bytes is not None:
                         on_bytes(len(chunk))
             except (urllib3.exceptions.HTTPError, requests.exceptions.RequestException):
                 return got, True
         return got, False
+
+
+@dataclass
+class _TransferState:
+    """What one file's attempts share: the validator for If-Range, the running digest."""
+
+    validator: str | None = None
+    hashed: _Digest = field(default_factory=lambda: _Digest())
+    announced: bool = False
+    received: int = 0
+    resumed: bool = False
+
+
+class _Digest:
+    """SHA-256 of a ``.part`` file kept up to date while it is written (no second read)."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+        self.bytes = 0
+
+    def restart(self, part: Path, upto: int) -> None:
+        """Hash the first ``upto`` bytes already on disk (after an unexpected resume point)."""
+        self._hash = hashlib.sha256()
+        self.bytes = 0
+        if upto:
+            with open(part, "rb") as handle:
+                while self.bytes < upto and (chunk := handle.read(min(1 << 20, upto - self.bytes))):
+                    self.update(chunk)
+
+    def update(self, chunk: bytes) -> None:
+        self._hash.update(chunk)
+        self.bytes += len(chunk)
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
 
 
 def _is_html(answer: requests.Response, url: str) -> bool:
@@ -393,7 +451,7 @@ def verify_transfer(part: Path, remote: RemoteFile, fetched: Fetched) -> str:
         raise CorruptFileError(f"{remote.url}: {size} bytes on disk, server said {fetched.total}")
     if remote.size is not None and size != remote.size:
         raise CorruptFileError(f"{remote.url}: {size} bytes, the archive lists {remote.size}")
-    digest = sha256_file(part)
+    digest = fetched.sha256 if fetched.sha256 and fetched.size == size else sha256_file(part)
     wanted = remote.sha256 or (None if fetched.resumed else _announced_sha256(fetched.headers))
     if wanted is not None and digest != wanted.lower():
         raise CorruptFileError(f"{remote.url}: SHA-256 does not match the archive's")
@@ -597,6 +655,9 @@ def transfer_group(
                     outcome.error = None
             except DownloadError as exc:
                 last_error = exc
+                break
+            except OSError as exc:  # the local disk: full, read-only, permissions
+                last_error = DownloadError(f"could not write {final}: {exc}")
                 break
     except BaseException:
         part.unlink(missing_ok=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import builtins
 import re
 import shutil
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -302,7 +302,7 @@ def product_path(
     obs_id: str,
     product: Product = "events",
     *,
-    instrument: str | None = None,
+    instrument: str | Sequence[str] | None = None,
     band: Any = None,
     dest: PathLike = DEFAULT_DEST,
 ) -> Path:
@@ -324,15 +324,6 @@ def product_path(
             f"{spec.pretty_name} has no pre-processed {product} daxa knows of; "
             f"it offers: {', '.join(offered) or 'none'}"
         )
-    root = mission_dir(dest, name)
-    manifest = Manifest.load(manifest_path(dest, name, obs_id))
-    if manifest is None or not manifest.complete:
-        state = "is not downloaded" if manifest is None else "is only partly downloaded"
-        raise ProductNotFoundError(
-            f"{spec.pretty_name} ObsID {obs_id} {state} under {root}; download it first "
-            f"(daxa.download.download({name!r}, [{obs_id!r}], dest=..., kind='products'))"
-        )
-
     cut = ""
     instruments: list[str | None]
     if name in _EROSITA:
@@ -346,34 +337,44 @@ def product_path(
     else:
         instruments = _instrument_options(name, product)
 
-    folder = root / obs_id
-    found: list[Path] = []
-    looked: list[str] = []
+    patterns: list[str] = []
     for inst in instruments:
         template = _template(name, product, inst)
         code = ""
         if template is not None and ("{eb}" in template or band is not None):
             code = _band_code(name, inst, band)  # checks the band even when names omit it
         pattern = _pattern(name, product, obs_id, inst, code, re.escape(cut))
-        if pattern is None:
-            continue
-        looked.append(pattern)
+        if pattern is not None:
+            patterns.append(pattern)
+    if not patterns:
+        raise ProductNotFoundError(
+            f"{spec.pretty_name} has no {product} for {instruments[0] or instrument}"
+        )
+
+    root = mission_dir(dest, name)
+    manifest = Manifest.load(manifest_path(dest, name, obs_id))
+    if manifest is None or not manifest.complete:
+        state = "is not downloaded" if manifest is None else "is only partly downloaded"
+        raise ProductNotFoundError(
+            f"{spec.pretty_name} ObsID {obs_id} {state} under {root}; download it first "
+            f"(daxa.download.download({name!r}, [{obs_id!r}], dest=..., kind='products'))"
+        )
+    folder = root / obs_id
+    files = _files_under(folder)
+    found: list[Path] = []
+    for pattern in patterns:
         regex = re.compile(pattern)
-        found += [
-            p for p in _files_under(folder) if regex.fullmatch(p.relative_to(folder).as_posix())
-        ]
+        found += [p for p in files if regex.fullmatch(p.relative_to(folder).as_posix())]
     found = sorted(set(found))
     what = f"{product} of {spec.pretty_name} ObsID {obs_id}" + (
         f" ({instrument})" if instrument else ""
     )
-    if not looked:
-        raise ProductNotFoundError(f"{spec.pretty_name} has no {product} for {instrument}")
     if not found:
         hint = ""
         if manifest.request.get("kind") == "raw" and product != "events":
             hint = "; it was downloaded with kind='raw': products need kind='products'"
         raise ProductNotFoundError(
-            f"no {what} under {folder} (looked for {' or '.join(looked)}){hint}"
+            f"no {what} under {folder} (looked for {' or '.join(patterns)}){hint}"
         )
     if len(found) > 1:
         listed = ", ".join(p.relative_to(folder).as_posix() for p in found[:10])
