@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from daxa import cache
 from daxa.errors import InputError, SQLError
+from daxa.missions import get_mission, resolve_missions
 from daxa.sql import macros, match, views
 from daxa.sql.cone import expand_cones, order_for_radius, orders_for_radii
 from daxa.sql.radius import RadiusLike, instrument_radii
@@ -220,19 +221,17 @@ class SkyDB:
         Returns pos_index, mission, obs_id, separation_deg, instruments (the chosen instruments
         that observed and reach the position), sorted by pos_index, mission, obs_id.
         """
-        from daxa.missions import resolve_missions
-
         wanted = [m.name for m in resolve_missions(missions)] if missions is not None else None
-        chosen = match.check_missions(wanted or self.missions, self.missions)
+        chosen = match.check_missions(self.missions if wanted is None else wanted, self.missions)
         table, per_position = match.prepare_positions(positions, radius)
-        choice: dict[str, Iterable[str] | None] = {}
-        for name, insts in (instruments or {}).items():
-            from daxa.missions import get_mission
-
-            choice[get_mission(name).name] = [insts] if isinstance(insts, str) else list(insts)
+        choice: dict[str, Iterable[str] | None] = {
+            get_mission(name).name: [insts] if isinstance(insts, str) else list(insts)
+            for name, insts in (instruments or {}).items()
+        }
         if not chosen or table.num_rows == 0:
             return pl.DataFrame(schema=match.PAIR_SCHEMA)
-        columns = {m: set(self.views().get(m, [])) for m in chosen}
+        all_columns = self.views()
+        columns = {m: set(all_columns.get(m, [])) for m in chosen}
         ra, dec = table["ra"].to_numpy(), table["dec"].to_numpy()
         # a SkyCoord gives slightly different FK5 coordinates: index both
         also = (table["ra_fk5"].to_numpy(), table["dec_fk5"].to_numpy())
@@ -256,9 +255,12 @@ class SkyDB:
             radius=scalar_radius,
             per_position=per_position is not None,
             position_orders=orders,
+            fk5_columns=not match.positions_share_frames(table),
         )
-        out = self.query(query, **{match.POSITIONS_TABLE: table, match.CELLS_TABLE: cells})
-        return out.cast(match.PAIR_SCHEMA)  # type: ignore[no-any-return]
+        out = self.query(query, **{match.CELLS_TABLE: match.candidates_table(table, cells)})
+        return out.cast(match.PAIR_SCHEMA).sort(  # type: ignore[no-any-return]
+            "pos_index", "mission", "obs_id"
+        )
 
     # -- lifetime ---------------------------------------------------------------------------
     @property

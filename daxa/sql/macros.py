@@ -6,7 +6,8 @@ They exist so that SQL users can ask positional and time questions without the P
 ``ang_sep(ra1, dec1, ra2, dec2)``         angular separation in degrees (Vincenty formula,
                                           stable at tiny and large angles; same as daxa.sky)
 ``in_cone(ra, dec, ra0, dec0, r)``        true when (ra, dec) is within ``r`` degrees of
-                                          (ra0, dec0), inclusive
+                                          (ra0, dec0), inclusive (with daxa.sky's 1e-12
+                                          tolerance, so points on the circle count)
 ``in_cone(ra, dec, hpx, ra0, dec0, r)``   the same; when ra0, dec0, r are literals,
                                           :meth:`daxa.sql.SkyDB.query` adds ``_healpix_29``
                                           ranges first so DuckDB skips Parquet row groups
@@ -51,6 +52,12 @@ def _sep(ra1: str, dec1: str, ra2: str, dec2: str) -> str:
     return f"degrees(atan2(sqrt({num_a} * {num_a} + {num_b} * {num_b}), {den}))"
 
 
+_LOOSE_R = "(r * (1.0 + 1e-12) + 1e-12)"
+_IN_CONE = (
+    f"(dec BETWEEN dec0 - {_LOOSE_R} AND dec0 + {_LOOSE_R} "
+    f"AND ang_sep(ra, dec, ra0, dec0) <= {_LOOSE_R})"
+)
+
 #: (name, CREATE statement) of every macro, in creation order (later ones use earlier ones).
 MACROS: tuple[tuple[str, str], ...] = (
     (
@@ -60,13 +67,13 @@ MACROS: tuple[tuple[str, str], ...] = (
     ),
     (
         "in_cone",
-        # The declination band is exact (a point within r has |dec - dec0| <= r) and lets DuckDB
-        # skip row groups on the dec statistics even when no HEALPix ranges are inlined.
+        # Inclusive with daxa.sky's tolerance (r (1 + 1e-12) + 1e-12 degrees), so a point
+        # exactly on the circle is in despite rounding. The declination band is exact (a point
+        # within r has |dec - dec0| <= r) and lets DuckDB skip row groups on the dec statistics
+        # even when no HEALPix ranges are inlined.
         "CREATE OR REPLACE MACRO in_cone"
-        "(ra, dec, ra0, dec0, r) AS "
-        "(dec BETWEEN dec0 - r AND dec0 + r AND ang_sep(ra, dec, ra0, dec0) <= r), "
-        "(ra, dec, hpx, ra0, dec0, r) AS "
-        "(dec BETWEEN dec0 - r AND dec0 + r AND ang_sep(ra, dec, ra0, dec0) <= r)",
+        f"(ra, dec, ra0, dec0, r) AS {_IN_CONE}, "
+        f"(ra, dec, hpx, ra0, dec0, r) AS {_IN_CONE}",
     ),
     (
         "cone",

@@ -5,7 +5,7 @@ own radius (DESIGN §3, see :mod:`daxa.sql.radius`) and from it a HEALPix order 
 cell blocks contain its cone (:func:`daxa.sql.cone.order_for_radius`); each position gets its
 cell and neighbours at every order in use; DuckDB hash-joins on (order, cell) with the
 observation's ``_healpix_29`` shifted to that order, then keeps pairs with
-``ang_sep <= radius`` (inclusive). Radii above ~29° (Swift BAT) cannot be narrowed by cells:
+``ang_sep <= radius`` (inclusive). Radii above ~35° (Swift BAT) cannot be narrowed by cells:
 those rows meet every position.
 """
 
@@ -32,7 +32,6 @@ from daxa.sql.radius import (
 )
 from daxa.sql.views import quote_literal
 
-POSITIONS_TABLE = "__daxa_positions"
 CELLS_TABLE = "__daxa_position_cells"
 
 #: Columns of the pairs table, in order.
@@ -119,20 +118,19 @@ def cells_table(
     idx_parts, order_parts, cell_parts = [index[:0]], [np.empty(0, np.int32)], [index[:0]]
     for order, rows in groups:
         if order < 0:
-            idx, cells = rows, np.zeros(rows.size, dtype=np.int64)
+            cells = np.zeros((rows.size, 1), dtype=np.int64)
         else:
-            block = neighbour_cells(ra[rows], dec[rows], order)
-            keep = block >= 0
-            idx = np.broadcast_to(rows[:, None], block.shape)[keep]
-            cells = block[keep]
-        idx_parts.append(idx)
-        order_parts.append(np.full(idx.size, order, dtype=np.int32))
-        cell_parts.append(cells)
+            cells = neighbour_cells(ra[rows], dec[rows], order)
+        idx_parts.append(np.repeat(rows, cells.shape[1]))
+        order_parts.append(np.full(cells.size, order, dtype=np.int32))
+        cell_parts.append(cells.ravel())
+    cell = np.concatenate(cell_parts)
+    keep = cell >= 0  # a few cells have 7 neighbours, not 8
     return pa.table(
         {
-            "pos_index": np.concatenate(idx_parts),
-            "hpx_order": np.concatenate(order_parts),
-            "cell": np.concatenate(cell_parts),
+            "pos_index": np.concatenate(idx_parts)[keep],
+            "hpx_order": np.concatenate(order_parts)[keep],
+            "cell": cell[keep],
         }
     )
 
@@ -145,6 +143,41 @@ def _order_case(radius_expr: str, radii: Iterable[float]) -> str:
     return f"CASE {radius_expr} {whens} END"
 
 
+def loosened(radius_sql_expr: str) -> str:
+    """SQL of the radius every inclusive comparison uses, as daxa.sky does:
+    r (1 + 1e-12) + 1e-12 degrees, so a point exactly on the circle is in despite rounding."""
+    return f"({radius_sql_expr} * (1.0 + 1e-12) + 1e-12)"
+
+
+def chord2_limit_sql(radius_sql_expr: str) -> str:
+    """SQL of a squared-chord bound every pair within the (loosened) radius satisfies."""
+    half = f"radians(least({loosened(radius_sql_expr)}, 180.0)) / 2"
+    return f"(4.0 * sin({half}) * sin({half}) * (1.0 + 1e-9) + 1e-300)"
+
+
+def chord2_limit(radius_deg: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """:func:`chord2_limit_sql` in numpy (for radii given per position)."""
+    half = np.radians(np.minimum(radius_deg * (1.0 + 1e-12) + 1e-12, 180.0)) / 2
+    return 4.0 * np.sin(half) ** 2 * (1.0 + 1e-9) + 1e-300
+
+
+def xyz_sql(ra: str, dec: str) -> tuple[str, str, str]:
+    """SQL of the unit-vector components of (ra, dec) in degrees."""
+    return (
+        f"cos(radians({dec})) * cos(radians({ra}))",
+        f"cos(radians({dec})) * sin(radians({ra}))",
+        f"sin(radians({dec}))",
+    )
+
+
+def unit_vectors(
+    ra: npt.NDArray[np.float64], dec: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """numpy unit-vector components, the same formula as :func:`xyz_sql`."""
+    r, d = np.radians(ra), np.radians(dec)
+    return np.cos(d) * np.cos(r), np.cos(d) * np.sin(r), np.sin(d)
+
+
 def pairs_sql(
     missions: Sequence[str],
     columns: Mapping[str, set[str]],
@@ -153,25 +186,25 @@ def pairs_sql(
     radius: RadiusLike,
     per_position: bool,
     position_orders: Iterable[int] = (),
+    fk5_columns: bool = False,
 ) -> str:
-    """The join that gives the pairs, over the ``observations`` view and the two position tables.
+    """The join that gives the pairs, over the ``observations`` view and the cells table.
 
-    ``columns`` holds each mission's view columns. With ``per_position`` the radius is the
-    positions table's ``radius_deg`` (``radius`` is ignored) and observations are keyed at every
-    order in ``position_orders``; otherwise each observation row is keyed at its own radius's
-    order.
+    The cells table (:func:`candidates_table`) holds pos_index, hpx_order, cell and the
+    position's unit vector x, y, z (and x_fk5, y_fk5, z_fk5 when ``fk5_columns``; radius_deg
+    and limit2 when ``per_position``). ``columns`` holds each mission's view columns. With
+    ``per_position`` the radius is the cells table's ``radius_deg`` (``radius`` is ignored) and
+    observations are keyed at every order in ``position_orders``; otherwise each observation
+    row is keyed at its own radius's order.
+
+    Only a row id, unit vectors and radii go through the cell join; candidates pass a squared
+    chord bound (plain arithmetic) before the separation is computed from the chord as daxa.sky
+    does, and the survivors get their mission, ObsID and covering instruments by joining back
+    on the row id.
     """
     if per_position:
         radius = None  # only which instruments observed matters
     radius_cases, order_cases, covering_cases = [], [], []
-    fk5 = [quote_literal(m) for m in missions if get_mission(m).frame == "fk5"]
-    if fk5:
-        in_fk5 = f"o.mission IN ({', '.join(fk5)})"
-        p_ra = f"CASE WHEN {in_fk5} THEN p.ra_fk5 ELSE p.ra END"
-        p_dec = f"CASE WHEN {in_fk5} THEN p.dec_fk5 ELSE p.dec END"
-    else:
-        p_ra, p_dec = "p.ra", "p.dec"
-    sep = f"ang_sep({p_ra}, {p_dec}, o.ra, o.dec)"
     for mission in missions:
         cols = columns[mission]
         chosen = instruments.get(mission)
@@ -185,39 +218,89 @@ def pairs_sql(
             chosen,
             radius,
             columns=cols,
-            separation=sep,
-            per_position_radius="p.radius_deg" if per_position else None,
+            separation="n.separation_deg",
+            per_position_radius="n.reach" if per_position else None,
         )
         covering_cases.append(f"{when} {cover}")
     in_missions = ", ".join(quote_literal(m) for m in missions)
+    fk5 = [quote_literal(m) for m in missions if get_mission(m).frame == "fk5"]
+    is_fk5 = f"mission IN ({', '.join(fk5)})" if fk5 and fk5_columns else "false"
+    ox, oy, oz = xyz_sql("ra", "dec")
     obs = (
-        f"SELECT *, CASE mission {' '.join(radius_cases)} END AS obs_radius, "
-        f"CASE mission {' '.join(order_cases)} END AS obs_order "
+        f"SELECT row_number() OVER () AS oid, *, "
+        f"CASE mission {' '.join(radius_cases)} END AS obs_radius, "
+        f"CASE mission {' '.join(order_cases)} END AS obs_order, {is_fk5} AS is_fk5 "
         f"FROM observations WHERE mission IN ({in_missions})"
+    )
+    keyed = (
+        f"SELECT oid, _healpix_29, obs_radius, obs_order, is_fk5, {ox} AS ox, {oy} AS oy, "
+        f"{oz} AS oz, {chord2_limit_sql('obs_radius')} AS obs_limit2 FROM obs"
     )
     if per_position:
         orders = ", ".join(map(str, sorted(set(position_orders)) or [MAX_ORDER]))
-        obs = (
-            f"SELECT o.* REPLACE (k.hpx_order AS obs_order) FROM ({obs}) o, "
+        keyed = (
+            f"SELECT o.* REPLACE (k.hpx_order AS obs_order) FROM ({keyed}) o, "
             f"(SELECT unnest([{orders}]) AS hpx_order) k"
         )
-        reach = "p.radius_deg"
+        reach, limit2 = "c.radius_deg", "c.limit2"
     else:
-        reach = "o.obs_radius"
+        reach, limit2 = "o.obs_radius", "o.obs_limit2"
     keyed = (
         f"SELECT *, CASE WHEN obs_order < 0 THEN 0 "
         f"ELSE _healpix_29 >> (2 * ({MAX_ORDER} - obs_order)) END AS cell "
-        f"FROM ({obs}) WHERE obs_radius IS NOT NULL"
+        f"FROM ({keyed}) WHERE obs_radius IS NOT NULL"
     )
+    if fk5_columns:
+        px, py, pz = (f"CASE WHEN o.is_fk5 THEN c.{a}_fk5 ELSE c.{a} END" for a in "xyz")
+    else:
+        px, py, pz = "c.x", "c.y", "c.z"
+    candidates = (
+        f"SELECT c.pos_index, o.oid, {reach} AS reach, {limit2} AS limit2, "
+        f"{px} - o.ox AS dx, {py} - o.oy AS dy, {pz} - o.oz AS dz, "
+        f"{px} + o.ox AS sx, {py} + o.oy AS sy, {pz} + o.oz AS sz "
+        f"FROM {CELLS_TABLE} c JOIN ({keyed}) o "
+        f"ON c.hpx_order = o.obs_order AND c.cell = o.cell"
+    )
+    # separation from the chord, accurate at every angle (as daxa.sky.geometry computes it)
+    separation = (
+        "CASE WHEN d2 <= 2.0 THEN degrees(2.0 * asin(sqrt(d2) * 0.5)) "
+        "ELSE 180.0 - degrees(2.0 * asin(least(sqrt(sx * sx + sy * sy + sz * sz) * 0.5, 1.0))) "
+        "END"
+    )
+    near = (
+        f"SELECT pos_index, oid, reach, {separation} AS separation_deg FROM ("
+        f"SELECT *, dx * dx + dy * dy + dz * dz AS d2 FROM ({candidates})) "
+        f"WHERE d2 <= limit2"
+    )
+    near = f"SELECT * FROM ({near}) WHERE separation_deg <= {loosened('reach')}"
     covering = f"CASE o.mission {' '.join(covering_cases)} END"
     return (
-        f"SELECT c.pos_index, o.mission, o.obs_id, {sep} AS separation_deg, "
-        f"{covering} AS instruments "
-        f"FROM {CELLS_TABLE} c JOIN ({keyed}) o "
-        f"ON c.hpx_order = o.obs_order AND c.cell = o.cell "
-        f"JOIN {POSITIONS_TABLE} p ON p.pos_index = c.pos_index "
-        f"WHERE {sep} <= {reach} "
-        f"ORDER BY c.pos_index, o.mission, o.obs_id"
+        f"WITH obs AS MATERIALIZED ({obs}) "
+        f"SELECT n.pos_index, o.mission, o.obs_id, n.separation_deg, {covering} AS instruments "
+        f"FROM ({near}) n JOIN obs o ON o.oid = n.oid"
+    )
+
+
+def candidates_table(positions: pa.Table, cells: pa.Table) -> pa.Table:
+    """The cells table with each position's coordinates (and radius) alongside its cells.
+
+    The FK5 columns are left out when they equal the plain ones (positions given as numbers).
+    """
+    rows = cells["pos_index"].to_numpy()
+    columns = {name: cells[name] for name in cells.column_names}
+    same = positions_share_frames(positions)
+    for name in positions.column_names:
+        if name in ("pos_index", "ra", "dec", "ra_fk5", "dec_fk5") or (same and "_fk5" in name):
+            continue
+        columns[name] = pa.array(positions[name].to_numpy()[rows])
+    return pa.table(columns)
+
+
+def positions_share_frames(positions: pa.Table) -> bool:
+    """True when the positions' FK5 columns equal the plain ones (numbers, not a SkyCoord)."""
+    return bool(
+        np.array_equal(positions["ra"].to_numpy(), positions["ra_fk5"].to_numpy())
+        and np.array_equal(positions["dec"].to_numpy(), positions["dec_fk5"].to_numpy())
     )
 
 
@@ -227,20 +310,30 @@ def prepare_positions(
     """The positions table and the per-position radii (None unless one radius per position).
 
     Columns: pos_index, ra, dec (ICRS for a SkyCoord), ra_fk5, dec_fk5 (the same positions in
-    FK5 J2000, for missions whose pointings are FK5), radius_deg when per position.
+    FK5 J2000, for missions whose pointings are FK5), their unit vectors x, y, z and x_fk5,
+    y_fk5, z_fk5, and radius_deg, limit2 (squared-chord bound) when per position.
     """
     ra, dec = positions_radec(positions, "icrs")
     ra_fk5, dec_fk5 = positions_radec(positions, "fk5") if is_skycoord(positions) else (ra, dec)
     per_position = _per_position_radii(radius, ra.size)
+    x, y, z = unit_vectors(ra, dec)
+    x5, y5, z5 = unit_vectors(ra_fk5, dec_fk5)
     table = {
         "pos_index": np.arange(ra.size, dtype=np.int64),
         "ra": ra,
         "dec": dec,
         "ra_fk5": ra_fk5,
         "dec_fk5": dec_fk5,
+        "x": x,
+        "y": y,
+        "z": z,
+        "x_fk5": x5,
+        "y_fk5": y5,
+        "z_fk5": z5,
     }
     if per_position is not None:
         table["radius_deg"] = per_position
+        table["limit2"] = chord2_limit(per_position)
     return pa.table(table), per_position
 
 
