@@ -258,10 +258,10 @@ def sky_map(
             x,
             y,
             marker="*",
-            s=90 if len(pra) < 50 else 25,
+            s=90 if len(pra) < 50 else (30 if len(pra) < 300 else 14),
             facecolor="gold",
             edgecolor="black",
-            lw=0.5,
+            lw=0.5 if len(pra) < 300 else 0.2,
             zorder=5,
         )
         handles.append(_legend_handle("gold", "*", f"{position_label} ({len(pra):,})"))
@@ -279,6 +279,47 @@ def sky_map(
             frameon=False,
         )
     ax.set_title(title or f"{frame.height:,} observations (RA/Dec, degrees)", pad=14)
+    return fig
+
+
+def mission_sky_maps(
+    observations: Any,
+    positions: Any = None,
+    *,
+    ncols: int = 4,
+    title: str | None = None,
+    panel_size: tuple[float, float] = (4.2, 2.6),
+) -> Figure:
+    """One small Mollweide map per mission, so a dense table does not hide a sparse one.
+
+    Same conventions as :func:`sky_map` (RA east to the left, registry colours); ``positions``
+    are drawn in every panel.
+    """
+    frame = observations_frame(observations)
+    present = set(frame["mission"].to_list())
+    missions = [m for m in mission_names() if m in present] + sorted(present - set(mission_names()))
+    n = max(len(missions), 1)
+    ncols = min(ncols, n)
+    nrows = -(-n // ncols)
+    fig = Figure(figsize=(panel_size[0] * ncols, panel_size[1] * nrows + 0.6), layout="constrained")
+    pra, pdec = positions_arrays(positions)
+    for i, name in enumerate(missions):
+        ax = fig.add_subplot(nrows, ncols, i + 1, projection="mollweide")
+        part = frame.filter(pl.col("mission") == name)
+        x, y = _sky_xy(part["ra"].to_numpy(), part["dec"].to_numpy())
+        size = float(np.clip(3_000 / max(part.height, 1), 0.3, 12.0))
+        ax.scatter(
+            x, y, s=size, color=mission_colour(name), lw=0,
+            alpha=0.5 if part.height > 5000 else 0.9, rasterized=part.height > 5000,
+        )  # fmt: skip
+        if len(pra):
+            px, py = _sky_xy(pra, pdec)
+            ax.scatter(px, py, marker="*", s=30, facecolor="gold", edgecolor="black", lw=0.3)
+        ax.set_xticklabels([])
+        ax.set_yticklabels([])
+        ax.grid(True, color="0.8", lw=0.4)
+        ax.set_title(f"{_pretty(name)} ({part.height:,})", fontsize=9)
+    fig.suptitle(title or "Observations per mission (RA east to the left, 0h at the centre)")
     return fig
 
 
@@ -376,6 +417,33 @@ def _circle_points(
     return np.hstack([np.degrees(ra), sep]), np.hstack([np.degrees(dec), sep])
 
 
+def merge_intervals(start: Any, end: Any) -> list[tuple[np.datetime64, np.datetime64]]:
+    """The union of [start, end] windows as sorted, disjoint intervals (naive UTC datetimes).
+
+    Shading each of many overlapping windows would darken where they pile up; the union
+    shades "some window is open" evenly.
+
+    >>> from datetime import datetime
+    >>> merged = merge_intervals(
+    ...     [datetime(2020, 1, 1), datetime(2020, 1, 5), datetime(2021, 1, 1)],
+    ...     [datetime(2020, 1, 10), datetime(2020, 2, 1), datetime(2021, 2, 1)])
+    >>> [(str(lo)[:10], str(hi)[:10]) for lo, hi in merged]
+    [('2020-01-01', '2020-02-01'), ('2021-01-01', '2021-02-01')]
+    """
+    s = pl.Series(start).cast(pl.Datetime("us"))
+    e = pl.Series(end).cast(pl.Datetime("us"))
+    if s.dtype.time_zone is not None:  # type: ignore[attr-defined]
+        s, e = s.dt.replace_time_zone(None), e.dt.replace_time_zone(None)
+    if s.len() == 0:
+        return []
+    order = np.argsort(s.to_numpy(), kind="stable")
+    starts, ends = s.to_numpy()[order], e.to_numpy()[order]
+    reach = np.maximum.accumulate(ends)
+    new = np.concatenate([[True], starts[1:] > reach[:-1]])
+    first = np.flatnonzero(new)
+    return list(zip(starts[first], np.maximum.reduceat(ends, first), strict=True))
+
+
 #: Lanes with more observations than this show how many started per month instead of bars.
 DENSITY_LANE_ROWS = 400
 
@@ -426,10 +494,8 @@ def timeline(
         w = windows.table if hasattr(windows, "table") else windows
         if not isinstance(w, pl.DataFrame):
             w = pl.DataFrame(w)
-        ws = w["start"].cast(pl.Datetime("us")).to_numpy()
-        we = w["end"].cast(pl.Datetime("us")).to_numpy()
-        for s, e in zip(ws, we, strict=True):
-            ax.axvspan(s, e, color="0.6", alpha=0.15 if len(ws) < 50 else 0.05, lw=0)
+        for s, e in merge_intervals(w["start"], w["end"]):
+            ax.axvspan(s, e, color="0.6", alpha=0.2, lw=0, zorder=0)  # type: ignore[arg-type]
     ax.set_yticks(range(len(missions)))
     ax.set_yticklabels([_pretty(m) for m in missions], fontsize=9)
     ax.set_ylim(-0.7, max(len(missions), 1) - 0.3)
@@ -437,6 +503,56 @@ def timeline(
     ax.grid(True, axis="x", color="0.85", lw=0.5)
     ax.set_xlabel("date (UTC)")
     ax.set_title(title or f"Observation windows ({frame.height:,} observations)")
+    return fig
+
+
+def days_since_event(
+    observations: pl.DataFrame,
+    event: str | pl.Series,
+    *,
+    window_days: tuple[float, float] | None = None,
+    event_label: str = "event",
+    title: str | None = None,
+    figsize: tuple[float, float] = (11.0, 4.0),
+) -> Figure:
+    """When each observation started relative to its position's event (days), per mission.
+
+    For transients (supernovae, GRBs, flares) the useful clock is the event's, not the
+    calendar: ``event`` is a column of ``observations`` (or a Series aligned with its rows)
+    holding each row's event time, e.g. a supernova's discovery date in a positions-at-time
+    search result. ``window_days`` shades the searched window, e.g. ``(-20, 365)``.
+    """
+    if observations.height == 0:
+        raise InputError("no observations to plot")
+    times = observations[event] if isinstance(event, str) else event
+    days = (observations["start"] - times).dt.total_microseconds().to_numpy() / 86_400e6
+    fig = Figure(figsize=figsize, layout="constrained")
+    ax = fig.add_subplot()
+    present = set(observations["mission"].to_list())
+    missions = [m for m in mission_names() if m in present]
+    lanes = observations["mission"].replace_strict(
+        {m: i for i, m in enumerate(missions)}, return_dtype=pl.Int64
+    )
+    for lane, name in enumerate(missions):
+        rows = (lanes == lane).to_numpy()
+        ax.scatter(
+            days[rows], np.full(int(rows.sum()), lane), marker="|", s=220,
+            color=mission_colour(name), lw=1.2, alpha=0.8 if rows.sum() < 500 else 0.4,
+        )  # fmt: skip
+    if window_days is not None:
+        ax.axvspan(window_days[0], window_days[1], color="0.6", alpha=0.15, lw=0, zorder=0)
+    ax.axvline(0, color="black", lw=1, ls="--")
+    ax.text(0, -0.6, f" {event_label}", fontsize=8, va="bottom")
+    ax.set_yticks(range(len(missions)))
+    ax.set_yticklabels(
+        [f"{_pretty(m)} ({int((lanes == i).sum()):,})" for i, m in enumerate(missions)],
+        fontsize=9,
+    )
+    ax.set_ylim(-0.7, max(len(missions), 1) - 0.3)
+    ax.invert_yaxis()
+    ax.grid(True, axis="x", color="0.85", lw=0.5)
+    ax.set_xlabel(f"days since {event_label} (observation start)")
+    ax.set_title(title or f"Observations relative to each {event_label}")
     return fig
 
 
@@ -505,9 +621,12 @@ def save(fig: Figure, path: str | Path, *, dpi: int = 110) -> Path:
 
 __all__ = [
     "FOV_CIRCLE_LIMIT",
+    "days_since_event",
     "exposure_by_year",
     "exposure_per_year",
     "field_map",
+    "merge_intervals",
+    "mission_sky_maps",
     "fov_radius",
     "mission_colour",
     "observations_frame",

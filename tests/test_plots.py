@@ -175,3 +175,47 @@ def test_inputs_mapping_and_selection_like_objects() -> None:
 def test_save_writes_a_png(tmp_path) -> None:
     path = plots.save(plots.sky_map(_obs("chandra", [1.0], [0.0])), tmp_path / "d" / "sky.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_mission_sky_maps_one_panel_per_mission_in_registry_order() -> None:
+    obs = pl.concat(
+        [
+            _obs("swift", [10.0, 20.0, 30.0], [0.0, 1.0, 2.0]),
+            _obs("xmm_pointed", [40.0], [5.0]),
+            _obs("chandra", [50.0, 60.0], [-5.0, -6.0]),
+        ]
+    )
+    fig = plots.mission_sky_maps(obs, positions=([0.0], [0.0]), ncols=2)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["XMM-Newton Pointed (1)", "Chandra (2)", "Swift (3)"]
+    swift = fig.axes[2].collections[0].get_offsets()
+    np.testing.assert_allclose(swift[:, 0], -np.radians([10.0, 20.0, 30.0]))
+    assert fig.axes[0].get_subplotspec().get_geometry()[:2] == (2, 2)
+
+
+def test_merge_intervals_unions_overlapping_windows() -> None:
+    start = [datetime(2020, 1, 5), datetime(2020, 1, 1), datetime(2020, 3, 1)]
+    end = [datetime(2020, 2, 1), datetime(2020, 1, 10), datetime(2020, 3, 2)]
+    merged = plots.merge_intervals(start, end)
+    assert [(str(a)[:10], str(b)[:10]) for a, b in merged] == [
+        ("2020-01-01", "2020-02-01"),
+        ("2020-03-01", "2020-03-02"),
+    ]
+    assert plots.merge_intervals([], []) == []
+
+
+def test_days_since_event_places_observations_on_the_event_clock() -> None:
+    obs = pl.concat(
+        [_obs("chandra", [1.0, 2.0], [0.0, 0.0]), _obs("swift", [3.0], [0.0], year=2011)]
+    )
+    # chandra starts 2010-01-01 and 2010-01-02, swift 2011-01-01
+    events = pl.Series([datetime(2009, 12, 31, tzinfo=UTC)] * 3)
+    fig = plots.days_since_event(obs, events, window_days=(-20, 365), event_label="discovery")
+    ax = fig.axes[0]
+    chandra, swift = (c.get_offsets() for c in ax.collections[:2])
+    np.testing.assert_allclose(chandra[:, 0], [1.0, 2.0])
+    np.testing.assert_allclose(swift[:, 0], [366.0])
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Chandra (2)", "Swift (1)"]
+    assert ax.get_xlabel() == "days since discovery (observation start)"
+    with pytest.raises(plots.InputError):
+        plots.days_since_event(obs.clear(), events.clear())

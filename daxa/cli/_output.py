@@ -67,7 +67,15 @@ def format_table(table: pl.DataFrame, *, max_rows: int = 20, max_width: int = 40
     """
     shown = table.head(max_rows)
     columns = shown.columns
-    cells = [[_cell(v)[:max_width] for v in row] for row in shown.iter_rows()]
+    # years and identifiers read better without thousands separators
+    plain = [("year" in c or c.endswith("_id") or c == "pos_index") for c in columns]
+    cells = [
+        [
+            (str(v) if p and v is not None else _cell(v))[:max_width]
+            for v, p in zip(row, plain, strict=True)
+        ]
+        for row in shown.iter_rows()
+    ]
     numeric = [shown.schema[c].is_numeric() for c in columns]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
 

@@ -26,6 +26,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="where plots, result tables and the demo's cache go (default demo_output/)",
     )
     p.add_argument("--seed", type=int, default=0, help="random seed of the emulated archives")
+    p.add_argument(
+        "--sizes",
+        choices=("real", "small"),
+        default="real",
+        help="emulated table sizes: the archives' real row counts (default) or small (quick)",
+    )
     p.add_argument("--no-plots", action="store_true", help="skip the plots")
     p.set_defaults(func=run_demo_command)
 
@@ -33,5 +39,5 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 def run_demo_command(args: argparse.Namespace) -> int:
     from daxa.demo import run_demo
 
-    run_demo(args.output_dir, seed=args.seed, plots=not args.no_plots)
+    run_demo(args.output_dir, seed=args.seed, sizes=args.sizes, plots=not args.no_plots)
     return 0

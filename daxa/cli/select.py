@@ -412,8 +412,15 @@ def run_select(args: argparse.Namespace) -> int:
     print(f"\n{total:,} observations selected from {summary.height} missions")
     pairs = found.pairs()
     if found.labels and pairs.height:
-        print("\nobservations per position and mission:")
-        print(format_table(per_position_table(pairs, found.labels), max_rows=args.rows))
+        table = per_position_table(pairs, found.labels)
+        seen = int((table["total"] > 0).sum())
+        print(f"\n{seen:,} of {len(found.labels):,} positions have observations", end="")
+        if len(found.labels) > args.rows:
+            print("; the most observed:")
+            table = table.filter(pl.col("total") > 0).sort("total", descending=True)
+        else:
+            print(":")
+        print(format_table(table, max_rows=args.rows))
     elif total:
         obs = found.observations()
         cols = [c for c in ("mission", "obs_id", "ra", "dec", "start", "exposure", "target_name")]
