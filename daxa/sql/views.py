@@ -177,7 +177,10 @@ def cached_missions_sql(views: CacheViews) -> str:
             f"TIMESTAMPTZ), {quote_literal(c.source_url)}, {quote_literal(str(c.path))})"
             for c in views.cached
         )
-        body = f"SELECT * FROM (VALUES {values}) AS t(mission, rows, fetched_at, source_url, path)"
+        body = (
+            "SELECT mission, CAST(rows AS BIGINT) AS rows, fetched_at, source_url, path "
+            f"FROM (VALUES {values}) AS t(mission, rows, fetched_at, source_url, path)"
+        )
     else:
         body = (
             "SELECT CAST(NULL AS VARCHAR) AS mission, CAST(NULL AS BIGINT) AS rows, "

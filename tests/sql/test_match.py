@@ -14,7 +14,7 @@ from daxa.errors import InputError
 from daxa.sql import connect
 
 from ._sql_brute import brute_pairs
-from ._tables import SMALL_MISSIONS, random_sky
+from ._tables import SMALL_MISSIONS, make_table, random_sky
 
 MISSIONS = list(SMALL_MISSIONS)
 
@@ -196,3 +196,30 @@ def test_no_positions_and_no_missions(small_cache: Path) -> None:
 def test_bad_input_raises_input_error(small_cache: Path, positions, radius, message: str) -> None:  # type: ignore[no-untyped-def]
     with connect(small_cache) as db, pytest.raises(InputError, match=message):
         db.match_positions(positions, radius=radius)
+
+
+def test_points_exactly_on_the_circle_count(tmp_path: Path) -> None:
+    """Inclusive radius with daxa.sky's tolerance: exactly r in, r + 1e-9 degrees out."""
+    ra = np.array([10.0, 10.0, 10.0, 359.0, 0.0])
+    dec = np.array([11.0, 11.000000001, 9.0, 0.0, 89.0])
+    cache.write(
+        make_table("xmm_pointed", ra, dec), "xmm_pointed", source_url="t", cache_dir=tmp_path
+    )
+    with connect(tmp_path) as db:
+        got = db.match_positions(([10.0, 0.0, 180.0], [10.0, 0.0, 90.0]), radius=1.0)
+        cone = db.query(
+            "SELECT obs_id FROM xmm_pointed WHERE in_cone(ra, dec, _healpix_29, 10, 10, 1)"
+        )
+        plain = db.query("SELECT obs_id FROM xmm_pointed WHERE in_cone(ra, dec, 10, 10, 1)")
+    ids = cache.read("xmm_pointed", tmp_path).sort("obs_id")["obs_id"].to_list()
+    expected = [(0, ids[0]), (0, ids[2]), (1, ids[3]), (2, ids[4])]
+    assert list(zip(got["pos_index"], got["obs_id"], strict=True)) == expected
+    assert sorted(cone["obs_id"]) == sorted(plain["obs_id"]) == [ids[0], ids[2]]
+    pairs = pytest.importorskip("daxa.sky.pairs")
+    found = pairs.pair_search([10.0, 0.0, 180.0], [10.0, 0.0, 90.0], ra, dec, 1.0)
+    assert list(zip(found.left.tolist(), found.right.tolist(), strict=True)) == [
+        (0, 0),
+        (0, 2),
+        (1, 3),
+        (2, 4),
+    ]
