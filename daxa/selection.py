@@ -6,6 +6,18 @@ it removed. Selections are immutable: ``where`` and the ``filter_on_*`` methods 
 one, and a locked selection refuses them. A selection saves to JSON (mission, the cache snapshot
 it ran on, instruments, steps with every parameter, and what it selected) and replays on a
 refreshed table, reporting new, removed and changed observations.
+
+>>> from daxa.filters._examples import observation_table
+>>> table = observation_table("xmm_pointed", ra=[10.0, 10.1, 200.0], dec=[0.0, 0.0, -30.0],
+...                           science_usable=[True, False, True])
+>>> sel = Selection("xmm_pointed", table).filter_on_positions([10.0, 0.0], radius=0.5)
+>>> sel = sel.filter_on_usable()
+>>> sel.obs_ids
+['0000000000']
+>>> sel.counts().select("name", "rows_passing", "rows_kept", "rows_removed").rows()
+[('all', 3, 3, 0), ('positions', 2, 2, 1), ('usable', 2, 1, 1)]
+>>> print(sel.explain("0000000001"))
+0000000001 was removed by: step 2 usable (usable for science)
 """
 
 from __future__ import annotations
@@ -535,10 +547,19 @@ class Selection:
         return new
 
     def replay(
-        self, table: Any = None, *, cache_dir: str | os.PathLike[str] | None = None
+        self,
+        table: Any = None,
+        *,
+        cache_dir: str | os.PathLike[str] | None = None,
+        refresh: bool = False,
     ) -> tuple[Selection, Report]:
-        """Run the same steps on ``table`` (default: the cached table now) and report new,
-        removed and changed observations relative to this selection."""
+        """Run the same steps on ``table`` (default: the cached table now; ``refresh=True``
+        fetches it from the archive first) and report new, removed and changed observations
+        relative to this selection."""
+        if table is None and refresh:
+            from daxa import cache
+
+            cache.refresh(self._spec, cache_dir)
         fresh = Selection(self._spec, table, instruments=None, cache_dir=cache_dir)
         fresh._instruments = self._instruments
         new = fresh._copy(steps=())

@@ -266,7 +266,9 @@ def _nearest_within(
     from daxa.sky.geometry import angular_separation, unit_vectors
 
     radius = np.asarray(radius, dtype=np.float64)
-    widest = float(radius.max()) if radius.size else 0.0
+    if obs_ra.size == 0 or ra.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    widest = float(radius.max())
     chord = 2.0 * np.sin(np.radians(min(widest, 180.0)) / 2.0) * (1 + 1e-9) + 1e-12
     tree = cKDTree(unit_vectors(ra, dec))
     _, nearest = tree.query(unit_vectors(obs_ra, obs_dec), k=1, distance_upper_bound=chord)
