@@ -76,6 +76,10 @@ def encode(value: Any) -> Any:
     module = type(value).__module__
     if module.startswith("pandas") and type(value).__name__ == "DataFrame":
         return {TAG: "pandas.DataFrame", "columns": _encode_columns(pl.from_pandas(value))}
+    if module.startswith("pandas") and type(value).__name__ == "Series":
+        series = pl.from_pandas(value)
+        assert isinstance(series, pl.Series)
+        return {TAG: "pandas.Series", "name": value.name, **_encode_series(series)}
     raise InputError(
         f"cannot save a filter parameter of type {type(value).__name__} ({value!r:.60}); pass "
         "numbers, strings, datetimes, arrays, Quantity, SkyCoord, Time or a frame of positions"
@@ -191,6 +195,10 @@ def _decode_pandas_frame(data: dict[str, Any]) -> Any:
     return _decode_polars_frame(data).to_pandas()
 
 
+def _decode_pandas_series(data: dict[str, Any]) -> Any:
+    return _decode_series(data["name"] or "", data).to_pandas().rename(data["name"])
+
+
 # --------------------------------------------------------------------------------------------
 # astropy
 
@@ -289,6 +297,7 @@ _DECODERS: dict[str, Any] = {
     "polars.Series": _decode_polars_series,
     "polars.DataFrame": _decode_polars_frame,
     "pandas.DataFrame": _decode_pandas_frame,
+    "pandas.Series": _decode_pandas_series,
     "SkyCoord": _decode_skycoord,
     "Time": _decode_time,
     "Quantity": _decode_quantity,

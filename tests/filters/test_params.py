@@ -105,6 +105,20 @@ def test_frames_of_positions():
     assert list(back["dec"]) == list(table["dec"])
 
 
+def test_series_of_times():
+    naive = pd.Series(
+        pd.to_datetime(["2019-11-03T02:42:50.227", "2020-01-01"], format="ISO8601"), name="start"
+    )
+    back = trip(naive)
+    assert isinstance(back, pd.Series) and back.name == "start"
+    pd.testing.assert_series_equal(back, naive, check_dtype=False)
+    aware = pl.Series("end", [datetime(2020, 1, 1, 12, tzinfo=UTC)]).dt.convert_time_zone(
+        "Europe/Berlin"
+    )
+    back = trip(aware)
+    assert back.dtype == aware.dtype and back.to_list() == aware.to_list()
+
+
 def test_unsupported_types_raise_input_error():
     with pytest.raises(InputError, match="cannot save"):
         encode(object())
