@@ -9,14 +9,13 @@ For the radius forms see :mod:`daxa.filters.radius`.
 Besides the mask, :meth:`Positions.associate` returns the typed association table: one row per
 (position, observation) pair with the separation and the chosen instruments covering it.
 
->>> import polars as pl
->>> from datetime import datetime, UTC
->>> from daxa.sky.healpix import healpix_index
->>> t = pl.DataFrame({"mission": ["xmm_pointed"] * 2, "obs_id": ["0000000001", "0000000002"],
-...                   "ra": [10.0, 50.0], "dec": [0.0, 0.0]})
->>> t = t.with_columns(_healpix_29=pl.Series(healpix_index(t["ra"], t["dec"])))
+>>> from daxa.filters._examples import observation_table
+>>> t = observation_table("xmm_pointed", ra=[10.0, 50.0], dec=[0.0, 0.0])
 >>> Positions([10.1, 0.0]).mask(t, mission="xmm_pointed").to_list()
 [True, False]
+>>> Positions([10.1, 0.0]).associate(t, mission="xmm_pointed").select(
+...     "pos_index", "obs_id", "instruments").rows()
+[(0, '0000000000', ['M1', 'M2', 'PN'])]
 """
 
 from __future__ import annotations
