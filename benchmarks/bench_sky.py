@@ -193,7 +193,7 @@ def run_methods(
 ) -> dict[str, Measure]:
     results: dict[str, Measure] = {}
     for label, fn in methods.items():
-        m = measure(fn, repeat=repeats.get(label, 1))
+        m = measure(fn, repeat=repeats.get(label, 1), trace=label.startswith("ours"))
         results[label] = m
         print(f"  {name:<26} {label:<22} {m.seconds:8.3f} s", flush=True)
     reference = next(iter(results.values())).result
@@ -361,10 +361,11 @@ def bench_other(k: int, rng, rows: list) -> None:
 
     year_us = 365 * 86400 * 10**6
     n_obs, n_win = 1_000_000 // k, 100_000 // k
-    start = rng.integers(0, 20 * year_us, n_obs)  # 20 years of observations up to a day long
-    end = start + rng.integers(0, 86400 * 10**6, n_obs)
-    ws = rng.integers(0, 20 * year_us, n_win)  # windows up to a week long
-    we = ws + rng.integers(0, 7 * 86400 * 10**6, n_win)
+    hour_us = 3600 * 10**6
+    start = rng.integers(0, 20 * year_us, n_obs)  # 20 years of observations up to 12 h long
+    end = start + rng.integers(0, 12 * hour_us, n_obs)
+    ws = rng.integers(0, 20 * year_us, n_win)  # windows up to 2 h long
+    we = ws + rng.integers(0, 2 * hour_us, n_win)
     ra, dec = uniform(1_000_000 // k, rng)
     cones = pl.DataFrame({"ra": ra, "dec": dec, "_healpix_29": healpix_index(ra, dec)})
     cones_sorted = cones.sort("_healpix_29")
@@ -387,7 +388,7 @@ def bench_other(k: int, rng, rows: list) -> None:
         ("astropy-healpix order 29", lambda: len(_astropy_healpix(ra, dec))),
     ]
     for label, fn in cases:
-        m = measure(fn, repeat=3)
+        m = measure(fn, repeat=3, trace=not label.startswith("astropy"))
         rows.append(
             {
                 "operation": label,

@@ -68,7 +68,7 @@ class CellTable:
 
     grid: ZoneGrid
     start: npt.NDArray[Any]  # rows of cell k are positions start[k]:start[k+1]
-    occupied: npt.NDArray[np.bool_]  # start[k+1] > start[k]; small enough to stay in cache
+    occupied: npt.NDArray[np.uint8]  # bit k: start[k+1] > start[k] (1 bit a cell stays in cache)
     row: IntArray  # build row at each position
     xyz: npt.NDArray[np.void]  # unit vector at each position, as 24-byte records
     limit: FloatArray | None  # per-position chord2 limit when the build side owns radii
@@ -91,13 +91,14 @@ def build_table(
     offset_type = np.int32 if cell.size < 1 << 31 else np.int64
     start = np.zeros(grid.ncells + 1, dtype=offset_type)
     np.cumsum(count.astype(offset_type), out=start[1:])
-    row = point[order]
+    row = point.take(order)
     vectors = _records(*xyz(ra, dec))
     limit = radius = None
     if own_radius is not None:
-        radius = own_radius[row]
+        radius = own_radius.take(row)
         limit = chord2_limit(radius)
-    return CellTable(grid, start, count > 0, row, vectors.take(row), limit, radius)
+    occupied = np.packbits(count > 0, bitorder="little")
+    return CellTable(grid, start, occupied, row, vectors.take(row), limit, radius)
 
 
 def _records(x: FloatArray, y: FloatArray, z: FloatArray) -> npt.NDArray[np.void]:
@@ -117,7 +118,10 @@ def _probe_hits(
     rows, counts, firsts = [], [], []
     for lo in range(0, ra.size, PROBE_BLOCK):
         cells = table.grid.cells(ra[lo : lo + PROBE_BLOCK], dec[lo : lo + PROBE_BLOCK])
-        hit = np.flatnonzero(table.occupied.take(cells))
+        byte = table.occupied.take(cells >> 3)
+        byte >>= (cells & 7).astype(np.uint8)
+        byte &= 1
+        hit = np.flatnonzero(byte)
         cells = cells.take(hit)
         first = table.start.take(cells).astype(np.int64)
         rows.append(hit + lo)

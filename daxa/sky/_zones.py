@@ -27,8 +27,10 @@ FloatArray = npt.NDArray[np.float64]
 PAD_DEG = 1e-9
 #: Most zones a grid has (cells of about 3.6 arcsec at the equator).
 MAX_ZONES = 180_000
-#: Slightly less than 1/360, so that RA < 360 always maps below the last bin plus one.
+#: Slightly less than 1/360, so that RA < 360 always maps below the last bin plus one ...
 _RA_SCALE = (1.0 - 4e-15) / 360.0
+#: ... and slightly less than 1/180, so that dec = +90 maps into the last zone.
+_ZONE_SCALE = (1.0 - 4e-15) / 180.0
 
 
 @dataclass(frozen=True)
@@ -51,17 +53,18 @@ class ZoneGrid:
         return int(self.base[-1])
 
     def zone_of(self, dec: FloatArray) -> IntArray:
-        """Zone of each declination (dec = +90 belongs to the last zone)."""
-        z = ((dec + 90.0) * (self.nzones / 180.0)).astype(np.int64)
-        np.clip(z, 0, self.nzones - 1, out=z)
-        return z
+        """Zone of each declination in [-90, 90] (dec = +90 belongs to the last zone)."""
+        z = dec + 90.0
+        z *= self.nzones * _ZONE_SCALE  # slightly less than nzones / 180: no clipping needed
+        return z.astype(np.int64)
 
     def cells(self, ra: FloatArray, dec: FloatArray) -> IntArray:
-        """Cell id of each point; RA must be in [0, 360)."""
+        """Cell id of each point; RA must be in [0, 360) and dec in [-90, 90]."""
         z = self.zone_of(dec)
-        b = (ra * self.scale[z]).astype(np.int64)
-        b += self.base[z]
-        return b
+        b = ra * self.scale.take(z)
+        cell = b.astype(np.int64)
+        cell += self.base.take(z)
+        return cell
 
     def cover(
         self, ra: FloatArray, dec: FloatArray, radius: FloatArray
@@ -81,9 +84,9 @@ class ZoneGrid:
         zone = np.arange(point.size, dtype=np.int64) - np.repeat(first - z0, per_point)
 
         half = self._half_width(ra, dec, r, point, zone)  # degrees of RA, inf = whole band
-        nra = self.nra[zone]
-        scale = self.scale[zone]
-        ra_p = ra[point]
+        nra = self.nra.take(zone)
+        scale = self.scale.take(zone)
+        ra_p = ra.take(point)
         whole = ~np.isfinite(half)
         half[whole] = 0.0
         b0f = np.floor((ra_p - half) * scale)
@@ -95,12 +98,11 @@ class ZoneGrid:
         row = np.repeat(np.arange(point.size, dtype=np.int64), nbins)
         first_bin = np.cumsum(nbins) - nbins
         b = np.arange(row.size, dtype=np.int64) - np.repeat(first_bin - b0, nbins)
-        nra_r = nra[row]
-        b[b < 0] += nra_r[b < 0]
-        over = b >= nra_r
-        b[over] -= nra_r[over]
-        b += self.base[zone[row]]
-        return point[row], b
+        nra_r = nra.take(row)
+        b = np.where(b < 0, b + nra_r, b)  # wrap across RA = 0
+        b = np.where(b >= nra_r, b - nra_r, b)
+        b += self.base.take(zone.take(row))
+        return point.take(row), b
 
     def _half_width(
         self, ra: FloatArray, dec: FloatArray, r: FloatArray, point: IntArray, zone: IntArray
@@ -121,7 +123,7 @@ class ZoneGrid:
         hav_r = _cos_sin_deg(r * 0.5)[1] ** 2
         with np.errstate(invalid="ignore", divide="ignore"):
             # The cone is widest in RA at latitude asin(sin d / cos r): clamp it into each band.
-            widest = np.degrees(np.arcsin(np.clip(sin_d / cos_r, -1.0, 1.0)))
+            widest = np.degrees(np.arcsin(np.maximum(np.minimum(sin_d / cos_r, 1.0), -1.0)))
         d = dec.take(point)
         rr = r.take(point)
         h = self.height
@@ -131,7 +133,7 @@ class ZoneGrid:
         hav_dphi = _cos_sin_deg((phi - d) * 0.5)[1] ** 2
         with np.errstate(invalid="ignore", divide="ignore"):
             hav_a = (hav_r.take(point) - hav_dphi) / (_cos_sin_deg(phi)[0] * cos_d.take(point))
-            half = np.degrees(2.0 * np.arcsin(np.sqrt(np.clip(hav_a, 0.0, 1.0))))
+            half = np.degrees(2.0 * np.arcsin(np.sqrt(np.maximum(np.minimum(hav_a, 1.0), 0.0))))
         half = half * (1.0 + 1e-12) + 1e-10
         half[polar.take(point) | (half >= 180.0) | ~np.isfinite(half)] = np.inf
         return half
