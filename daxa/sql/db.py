@@ -299,7 +299,8 @@ def _as_relation_source(frame: Any, name: str) -> Any:
 
 
 def _convert(rel: Any, output: Output) -> Any:
-    """The relation's rows as ``output``; INTERVAL columns become durations."""
+    """The relation's rows as ``output``; INTERVAL columns become durations and zone-less
+    TIMESTAMPs UTC datetimes."""
     intervals = [c for c, t in zip(rel.columns, rel.types, strict=True) if str(t) == "INTERVAL"]
     if intervals:
         replace = ", ".join(
@@ -310,6 +311,11 @@ def _convert(rel: Any, output: Output) -> Any:
     for name in intervals:
         i = table.schema.get_field_index(name)
         table = table.set_column(i, name, table.column(i).cast(pa.duration("us")))
+    for i, field in enumerate(table.schema):
+        # the views' TIMESTAMPs are UTC (as every time in daxa is): give them back their zone
+        if pa.types.is_timestamp(field.type) and field.type.tz is None:
+            utc = pa.timestamp(field.type.unit, tz="UTC")
+            table = table.set_column(i, field.name, table.column(i).cast(utc))
     if output == "arrow":
         return table
     if output == "pandas":

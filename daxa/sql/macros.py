@@ -17,9 +17,9 @@ They exist so that SQL users can ask positional and time questions without the P
 ``healpix_coarsen(hpx29, order)``         order-``order`` index from a ``_healpix_29`` value
 ``time_overlap(start, end, w0, w1)``      the observation overlaps the window (inclusive)
 ``time_inside(start, end, w0, w1)``       the observation lies wholly inside the window
-``mjd_to_timestamp(mjd)``                 MJD (UTC) → TIMESTAMPTZ, rounded to the millisecond
-                                          as the normalisers round archive MJDs
-``timestamp_to_mjd(ts)``                  TIMESTAMPTZ → MJD (UTC)
+``mjd_to_timestamp(mjd)``                 MJD (UTC) → TIMESTAMP (UTC), rounded to the
+                                          millisecond as the normalisers round archive MJDs
+``timestamp_to_mjd(ts)``                  TIMESTAMP (UTC) or TIMESTAMPTZ → MJD (UTC)
 ========================================  =====================================================
 
 Macros are plain SQL (a persistent database file keeps them usable from the DuckDB shell);
@@ -99,13 +99,12 @@ MACROS: tuple[tuple[str, str], ...] = (
     (
         "mjd_to_timestamp",
         "CREATE OR REPLACE MACRO mjd_to_timestamp(mjd) AS "
-        "(TIMESTAMPTZ '1970-01-01 00:00:00+00' + to_milliseconds(CAST(round((mjd - "
-        f"{MJD_UNIX_EPOCH}) * {_MS_PER_DAY}.0) AS BIGINT)))",
+        f"make_timestamp(CAST(round((mjd - {MJD_UNIX_EPOCH}) * {_MS_PER_DAY}.0) AS BIGINT) * 1000)",
     ),
     (
         "timestamp_to_mjd",
         "CREATE OR REPLACE MACRO timestamp_to_mjd(ts) AS "
-        f"(epoch_us(CAST(ts AS TIMESTAMPTZ)) / {_US_PER_DAY}.0 + {MJD_UNIX_EPOCH})",
+        f"(epoch_us(CAST(ts AS TIMESTAMP)) / {_US_PER_DAY}.0 + {MJD_UNIX_EPOCH})",
     ),
 )
 

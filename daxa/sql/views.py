@@ -1,7 +1,9 @@
 """SQL views over the Parquet cache: one per cached mission, and ``observations`` across them.
 
 The views read the cache files in place (DuckDB scans Parquet directly; nothing is copied into
-the database), so a query always sees the tables as they are on disk. Missions that are not
+the database), so a query always sees the tables as they are on disk. In SQL, ``start``,
+``end`` and ``proprietary_end`` are TIMESTAMPs in UTC and ``duration`` is an INTERVAL; results
+come back to Python with the cache's types (UTC datetimes, durations). Missions that are not
 cached are simply absent; the ``cached_missions`` view says which are there and when they were
 fetched, and :attr:`CacheViews.note` says the same in words.
 """
@@ -25,12 +27,12 @@ _DUCKDB_TYPES = {
     "obs_id": "VARCHAR",
     "ra": "DOUBLE",
     "dec": "DOUBLE",
-    "start": "TIMESTAMPTZ",
-    "end": "TIMESTAMPTZ",
+    "start": "TIMESTAMP",
+    "end": "TIMESTAMP",
     "duration": "INTERVAL",
     "exposure": "DOUBLE",
     "science_usable": "BOOLEAN",
-    "proprietary_end": "TIMESTAMPTZ",
+    "proprietary_end": "TIMESTAMP",
     "public": "BOOLEAN",
     "target_category": "VARCHAR",
     "target_name": "VARCHAR",
@@ -138,9 +140,22 @@ def scan_cache(cache_dir: cache.CacheDir = None) -> CacheViews:
     return CacheViews(folder.resolve(), tuple(cached), tuple(skipped))
 
 
+#: Columns that hold UTC datetimes in the cache.
+TIME_COLUMNS = ("start", "end", "proprietary_end")
+
+
 def _select_parquet(source: str) -> str:
-    # Durations are stored as int64 microseconds; SQL users get an INTERVAL.
-    return f"SELECT * REPLACE (to_microseconds(duration) AS duration) FROM read_parquet({source})"
+    # Durations are stored as int64 microseconds: SQL users get an INTERVAL. Datetimes are
+    # exposed as TIMESTAMP (wall-clock UTC) rather than TIMESTAMPTZ: year(), month() ... on a
+    # TIMESTAMPTZ go through ICU time-zone arithmetic and take twice as long; every daxa time is
+    # UTC, and results come back to Python as UTC-aware datetimes (see daxa.sql.db).
+    times = ", ".join(
+        f"make_timestamp(epoch_us({quote_ident(c)})) AS {quote_ident(c)}" for c in TIME_COLUMNS
+    )
+    return (
+        f"SELECT * REPLACE (to_microseconds(duration) AS duration, {times}) "
+        f"FROM read_parquet({source})"
+    )
 
 
 def mission_view_sql(entry: CachedMission) -> str:
@@ -174,7 +189,7 @@ def cached_missions_sql(views: CacheViews) -> str:
     if views.cached:
         values = ", ".join(
             f"({quote_literal(c.mission)}, {c.rows}, CAST({quote_literal(c.fetched_at)} AS "
-            f"TIMESTAMPTZ), {quote_literal(c.source_url)}, {quote_literal(str(c.path))})"
+            f"TIMESTAMPTZ)::TIMESTAMP, {quote_literal(c.source_url)}, {quote_literal(str(c.path))})"
             for c in views.cached
         )
         body = (
@@ -184,7 +199,7 @@ def cached_missions_sql(views: CacheViews) -> str:
     else:
         body = (
             "SELECT CAST(NULL AS VARCHAR) AS mission, CAST(NULL AS BIGINT) AS rows, "
-            "CAST(NULL AS TIMESTAMPTZ) AS fetched_at, CAST(NULL AS VARCHAR) AS source_url, "
+            "CAST(NULL AS TIMESTAMP) AS fetched_at, CAST(NULL AS VARCHAR) AS source_url, "
             "CAST(NULL AS VARCHAR) AS path WHERE false"
         )
     return f"CREATE OR REPLACE VIEW cached_missions AS {body}"
