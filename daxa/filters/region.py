@@ -45,6 +45,8 @@ def _number(value: Any, what: str) -> float:
 
 def _corner(corner: Any, what: str) -> tuple[float, float]:
     if type(corner).__name__ == "SkyCoord":
+        if corner.frame.name not in ("icrs", "fk5", "fk4"):  # e.g. Galactic l/b are not RA/Dec
+            corner = corner.transform_to("icrs")
         return float(corner.spherical.lon.deg), float(corner.spherical.lat.deg)
     try:
         ra, dec = corner
@@ -94,7 +96,8 @@ class Region(Filter):
     def from_corners(
         cls, lower_left: Any, upper_right: Any, *, shorter_span: bool = True
     ) -> Region:
-        """A region from DAXA-style corners ``(ra, dec)`` (or SkyCoords, read in their frame).
+        """A region from DAXA-style corners ``(ra, dec)`` (or SkyCoords; non-equatorial frames
+        are transformed to ICRS).
 
         With ``shorter_span`` the RA range is the shorter of the two arcs between the corner
         RAs, with a :class:`FilterWarning` when that differs from reading the lower-left RA

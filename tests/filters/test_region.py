@@ -70,6 +70,12 @@ def test_from_corners_takes_the_shorter_span_and_warns_when_ambiguous():
     assert literal.ra_span == 351
     sky = Region.from_corners(SkyCoord(350, -5, unit="deg"), SkyCoord(10, 5, unit="deg"))
     assert sky.ra_span == 20
+    gal = SkyCoord(l=[96.0, 97.0], b=[-60.0, -59.0], unit="deg", frame="galactic")
+    region = Region.from_corners(gal[0], gal[1])
+    icrs = gal.icrs
+    assert region.ra_min == pytest.approx(min(icrs.ra.deg)) and region.dec_max == pytest.approx(
+        max(icrs.dec.deg)
+    )
 
 
 @pytest.mark.parametrize(
