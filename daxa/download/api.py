@@ -21,7 +21,13 @@ import polars as pl
 from daxa.config import service_url
 from daxa.download.credentials import CredentialsArg, resolve_credentials
 from daxa.download.engine import FileOutcome, Policy, Transport, run_plan
-from daxa.download.layout import DEFAULT_DEST, PathLike, manifest_path, mission_dir
+from daxa.download.layout import (
+    DEFAULT_DEST,
+    PathLike,
+    manifest_path,
+    mission_dir,
+    sweep_partials,
+)
 from daxa.download.manifest import Manifest
 from daxa.download.plan import Kind, Plan
 from daxa.download.progress import TransferProgress, progress_enabled
@@ -224,6 +230,9 @@ def download(
                 )
                 continue
         todo.append(obs_id)
+
+    for obs_id in todo:  # a killed earlier run may have left half-written files
+        sweep_partials(root / obs_id)
 
     if todo:
         creds = [

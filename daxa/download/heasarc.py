@@ -100,8 +100,7 @@ def plan_tree(
     """Files to fetch for one ObsID, and notes about optional folders that were missing."""
     context = context or {}
     folder = spec.folder(obs_id, context).strip("/")
-    top = lister.entries(folder)  # NotFoundError: the ObsID is not in the archive
-    del top
+    lister.entries(folder)  # NotFoundError when the ObsID is not in the archive
     files: list[RemoteFile] = []
     notes: list[str] = []
     missing_required: list[str] = []

@@ -97,3 +97,28 @@ def inside(root: Path, rel: str | PurePosixPath) -> Path:
 def part_path(path: Path) -> Path:
     """The ``.part`` file a transfer to ``path`` writes into."""
     return path.with_name(path.name + PART_SUFFIX)
+
+
+def is_partial(path: Path) -> bool:
+    """True for the leftovers of an interrupted transfer or unpack (``.part``, temporaries).
+
+    >>> is_partial(Path("a.fits.gz.part")), is_partial(Path(".a.fits.unpack-12-34"))
+    (True, True)
+    """
+    name = path.name
+    return (
+        name.endswith(PART_SUFFIX)
+        or (name.startswith(".") and ".unpack-" in name)
+        or (name.startswith(".nested-") and name.endswith(".tar"))
+        or (name.startswith(".") and ".tmp-" in name)
+    )
+
+
+def sweep_partials(folder: Path) -> list[Path]:
+    """Remove what a killed run left half-written under ``folder``; return what was removed."""
+    if not folder.is_dir():
+        return []
+    removed = [p for p in folder.rglob("*") if p.is_file() and is_partial(p)]
+    for path in removed:
+        path.unlink(missing_ok=True)
+    return removed

@@ -86,6 +86,7 @@ def test_cut_plain_fits_resumes_and_verifies(archive, tmp_path: Path) -> None:  
     assert len([1 for p, _ in tree.range_requests if url.endswith(p)]) == 2
 
 
+@pytest.mark.filterwarnings("ignore::astropy.utils.exceptions.AstropyUserWarning")
 def test_corrupted_transfer_is_fetched_again(archive, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     emu, tree = archive
     obs_id = chandra_ids(emu)[0]
@@ -285,3 +286,20 @@ def test_xsa_never_gets_more_than_ten(archive, tmp_path: Path) -> None:  # type:
         emu.mount("/xsa_aio/data-action-aio", tree.aio)
     assert report.ok == ids, report.failed
     assert 2 <= gauge.peak <= 10
+
+
+def test_leftovers_of_a_killed_run_are_swept(archive, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    emu, _tree = archive
+    obs_id = chandra_ids(emu)[0]
+    folder = tmp_path / "chandra" / obs_id / "secondary"
+    folder.mkdir(parents=True)
+    stale = [
+        folder / "x_evt1.fits.gz.part",
+        folder / ".x_evt1.fits.unpack-1-2",
+        tmp_path / "chandra" / obs_id / ".nested-abc.tar",
+    ]
+    for path in stale:
+        path.write_bytes(b"half")
+    report = download("chandra", [obs_id], dest=tmp_path, **FAST)
+    assert report.ok == [obs_id]
+    assert leftovers(tmp_path) == [] and not any(p.exists() for p in stale)
