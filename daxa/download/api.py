@@ -253,9 +253,22 @@ def download(
             per_host=per_host,
         )
         with Transport(policy, creds) as transport:
-            plan = _plan(
-                spec.name, todo, chosen, kind, version_text, transport, max_workers, options
+            listing = TransferProgress(
+                len(todo), label=f"{spec.name} listing", enabled=progress_enabled(progress)
             )
+            try:
+                plan = _plan(
+                    spec.name,
+                    todo,
+                    chosen,
+                    kind,
+                    version_text,
+                    transport,
+                    max_workers,
+                    {**options, "on_planned": lambda _obs: listing.file_done()},
+                )
+            finally:
+                listing.close()
             _execute(
                 report, plan, todo, chosen, manifests, root, transport, dest, kind,
                 version_text, max_workers, progress, deep, check_fits,

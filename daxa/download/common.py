@@ -77,11 +77,13 @@ def plan_each(
     plan_one: Callable[[str], Planned],
     *,
     workers: int = 8,
+    on_planned: Callable[[str], None] | None = None,
 ) -> Plan:
     """Plan each ObsID with ``plan_one`` in a thread pool; failures are recorded, not raised.
 
     A DownloadError (or a listing that is not there) for one ObsID marks that ObsID failed with
-    the error's message; the others are planned as usual.
+    the error's message; the others are planned as usual. ``on_planned(obs_id)`` is called as
+    each ObsID is done (a progress bar).
     """
     ids = list(dict.fromkeys(obs_ids))
     plan = Plan(mission)
@@ -95,6 +97,9 @@ def plan_each(
             return obs_id, None, f"ObsID {obs_id} is not in the archive ({exc})"
         except DownloadError as exc:
             return obs_id, None, str(exc)
+        finally:
+            if on_planned is not None:
+                on_planned(obs_id)
 
     if len(ids) <= 1 or workers <= 1:
         results = [run(o) for o in ids]

@@ -165,7 +165,13 @@ def plan_erass1(
             raise DownloadError(f"tile {tile} has no event list in EXP_{chosen}/")
         return files, [f"pipeline version {chosen}"]
 
-    return plan_each("erosita_all_sky_de_dr1", obs_ids, one, workers=workers)
+    return plan_each(
+        "erosita_all_sky_de_dr1",
+        obs_ids,
+        one,
+        workers=workers,
+        on_planned=options.get("on_planned"),
+    )
 
 
 # -- CalPV -----------------------------------------------------------------------------------
@@ -246,4 +252,6 @@ def plan_calpv(
             notes.append("CalPV has no pre-processed products; fetched the event lists")
         return [remote], notes
 
-    return plan_each("erosita_calpv", obs_ids, one, workers=workers)
+    return plan_each(
+        "erosita_calpv", obs_ids, one, workers=workers, on_planned=options.get("on_planned")
+    )

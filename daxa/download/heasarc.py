@@ -171,6 +171,7 @@ def tree_downloader(spec: TreeSpec) -> Callable[..., Plan]:
             obs_ids,
             lambda o: plan_tree(spec, o, instruments, kind, lister, context.get(o, {})),
             workers=workers,
+            on_planned=options.get("on_planned"),
         )
 
     download_plan.__name__ = f"plan_{spec.mission}"
@@ -522,4 +523,6 @@ def plan_integral(
             notes.append("INTEGRAL has no pre-processed products; fetched the raw data")
         return files, notes
 
-    return plan_each("integral_pointed", obs_ids, one, workers=workers)
+    return plan_each(
+        "integral_pointed", obs_ids, one, workers=workers, on_planned=options.get("on_planned")
+    )

@@ -86,9 +86,8 @@ class Plan:
     mission: str
     files: list[RemoteFile] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    #: Facts worth reporting per ObsID (e.g. "pipeline version 010", a missing products folder).
     notes: dict[str, list[str]] = field(default_factory=dict)
-    #: Per ObsID facts the planner resolved (e.g. the eRASS1 pipeline version it chose).
-    resolved: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def for_obs(self, obs_id: str) -> list[RemoteFile]:
         return [f for f in self.files if f.obs_id == obs_id]
@@ -101,4 +100,3 @@ class Plan:
         self.failed.update(other.failed)
         for obs_id, texts in other.notes.items():
             self.notes.setdefault(obs_id, []).extend(texts)
-        self.resolved.update(other.resolved)

@@ -1,11 +1,13 @@
 """The downloaders, keyed by mission name.
 
 Each is a plain function ``(obs_ids, instruments, kind, version, session, **options) -> Plan``:
-it turns what to fetch (ObsIDs, canonical instrument names, ``"raw"`` or ``"products"``, the
-eRASS1 pipeline version) into remote files and local destinations, reading the archive's
+it turns what to fetch (ObsIDs, canonical instrument names, ``"raw"`` or ``"products"``, a
+version: the eRASS1 pipeline version or the INTEGRAL science-window version, default the
+highest) into remote files and local destinations, reading the archive's
 listings through ``session`` (a :class:`~daxa.download.engine.Transport`). Options a mission
 understands: ``starts`` (Swift: ObsID → start), ``source`` (XMM: ``"xsa"`` or ``"heasarc"``),
-``fields`` (CalPV: ObsID → field name or tarball URL), ``workers`` (planning threads).
+``fields`` (CalPV: ObsID → field name or tarball URL), ``workers`` (planning threads),
+``on_planned`` (called with each ObsID once planned).
 
 >>> from daxa.missions import mission_names
 >>> sorted(DOWNLOADERS) == sorted(mission_names())

@@ -126,7 +126,11 @@ def plan_xmm(
         raise InputError(f"XMM source must be one of {', '.join(SOURCES)}, not {source!r}")
     if source == "xsa":
         return plan_each(
-            "xmm_pointed", obs_ids, lambda o: _plan_xsa(o, instruments, kind), workers=workers
+            "xmm_pointed",
+            obs_ids,
+            lambda o: _plan_xsa(o, instruments, kind),
+            workers=workers,
+            on_planned=options.get("on_planned"),
         )
     lister = Lister(session, "heasarc_ftp")
     return plan_each(
@@ -134,4 +138,5 @@ def plan_xmm(
         obs_ids,
         lambda o: _plan_heasarc(o, instruments, kind, lister),
         workers=workers,
+        on_planned=options.get("on_planned"),
     )

@@ -277,3 +277,16 @@ def test_bad_arguments(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="verify"):
         download("chandra", ["1234"], verify="md5", dest=tmp_path, progress=False)  # type: ignore[arg-type]
     assert np.array_equal([1], [1])
+
+
+def test_download_draws_listing_files_and_bytes(
+    archive, tmp_path: Path, monkeypatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("DAXA_PROGRESS", "1")
+    download(
+        "rosat_all_sky", ["RS930003N00"], dest=tmp_path, progress=True, backoff=0.01
+    ).raise_for_failures()
+    drawn = capsys.readouterr().err
+    assert "rosat_all_sky listing" in drawn
+    assert "rosat_all_sky files" in drawn and "rosat_all_sky bytes" in drawn
+    assert "2/2" in drawn  # the two raw files (anc, bas)
