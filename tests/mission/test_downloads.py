@@ -29,26 +29,8 @@ EVENT_LISTS = {
     "xmm_pointed": ("PN", r"PPS/P{o}PNS\d{3}PIEVLI0000\.FTZ"),
 }
 
-#: Failures in daxa.download (not in the mission layer) at the time of writing: its
-#: committed product look-up read ``\d{3}`` in a file-name template as a placeholder, and
-#: unpacking the XSA's nested tar failed.
-KNOWN_DOWNLOAD_BUGS = {
-    "xmm_pointed": "XSA AIO nested-tar unpacking in daxa.download",
-    "chandra": "daxa.download.product_path reads '{3}' in its template as a placeholder",
-    "erosita_all_sky_de_dr1": "daxa.download.product_path reads '{2}' as a placeholder",
-    "erosita_calpv": "daxa.download.product_path reads '{2}' as a placeholder",
-}
 
-
-@pytest.mark.parametrize(
-    "mission",
-    [
-        pytest.param(m, marks=pytest.mark.xfail(reason=KNOWN_DOWNLOAD_BUGS[m], strict=False))
-        if m in KNOWN_DOWNLOAD_BUGS
-        else m
-        for m in mission_names()
-    ],
-)
+@pytest.mark.parametrize("mission", mission_names())
 def test_download_products_paths_and_delete(mission: str, archive, tmp_path: Path) -> None:
     import re
 
