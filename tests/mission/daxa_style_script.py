@@ -1,8 +1,7 @@
 """A script written the way DAXA's documentation teaches (DAXA v0.3.5 tutorials and case
 studies): set up missions, look at them, filter them every way, download and save.
 
-It runs unchanged with daxa; with DAXA itself the only line to change is the import of
-``NoObsAfterFilterError`` (DAXA: ``from daxa.exceptions import NoObsAfterFilterError``).
+It runs unchanged with daxa and with DAXA itself.
 Usage: ``python daxa_style_script.py SAMPLE_DIR`` where SAMPLE_DIR holds DAXA's case-study
 samples ``sn1a_samp.csv`` and ``efeds_xray_cluster_candidates.csv``.
 """
@@ -17,12 +16,12 @@ import pandas as pd
 from astropy.coordinates import SkyCoord
 from astropy.units import Quantity, hourangle
 
+from daxa.exceptions import NoObsAfterFilterError
 from daxa.mission import (
     ASCA,
     MISS_INDEX,
     Chandra,
     INTEGRALPointed,
-    NoObsAfterFilterError,
     NuSTARPointed,
     ROSATAllSky,
     ROSATPointed,
