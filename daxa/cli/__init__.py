@@ -220,21 +220,30 @@ class _LowerLevelFormatter(logging.Formatter):
         return super().format(record)
 
 
-def _quiet_warnings(quiet: bool) -> Callable[..., None]:
-    """Python warnings and daxa log warnings as one ``warning:`` line each."""
+@contextmanager
+def _messages(quiet: bool) -> Iterator[None]:
+    """Python warnings and daxa's log records as one ``warning:`` line each on stderr, for
+    the duration of one command (``quiet``: errors only)."""
 
     def show(message: Any, category: Any, filename: str, lineno: int, *a: Any, **k: Any) -> None:
-        if not quiet:
-            print(f"warning: {message}", file=sys.stderr)
+        print(f"warning: {message}", file=sys.stderr)
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_LowerLevelFormatter("%(levelname)s: %(message)s"))
     logger = logging.getLogger("daxa")
-    if not any(getattr(h, "_daxa_cli", False) for h in logger.handlers):
-        handler._daxa_cli = True  # type: ignore[attr-defined]
-        logger.addHandler(handler)
+    level, propagate = logger.level, logger.propagate
+    logger.addHandler(handler)
     logger.setLevel(logging.ERROR if quiet else logging.WARNING)
-    return show
+    logger.propagate = False
+    try:
+        with warnings.catch_warnings():
+            warnings.showwarning = show
+            warnings.simplefilter("ignore" if quiet else "default")
+            yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -258,15 +267,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     quiet = bool(getattr(args, "quiet", False))
+    saved_progress = os.environ.get("DAXA_PROGRESS")
     if quiet:
         os.environ["DAXA_PROGRESS"] = "0"
-    show_warning = _quiet_warnings(quiet)
     try:
-        with warnings.catch_warnings():
-            warnings.showwarning = show_warning
-            warnings.simplefilter("default" if not quiet else "ignore")
-            with _applied(args):
-                code = args.func(args)
+        with _messages(quiet), _applied(args):
+            code = args.func(args)
         return int(code or 0)
     except DaxaError as exc:
         if show_tb:
@@ -280,6 +286,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except Exception as exc:
         return _unexpected(exc, show_tb)
+    finally:
+        if quiet:
+            if saved_progress is None:
+                os.environ.pop("DAXA_PROGRESS", None)
+            else:
+                os.environ["DAXA_PROGRESS"] = saved_progress
 
 
 def _unexpected(exc: Exception, show_tb: bool) -> int:

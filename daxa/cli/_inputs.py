@@ -49,12 +49,14 @@ def parse_coordinate(text: str) -> tuple[float, float]:
     """
     raw = text.strip()
     parts = [p for p in _SPLIT.split(raw) if p]
-    try:
-        if len(parts) == 2:
-            ra, dec = float(parts[0]), float(parts[1])
-            return _checked(ra, dec, text)
-    except ValueError:
-        pass
+    decimal: tuple[float, float] | None = None
+    if len(parts) == 2:
+        try:
+            decimal = float(parts[0]), float(parts[1])
+        except ValueError:
+            decimal = None
+    if decimal is not None:
+        return _checked(*decimal, text)
     from astropy import units as u
     from astropy.coordinates import SkyCoord
 

@@ -311,6 +311,7 @@ def select(args: argparse.Namespace) -> Selected:
 
 
 _FILTER_OPTIONS = (
+    "at_time",
     "name",
     "names_file",
     "pos",

@@ -23,8 +23,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "serve",
         common,
         help="serve the local archive emulator (offline stand-in for the archives)",
-        description="Serve emulated HEASARC/XSA TAP services, the eROSITA lists and Sesame on "
-        "one local port, with generated (realistic but not real) observation tables. Point "
+        description="Serve emulated HEASARC/XSA TAP services, the eROSITA lists, Sesame and the "
+        "archives' data files on one local port, with generated (realistic but not real) observation tables. Point "
         "daxa at it with DAXA_MIRROR or --mirror. Stop with Ctrl-C.",
         example="daxa serve --port 8642\n"
         "# in another shell:\n"
@@ -60,6 +60,9 @@ def run_serve(args: argparse.Namespace, *, stop: threading.Event | None = None) 
         raise InputError(f"--port {args.port}: a port is a number from 0 to 65535")
     sizes = parse_sizes(args.sizes)
     emulator = ArchiveEmulator(seed=args.seed, sizes=sizes, host=args.host, port=args.port)
+    from daxa.testing.files.tree import mount_file_trees
+
+    mount_file_trees(emulator)  # the data files, so `daxa download` works against it too
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -12,8 +12,12 @@ from daxa.testing import ArchiveEmulator
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[ArchiveEmulator]:
-    """One emulator per test module (small generated tables), shared by its tests."""
+    """One emulator per test module (small generated tables and data files), shared by its
+    tests."""
+    from daxa.testing.files.tree import mount_file_trees
+
     with ArchiveEmulator(seed=7) as emu:
+        mount_file_trees(emu)
         yield emu
 
 
