@@ -78,12 +78,54 @@ class ZoneGrid:
         r = np.ascontiguousarray(np.broadcast_to(np.minimum(radius, 180.0) + PAD_DEG, (n,)))
         z0 = self.zone_of(np.maximum(dec - r, -90.0))
         z1 = self.zone_of(np.minimum(dec + r, 90.0))
+        if n == 0 or 4.0 * float(r.max()) > self.height:
+            return self._cover_rows(ra, dec, r, z0, z1, None)
+        # Small cones: most lie inside their own cell and need no row expansion at all.
+        half = self._small_half_width(dec, r, r[:1] if np.size(radius) == 1 else r)
+        scale = self.scale.take(z0)
+        with np.errstate(invalid="ignore"):
+            b0 = np.floor((ra - half) * scale)
+            single = (z0 == z1) & (b0 == np.floor((ra + half) * scale))
+        if single.all():
+            return np.arange(n, dtype=np.int64), b0.astype(np.int64) + self.base.take(z0)
+        rest = np.flatnonzero(~single)
+        r_point, r_cell = self._cover_rows(
+            ra.take(rest),
+            dec.take(rest),
+            r.take(rest),
+            z0.take(rest),
+            z1.take(rest),
+            half.take(rest),
+        )
+        per_point = np.ones(n, dtype=np.int64)
+        per_point[rest] = np.bincount(r_point, minlength=rest.size)
+        first = np.cumsum(per_point) - per_point
+        cell = np.empty(int(per_point.sum()), dtype=np.int64)
+        one = np.flatnonzero(single)
+        cell[first.take(one)] = b0.take(one).astype(np.int64) + self.base.take(z0.take(one))
+        r_first = np.cumsum(per_point.take(rest)) - per_point.take(rest)
+        rank = np.arange(r_point.size, dtype=np.int64) - r_first.take(r_point)
+        cell[first.take(rest.take(r_point)) + rank] = r_cell
+        return np.repeat(np.arange(n, dtype=np.int64), per_point), cell
+
+    def _cover_rows(
+        self,
+        ra: FloatArray,
+        dec: FloatArray,
+        r: FloatArray,
+        z0: IntArray,
+        z1: IntArray,
+        small_half: FloatArray | None,
+    ) -> tuple[IntArray, IntArray]:
+        """The general cover: one row per (cone, zone), then one per (cone, cell)."""
         per_point = z1 - z0 + 1
-        point = np.repeat(np.arange(n, dtype=np.int64), per_point)
+        point = np.repeat(np.arange(ra.size, dtype=np.int64), per_point)
         first = np.cumsum(per_point) - per_point
         zone = np.arange(point.size, dtype=np.int64) - np.repeat(first - z0, per_point)
-
-        half = self._half_width(ra, dec, r, point, zone)  # degrees of RA, inf = whole band
+        if small_half is not None:
+            half = small_half.take(point)
+        else:
+            half = self._zone_half_width(dec, r, point, zone)  # RA degrees, inf = whole band
         nra = self.nra.take(zone)
         scale = self.scale.take(zone)
         ra_p = ra.take(point)
@@ -104,22 +146,27 @@ class ZoneGrid:
         b += self.base.take(zone.take(row))
         return point.take(row), b
 
-    def _half_width(
-        self, ra: FloatArray, dec: FloatArray, r: FloatArray, point: IntArray, zone: IntArray
+    @staticmethod
+    def _small_half_width(dec: FloatArray, r: FloatArray, r_distinct: FloatArray) -> FloatArray:
+        """Each cone's largest RA half-width, asin(sin r / cos dec) (degrees; inf if the cone
+        holds a pole). Used for cones much smaller than a zone, which span one or two zones.
+        ``r_distinct`` is ``r`` or, when all radii are equal, its first value."""
+        cos_d = _cos_sin_deg(dec)[0]
+        sin_r = _cos_sin_deg(r_distinct)[1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            half = np.degrees(np.arcsin(np.minimum(sin_r / cos_d, 1.0)))
+        half = half * (1.0 + 1e-12) + 1e-10
+        half[(np.abs(dec) + r >= 90.0) | ~np.isfinite(half)] = np.inf
+        return half
+
+    def _zone_half_width(
+        self, dec: FloatArray, r: FloatArray, point: IntArray, zone: IntArray
     ) -> FloatArray:
         """Largest RA half-width (degrees) of each cone within each of its zones; inf if the
         cone holds a pole (the whole band is then covered)."""
-        cos_r, sin_r = _cos_sin_deg(r)
+        cos_r = _cos_sin_deg(r)[0]
         cos_d, sin_d = _cos_sin_deg(dec)
         polar = np.abs(dec) + r >= 90.0
-        if 4.0 * float(r.max()) <= self.height:
-            # Small cones span one or two zones: their overall half-width asin(sin r / cos d)
-            # is as good as a per-zone one and much cheaper.
-            with np.errstate(invalid="ignore", divide="ignore"):
-                half = np.degrees(np.arcsin(np.minimum(sin_r / cos_d, 1.0)))
-            half = half * (1.0 + 1e-12) + 1e-10
-            half[polar | ~np.isfinite(half)] = np.inf
-            return half.take(point)
         hav_r = _cos_sin_deg(r * 0.5)[1] ** 2
         with np.errstate(invalid="ignore", divide="ignore"):
             # The cone is widest in RA at latitude asin(sin d / cos r): clamp it into each band.
