@@ -44,6 +44,8 @@ MISSION_SERVICES: dict[str, tuple[str, ...]] = {
     "erosita_all_sky_de_dr1": ("erosita_dr1",),
 }
 Status = Literal["ok", "failed"]
+#: ObsIDs listed, then fetched, per round of a large download.
+BATCH_OBS = 128
 
 
 @dataclass
@@ -252,29 +254,36 @@ def download(
             backoff=backoff,
             per_host=per_host,
         )
-        with Transport(policy, creds) as transport:
-            listing = TransferProgress(
-                len(todo), label=f"{spec.name} listing", enabled=progress_enabled(progress)
-            )
-            try:
-                plan = _plan(
-                    spec.name,
-                    todo,
-                    chosen,
-                    kind,
-                    version_text,
-                    transport,
-                    max_workers,
-                    {**options, "on_planned": lambda _obs: listing.file_done()},
-                )
-            finally:
-                listing.close()
-            _execute(
-                report, plan, todo, chosen, manifests, root, transport, dest, kind,
-                version_text, max_workers, progress, deep, check_fits,
-            )  # fmt: skip
-            report.requests = transport.requests_sent
-            report.retries = transport.retries_made
+        enabled = progress_enabled(progress)
+        listing = TransferProgress(len(todo), label=f"{spec.name} listing", enabled=enabled)
+        bar = TransferProgress(0, label=spec.name, enabled=enabled)
+        fetched: dict[str, FileOutcome] = {}
+        # Plan and fetch in batches: the first files arrive (and manifests are written) long
+        # before thousands of ObsIDs are listed. CalPV ObsIDs share field tarballs: one batch.
+        size = len(todo) if spec.name == "erosita_calpv" else BATCH_OBS
+        try:
+            with Transport(policy, creds) as transport:
+                for start in range(0, len(todo), size):
+                    batch = todo[start : start + size]
+                    plan = _plan(
+                        spec.name,
+                        batch,
+                        chosen,
+                        kind,
+                        version_text,
+                        transport,
+                        max_workers,
+                        {**options, "on_planned": lambda _obs: listing.file_done()},
+                    )
+                    _execute(
+                        report, plan, batch, chosen, manifests, root, transport, dest, kind,
+                        version_text, max_workers, bar, deep, check_fits, fetched,
+                    )  # fmt: skip
+                report.requests = transport.requests_sent
+                report.retries = transport.retries_made
+        finally:
+            listing.close()
+            bar.close()
     report.results = {o: report.results[o] for o in ids}
     report.seconds = time.perf_counter() - started
     log.info("%s", report)
@@ -317,9 +326,10 @@ def _execute(
     kind: str,
     version: str | None,
     max_workers: int,
-    progress: bool,
+    bar: TransferProgress,
     deep: bool,
     check_fits: bool,
+    fetched: dict[str, FileOutcome],
 ) -> None:
     mission = plan.mission
     for obs_id, reason in plan.failed.items():
@@ -369,25 +379,18 @@ def _execute(
         )
 
     files = [f for f in plan.files if f.obs_id in todo and f.obs_id not in plan.failed]
-    bar = TransferProgress(
-        len({f.dest_relpath for f in files}),
-        label=mission,
-        enabled=progress_enabled(progress),
+    run_plan(
+        files,
+        root,
+        transport,
+        manifests=manifests,
+        max_workers=max_workers,
+        progress=bar,
+        deep_verify=deep,
+        check_fits=check_fits,
+        on_obs_done=finish,
+        fetched=fetched,
     )
-    try:
-        run_plan(
-            files,
-            root,
-            transport,
-            manifests=manifests,
-            max_workers=max_workers,
-            progress=bar,
-            deep_verify=deep,
-            check_fits=check_fits,
-            on_obs_done=finish,
-        )
-    finally:
-        bar.close()
     for obs_id in todo:
         if obs_id not in report.results:
             report.results[obs_id] = ObsResult(obs_id, "failed", reason="nothing was planned")

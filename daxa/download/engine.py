@@ -504,6 +504,15 @@ class FileOutcome:
         return self.error is None
 
 
+def _intact(outcome: FileOutcome, mission_root: Path) -> bool:
+    """True when every output of an earlier outcome is still on disk with its size."""
+    for record in outcome.outputs:
+        path = inside(mission_root, record.path)
+        if not path.is_file() or path.stat().st_size != record.size:
+            return False
+    return bool(outcome.outputs)
+
+
 def _choose_members(extract: TarExtract) -> Callable[[PurePosixPath], PurePosixPath | None]:
     keep = [re.compile(p) for p in extract.keep]
     drop = [re.compile(p) for p in extract.drop]
@@ -691,15 +700,19 @@ def run_plan(
     deep_verify: bool = False,
     check_fits: bool = True,
     on_obs_done: Callable[[str, list[FileOutcome]], None] | None = None,
+    fetched: dict[str, FileOutcome] | None = None,
 ) -> list[FileOutcome]:
     """Execute ``files``; return one outcome per planned file (in plan order).
 
     Files that an ObsID's manifest already records intact are reused without any request.
-    Files sharing a destination are fetched once. ``on_obs_done(obs_id, outcomes)`` is called
-    (in the calling thread) as soon as every file of an ObsID is finished, so its manifest can
-    be written before the rest of the run completes.
+    Files sharing a destination are fetched once; ``fetched`` (destination → outcome) carries
+    that across calls, so a file shared by ObsIDs of different batches is not fetched again.
+    ``on_obs_done(obs_id, outcomes)`` is called (in the calling thread) as soon as every file
+    of an ObsID is finished, so its manifest can be written before the rest of the run ends.
+    ``progress`` gets the number of files this call fetches added to its total.
     """
     manifests = manifests or {}
+    fetched = fetched if fetched is not None else {}
     outcomes: dict[int, FileOutcome] = {}
     groups: dict[str, list[tuple[int, RemoteFile]]] = {}
     for index, remote in enumerate(files):
@@ -707,13 +720,20 @@ def run_plan(
         entry = (
             manifest.good_entry(remote.url, mission_root, deep=deep_verify) if manifest else None
         )
+        earlier = fetched.get(remote.dest_relpath)
         if entry is not None:
             outcomes[index] = FileOutcome(
                 remote, list(entry.outputs), entry.remote_size, reused=True
             )
+        elif earlier is not None and _intact(earlier, mission_root):
+            outcomes[index] = FileOutcome(
+                remote, list(earlier.outputs), earlier.remote_size, reused=True
+            )
         else:
             groups.setdefault(remote.dest_relpath, []).append((index, remote))
 
+    if progress is not None:
+        progress.add_files(len(groups))
     remaining: dict[str, int] = {}
     for members in groups.values():
         for _, remote in members:
@@ -755,6 +775,8 @@ def run_plan(
                 for future in done:
                     indices = pending.pop(future)
                     results = future.result()
+                    if results and results[0].ok and not results[0].remote.transient:
+                        fetched[results[0].remote.dest_relpath] = results[0]
                     if progress is not None:
                         progress.file_done(all(r.ok for r in results))
                     for index, result in zip(indices, results, strict=True):

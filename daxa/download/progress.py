@@ -75,6 +75,15 @@ class TransferProgress:
                 ),
             )
 
+    def add_files(self, count: int) -> None:
+        """More files to fetch (a new batch was planned)."""
+        with self._lock:
+            self.files_total += count
+            if self._bars:
+                self._bars[0].total = self.files_total
+                self._bars[0].refresh()
+        self._draw()
+
     def add_total(self, nbytes: int) -> None:
         """More bytes are expected (a size became known)."""
         with self._lock:

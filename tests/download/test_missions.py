@@ -359,3 +359,22 @@ def test_nustar_without_event_cl_is_noted(archive, tmp_path: Path) -> None:  # t
     assert report.results[obs_id].notes == [f"the archive has no event_cl/ for ObsID {obs_id}"]
     with pytest.raises(ProductNotFoundError, match="no events"):
         product_path("nustar_pointed", obs_id, instrument="FPMA", dest=tmp_path)
+
+
+def test_batches_share_what_they_fetched(archive, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import daxa.download.api as api
+
+    emu, _tree = archive
+    ids = table_ids(emu, "intscwpub", "scw_id", 4)
+    assert len({i[:4] for i in ids}) == 1  # one revolution
+    monkeypatch.setattr(api, "BATCH_OBS", 2)
+    before = emu.requests("/heasarc_ftp/integral/data/aux")
+    report = download("integral_pointed", ids, dest=tmp_path, progress=False, max_workers=1)
+    assert report.ok == ids
+    # each batch lists the revolution's aux folder once; its three files are fetched once
+    assert emu.requests("/heasarc_ftp/integral/data/aux") - before == 2 + 3
+    for scw in ids:
+        manifest = json.loads(
+            (tmp_path / "integral_pointed" / scw / ".daxa-manifest.json").read_text()
+        )
+        assert sum(f["path"].startswith("aux/") for f in manifest["files"]) == 3
