@@ -79,6 +79,8 @@ class DownloadReport:
     seconds: float = 0.0
     requests: int = 0
     retries: int = 0
+    #: Destinations whose bytes are already counted (shared files count once).
+    counted: set[str] = field(default_factory=set, repr=False)
 
     @property
     def ok(self) -> list[str]:
@@ -92,7 +94,7 @@ class DownloadReport:
 
     @property
     def fetched_bytes(self) -> int:
-        """Bytes transferred by this call (files shared by ObsIDs counted once each)."""
+        """Bytes transferred by this call (a file several ObsIDs share counted once)."""
         return sum(r.fetched_bytes for r in self.results.values())
 
     @property
@@ -349,17 +351,16 @@ def _execute(
         manifest.request = _request(kind, chosen[obs_id], _resolved_version(resolved, version))
         manifest.finish(complete=not manifest.failed, when=datetime.now(UTC))
         manifest.save(manifest_path(dest, mission, obs_id))
-        fetched = [o for o in outcomes if not o.reused]
-        seen: set[str] = set()
+        new = [o for o in outcomes if not o.reused]
         fetched_bytes = 0
-        for o in fetched:
-            if o.remote.dest_relpath not in seen:
-                seen.add(o.remote.dest_relpath)
+        for o in new:  # a file shared by several ObsIDs counts for the first one only
+            if o.remote.dest_relpath not in report.counted:
+                report.counted.add(o.remote.dest_relpath)
                 fetched_bytes += o.fetched_bytes
         failures = {o.remote.url: o.error or "failed" for o in outcomes if not o.ok}
         reason = None
         if failures:
-            first_url, first_error = next(iter(failures.items()))
+            first_error = next(iter(failures.values()))
             reason = (
                 f"{len(failures)} of {len(outcomes)} file(s) failed; first: {first_error}"
                 if len(failures) > 1
@@ -370,7 +371,7 @@ def _execute(
             "ok" if manifest.complete else "failed",
             files=len(manifest.files),
             bytes=manifest.total_bytes,
-            fetched_files=sum(1 for o in fetched if o.ok),
+            fetched_files=sum(1 for o in new if o.ok),
             fetched_bytes=fetched_bytes,
             reason=reason,
             failures=failures,
