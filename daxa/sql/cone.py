@@ -65,12 +65,22 @@ def order_for_radius(radius_deg: float) -> int:
 
 
 def neighbour_cells(
-    ra_deg: npt.ArrayLike, dec_deg: npt.ArrayLike, order: int
+    ra_deg: npt.ArrayLike,
+    dec_deg: npt.ArrayLike,
+    order: int,
+    *,
+    hpx29: npt.NDArray[np.int64] | None = None,
 ) -> npt.NDArray[np.int64]:
-    """(n, 9) NESTED indices of each position's cell and its neighbours at ``order`` (-1 = none)."""
-    ra = np.asarray(ra_deg, dtype=np.float64)
-    dec = np.asarray(dec_deg, dtype=np.float64)
-    cells = healpix_index(ra, dec, order)
+    """(n, 9) NESTED indices of each position's cell and its neighbours at ``order`` (-1 = none).
+
+    ``hpx29``: the positions' order-29 indices, when known (saves indexing again).
+    """
+    if hpx29 is None:
+        cells = healpix_index(
+            np.asarray(ra_deg, np.float64), np.asarray(dec_deg, np.float64), order
+        )
+    else:
+        cells = np.asarray(hpx29, dtype=np.int64) >> (2 * (MAX_ORDER - order))
     if cells.size == 0:
         return np.empty((0, 9), dtype=np.int64)
     try:

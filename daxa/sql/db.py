@@ -19,7 +19,7 @@ from daxa import cache
 from daxa.errors import InputError, SQLError
 from daxa.missions import get_mission, resolve_missions
 from daxa.sql import macros, match, views
-from daxa.sql.cone import expand_cones, order_for_radius, orders_for_radii
+from daxa.sql.cone import expand_cones
 from daxa.sql.radius import RadiusLike, instrument_radii
 
 Output = Literal["polars", "arrow", "pandas"]
@@ -44,11 +44,18 @@ class SkyDB:
             self._con = duckdb.connect(self._database)
         except duckdb.Error as exc:
             raise SQLError(f"cannot open the DuckDB database {self._database}: {exc}") from None
-        self._con.execute("SET TimeZone = 'UTC'")
-        macros.install(self._con)
         self._cache_dir = cache_dir
         self.cache_views = views.CacheViews(Path("."), (), ())
-        self.refresh()
+        try:
+            self._con.execute("SET TimeZone = 'UTC'")
+            macros.install(self._con)
+            self.refresh()
+        except duckdb.Error as exc:
+            self._con.close()
+            raise SQLError(f"cannot set up the views in {self._database}: {exc}") from None
+        except BaseException:
+            self._con.close()
+            raise
 
     # -- views ------------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -236,17 +243,18 @@ class SkyDB:
         # a SkyCoord gives slightly different FK5 coordinates: index both
         also = (table["ra_fk5"].to_numpy(), table["dec_fk5"].to_numpy())
         if per_position is not None:
-            position_orders = orders_for_radii(per_position)
+            position_orders = match.join_orders(per_position)
             orders = set(np.unique(position_orders).tolist())
             cells = match.cells_table(ra, dec, position_orders, also=also)
             scalar_radius: RadiusLike = None
         else:
             scalar_radius = radius  # type: ignore[assignment]
-            orders = {
-                order_for_radius(r)
+            radii = [
+                r
                 for m in chosen
                 for r in instrument_radii(m, choice.get(m), scalar_radius).values()
-            }
+            ]
+            orders = set(match.join_orders(radii).tolist())
             cells = match.cells_table(ra, dec, orders, also=also)
         query = match.pairs_sql(
             chosen,
