@@ -91,8 +91,11 @@ def run(args: argparse.Namespace) -> int:
     tables: dict[str, Any] = dict(_read_table_option(spec) for spec in args.table)
     with connect(args.cache_dir, args.database) as db:
         if args.views:
+            from daxa.sql.macros import HELPER_NAMES
+
             print(db.note)
-            _print_table(db.describe(), max_rows=10_000)
+            print(db.listing())
+            print(f"Helpers: {', '.join(HELPER_NAMES)}")
             return 0
         query = _query_text(args)
         result = db.query(query, **tables)

@@ -18,6 +18,7 @@ import pyarrow as pa
 from daxa import cache
 from daxa.errors import InputError, SQLError
 from daxa.missions import get_mission, resolve_missions
+from daxa.schema import STANDARD_COLUMNS
 from daxa.sql import macros, match, views
 from daxa.sql.cone import expand_cones
 from daxa.sql.radius import RadiusLike, instrument_radii
@@ -103,6 +104,10 @@ class SkyDB:
                 out.setdefault(table, []).append((column, dtype))
         return out
 
+    def listing(self) -> str:
+        """The views and tables with their columns, as readable text (one line per view)."""
+        return describe_relations(self._relations(), self.missions)
+
     def describe(self) -> pl.DataFrame:
         """One row per view or table: name, number of columns, and the columns."""
         rel = self._relations()
@@ -162,10 +167,6 @@ class SkyDB:
     def _error(self, exc: duckdb.Error, sql: str, frames: Mapping[str, Any]) -> SQLError:
         rel = self._relations()
         message = str(exc).strip()
-        listing = "; ".join(
-            f"{name}({', '.join(c for c, _ in cols)})" for name, cols in sorted(rel.items())
-        )
-        helpers = ", ".join(macros.HELPER_NAMES)
         hint = ""
         if isinstance(exc, duckdb.ParserException) and re.search(
             r'(?<!["\w.])end(?!["\w])', sql, re.I
@@ -175,8 +176,8 @@ class SkyDB:
             hint = " (duration is an INTERVAL: epoch(duration) gives seconds as a DOUBLE)"
         err = SQLError(
             f"DuckDB could not run the query: {message}{hint}\n"
-            f"Views and tables: {listing or 'none'}\n"
-            f"Helpers: {helpers}\n{self.note}"
+            f"{describe_relations(rel, self.missions)}\n"
+            f"Helpers: {', '.join(macros.HELPER_NAMES)}\n{self.note}"
         )
         err.duckdb_message = message  # type: ignore[attr-defined]
         err.views = {name: [c for c, _ in cols] for name, cols in rel.items()}  # type: ignore[attr-defined]
@@ -288,6 +289,24 @@ class SkyDB:
 
     def __repr__(self) -> str:
         return f"SkyDB(database={self._database!r}, missions={list(self.missions)})"
+
+
+def describe_relations(rel: Mapping[str, list[tuple[str, str]]], missions: Iterable[str]) -> str:
+    """The views and tables, one per line; the standard columns are named once."""
+    standard = list(STANDARD_COLUMNS)
+    missions = list(missions)
+    lines = [
+        f"Views (each mission view has the standard columns {', '.join(standard)}; "
+        "extra columns listed):"
+    ]
+    for name in missions:
+        extra = [c for c, _ in rel.get(name, []) if c not in STANDARD_COLUMNS]
+        lines.append(f"  {name}: {', '.join(extra) or '(none)'}")
+    lines.append("  observations: the standard columns and every extra column above")
+    for name, cols in rel.items():
+        if name not in missions and name != "observations":
+            lines.append(f"  {name}: {', '.join(c for c, _ in cols)}")
+    return "\n".join(lines)
 
 
 def _as_relation_source(frame: Any, name: str) -> Any:

@@ -117,8 +117,6 @@ def test_daxa_command(small_cache: Path, tmp_path: Path) -> None:
         text=True,
         timeout=120,
     )
-    if "invalid choice: 'sql'" in done.stderr or "No module named 'daxa.cli." in done.stderr:
-        pytest.skip(f"the daxa command is not complete yet: {done.stderr.strip()}")
     assert done.returncode == 0, done.stderr
     assert dict(pl.read_csv(target).iter_rows()) == SMALL_MISSIONS
     bad = subprocess.run(

@@ -82,10 +82,13 @@ def test_syntax_error_lists_views_and_columns(small_cache: Path) -> None:
         sql("SELEC mission FROM observations", cache_dir=small_cache)
     message = str(info.value)
     assert "Parser Error" in message and "SELEC" in message
+    assert "standard columns mission, obs_id, ra, dec, start, end, duration" in message
     for mission in SMALL_MISSIONS:
-        assert f"{mission}(mission, obs_id, ra, dec" in message
-    assert "observations(mission, obs_id" in message
-    assert "exposure_xrt" in message  # columns of the united view
+        assert f"\n  {mission}: " in message
+    assert "\n  swift: exposure_bat, exposure_uvot, exposure_xrt\n" in message
+    assert "\n  xmm_pointed: (none)\n" in message
+    assert "\n  observations: " in message
+    assert "\n  cached_missions: mission, rows, fetched_at, source_url, path" in message
     assert "ang_sep" in message and "in_cone" in message
     assert "Not cached" in message and "nustar_pointed" in message
     assert info.value.views["chandra"][:3] == ["mission", "obs_id", "ra"]  # type: ignore[attr-defined]
@@ -93,7 +96,7 @@ def test_syntax_error_lists_views_and_columns(small_cache: Path) -> None:
 
 
 def test_binder_error_for_an_unknown_column(small_cache: Path) -> None:
-    with pytest.raises(SQLError, match=r'(?s)Binder Error.*"exposur".*Views and tables: '):
+    with pytest.raises(SQLError, match=r'(?s)Binder Error.*"exposur".*\n  chandra: '):
         sql("SELECT exposur FROM chandra", cache_dir=small_cache)
 
 
