@@ -131,6 +131,7 @@ class Transport:
         self._lock = threading.Lock()
         self._slots: dict[str, threading.BoundedSemaphore] = {}
         self._sessions: list[requests.Session] = []
+        self._proxy_cache: dict[str, dict[str, str]] = {}
         self.requests_sent = 0
         self.retries_made = 0
 
@@ -143,6 +144,12 @@ class Transport:
             session = requests.Session()
             session.headers["User-Agent"] = user_agent()
             session.headers["Accept-Encoding"] = "identity"
+            # The environment is read once (proxies per host, CA bundle), not per request;
+            # credentials come from daxa's own resolution (netrc included), host-bound.
+            session.trust_env = False
+            session.verify = (
+                os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+            )
             adapter = requests.adapters.HTTPAdapter(
                 pool_connections=8, pool_maxsize=max(4, self.policy.per_host), max_retries=0
             )
@@ -196,6 +203,18 @@ class Transport:
         if self.cancelled.wait(seconds):
             raise CancelledError("download cancelled")
 
+    def _proxies(self, url: str) -> dict[str, str]:
+        """The environment's proxies for ``url``'s host (``*_proxy``, ``no_proxy``), looked up
+        once per host instead of on every request as ``requests`` would."""
+        host = urllib.parse.urlsplit(url).netloc.lower()
+        with self._lock:
+            found = self._proxy_cache.get(host)
+        if found is None:
+            found = dict(requests.utils.get_environ_proxies(url))
+            with self._lock:
+                self._proxy_cache[host] = found
+        return found
+
     def _get(self, url: str, headers: dict[str, str], attempt: int) -> requests.Response:
         self._count(retry=attempt > 0)
         return self.session().get(
@@ -205,6 +224,7 @@ class Transport:
             timeout=(self.policy.connect_timeout, self.policy.read_timeout),
             auth=self._auth(url),
             allow_redirects=True,
+            proxies=self._proxies(url),
         )
 
     @staticmethod

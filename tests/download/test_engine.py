@@ -133,3 +133,19 @@ def test_shared_destination_fetched_once(odd, tmp_path: Path) -> None:  # type: 
     assert all(o.ok and o.outputs[0].path == "aux/aux.bin" for o in outcomes)
     assert emu.requests("/odd/aux.bin") == 1
     assert sorted(done) == ["o1", "o2", "o3"]
+
+
+def test_proxies_from_the_environment(odd, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from daxa.errors import DownloadError
+
+    emu, _seen = odd
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")  # nothing listens on port 9
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    with Transport(Policy(retries=0)) as transport:
+        assert transport.get_text(f"{emu.url}/odd/a.bin", what="file")  # bypassed: direct
+    monkeypatch.delenv("no_proxy")
+    with (
+        Transport(Policy(retries=0)) as transport,
+        pytest.raises(DownloadError, match="connection problem"),
+    ):
+        transport.get_text(f"{emu.url}/odd/a.bin", what="file")  # sent to the dead proxy
