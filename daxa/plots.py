@@ -330,6 +330,8 @@ def field_map(
     radius_deg: float = 1.0,
     label: str | None = None,
     max_circles: int = 10,
+    positions: Any = None,
+    position_label: str = "positions",
     title: str | None = None,
     figsize: tuple[float, float] = (9.5, 6.2),
 ) -> Figure:
@@ -341,7 +343,8 @@ def field_map(
     ``radius_deg`` plus their own FoV are left out. Popular targets have hundreds of pointings:
     every centre is marked, but circles are drawn for the ``max_circles`` nearest observations
     of each mission only, and not at all for fields wider than the map (INTEGRAL, Swift BAT),
-    whose edges would only cross it as arcs.
+    whose edges would only cross it as arcs. ``positions`` (e.g. a catalogue) are drawn as
+    small black dots.
     """
     frame = observations_frame(observations)
     ra0, dec0 = float(center[0]) % 360.0, float(center[1])
@@ -373,6 +376,11 @@ def field_map(
             ax.plot(cx.ravel(), cy.ravel(), color=colour, lw=1.0, alpha=0.8, zorder=2)
         note = f", {drawn.size} circles" if drawn.size < part.height else ""
         handles.append(_legend_handle(colour, "o", f"{_pretty(name)} ({part.height:,}{note})"))
+    pra, pdec = positions_arrays(positions)
+    if len(pra):
+        px, py = local(pra, pdec)
+        ax.scatter(px, py, s=6 if len(pra) > 100 else 14, color="black", zorder=4, lw=0)
+        handles.append(_legend_handle("black", ".", f"{position_label} ({len(pra):,})"))
     ax.scatter([0], [0], marker="*", s=260, facecolor="gold", edgecolor="black", zorder=5)
     handles.append(_legend_handle("gold", "*", label or "target"))
     ax.set_xlim(radius_deg, -radius_deg)

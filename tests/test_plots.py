@@ -127,6 +127,13 @@ def test_field_map_keeps_only_fields_reaching_the_target() -> None:
     (legend,) = ax.figure.legends
     assert legend.get_texts()[0].get_text() == "XMM-Newton Pointed (30, 5 circles)"
 
+    # extra positions (a catalogue) are drawn at their offsets
+    ax = plots.field_map(
+        near, (83.63, 22.01), radius_deg=0.5, positions=([83.63], [22.21]), position_label="cat"
+    ).axes[0]
+    np.testing.assert_allclose(ax.collections[1].get_offsets(), [[0.0, 0.2]], atol=1e-9)
+    assert "cat (1)" in [t.get_text() for t in ax.figure.legends[0].get_texts()]
+
     # fields much wider than the map get no circle (INTEGRAL ISGRI 4.15 deg on a 0.5 deg map)
     wide = _obs("integral_pointed", [83.63], [22.01])
     assert plots.field_map(wide, (83.63, 22.01), radius_deg=0.5).axes[0].get_lines() == []
