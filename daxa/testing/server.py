@@ -668,7 +668,8 @@ class ArchiveEmulator:
     generator's default), ``"real"`` (the archives' real sizes) or a per-table mapping.
     ``serialization`` is the default VOTable serialisation (``"binary"`` as the real services,
     or ``"tabledata"``). ``samples_dir`` adds the shared sample objects to Sesame (default: the
-    shared data folder when present).
+    shared data folder when present). ``files`` mounts the archives' file trees for downloads
+    (:mod:`daxa.testing.files`; their faults are on ``emulator.files``).
     """
 
     def __init__(
@@ -680,6 +681,7 @@ class ArchiveEmulator:
         port: int = 0,
         serialization: Literal["binary", "tabledata"] = "binary",
         samples_dir: Path | str | None | Literal["auto"] = "auto",
+        files: bool = True,
     ) -> None:
         if sizes not in (None, "small", "real") and not isinstance(sizes, Mapping):
             raise InputError(
@@ -722,6 +724,12 @@ class ArchiveEmulator:
             self.mount(f"/{service}", ListService(self, name))
         self.mount("/sesame", SesameService(self.sesame))
         self.mount("/_emulator", ControlService(self))
+        #: The archive file trees (HEASARC, eRODat, CalPV, XSA AIO) and their faults.
+        self.files: Any = None
+        if files:
+            from daxa.testing.files import mount_file_trees
+
+            self.files = mount_file_trees(self)
 
     # -- lifecycle ----------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from daxa.testing import ArchiveEmulator, emulated_archives
-from daxa.testing.files import FileTree, mount_file_trees
+from daxa.testing.files import FileTree
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +18,9 @@ def emulator() -> Iterator[ArchiveEmulator]:
 
 @pytest.fixture(scope="module")
 def tree(emulator: ArchiveEmulator) -> FileTree:
-    return mount_file_trees(emulator)
+    """The emulator's archive file trees (mounted by the emulator itself)."""
+    assert isinstance(emulator.files, FileTree)
+    return emulator.files
 
 
 @pytest.fixture
