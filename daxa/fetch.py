@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import polars as pl
 
 from daxa.config import service_url
-from daxa.errors import ServiceError
+from daxa.errors import ServiceError, ServiceUnavailableError
 from daxa.missions import Mission, TableSource, get_mission
 from daxa.services.http import ArchiveSession
 from daxa.services.lists import fetch_list
@@ -81,6 +81,7 @@ def fetch_mission(
         return Fetched(spec.name, table, source_url(source), now, raw.height)
     if len(problems) == 1:
         raise problems[0]
-    raise ServiceError(
+    unreachable = all(isinstance(p, ServiceUnavailableError) for p in problems)
+    raise (ServiceUnavailableError if unreachable else ServiceError)(
         f"every source of {spec.name} failed: " + " | ".join(str(p) for p in problems)
     )
