@@ -203,12 +203,16 @@ class _SearchInputs:
 
     def expected_pairs(self) -> float:
         """Pairs expected if positions were spread evenly over the sky (cap area / 4π)."""
-        radius = np.radians(np.minimum(np.asarray(self.plan.radius, dtype=np.float64), 180.0))
-        cap = float(np.sum((1.0 - np.cos(radius)) / 2.0))
-        if np.ndim(self.plan.radius) == 0:
-            return cap * self.ra.size * self.obs_ra.size
-        other = self.ra.size if self.plan.radius_of == "right" else self.obs_ra.size
-        return cap * other
+        radius = np.asarray(self.plan.radius, dtype=np.float64)
+        n_owner = 1 if radius.ndim == 0 else radius.size
+        if n_owner == 0 or self.ra.size == 0 or self.obs_ra.size == 0:
+            return 0.0
+        others = self.ra.size * self.obs_ra.size / n_owner
+        widest = float(radius.max()) if radius.size else 0.0
+        bound = _cap(np.array(widest)) * n_owner * others
+        if radius.ndim == 0 or bound <= MASK_PAIRS_LIMIT:  # cheap bound settles most calls
+            return bound
+        return float(np.sum(_cap(radius))) * others
 
     def rows_hit(self) -> npt.NDArray[np.int64]:
         """Indices (into the candidate observations) within the radius of some position."""
@@ -226,7 +230,9 @@ class _SearchInputs:
                 radius_of=self.plan.radius_of,
                 right_hpx29=self.hpx,
             )
-            return np.unique(np.asarray(pairs.right, dtype=np.int64))
+            hit = np.zeros(self.obs_ra.size, dtype=bool)
+            hit[pairs.right] = True
+            return np.flatnonzero(hit)
         if not per_position:
             return _nearest_within(self.ra, self.dec, self.obs_ra, self.obs_dec, self.plan.radius)
         chunk = max(1, int(self.ra.size * MASK_PAIRS_LIMIT / expected))
@@ -245,6 +251,11 @@ class _SearchInputs:
             )
             hit[pairs.right] = True
         return np.flatnonzero(hit)
+
+
+def _cap(radius_deg: npt.NDArray[np.float64]) -> Any:
+    """Fraction of the sphere within ``radius_deg`` of a point."""
+    return (1.0 - np.cos(np.radians(np.minimum(radius_deg, 180.0)))) / 2.0
 
 
 def _nearest_within(
