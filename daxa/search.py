@@ -149,10 +149,10 @@ def search(
     order) and separation: ``pos_index, pos_ra, pos_dec, mission, obs_id, separation_deg,
     instruments`` (+ ``name`` with names) and the observation's columns.
     """
-    spatial, window = _filters(positions, radius, start, end, names, over_run, session, cache_dir)
     chosen_map = {get_mission(k).name: v for k, v in (instruments or {}).items()}
     frames: list[pl.DataFrame] = []
-    specs = _missions(missions, tables, cache_dir)
+    specs = _missions(missions, tables, cache_dir)  # before resolving names: fail fast
+    spatial, window = _filters(positions, radius, start, end, names, over_run, session, cache_dir)
     for spec in specs:
         table = _table(spec, tables, cache_dir)
         chosen = chosen_instruments(spec, chosen_map.get(spec.name))
