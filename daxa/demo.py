@@ -368,7 +368,6 @@ def run_demo(
     ``"small"`` (a few hundred rows each, for tests). Returns what was produced.
     """
     from daxa.testing import ArchiveEmulator
-    from daxa.testing.files.tree import mount_file_trees
 
     say = _Printer(out or sys.stdout)
     out_dir = Path(output_dir)
@@ -378,7 +377,6 @@ def run_demo(
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with ArchiveEmulator(seed=seed, sizes=sizes) as emulator, offline(emulator.url):
-        mount_file_trees(emulator)
         result = DemoResult(out_dir, cache_dir, emulator.url)
         say(f"daxa demo: OFFLINE. Every archive below is daxa's local emulator at {emulator.url}:")
         say("tables with the real archives' formats and sizes, but GENERATED, not real data.")

@@ -60,9 +60,6 @@ def run_serve(args: argparse.Namespace, *, stop: threading.Event | None = None) 
         raise InputError(f"--port {args.port}: a port is a number from 0 to 65535")
     sizes = parse_sizes(args.sizes)
     emulator = ArchiveEmulator(seed=args.seed, sizes=sizes, host=args.host, port=args.port)
-    from daxa.testing.files.tree import mount_file_trees
-
-    mount_file_trees(emulator)  # the data files, so `daxa download` works against it too
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())

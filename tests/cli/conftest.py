@@ -14,10 +14,7 @@ from daxa.testing import ArchiveEmulator
 def emulator() -> Iterator[ArchiveEmulator]:
     """One emulator per test module (small generated tables and data files), shared by its
     tests."""
-    from daxa.testing.files.tree import mount_file_trees
-
     with ArchiveEmulator(seed=7) as emu:
-        mount_file_trees(emu)
         yield emu
 
 
