@@ -35,6 +35,8 @@ from daxa.sky.geometry import loosen  # noqa: E402
 from daxa.sky.intervals import count_interval_pairs  # noqa: E402
 
 ARCSEC = 1 / 3600
+#: Set by --ours-only: time daxa alone (quick to rerun when the machine is quiet).
+OURS_ONLY = False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -193,11 +195,16 @@ def run_methods(
 ) -> dict[str, Measure]:
     results: dict[str, Measure] = {}
     for label, fn in methods.items():
+        if OURS_ONLY and not label.startswith("ours"):
+            results[label] = Measure(float("nan"), float("nan"), 0, None)
+            continue
         m = measure(fn, repeat=repeats.get(label, 1), trace=label.startswith("ours"))
         results[label] = m
         print(f"  {name:<26} {label:<22} {m.seconds:8.3f} s", flush=True)
     reference = next(iter(results.values())).result
     for label, m in results.items():
+        if m.result is None:
+            continue
         check = (
             "reference" if m.result is reference else compare(reference, m.result, radius, n_right)
         )
@@ -236,7 +243,7 @@ def bench_a(k: int, rng, reps: int, rows: list, goals: list) -> None:
     t = res["ours"].seconds
     t_astropy = res["astropy search_around"].seconds
     t_kd = min(res["kdtree sparse"].seconds, res["kdtree ball"].seconds)
-    goals.append({"goal": "A <= 0.35 s", "value": f"{t:.3f} s", "met": t <= 0.35})
+    goals.append({"goal": "A <= 0.35 s", "value": _wall_cpu(res["ours"]), "met": t <= 0.35})
     goals.append(
         {"goal": "A >= 5x astropy", "value": f"{t_astropy / t:.1f}x", "met": t_astropy / t >= 5}
     )
@@ -299,9 +306,15 @@ def bench_b(k: int, rng, reps: int, rows: list, goals: list) -> None:
     )
     t, t_stored = res["ours"].seconds, res["ours stored columns"].seconds
     t_astropy = res["astropy search_around"].seconds
-    goals.append({"goal": "B <= 0.2 s from RA/Dec", "value": f"{t:.3f} s", "met": t <= 0.2})
     goals.append(
-        {"goal": "B <= 0.1 s stored columns", "value": f"{t_stored:.3f} s", "met": t_stored <= 0.1}
+        {"goal": "B <= 0.2 s from RA/Dec", "value": _wall_cpu(res["ours"]), "met": t <= 0.2}
+    )
+    goals.append(
+        {
+            "goal": "B <= 0.1 s stored columns",
+            "value": _wall_cpu(res["ours stored columns"]),
+            "met": t_stored <= 0.1,
+        }
     )
     goals.append({"goal": "B vs astropy", "value": f"{t_astropy / t:.1f}x", "met": "-"})
 
@@ -350,7 +363,7 @@ def bench_c(k: int, rng, reps: int, rows: list, goals: list, with_astropy: bool)
     )
     t, peak = res["ours nearest"].seconds, res["ours nearest"].peak_bytes
     t_kd = res["kdtree query k=1"].seconds
-    goals.append({"goal": "C <= 0.6 s", "value": f"{t:.3f} s", "met": t <= 0.6})
+    goals.append({"goal": "C <= 0.6 s", "value": _wall_cpu(res["ours nearest"]), "met": t <= 0.6})
     goals.append({"goal": "C peak <= 1.5 GB", "value": f"{mib(peak)} MiB", "met": peak <= 1.5e9})
     goals.append({"goal": "C >= 10x KD-tree", "value": f"{t_kd / t:.1f}x", "met": t_kd / t >= 10})
 
@@ -403,7 +416,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="every size 10x smaller")
     parser.add_argument("--no-astropy-c", action="store_true", help="skip astropy on C (slow)")
+    parser.add_argument("--ours-only", action="store_true", help="skip the peers (no checks)")
     args = parser.parse_args()
+    global OURS_ONLY
+    OURS_ONLY = args.ours_only
     k = 10 if args.quick else 1
     size = "quick" if args.quick else "full"
     rng = np.random.default_rng(20240601)
@@ -424,6 +440,11 @@ def main() -> None:
     print()
     print("goals" + (" (they are for the full size)" if args.quick else ""))
     print(table(goals, ["goal", "value", "met"]))
+
+
+def _wall_cpu(m: Measure) -> str:
+    """Wall time, with the CPU time beside it (they differ when the machine is busy)."""
+    return f"{m.seconds:.3f} s (cpu {m.cpu_seconds:.3f})"
 
 
 def _filtered(result, radii):
