@@ -2,8 +2,8 @@
 
 One side (the *build* side, normally the smaller) is turned into the cells its cones may touch
 (:meth:`ZoneGrid.cover`), sorted into a dense cell -> rows table (CSR). Every point of the other
-side (the *probe* side) finds its one cell in that table with two array lookups: no sort of the
-larger side, no tree. Candidates are expanded in blocks of bounded size (cache-friendly, bounded
+side (the *probe* side) computes its one cell, checks a 1-bit occupancy table (1 MiB: it stays
+in cache) and, for occupied cells only, reads two offsets: no sort of the larger side, no tree. Candidates are expanded in blocks of bounded size (cache-friendly, bounded
 memory) and tested with squared chords first, then with the exact separation of
 :func:`daxa.sky.geometry.angular_separation`'s arithmetic.
 
@@ -32,7 +32,7 @@ PROBE_BLOCK = 1 << 17
 CANDIDATE_BLOCK = 1 << 17
 #: Cells per build row at most (the table stays small next to the data) ...
 CELLS_PER_ROW = 16
-#: ... and never more than this many cells in all (64 MiB of int64 offsets).
+#: ... and never more than this many cells in all (32 MiB of int32 offsets).
 MAX_CELLS = 1 << 23
 #: Zone height as a multiple of the largest cover radius (measured best on A/B workloads).
 CELL_PER_RADIUS = 1.0
