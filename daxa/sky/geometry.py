@@ -101,7 +101,7 @@ def check_radius(radius: Any, n: int, *, what: str = "radius_deg") -> FloatArray
     ...
     daxa.errors.InputError: radius_deg[1] = -1.0 is not a valid radius; give a finite number of degrees >= 0
     """
-    scalar = not hasattr(radius, "__len__") and np.ndim(radius) == 0
+    scalar = not hasattr(radius, "to_numpy") and np.ndim(radius) == 0
     arr = as_float_array(radius, what)
     if not scalar and arr.size != n:
         raise InputError(

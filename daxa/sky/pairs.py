@@ -31,9 +31,12 @@ FloatArray = npt.NDArray[np.float64]
 RADIUS_SPREAD = 4.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Pairs:
-    """Matched pairs, sorted by (left, right): int64 row indices and separations in degrees."""
+    """Matched pairs, sorted by (left, right): int64 row indices and separations in degrees.
+
+    (No ``==``: compare the arrays, e.g. with ``np.array_equal``.)
+    """
 
     left: IntArray
     right: IntArray
