@@ -24,8 +24,9 @@ from typing import Any
 
 from _common import load_average, table
 
-from daxa.download.engine import Policy, Transport, run_plan
+from daxa.download.engine import run_plan
 from daxa.download.plan import RemoteFile
+from daxa.download.transport import Policy, Transport
 
 
 def serve(queue: Any, size: int, latency: float) -> None:

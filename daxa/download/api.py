@@ -20,7 +20,7 @@ import polars as pl
 
 from daxa.config import service_url
 from daxa.download.credentials import CredentialsArg, resolve_credentials
-from daxa.download.engine import FileOutcome, Policy, Transport, run_plan
+from daxa.download.engine import FileOutcome, run_plan
 from daxa.download.layout import (
     DEFAULT_DEST,
     PathLike,
@@ -32,6 +32,7 @@ from daxa.download.manifest import Manifest
 from daxa.download.plan import Kind, Plan
 from daxa.download.progress import TransferProgress, progress_enabled
 from daxa.download.registry import DOWNLOADERS
+from daxa.download.transport import Policy, Transport
 from daxa.errors import DownloadError, InputError
 from daxa.missions import check_obs_ids, get_mission, normalise_instruments
 

@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 from daxa.config import DEFAULT_SERVICE_URLS, service_url
-from daxa.download.engine import CancelledError, NotFoundError, Transport
 from daxa.download.listing import ListingEntry, parse_listing
 from daxa.download.plan import Plan, RemoteFile
+from daxa.download.transport import CancelledError, NotFoundError, Transport
 from daxa.errors import DownloadError
 
 #: What a per-ObsID planner returns: the files, plus notes (optional facts worth reporting).

@@ -25,8 +25,8 @@ import numpy as np
 
 from daxa.config import service_url
 from daxa.download.common import Lister, plan_each, rebase
-from daxa.download.engine import Transport
 from daxa.download.plan import Kind, Plan, RemoteFile, TarExtract
+from daxa.download.transport import Transport
 from daxa.errors import DownloadError
 
 ALL_TMS = tuple(range(1, 8))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from daxa.download import erosita, heasarc, xmm
+from daxa.download import erosita, heasarc, integral, xmm
 from daxa.download.plan import Plan
 
 Downloader = Callable[..., Plan]
@@ -34,7 +34,7 @@ DOWNLOADERS: dict[str, Downloader] = {
     "swift": heasarc.tree_downloader(heasarc.SWIFT),
     "suzaku": heasarc.tree_downloader(heasarc.SUZAKU),
     "asca": heasarc.tree_downloader(heasarc.ASCA),
-    "integral_pointed": heasarc.plan_integral,
+    "integral_pointed": integral.plan_integral,
     "xrism_pointed": heasarc.tree_downloader(heasarc.XRISM),
 }
 

@@ -18,8 +18,8 @@ from typing import Any
 
 from daxa.config import service_url
 from daxa.download.common import Lister, plan_each, unpack_kind
-from daxa.download.engine import Transport
 from daxa.download.plan import Kind, Plan, RemoteFile, TarExtract
+from daxa.download.transport import Transport
 from daxa.errors import DownloadError, InputError
 
 SOURCES = ("xsa", "heasarc")

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from daxa.download.engine import NotFoundError, Policy, Transport, run_plan
+from daxa.download.engine import run_plan
 from daxa.download.plan import RemoteFile
+from daxa.download.transport import NotFoundError, Policy, Transport
 from daxa.testing.server import Request, Response, bytes_response
 
 from .helpers import leftovers

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from daxa.config import service_url
-from daxa.download.engine import Transport, run_plan
+from daxa.download.engine import run_plan
 from daxa.download.plan import RemoteFile
 from daxa.download.registry import DOWNLOADERS
+from daxa.download.transport import Transport
 from daxa.testing import shared_data_dir
 
 pytestmark = pytest.mark.skipif(

@@ -1,0 +1,425 @@
+"""HTTP for downloads: timeouts, retries with backoff, per-host caps, Range resume.
+
+A :class:`Transport` gives each thread its own ``requests`` session; retries connection
+failures, cut bodies, 5xx and 429 answers (``Retry-After`` honoured, capped) with exponential
+backoff; holds at most ``per_host`` concurrent requests per host (never more than 10 for the
+XSA, which drops connections above that); and sends basic auth only to the host credentials
+belong to. :meth:`Transport.fetch` streams a file into its ``.part``, hashing it on the way; a
+cut transfer resumes with an HTTP ``Range`` request guarded by ``If-Range``, and a server that
+ignores the range or answers another span makes it start again, never append wrong bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import threading
+import urllib.parse
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+import urllib3
+
+from daxa.download.credentials import Credentials
+from daxa.errors import DownloadError
+from daxa.services.http import RETRY_STATUSES, user_agent
+
+log = logging.getLogger("daxa.download")
+
+#: Most concurrent requests a service's host accepts, whatever ``per_host`` says.
+SERVICE_CAPS: dict[str, int] = {"xsa_aio": 10}
+
+
+class NotFoundError(DownloadError):
+    """The archive answered 404/410: the file or folder is not there."""
+
+
+class AccessDeniedError(DownloadError):
+    """The archive answered 401/403: proprietary data or wrong credentials."""
+
+
+class CorruptFileError(DownloadError):
+    """A file arrived complete but its content fails a check (size, digest, CRC, FITS checksum)."""
+
+
+class CancelledError(DownloadError):
+    """The run was interrupted."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Timeouts, retries and concurrency of the transport."""
+
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    retries: int = 4
+    backoff: float = 0.5
+    max_wait: float = 30.0
+    per_host: int = 4
+    chunk_size: int = 1 << 20
+
+    def wait(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds to wait before retry ``attempt`` (1-based); ``Retry-After`` wins, capped."""
+        if retry_after is not None:
+            return min(self.max_wait, max(0.0, retry_after))
+        return min(self.max_wait, self.backoff * 2 ** (attempt - 1))
+
+
+@dataclass
+class Fetched:
+    """What a completed transfer saw: bytes on disk, the size the server announced, headers."""
+
+    size: int
+    total: int | None
+    headers: dict[str, str]
+    resumed: bool = False
+    received: int = 0
+    sha256: str = ""
+
+
+def _retry_after(headers: Any) -> float | None:
+    value = headers.get("Retry-After") if headers is not None else None
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+_CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
+
+
+class Transport:
+    """HTTP for downloads (see the module docstring); safe to share between threads."""
+
+    def __init__(
+        self,
+        policy: Policy | None = None,
+        credentials: Sequence[Credentials] = (),
+    ) -> None:
+        self.policy = policy or Policy()
+        if self.policy.per_host < 1:
+            raise DownloadError("per_host must be at least 1")
+        self.credentials = [c for c in credentials if c.host]
+        self.cancelled = threading.Event()
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._slots: dict[str, threading.BoundedSemaphore] = {}
+        self._sessions: list[requests.Session] = []
+        self._proxy_cache: dict[str, dict[str, str]] = {}
+        self.requests_sent = 0
+        self.retries_made = 0
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    def session(self) -> requests.Session:
+        """This thread's session (connection reuse without sharing a pool between threads)."""
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.headers["User-Agent"] = user_agent()
+            session.headers["Accept-Encoding"] = "identity"
+            # The environment is read once (proxies per host, CA bundle), not per request;
+            # credentials come from daxa's own resolution (netrc included), host-bound.
+            session.trust_env = False
+            session.verify = (
+                os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+            )
+            adapter = requests.adapters.HTTPAdapter(
+                pool_connections=8, pool_maxsize=max(4, self.policy.per_host), max_retries=0
+            )
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            self._local.session = session
+            with self._lock:
+                self._sessions.append(session)
+        return session
+
+    def close(self) -> None:
+        with self._lock:
+            for session in self._sessions:
+                session.close()
+            self._sessions.clear()
+
+    def __enter__(self) -> Transport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def slot(self, url: str, service: str | None = None) -> Iterator[None]:
+        """Hold one of the host's concurrent-request slots."""
+        host = urllib.parse.urlsplit(url).netloc.lower()
+        with self._lock:
+            semaphore = self._slots.get(host)
+            if semaphore is None:
+                limit = min(self.policy.per_host, SERVICE_CAPS.get(service or "", 1 << 30))
+                semaphore = self._slots[host] = threading.BoundedSemaphore(limit)
+        semaphore.acquire()
+        try:
+            yield
+        finally:
+            semaphore.release()
+
+    def _auth(self, url: str) -> tuple[str, str] | None:
+        for creds in self.credentials:
+            if creds.applies_to(url):
+                return creds.auth()
+        return None
+
+    def _count(self, retry: bool = False) -> None:
+        with self._lock:
+            self.requests_sent += 1
+            if retry:
+                self.retries_made += 1
+
+    def _sleep(self, seconds: float) -> None:
+        if self.cancelled.wait(seconds):
+            raise CancelledError("download cancelled")
+
+    def _proxies(self, url: str) -> dict[str, str]:
+        """The environment's proxies for ``url``'s host (``*_proxy``, ``no_proxy``), looked up
+        once per host instead of on every request as ``requests`` would."""
+        host = urllib.parse.urlsplit(url).netloc.lower()
+        with self._lock:
+            found = self._proxy_cache.get(host)
+        if found is None:
+            found = dict(requests.utils.get_environ_proxies(url))
+            with self._lock:
+                self._proxy_cache[host] = found
+        return found
+
+    def _get(self, url: str, headers: dict[str, str], attempt: int) -> requests.Response:
+        self._count(retry=attempt > 0)
+        return self.session().get(
+            url,
+            headers=headers,
+            stream=True,
+            timeout=(self.policy.connect_timeout, self.policy.read_timeout),
+            auth=self._auth(url),
+            allow_redirects=True,
+            proxies=self._proxies(url),
+        )
+
+    @staticmethod
+    def _terminal(answer: requests.Response, url: str, what: str) -> DownloadError | None:
+        status = answer.status_code
+        if status in (404, 410):
+            return NotFoundError(f"{what} not found (HTTP {status}): {url}")
+        if status in (401, 403):
+            return AccessDeniedError(
+                f"access to {what} refused (HTTP {status}): {url}; proprietary data need "
+                "credentials for this archive (credentials=..., an ini file or ~/.netrc)"
+            )
+        if 400 <= status < 500 and status not in RETRY_STATUSES and status != 416:
+            return DownloadError(f"{what} refused with HTTP {status}: {url}")
+        return None
+
+    # -- listings and small pages ------------------------------------------------------------
+
+    def get_text(self, url: str, *, service: str | None = None, what: str = "listing") -> str:
+        """The body of ``url`` as text (directory listings); retried like every transfer."""
+        problem = "no attempt made"
+        for attempt in range(self.policy.retries + 1):
+            if self.cancelled.is_set():
+                raise CancelledError("download cancelled")
+            retry_after = None
+            try:
+                with self.slot(url, service), self._get(url, {}, attempt) as answer:
+                    terminal = self._terminal(answer, url, what)
+                    if terminal is not None:
+                        raise terminal
+                    if answer.status_code in RETRY_STATUSES:
+                        problem = f"HTTP {answer.status_code}"
+                        retry_after = _retry_after(answer.headers)
+                    else:
+                        body = answer.content
+                        expected = answer.headers.get("Content-Length")
+                        if expected and expected.isdigit() and len(body) < int(expected):
+                            problem = f"body cut at {len(body)} of {expected} bytes"
+                        else:
+                            return body.decode(answer.encoding or "utf-8", errors="replace")
+            except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
+                problem = f"connection problem ({type(exc).__name__})"
+            if attempt < self.policy.retries:
+                self._sleep(self.policy.wait(attempt + 1, retry_after))
+        raise DownloadError(
+            f"{what} failed after {self.policy.retries + 1} attempts ({problem}): {url}"
+        )
+
+    # -- file transfers ----------------------------------------------------------------------
+
+    def fetch(
+        self,
+        url: str,
+        part: Path,
+        *,
+        service: str | None = None,
+        on_bytes: Callable[[int], None] | None = None,
+        on_total: Callable[[int], None] | None = None,
+    ) -> Fetched:
+        """Stream ``url`` into ``part``, resuming with Range after a cut; return what was seen.
+
+        The caller decides what to do with the complete ``.part`` (verify, rename). A terminal
+        answer (404, 401/403, other 4xx) raises at once; transient problems are retried.
+        """
+        problem = "no attempt made"
+        state = _TransferState()
+        for attempt in range(self.policy.retries + 1):
+            if self.cancelled.is_set():
+                raise CancelledError("download cancelled")
+            offset = part.stat().st_size if part.exists() else 0
+            headers: dict[str, str] = {}
+            if offset:
+                headers["Range"] = f"bytes={offset}-"
+                if state.validator:
+                    headers["If-Range"] = state.validator
+            retry_after = None
+            try:
+                with self.slot(url, service), self._get(url, headers, attempt) as answer:
+                    terminal = self._terminal(answer, url, "file")
+                    if terminal is not None:
+                        raise terminal
+                    status = answer.status_code
+                    if status in RETRY_STATUSES:
+                        problem = f"HTTP {status}"
+                        retry_after = _retry_after(answer.headers)
+                    elif status == 416:
+                        problem = "HTTP 416 (range not satisfiable): starting again"
+                        part.unlink(missing_ok=True)
+                    elif _is_html(answer, url):
+                        problem = "the archive sent an HTML page instead of the file"
+                    else:
+                        received = self._receive(answer, part, offset, state, on_bytes, on_total)
+                        if isinstance(received, Fetched):
+                            return received
+                        problem = received
+            except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
+                problem = f"connection problem ({type(exc).__name__})"
+            if attempt < self.policy.retries:
+                log.info("retrying %s (%s)", url, problem)
+                self._sleep(self.policy.wait(attempt + 1, retry_after))
+        raise DownloadError(f"gave up after {self.policy.retries + 1} attempts ({problem}): {url}")
+
+    def _receive(
+        self,
+        answer: requests.Response,
+        part: Path,
+        offset: int,
+        state: _TransferState,
+        on_bytes: Callable[[int], None] | None,
+        on_total: Callable[[int], None] | None,
+    ) -> Fetched | str:
+        """Write a 200/206 body where it belongs; the complete transfer, or what went wrong."""
+        start, total = _span(answer, offset)
+        if start != offset:
+            part.unlink(missing_ok=True)  # the server ignored the Range, or sent another span
+            if start != 0:
+                return f"the server sent bytes from {start}, not {offset}: starting again"
+        state.resumed = state.resumed or start > 0
+        state.validator = answer.headers.get("ETag") or answer.headers.get("Last-Modified")
+        if total is not None and not state.announced and on_total is not None:
+            on_total(total)
+            state.announced = True
+        if start == 0 or state.hashed.bytes != start:
+            state.hashed.restart(part, start)
+        length = answer.headers.get("Content-Length")
+        got, cut = self._stream_body(answer, part, start, on_bytes, state.hashed)
+        state.received += got
+        if cut or (length is not None and length.isdigit() and got < int(length)):
+            return f"transfer cut after {start + got} bytes"
+        return Fetched(
+            part.stat().st_size,
+            total,
+            {k.lower(): v for k, v in answer.headers.items()},
+            state.resumed,
+            state.received,
+            state.hashed.hexdigest(),
+        )
+
+    def _stream_body(
+        self,
+        answer: requests.Response,
+        part: Path,
+        start: int,
+        on_bytes: Callable[[int], None] | None,
+        hashed: _Digest,
+    ) -> tuple[int, bool]:
+        """Append the body to ``part`` (hashing it on the way); return the bytes received and
+        whether the transfer was cut."""
+        got = 0
+        part.parent.mkdir(parents=True, exist_ok=True)
+        with open(part, "ab" if start else "wb") as out:
+            try:
+                for chunk in answer.raw.stream(self.policy.chunk_size, decode_content=False):
+                    if self.cancelled.is_set():
+                        raise CancelledError("download cancelled")
+                    out.write(chunk)
+                    hashed.update(chunk)
+                    got += len(chunk)
+                    if on_bytes is not None:
+                        on_bytes(len(chunk))
+            except (urllib3.exceptions.HTTPError, requests.exceptions.RequestException):
+                return got, True
+        return got, False
+
+
+@dataclass
+class _TransferState:
+    """What one file's attempts share: the validator for If-Range, the running digest."""
+
+    validator: str | None = None
+    hashed: _Digest = field(default_factory=lambda: _Digest())
+    announced: bool = False
+    received: int = 0
+    resumed: bool = False
+
+
+class _Digest:
+    """SHA-256 of a ``.part`` file kept up to date while it is written (no second read)."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+        self.bytes = 0
+
+    def restart(self, part: Path, upto: int) -> None:
+        """Hash the first ``upto`` bytes already on disk (after an unexpected resume point)."""
+        self._hash = hashlib.sha256()
+        self.bytes = 0
+        if upto:
+            with open(part, "rb") as handle:
+                while self.bytes < upto and (chunk := handle.read(min(1 << 20, upto - self.bytes))):
+                    self.update(chunk)
+
+    def update(self, chunk: bytes) -> None:
+        self._hash.update(chunk)
+        self.bytes += len(chunk)
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+
+def _is_html(answer: requests.Response, url: str) -> bool:
+    kind = answer.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    name = urllib.parse.urlsplit(url).path.lower()
+    return kind in ("text/html", "application/xhtml+xml") and not name.endswith((".html", ".htm"))
+
+
+def _span(answer: requests.Response, offset: int) -> tuple[int, int | None]:
+    """Where this answer's body starts in the file, and the file's full size when known."""
+    if answer.status_code == 206:
+        match = _CONTENT_RANGE.match(answer.headers.get("Content-Range", ""))
+        if match:
+            total = None if match.group(3) == "*" else int(match.group(3))
+            return int(match.group(1)), total
+        return -1, None  # a 206 we cannot place: start again
+    length = answer.headers.get("Content-Length")
+    return 0, int(length) if length and length.isdigit() else None

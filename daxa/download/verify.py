@@ -1,0 +1,77 @@
+"""Checks a transferred file must pass before it counts: size, SHA-256, FITS checksums.
+
+The size must match ``Content-Length``/``Content-Range`` and the plan's size when the archive
+states one; the SHA-256 must match the plan's or a ``Repr-Digest``/``Digest`` header when the
+archive gives one. FITS files are checked against their ``CHECKSUM``/``DATASUM`` keywords.
+A failure raises :class:`~daxa.download.transport.CorruptFileError`: the file is fetched again.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+from daxa.download.manifest import sha256_file
+from daxa.download.plan import RemoteFile
+from daxa.download.transport import CorruptFileError, Fetched
+
+_FITS_SUFFIXES = (".fits", ".fit", ".fts", ".evt", ".img", ".ftz", ".lc", ".pha", ".hk")
+
+
+def _announced_sha256(headers: dict[str, str]) -> str | None:
+    """A SHA-256 of the whole file from ``Repr-Digest`` (RFC 9530) or ``Digest`` (RFC 3230)."""
+    for name in ("repr-digest", "digest"):
+        value = headers.get(name)
+        if not value:
+            continue
+        for item in value.split(","):
+            key, _, encoded = item.strip().partition("=")
+            if key.strip().lower() == "sha-256":
+                encoded = encoded.strip().strip(":")
+                try:
+                    return base64.b64decode(encoded).hex()
+                except ValueError:
+                    return None
+    return None
+
+
+def verify_transfer(part: Path, remote: RemoteFile, fetched: Fetched) -> str:
+    """The SHA-256 of a complete ``.part`` after checking it; CorruptFileError if it fails."""
+    size = part.stat().st_size
+    if fetched.total is not None and size != fetched.total:
+        raise CorruptFileError(f"{remote.url}: {size} bytes on disk, server said {fetched.total}")
+    if remote.size is not None and size != remote.size:
+        raise CorruptFileError(f"{remote.url}: {size} bytes, the archive lists {remote.size}")
+    digest = fetched.sha256 if fetched.sha256 and fetched.size == size else sha256_file(part)
+    wanted = remote.sha256 or (None if fetched.resumed else _announced_sha256(fetched.headers))
+    if wanted is not None and digest != wanted.lower():
+        raise CorruptFileError(f"{remote.url}: SHA-256 does not match the archive's")
+    return digest
+
+
+def verify_fits(path: Path) -> None:
+    """Check FITS ``CHECKSUM``/``DATASUM`` keywords where present; CorruptFileError if wrong.
+
+    Uses astropy's ``verify_checksum``/``verify_datasum`` (not its warnings: catching warnings
+    is not thread-safe, and files are verified in parallel).
+    """
+    if not path.name.lower().endswith(_FITS_SUFFIXES):
+        return
+    with open(path, "rb") as handle:
+        if handle.read(9) != b"SIMPLE  =":
+            return
+    from astropy.io import fits
+
+    try:
+        with fits.open(path, memmap=False) as hdus:
+            hdus.readall()
+            for index, hdu in enumerate(hdus):
+                # 1: valid, 0: wrong, 2: the keyword is absent (nothing to check)
+                if hdu.verify_datasum() == 0 or hdu.verify_checksum() == 0:
+                    raise CorruptFileError(
+                        f"{path.name} fails its FITS checksum (HDU {index}): corrupted"
+                    )
+    except CorruptFileError:
+        raise
+    except Exception as exc:  # astropy's errors (or warnings turned into errors) on bad bytes
+        raise CorruptFileError(f"{path.name} is not a readable FITS file ({exc})") from None
