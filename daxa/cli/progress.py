@@ -63,18 +63,20 @@ class Progress:
     def advance(self, steps: int = 1, *, note: str | None = None) -> None:
         """Count ``steps`` more steps done (and say what is being worked on now)."""
         self.done += steps
+        changed = note is not None and note != self.note
         if note is not None:
             self.note = note
-        self._draw()
+        self._draw(force=changed)
 
     def set(self, done: int, total: int | None = None, *, note: str | None = None) -> None:
         """Jump to ``done`` of ``total`` (for callbacks that report absolute progress)."""
         self.done = done
         if total is not None:
             self.total = total
+        changed = note is not None and note != self.note
         if note is not None:
             self.note = note
-        self._draw()
+        self._draw(force=changed)  # a new task shows at once, however fast the last one was
 
     def close(self) -> None:
         """Draw the final state and end the line."""
