@@ -32,7 +32,7 @@ def test_draws_on_a_terminal_with_the_current_task(monkeypatch: pytest.MonkeyPat
     frames = [f.strip() for f in out.getvalue().split("\r") if f.strip()]
     # each task's name appears as soon as it starts, even when the tasks are instant
     for i, name in enumerate(("xmm_pointed", "chandra", "swift", "asca")):
-        assert any(f.startswith(f"fetching [") and f" {i}/4 " in f and f.endswith(name)
+        assert any(f.startswith("fetching [") and f" {i}/4 " in f and f.endswith(name)
                    for f in frames), name  # fmt: skip
     assert frames[-1].startswith("fetching [########] 4/4")
     assert out.getvalue().endswith("\n")
