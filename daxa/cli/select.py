@@ -127,7 +127,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     out.add_argument(
         "--save", metavar="DIR", help="save each mission's selection (JSON) to replay later"
     )
-    out.add_argument("--plots", metavar="DIR", help="write a sky map, timeline and field maps")
+    out.add_argument(
+        "--plots",
+        metavar="DIR",
+        help="write sky maps, a timeline, exposure per year and field maps (PNG)",
+    )
     out.add_argument("--rows", type=int, default=15, metavar="N", help="rows to print (default 15)")
     p.set_defaults(func=run_select)
 
@@ -385,14 +389,17 @@ def per_position_table(pairs: pl.DataFrame, labels: list[str]) -> pl.DataFrame:
 
 
 def write_plots(found: Selected, folder: str | Path, *, max_fields: int = 4) -> list[Path]:
-    """Sky map, timeline and (for a few positions) field maps of a selection, as PNGs."""
+    """Sky maps (all missions, and one per mission), timeline, exposure per year and, for a
+    few positions, field maps of a selection, as PNGs."""
     from daxa import plots
 
     folder = Path(folder)
     obs = found.observations()
     written = [
         plots.save(plots.sky_map(obs, found.positions), folder / "sky_map.png"),
+        plots.save(plots.mission_sky_maps(obs, found.positions), folder / "sky_missions.png"),
         plots.save(plots.timeline(obs), folder / "timeline.png"),
+        plots.save(plots.exposure_per_year(obs), folder / "exposure_per_year.png"),
     ]
     if found.positions is not None and found.positions.height <= max_fields and obs.height:
         for i, row in enumerate(found.positions.iter_rows(named=True)):

@@ -86,9 +86,18 @@ def test_select_sexagesimal_position_with_chosen_instrument(filled, tmp_path) ->
     out = tmp_path / "swift.parquet"
     result = daxa(
         "select", "swift", "--pos", "12:30:49.42 +12:23:28.0", "--instruments", "XRT",
-        "-o", str(out), cache_dir=filled,
+        "-o", str(out), "--plots", str(tmp_path / "plots"), cache_dir=filled,
     )  # fmt: skip
     assert result.code == 0, result.err
+    pngs = sorted(p.name for p in (tmp_path / "plots").glob("*.png"))
+    assert pngs == [
+        "exposure_per_year.png",
+        "field_12_30_49_42__12_23_28_0.png",
+        "sky_map.png",
+        "sky_missions.png",
+        "timeline.png",
+    ]
+    assert all((tmp_path / "plots" / p).read_bytes()[:4] == b"\x89PNG" for p in pngs)
     swift = _table(filled, "swift").filter(pl.col("exposure_xrt") > 0)
     inside, edge = _near(swift, 187.705917, 12.391111, 1.2 * 11.8 / 60)
     got = set(pl.read_parquet(out)["obs_id"])
