@@ -1,5 +1,15 @@
-"""daxa: find, filter, cross-match and download X-ray archive observations as dataframes."""
+"""daxa: find, filter, cross-match and download X-ray archive observations as dataframes.
 
+The top level keeps imports light; the heavier parts load on first use:
+
+- ``daxa.Selection`` — a mission table plus the lineage of filters applied to it;
+- ``daxa.search(...)`` — one positional / time / name search over several missions;
+- ``daxa.sql(...)`` — SQL over the cached tables (DuckDB);
+- ``daxa.cache``, ``daxa.crossmatch``, ``daxa.download``, ``daxa.sky``, ``daxa.filters``,
+  ``daxa.config`` — the modules themselves.
+"""
+
+import importlib
 from typing import Any
 
 from daxa.errors import DaxaError
@@ -7,17 +17,36 @@ from daxa.missions import get_mission, mission_names
 
 __version__ = "0.1.0"
 
-__all__ = ["DaxaError", "Selection", "__version__", "get_mission", "mission_names", "search"]
+__all__ = [
+    "DaxaError",
+    "Selection",
+    "__version__",
+    "get_mission",
+    "mission_names",
+    "search",
+    "sql",
+]
+
+#: Submodules reachable as attributes without importing them first.
+_LAZY_MODULES = {
+    "cache",
+    "config",
+    "crossmatch",
+    "download",
+    "filters",
+    "plots",
+    "search",  # callable module: daxa.search(positions=...)
+    "sky",
+    "sql",  # callable module: daxa.sql("SELECT ...")
+}
 
 
 def __getattr__(name: str) -> Any:
-    # Imported on first use: they pull in the cache, the sky engine and astropy.
+    # Imported on first use: they pull in the cache, the sky engine, DuckDB and astropy.
     if name == "Selection":
         from daxa.selection import Selection
 
         return Selection
-    if name == "search":  # the module is callable: daxa.search(positions=...)
-        import daxa.search as search_module
-
-        return search_module
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"daxa.{name}")
     raise AttributeError(f"module 'daxa' has no attribute {name!r}")
