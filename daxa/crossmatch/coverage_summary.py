@@ -237,7 +237,7 @@ def _by_cells(
     order: int,
 ) -> None:
     """Sum by HEALPix cells of positions; only cells on a radius edge go position by position."""
-    from daxa.sky.geometry import angular_separation, xyz
+    from daxa.sky.geometry import angular_separation, loosen, separation_from_xyz, xyz
     from daxa.sky.pairs import pair_search
 
     assert isinstance(table.radius, np.ndarray)
@@ -263,6 +263,7 @@ def _by_cells(
     rho = rho * (1 + 1e-12) + GUARD_DEG
     rho_max = float(rho.max(initial=0.0))
 
+    ox, oy, oz = xyz(table.ra, table.dec)
     start, end = _starts_ends(table)
     cell_totals = [Totals.zeros(n_cells) for _ in classes]
     bound_totals = [Totals.zeros(hpx.size) for _ in classes]
@@ -278,37 +279,37 @@ def _by_cells(
         s = p.separation
         r_cell = rho[cell]
         edge = np.zeros(cell.size, dtype=bool)
-        inside: list[BoolArray] = []
-        for cls in classes:
+        parts: list[BoolArray] = []
+        for cls, tot in zip(classes, cell_totals, strict=True):
             r = cls.radius[obs]  # type: ignore[index]
-            ok = cls.applies[obs] if cls.applies is not None else np.ones(obs.size, bool)
-            full = ok & (s + r_cell <= r)
-            part = ok & ~full & (s - r_cell <= r)
-            inside.append(full)
+            near = s - r_cell <= r
+            full = near & (s + r_cell <= r)
+            if cls.applies is not None:
+                ok = cls.applies[obs]
+                full &= ok
+                near &= ok
+            part = near & ~full  # the radius edge crosses the cell: decide per position
+            parts.append(part)
             edge |= part
-        for cls, tot, full in zip(classes, cell_totals, inside, strict=True):
             o = obs[full]
             tot.add(cell[full], cls.exposure[o], start[o], end[o])
         if not edge.any():
             continue
-        e_cell, e_obs, e_sep = cell[edge], obs[edge], s[edge]
+        e_cell, e_obs = cell[edge], obs[edge]
+        e_parts = [part[edge] for part in parts]
         sizes = bounds[e_cell + 1] - bounds[e_cell]
         batch = max(1, int(MAX_PAIRS // max(1.0, float(sizes.mean()))))
         for lo in range(0, e_cell.size, batch):
-            ec, eo = e_cell[lo : lo + batch], e_obs[lo : lo + batch]
-            es, sz = e_sep[lo : lo + batch], sizes[lo : lo + batch]
+            ec, eo, sz = e_cell[lo : lo + batch], e_obs[lo : lo + batch], sizes[lo : lo + batch]
             rep = np.repeat(np.arange(ec.size), sz)
             offs = np.arange(rep.size) - np.repeat(np.cumsum(sz) - sz, sz)
             pos = bounds[ec][rep] + offs  # index into the HEALPix-sorted positions
             ob = eo[rep]
-            s_cell = es[rep]
-            r_c = rho[ec][rep]
-            sep = angular_separation(ra_s[pos], dec_s[pos], table.ra[ob], table.dec[ob])
-            for cls, tot in zip(classes, bound_totals, strict=True):
-                r = cls.radius[ob]  # type: ignore[index]
-                ok = cls.applies[ob] if cls.applies is not None else np.ones(ob.size, bool)
-                # pairs whose cell was counted whole (or skipped whole) for this line are done
-                take = ok & ~(s_cell + r_c <= r) & (s_cell - r_c <= r) & (sep <= r)
+            sep = separation_from_xyz(x[pos], y[pos], z[pos], ox[ob], oy[ob], oz[ob])
+            for cls, tot, part in zip(classes, bound_totals, e_parts, strict=True):
+                # only pairs whose cell the edge crosses for this line; the rest are done
+                take = part[lo : lo + batch][rep]
+                take &= sep <= loosen(cls.radius[ob])  # type: ignore[index]
                 o = ob[take]
                 tot.add(pos[take], cls.exposure[o], start[o], end[o])
     for tot, ctot, btot in zip(totals, cell_totals, bound_totals, strict=True):

@@ -11,6 +11,8 @@ Parquet file (:class:`ParquetSink`), so results larger than memory never sit in 
 from __future__ import annotations
 
 import os
+import queue
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,7 +52,13 @@ class FrameSink:
 
 
 class ParquetSink:
-    """Streams chunk frames into one Parquet file (written to a temporary name, then renamed)."""
+    """Streams chunk frames into one Parquet file (written to a temporary name, then renamed).
+
+    Writing happens on a background thread while the next chunk is being matched (pyarrow
+    releases the GIL), with at most one frame waiting, so memory holds two chunks at most.
+    Only the ``mission`` column is dictionary-encoded: dictionaries of high-cardinality
+    columns (ObsIDs, instrument lists) cost more time than they save space.
+    """
 
     def __init__(self, path: str | os.PathLike[str], schema: dict[str, pl.DataType]) -> None:
         self.path = Path(path)
@@ -60,32 +68,56 @@ class ParquetSink:
         self.tmp = self.path.with_name(f".{self.path.name}.part")
         self.schema = schema
         self.rows = 0
-        self._writer: Any = None
-        self._arrow_schema: Any = None
+        self._queue: queue.Queue[pl.DataFrame | None] = queue.Queue(maxsize=1)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="daxa-parquet-sink", daemon=True)
+        self._thread.start()
 
-    def write(self, frame: pl.DataFrame) -> None:
+    def _run(self) -> None:
         import pyarrow.parquet as pq
 
-        if self._writer is None:
-            empty = pl.DataFrame(schema=self.schema).to_arrow()
-            self._arrow_schema = empty.schema
-            self._writer = pq.ParquetWriter(self.tmp, self._arrow_schema, compression="zstd")
-        if frame.height == 0:
-            return
-        table = frame.select(list(self.schema)).cast(self.schema).to_arrow()  # type: ignore[arg-type]
-        self._writer.write_table(table.cast(self._arrow_schema), row_group_size=262_144)
+        arrow_schema = pl.DataFrame(schema=self.schema).to_arrow().schema
+        dictionary = [c for c in ("mission", "instrument") if c in self.schema]
+        writer = None
+        try:
+            writer = pq.ParquetWriter(
+                self.tmp, arrow_schema, compression="zstd", use_dictionary=dictionary
+            )
+            while True:
+                frame = self._queue.get()
+                if frame is None:
+                    break
+                if self._error is None and frame.height:
+                    table = frame.select(list(self.schema)).cast(self.schema).to_arrow()  # type: ignore[arg-type]
+                    writer.write_table(table.cast(arrow_schema), row_group_size=262_144)
+        except BaseException as exc:  # handed to the caller on its next write or finish
+            self._error = exc
+            while self._queue.get() is not None:  # drain so the producer never blocks
+                pass
+        finally:
+            if writer is not None:
+                writer.close()
+
+    def _check(self) -> None:
+        if self._error is not None:
+            raise InputError(f"cannot write {self.path}: {self._error}") from self._error
+
+    def write(self, frame: pl.DataFrame) -> None:
+        self._check()
         self.rows += frame.height
+        self._queue.put(frame)
 
     def finish(self) -> Path:
-        if self._writer is None:
-            self.write(pl.DataFrame(schema=self.schema))
-        self._writer.close()
+        self._queue.put(None)
+        self._thread.join()
+        self._check()
         os.replace(self.tmp, self.path)
         return self.path
 
     def abort(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
         if self.tmp.exists():
             self.tmp.unlink()
 

@@ -300,7 +300,7 @@ def _write_properties(
 ) -> None:
     from daxa import __version__
 
-    sky_fraction = float(pixels.size) / (12 * 4**order)
+    sky_fraction = sum(4.0 ** (-o) for o, _ in parts) / 12.0  # area of the partitions
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M%Z")
     largest = max((_rows_in(pixels, counts, order, o, p) for o, p in parts), default=0)
     lines = [

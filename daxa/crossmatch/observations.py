@@ -38,7 +38,7 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
 #: Rough bytes per output pair while a chunk is being built (pairs, lists, sort buffers).
-BYTES_PER_PAIR = 200
+BYTES_PER_PAIR = 400
 #: Rough bytes per prepared position while a chunk is being matched.
 BYTES_PER_POSITION = 120
 #: A chunk never has fewer positions than this (unless the catalogue is smaller).
@@ -224,6 +224,7 @@ def load_missions(
     if not per_row:
         _check_radius_keys(radius, specs)
     order = {name: i for i, name in enumerate(m.name for m in resolve_missions(None))}
+    specs = sorted(specs, key=lambda m: order[m.name])
     out = []
     for spec in specs:
         if tables is not None and spec.name in {get_mission(k).name for k in tables}:
@@ -393,42 +394,57 @@ def match_chunk(
     opts: MatchOptions,
     shared: dict[str, Any],
 ) -> tuple[pl.DataFrame, IntArray]:
-    """The association rows of one chunk of prepared positions against every mission."""
+    """The association rows of one chunk of prepared positions against every mission.
+
+    Rows come in the chunk's row order (HEALPix order for sorted chunks), then mission
+    (registry order), then table row: a stable radix sort on the row, no comparison sort.
+    """
+    from daxa.sky._join import stable_argsort_int
+
     tables: list[MissionTable] = shared["tables"]
-    parts = []
     if positions.height == 0:
         return pl.DataFrame(), skipped
     cap = chunk_cap(positions["ra"].to_numpy(), positions["dec"].to_numpy())
     r_pos = float(positions["_radius"].max()) if "_radius" in positions.columns else 0.0  # type: ignore[arg-type]
-    for table in tables:
+    found = []
+    for t, table in enumerate(tables):
         rows = reachable(table, cap, r_pos)
         left, trow, sep = _pairs(positions, table, rows)
-        if left.size == 0:
-            continue
-        cols: dict[str, Any] = {"pos_index": positions["pos_index"].gather(left)}
-        if opts.with_id:
-            cols["row_id"] = positions["row_id"].gather(left)
-        cols["mission"] = pl.repeat(table.name, left.size, eager=True, dtype=pl.String)
-        cols["obs_id"] = table.obs_id.gather(trow)
-        cols["separation_deg"] = sep
-        cols["instruments"] = covering(table.plan, trow, sep, table.instruments)
-        cols["pos_ra"] = positions["ra"].gather(left)
-        cols["pos_dec"] = positions["dec"].gather(left)
-        if opts.with_window:
-            cols["time_overlap"] = _overlap(positions, table, left, trow)
-        if opts.streaming:
-            cols[HPX] = positions[HPX].gather(left)
-        cols["_rank"] = pl.repeat(table.rank, left.size, eager=True, dtype=pl.Int32)
-        frame = pl.DataFrame(cols)
-        if opts.with_window and opts.overlap_only:
-            frame = frame.filter(pl.col("time_overlap").fill_null(False))
-        parts.append(frame)
-    if not parts:
+        if opts.with_window and left.size:
+            flag = _overlap(positions, table, left, trow)
+            if opts.overlap_only:
+                keep = flag.fill_null(False).to_numpy()
+                left, trow, sep, flag = left[keep], trow[keep], sep[keep], flag.filter(keep)
+        else:
+            flag = None
+        if left.size:
+            found.append((t, left, trow, sep, flag))
+    if not found:
         return pl.DataFrame(), skipped
-    out = pl.concat(parts, how="vertical_relaxed")
-    keys = [HPX, "pos_index"] if opts.streaming else ["pos_index"]
-    out = out.sort([*keys, "_rank", "separation_deg"], maintain_order=True).drop("_rank")
-    return out, skipped
+    left = np.concatenate([f[1] for f in found])
+    order = stable_argsort_int(left, positions.height)
+    left = left[order]
+    sep = np.concatenate([f[3] for f in found])[order]
+    which = np.concatenate([np.full(f[1].size, f[0], dtype=np.int64) for f in found])[order]
+    cols: dict[str, Any] = {"pos_index": positions["pos_index"].gather(left)}
+    if opts.with_id:
+        cols["row_id"] = positions["row_id"].gather(left)
+    names = pl.Series([tables[f[0]].name for f in found], dtype=pl.String)
+    slot = np.zeros(len(tables), dtype=np.int64)
+    slot[[f[0] for f in found]] = np.arange(len(found))
+    cols["mission"] = names.gather(slot[which])
+    cols["obs_id"] = pl.concat([tables[f[0]].obs_id.gather(f[2]) for f in found]).gather(order)
+    cols["separation_deg"] = sep
+    cols["instruments"] = pl.concat(
+        [covering(tables[f[0]].plan, f[2], f[3], tables[f[0]].instruments) for f in found]
+    ).gather(order)
+    cols["pos_ra"] = positions["ra"].gather(left)
+    cols["pos_dec"] = positions["dec"].gather(left)
+    if opts.with_window:
+        cols["time_overlap"] = pl.concat([f[4] for f in found]).gather(order)
+    if opts.streaming:
+        cols[HPX] = positions[HPX].gather(left)
+    return pl.DataFrame(cols), skipped
 
 
 def _load_and_match(
@@ -606,9 +622,8 @@ def match_observations(
     result = sink.finish()
     if result.height == 0:
         return pl.DataFrame(schema=schema)
-    if len(tasks) > 1:
-        rank = pl.col("mission").replace_strict(
-            {t.name: t.rank for t in prepared_tables}, return_dtype=pl.Int32
-        )
-        result = result.sort(["pos_index", rank, "separation_deg"], maintain_order=True)
+    rank = pl.col("mission").replace_strict(
+        {t.name: t.rank for t in prepared_tables}, return_dtype=pl.Int32
+    )
+    result = result.sort(["pos_index", rank, "separation_deg"], maintain_order=True)
     return result.select(list(schema))
