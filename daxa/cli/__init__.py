@@ -177,10 +177,12 @@ def add_subcommand(
     aliases: Sequence[str] = (),
 ) -> argparse.ArgumentParser:
     """A subparser with the common options, a description and an example in its help."""
+    import textwrap
+
     return sub.add_parser(  # type: ignore[no-any-return]
         name,
         help=help,
-        description=description,
+        description="\n\n".join(textwrap.fill(p, 92) for p in description.split("\n\n")),
         epilog="example:\n" + "".join(f"  {line}\n" for line in example.strip().splitlines()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[common],

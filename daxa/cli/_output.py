@@ -60,6 +60,19 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+_COORDINATES = frozenset({"ra", "dec", "pos_ra", "pos_dec"})
+
+
+def _typed_cell(value: object, kind: str) -> str:
+    if value is None:
+        return "-"
+    if kind == "plain":
+        return str(value)
+    if kind == "coord" and isinstance(value, float):
+        return f"{value:.4f}"
+    return _cell(value)
+
+
 def format_table(table: pl.DataFrame, *, max_rows: int = 20, max_width: int = 40) -> str:
     """``table`` as aligned plain text: numbers right-aligned with thousands separators.
 
@@ -67,13 +80,17 @@ def format_table(table: pl.DataFrame, *, max_rows: int = 20, max_width: int = 40
     """
     shown = table.head(max_rows)
     columns = shown.columns
-    # years and identifiers read better without thousands separators
-    plain = [("year" in c or c.endswith("_id") or c == "pos_index") for c in columns]
+    # years and identifiers read better without thousands separators, coordinates with 4 decimals
+    kinds = [
+        "plain"
+        if ("year" in c or c.endswith("_id") or c == "pos_index")
+        else "coord"
+        if c in _COORDINATES
+        else "any"
+        for c in columns
+    ]
     cells = [
-        [
-            (str(v) if p and v is not None else _cell(v))[:max_width]
-            for v, p in zip(row, plain, strict=True)
-        ]
+        [_typed_cell(v, k)[:max_width] for v, k in zip(row, kinds, strict=True)]
         for row in shown.iter_rows()
     ]
     numeric = [shown.schema[c].is_numeric() for c in columns]

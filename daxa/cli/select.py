@@ -102,7 +102,13 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="per-position windows around the time column of --positions (e.g. 20 365)",
     )
     what = p.add_argument_group("what")
-    what.add_argument("--obs-id", action="append", default=[], metavar="ID[,ID...]")
+    what.add_argument(
+        "--obs-id",
+        action="append",
+        default=[],
+        metavar="ID[,ID...]",
+        help="keep these ObsIDs (one mission only)",
+    )
     what.add_argument("--target-type", metavar="CODE[,CODE...]", help="e.g. AGN,GCL,SNR")
     what.add_argument("--field", metavar="NAME[,NAME...]", help="eROSITA CalPV fields or types")
     what.add_argument(

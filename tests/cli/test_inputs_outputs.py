@@ -132,5 +132,5 @@ def test_format_table() -> None:
     text = format_table(_sample().drop("duration"), max_rows=1)
     lines = text.splitlines()
     assert lines[0].split() == ["mission", "obs_id", "ra", "start", "instruments"]
-    assert lines[2].split() == ["chandra", "00123", "1.5", "2020-01-01", "00:00", "ACIS"]
+    assert lines[2].split() == ["chandra", "00123", "1.5000", "2020-01-01", "00:00", "ACIS"]
     assert lines[-1] == "... and 1 more rows"
