@@ -452,9 +452,14 @@ def run_demo(
 
         if plots:
             say.step(7, "Plots", "daxa select ... --plots DIR  (or daxa.plots in Python)")
-            result.files += timed(
-                "plots", _plots, say, out_dir, cache_dir, named, transients, sample
-            )
+            try:
+                import daxa.plots  # noqa: F401
+            except ImportError as exc:
+                say(f"plots skipped: {exc}")
+            else:
+                result.files += timed(
+                    "plots", _plots, say, out_dir, cache_dir, named, transients, sample
+                )
     total = time.perf_counter() - started
     result.seconds["total"] = round(total, 1)
     say()

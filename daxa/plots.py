@@ -29,7 +29,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-from matplotlib.figure import Figure
+
+try:
+    from matplotlib.figure import Figure
+except ImportError as exc:  # matplotlib is the optional "plot" extra
+    raise ImportError(
+        "daxa.plots needs matplotlib: pip install 'daxa[plot]' (or pip install matplotlib)"
+    ) from exc
 
 from daxa.errors import InputError
 from daxa.missions import get_mission, mission_names

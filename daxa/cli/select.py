@@ -397,7 +397,10 @@ def per_position_table(pairs: pl.DataFrame, labels: list[str]) -> pl.DataFrame:
 def write_plots(found: Selected, folder: str | Path, *, max_fields: int = 4) -> list[Path]:
     """Sky maps (all missions, and one per mission), timeline, exposure per year and, for a
     few positions, field maps of a selection, as PNGs."""
-    from daxa import plots
+    try:
+        from daxa import plots
+    except ImportError as exc:
+        raise InputError(f"--plots: {exc}") from None
 
     folder = Path(folder)
     obs = found.observations()
@@ -417,13 +420,19 @@ def write_plots(found: Selected, folder: str | Path, *, max_fields: int = 4) -> 
 
 
 def run_select(args: argparse.Namespace) -> int:
+    if args.plots:
+        try:
+            import daxa.plots  # noqa: F401  (fail before the work, not after)
+        except ImportError as exc:
+            raise InputError(f"--plots: {exc}") from None
     found = select(args)
     for name, why in found.skipped.items():
         print(f"warning: {name} skipped: {why}", file=sys.stderr)
     summary = summary_table(found)
     print(format_table(summary, max_rows=100))
     total = int(summary["selected"].sum())
-    print(f"\n{total:,} observations selected from {summary.height} missions")
+    missions = f"{summary.height} mission{'s' if summary.height != 1 else ''}"
+    print(f"\n{total:,} observation{'s' if total != 1 else ''} selected from {missions}")
     pairs = found.pairs()
     if found.labels and pairs.height:
         table = per_position_table(pairs, found.labels)
