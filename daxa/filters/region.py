@@ -26,6 +26,7 @@ import polars as pl
 from daxa.errors import InputError
 from daxa.filters._base import Filter, FilterWarning, as_mask, require_columns
 from daxa.missions import Mission
+from daxa.sky.cone import box_mask
 
 
 def _number(value: Any, what: str) -> float:
@@ -136,17 +137,8 @@ class Region(Filter):
         instruments: Iterable[str] | None = None,
     ) -> pl.Series:
         require_columns(table, ("ra", "dec"), what="the region filter")
-        # Direct comparisons, no modular arithmetic: (ra - ra_min) % 360 rounds a tiny RA just
-        # east of 0 onto 359.0..., which would put it inside a box that ends at RA 0.
-        ra, dec = pl.col("ra"), pl.col("dec")
-        in_dec = (dec >= self.dec_min) & (dec <= self.dec_max)
-        if self.ra_span == 360.0:
-            in_ra = pl.lit(True)
-        elif self.ra_min <= self.ra_max:
-            in_ra = (ra >= self.ra_min) & (ra <= self.ra_max)
-        else:  # crosses RA = 0: from ra_min up to 360, then from 0 up to ra_max
-            in_ra = (ra >= self.ra_min) | (ra <= self.ra_max)
-        return as_mask(table.select((in_ra & in_dec).alias("mask")).to_series(), table)
+        inside = box_mask(table, self.ra_min, self.ra_max, self.dec_min, self.dec_max)
+        return as_mask(inside, table)
 
     def describe(self) -> str:
         return (

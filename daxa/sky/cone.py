@@ -211,6 +211,9 @@ def box_mask(
     with np.errstate(invalid="ignore"):
         mask = (dec_all >= lo_dec) & (dec_all <= hi_dec)
         if hi_ra - lo_ra < 360.0:
-            width = (hi_ra - lo_ra) % 360.0
-            mask &= (ra_all - lo_ra) % 360.0 <= width
+            # Direct comparisons on wrapped bounds, no (ra - ra_min) % 360: that rounds a tiny
+            # RA just east of 0 onto 360 and would put it in a box ending at RA 0.
+            lo, hi = lo_ra % 360.0, hi_ra % 360.0
+            ra = np.mod(ra_all, 360.0)
+            mask &= ((ra >= lo) & (ra <= hi)) if lo <= hi else ((ra >= lo) | (ra <= hi))
     return pl.Series("in_box", mask)
