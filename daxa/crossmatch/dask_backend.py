@@ -64,6 +64,8 @@ def run_on_dask(
     client: Any, tasks: Sequence[Task], shared: dict[str, Any]
 ) -> Iterator[tuple[Task, Any]]:
     """Submit ``tasks`` to ``client`` and yield ``(task, result)`` in task order."""
+    from daxa.crossmatch.execution import materialised
+
     _require_distributed()
     shared_future = client.scatter(shared, broadcast=True) if shared else {}
     window = IN_FLIGHT_PER_THREAD * _threads(client) + 1
@@ -71,7 +73,8 @@ def run_on_dask(
     it = iter(tasks)
     try:
         for task in it:
-            pending.append((task, client.submit(task.func, *task.args, shared_future, pure=False)))
+            future = client.submit(materialised, task.func, *task.args, shared_future, pure=False)
+            pending.append((task, future))
             if len(pending) >= window:
                 done_task, future = pending.popleft()
                 yield done_task, future.result()

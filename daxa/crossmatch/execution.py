@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,11 +25,25 @@ from daxa.crossmatch.progress import Progress
 from daxa.errors import InputError
 
 
+def _write(sink: FrameSink | ParquetSink, result: pl.DataFrame | Iterable[pl.DataFrame]) -> None:
+    for frame in [result] if isinstance(result, pl.DataFrame) else result:
+        sink.write(frame)
+
+
+def materialised(func: Callable[..., Any], *args: Any) -> tuple[Any, np.ndarray]:
+    """``func(*args)`` with lazily produced frames turned into a list (for Dask results)."""
+    frames, skipped = func(*args)
+    return (frames if isinstance(frames, pl.DataFrame) else list(frames)), skipped
+
+
 @dataclass(frozen=True)
 class Task:
-    """One chunk's work: ``func(*args)`` returns ``(frame, skipped row numbers)``."""
+    """One chunk's work: ``func(*args)`` returns ``(frame or frames, skipped row numbers)``.
 
-    func: Callable[..., tuple[pl.DataFrame, np.ndarray]]
+    An iterable of frames lets a chunk with very many pairs hand them over a slice at a time.
+    """
+
+    func: Callable[..., tuple[pl.DataFrame | Iterable[pl.DataFrame], np.ndarray]]
     args: tuple[Any, ...]
     rows: int  # positions in the chunk, for progress
 
@@ -144,14 +158,14 @@ def run_tasks(
         if client is None:
             for task in tasks:
                 frame, bad = task.func(*task.args, shared or {})
-                sink.write(frame)
+                _write(sink, frame)
                 skipped.append(bad)
                 bar.update(task.rows)
         else:
             from daxa.crossmatch.dask_backend import run_on_dask
 
             for task, (frame, bad) in run_on_dask(client, tasks, shared or {}):
-                sink.write(frame)
+                _write(sink, frame)
                 skipped.append(bad)
                 bar.update(task.rows)
     except BaseException:

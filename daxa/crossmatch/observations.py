@@ -18,7 +18,7 @@ streamed to Parquet (``output=``) in HEALPix order with the position's ``_healpi
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -41,6 +41,8 @@ FloatArray = npt.NDArray[np.float64]
 BYTES_PER_PAIR = 400
 #: Rough bytes per prepared position while a chunk is being matched.
 BYTES_PER_POSITION = 120
+#: Output rows built at a time within a chunk.
+FRAME_PAIRS = 500_000
 #: A chunk never has fewer positions than this (unless the catalogue is smaller).
 MIN_CHUNK_ROWS = 20_000
 _NULL_US = np.iinfo(np.int64).min
@@ -393,8 +395,10 @@ def match_chunk(
     skipped: IntArray,
     opts: MatchOptions,
     shared: dict[str, Any],
-) -> tuple[pl.DataFrame, IntArray]:
+) -> tuple[Iterable[pl.DataFrame], IntArray]:
     """The association rows of one chunk of prepared positions against every mission.
+
+    The frames come lazily, a slice of pairs at a time (see :data:`FRAME_PAIRS`).
 
     Rows come in the chunk's row order (HEALPix order for sorted chunks), then mission
     (registry order), then table row: a stable radix sort on the row, no comparison sort.
@@ -403,7 +407,7 @@ def match_chunk(
 
     tables: list[MissionTable] = shared["tables"]
     if positions.height == 0:
-        return pl.DataFrame(), skipped
+        return [], skipped
     cap = chunk_cap(positions["ra"].to_numpy(), positions["dec"].to_numpy())
     r_pos = float(positions["_radius"].max()) if "_radius" in positions.columns else 0.0  # type: ignore[arg-type]
     found = []
@@ -420,31 +424,67 @@ def match_chunk(
         if left.size:
             found.append((t, left, trow, sep, flag))
     if not found:
-        return pl.DataFrame(), skipped
+        return [], skipped
     left = np.concatenate([f[1] for f in found])
     order = stable_argsort_int(left, positions.height)
     left = left[order]
     sep = np.concatenate([f[3] for f in found])[order]
     which = np.concatenate([np.full(f[1].size, f[0], dtype=np.int64) for f in found])[order]
+    trow = np.concatenate([f[2] for f in found])[order]
+    flags = [f[4] for f in found if f[4] is not None]
+    overlap = pl.concat(flags).gather(order) if opts.with_window else None
+
+    def frames() -> Iterator[pl.DataFrame]:
+        # the output is built a slice of pairs at a time, as the sink takes it: a chunk that
+        # reaches many wide fields only ever holds its raw pairs (24 bytes each) in full
+        for a in range(0, left.size, FRAME_PAIRS):
+            b = min(left.size, a + FRAME_PAIRS)
+            piece = None if overlap is None else overlap.slice(a, b - a)
+            yield _frame(positions, tables, opts, left[a:b], which[a:b], trow[a:b], sep[a:b], piece)
+
+    return frames(), skipped
+
+
+def _frame(
+    positions: pl.DataFrame,
+    tables: list[MissionTable],
+    opts: MatchOptions,
+    left: IntArray,
+    which: IntArray,
+    trow: IntArray,
+    sep: FloatArray,
+    overlap: pl.Series | None,
+) -> pl.DataFrame:
+    """Output rows for pairs already in output order."""
     cols: dict[str, Any] = {"pos_index": positions["pos_index"].gather(left)}
     if opts.with_id:
         cols["row_id"] = positions["row_id"].gather(left)
-    names = pl.Series([tables[f[0]].name for f in found], dtype=pl.String)
+    present = np.unique(which)
+    names = pl.Series([tables[int(t)].name for t in present], dtype=pl.String)
     slot = np.zeros(len(tables), dtype=np.int64)
-    slot[[f[0] for f in found]] = np.arange(len(found))
+    slot[present] = np.arange(present.size)
     cols["mission"] = names.gather(slot[which])
-    cols["obs_id"] = pl.concat([tables[f[0]].obs_id.gather(f[2]) for f in found]).gather(order)
+    parts_ids, parts_inst, parts_pos = [], [], []
+    for t in present.tolist():
+        at = np.flatnonzero(which == t)
+        table = tables[t]
+        parts_ids.append(table.obs_id.gather(trow[at]))
+        parts_inst.append(covering(table.plan, trow[at], sep[at], table.instruments))
+        parts_pos.append(at)
+    back = np.empty(left.size, dtype=np.int64)
+    back[np.concatenate(parts_pos)] = np.arange(left.size)
+    ids = pl.concat(parts_ids).gather(back)
+    inst = pl.concat(parts_inst).gather(back)
+    cols["obs_id"] = ids
     cols["separation_deg"] = sep
-    cols["instruments"] = pl.concat(
-        [covering(tables[f[0]].plan, f[2], f[3], tables[f[0]].instruments) for f in found]
-    ).gather(order)
+    cols["instruments"] = inst
     cols["pos_ra"] = positions["ra"].gather(left)
     cols["pos_dec"] = positions["dec"].gather(left)
-    if opts.with_window:
-        cols["time_overlap"] = pl.concat([f[4] for f in found]).gather(order)
+    if overlap is not None:
+        cols["time_overlap"] = overlap
     if opts.streaming:
         cols[HPX] = positions[HPX].gather(left)
-    return pl.DataFrame(cols), skipped
+    return pl.DataFrame(cols)
 
 
 def _load_and_match(
@@ -453,7 +493,7 @@ def _load_and_match(
     hi: int,
     opts: MatchOptions,
     shared: dict[str, Any],
-) -> tuple[pl.DataFrame, IntArray]:
+) -> tuple[Iterable[pl.DataFrame], IntArray]:
     if isinstance(prepared, pl.DataFrame):
         return match_chunk(prepared, np.zeros(0, dtype=np.int64), opts, shared)
     frame, skipped = prepared.load_range(lo, hi)
