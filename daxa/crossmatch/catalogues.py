@@ -42,8 +42,8 @@ FloatArray = npt.NDArray[np.float64]
 
 How = Literal["all", "nearest", "best"]
 Join = Literal["inner", "left"]
-#: Bytes per left row while a chunk is matched (both sides, pairs, output).
-BYTES_PER_ROW = 400
+#: Bytes per left row while a chunk is matched (coordinates, the engine's work, output).
+BYTES_PER_ROW = 100
 
 
 @dataclass(frozen=True)
@@ -272,7 +272,15 @@ def match_catalogues(
     lsrc.require(lcols.needed())
     rsrc.require(rcols.needed())
     streaming = output is not None
-    rows = chunk_rows or max(20_000, budget // 4 // BYTES_PER_ROW)
+    r_guess = (
+        scalar
+        if scalar is not None
+        else float(np.max(per_row, initial=0.0))
+        if (per_row is not None)
+        else 1.0 / 60
+    )
+    per_left = rsrc.n_rows * (1.0 - np.cos(np.radians(min(r_guess, 180.0)))) / 2.0
+    rows = chunk_rows or max(20_000, int(budget // 2 // (BYTES_PER_ROW + 200 * per_left)))
     whole_ok = not streaming and chunk_rows is None
     lprep = open_prepared(
         lsrc,

@@ -9,10 +9,9 @@ made in one streaming pass, after which the rows are spilled to HEALPix-sorted t
 
 Pairs across chunk edges are never lost: every row belongs to exactly one chunk (its core),
 and the rows of the other side that a chunk needs are those within the *margin* of the
-chunk's pixels: candidates come from each pixel's neighbours at an order coarse enough that
-the neighbours reach past the margin, then each candidate is tested exactly against a cap
-enclosing each pixel, padded by the margin. The margin is at least the match radius by
-construction.
+chunk's pixels: the neighbours of the pixels along the chunk's edge, at an order whose pixels
+are at least the margin across. The margin is at least the match radius by construction, and
+only a thin strip around the chunk is read.
 
 >>> cells = range_cells(0, 4 << (2 * 27), max_order=12)
 >>> [(int(o), int(p)) for o, p in cells]
@@ -25,7 +24,6 @@ import math
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -79,46 +77,6 @@ def range_cells(lo: int, hi: int, max_order: int = ALIGN_ORDER) -> list[tuple[in
     return out
 
 
-def cell_caps(cells: Sequence[tuple[int, int]]) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Centre (ra, dec) and a radius (degrees) that encloses each cell.
-
-    The radius is the largest distance from the centre to points sampled along the cell's
-    edges (densely for big cells, whose edges curve; the corners for small ones), padded by
-    1 % and 1e-9 degrees so that curved edges never poke out.
-    """
-    return _cell_caps(tuple(cells))
-
-
-@lru_cache(maxsize=64)
-def _cell_caps(cells: tuple[tuple[int, int], ...]) -> tuple[FloatArray, FloatArray, FloatArray]:
-    import astropy.units as u
-    from astropy_healpix import core as hp
-
-    from daxa.sky.geometry import angular_separation
-
-    ra = np.empty(len(cells))
-    dec = np.empty(len(cells))
-    rad = np.empty(len(cells))
-    by_order: dict[int, list[int]] = {}
-    for i, (order, _) in enumerate(cells):
-        by_order.setdefault(order, []).append(i)
-    for order, idx in by_order.items():
-        pix = np.array([cells[i][1] for i in idx], dtype=np.int64)
-        nside = 1 << order
-        lon, lat = hp.healpix_to_lonlat(pix, nside, dx=0.5, dy=0.5, order="nested")
-        step = 16 if order < 3 else (4 if order < 8 else 1)
-        blon, blat = hp.boundaries_lonlat(pix, step, nside, order="nested")
-        c_ra = lon.to_value(u.deg)
-        c_dec = lat.to_value(u.deg)
-        sep = angular_separation(
-            c_ra[:, None], c_dec[:, None], blon.to_value(u.deg), blat.to_value(u.deg)
-        )
-        ra[idx] = c_ra
-        dec[idx] = c_dec
-        rad[idx] = sep.max(axis=1) * 1.01 + 1e-9
-    return ra, dec, rad
-
-
 def merge_ranges(lo: IntArray, hi: IntArray) -> list[tuple[int, int]]:
     """Ranges merged into as few as possible (touching or overlapping ones join)."""
     if lo.size == 0:
@@ -137,13 +95,37 @@ def merge_ranges(lo: IntArray, hi: IntArray) -> list[tuple[int, int]]:
 #: pixel's 8 neighbours hold every point within that distance of it. HEALPix pixels are about
 #: 58.6 / 2**k degrees across; a quarter of that leaves room for the most distorted ones.
 NEIGHBOUR_REACH = 58.6 / 4
+#: A big cell's edge is followed by at most ``4 * 2**STRIP_DEPTH`` finer pixels.
+STRIP_DEPTH = 10
+
+
+def _interleave(x: IntArray, y: IntArray) -> IntArray:
+    """NESTED index within a pixel from local (x, y) coordinates (x on the even bits)."""
+    out = np.zeros(x.size, dtype=np.int64)
+    for bit in range(31):
+        out |= ((x >> bit) & 1) << (2 * bit)
+        out |= ((y >> bit) & 1) << (2 * bit + 1)
+    return out
+
+
+def _edge_pixels(order: int, pixel: int, k: int) -> IntArray:
+    """The order-``k`` pixels inside cell (``order``, ``pixel``) that touch its edge."""
+    d = 1 << (k - order)
+    t = np.arange(d, dtype=np.int64)
+    zero, last = np.zeros(d, dtype=np.int64), np.full(d, d - 1, dtype=np.int64)
+    x = np.concatenate([t, t, zero, last])
+    y = np.concatenate([zero, last, t, t])
+    return np.unique((np.int64(pixel) << (2 * (k - order))) | _interleave(x, y))
 
 
 def margin_ranges(cells: Sequence[tuple[int, int]], margin: float) -> list[tuple[int, int]]:
-    """Order-29 ranges that hold every point within ``margin`` degrees of the ``cells``.
+    """Order-29 ranges that hold the ``cells`` and every point within ``margin`` degrees.
 
-    Each cell is replaced by its ancestor at an order whose pixels are at least ``margin``
-    across (or kept when already that coarse), and that pixel and its 8 neighbours are taken.
+    A cell no bigger than a pixel at the *margin order* (whose pixels are at least ``margin``
+    across) is replaced by its ancestor there, plus the ancestor's 8 neighbours. A bigger cell
+    keeps its own range plus the neighbours of its edge pixels, at the margin order (or
+    :data:`STRIP_DEPTH` orders below the cell, whichever is coarser): a thin strip around it.
+    The result is a superset, a few margins wide at most, which is all exact matching needs.
     """
     from astropy_healpix import core as hp
 
@@ -151,43 +133,29 @@ def margin_ranges(cells: Sequence[tuple[int, int]], margin: float) -> list[tuple
         return []
     if margin >= NEIGHBOUR_REACH:
         return [(0, NPIX29)]
-    orders = np.array([c[0] for c in cells], dtype=np.int64)
-    pix = np.array([c[1] for c in cells], dtype=np.int64)
     coarse = int(np.floor(np.log2(NEIGHBOUR_REACH / margin))) if margin > 0 else MAX_ORDER
-    level = np.minimum(orders, coarse)
-    anc = pix >> (2 * (orders - level))
+    coarse = min(coarse, MAX_ORDER)
+    by_order: dict[int, list[IntArray]] = {}
     lo: list[IntArray] = []
     hi: list[IntArray] = []
-    for k in np.unique(level).tolist():
-        a = np.unique(anc[level == k])
+    for order, pixel in cells:
+        if order >= coarse:
+            k = coarse
+            seeds = np.array([pixel >> (2 * (order - coarse))], dtype=np.int64)
+        else:
+            k = min(coarse, order + STRIP_DEPTH)
+            seeds = _edge_pixels(order, pixel, k)
+            lo.append(np.array([pixel << shift(order)], dtype=np.int64))
+            hi.append(np.array([(pixel + 1) << shift(order)], dtype=np.int64))
+        by_order.setdefault(k, []).append(seeds)
+    for k, parts in by_order.items():
+        seeds = np.unique(np.concatenate(parts))
         with np.errstate(invalid="ignore"):  # missing neighbours come back as -1
-            near = hp.neighbours(a, 1 << k, order="nested").ravel()
-        every = np.unique(np.concatenate([a, near[near >= 0]])).astype(np.int64)
+            near = hp.neighbours(seeds, 1 << k, order="nested").ravel()
+        every = np.unique(np.concatenate([seeds, near[near >= 0]])).astype(np.int64)
         lo.append(every << shift(k))
         hi.append((every + 1) << shift(k))
     return merge_ranges(np.concatenate(lo), np.concatenate(hi))
-
-
-def within_cells(
-    frame: pl.DataFrame, cells: Sequence[tuple[int, int]], margin: float
-) -> npt.NDArray[np.bool_]:
-    """Which rows of ``frame`` (ra, dec) lie within ``margin`` degrees of any of ``cells``."""
-    from daxa.sky.pairs import pair_search
-
-    keep = np.zeros(frame.height, dtype=bool)
-    if frame.height == 0 or not cells:
-        return keep
-    c_ra, c_dec, c_rad = cell_caps(cells)
-    found = pair_search(
-        c_ra,
-        c_dec,
-        frame["ra"].to_numpy(),
-        frame["dec"].to_numpy(),
-        np.minimum(c_rad + margin, 180.0),
-        radius_of="left",
-    )
-    keep[found.right] = True
-    return keep
 
 
 # --------------------------------------------------------------------------- planning
@@ -352,10 +320,8 @@ class PreparedSource:
         return self._read(pl.col(HPX) < 0)
 
     def margin(self, cells: Sequence[tuple[int, int]], margin: float) -> pl.DataFrame:
-        """Rows within ``margin`` degrees of ``cells`` (including the cells' own rows)."""
-        ranges = margin_ranges(cells, margin)
-        rows = self.load_ranges(ranges)
-        return rows.filter(pl.Series(within_cells(rows, cells, margin)))
+        """The cells' rows and every row within ``margin`` degrees of them (a few more too)."""
+        return self.load_ranges(margin_ranges(cells, margin))
 
     def plan(self, rows_per_chunk: int) -> ChunkPlan:
         if self.whole:

@@ -708,8 +708,15 @@ def prepare(
 
     ra = prepared["ra"].to_numpy()
     dec = prepared["dec"].to_numpy()
-    with np.errstate(invalid="ignore"):
-        good = np.isfinite(ra) & np.isfinite(dec) & (np.abs(dec) <= 90.0)
+    # reductions propagate NaN: four of them clear the common all-good case without a mask
+    ra_lo, ra_hi = (float(ra.min()), float(ra.max())) if ra.size else (0.0, 0.0)
+    dec_lo, dec_hi = (float(dec.min()), float(dec.max())) if dec.size else (0.0, 0.0)
+    all_good = np.isfinite([ra_lo, ra_hi]).all() and -90.0 <= dec_lo and dec_hi <= 90.0
+    if all_good:
+        good = np.ones(ra.size, dtype=bool)
+    else:
+        with np.errstate(invalid="ignore"):
+            good = np.isfinite(ra) & np.isfinite(dec) & (np.abs(dec) <= 90.0)
     if "_radius" in prepared.columns:
         radii = prepared["_radius"].to_numpy()
         with np.errstate(invalid="ignore"):
@@ -720,13 +727,17 @@ def prepare(
                 f"row {int(prepared['pos_index'][i])}: radius {float(radii[i])!r} is not between 0 and "
                 "180 degrees"
             )
-    skipped = prepared["pos_index"].to_numpy()[~good]
-    if not good.all():
+    if all_good:
+        skipped = np.zeros(0, dtype=np.int64)
+    else:
+        skipped = prepared["pos_index"].to_numpy()[~good]
         prepared = prepared.filter(pl.Series(good))
         ra, dec = ra[good], dec[good]
-    ra = np.mod(ra, 360.0)
-    ra[ra >= 360.0] = 0.0
-    prepared = prepared.with_columns(ra=pl.Series(ra))
+        ra_lo, ra_hi = (float(ra.min()), float(ra.max())) if ra.size else (0.0, 0.0)
+    if ra_lo < 0.0 or ra_hi >= 360.0:
+        ra = np.mod(ra, 360.0)
+        ra[ra >= 360.0] = 0.0
+        prepared = prepared.with_columns(ra=pl.Series(ra))
     if HPX not in prepared.columns and healpix:
         from daxa.sky.healpix import healpix_index
 

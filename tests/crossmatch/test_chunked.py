@@ -10,16 +10,16 @@ from hypothesis import strategies as st
 
 from daxa.crossmatch.chunked import (
     ALIGN_ORDER,
+    NEIGHBOUR_REACH,
     NPIX29,
+    STRIP_DEPTH,
     margin_ranges,
     open_prepared,
     plan_sorted_array,
     range_cells,
     shift,
-    within_cells,
 )
 from daxa.crossmatch.inputs import column_map, open_source
-from daxa.sky.geometry import angular_separation
 from daxa.sky.healpix import healpix_index
 
 from .conftest import awkward_positions
@@ -75,22 +75,23 @@ def test_margins_hold_every_point_within_the_margin(order, where, log_margin, se
     hi = np.array([r[1] for r in ranges])
     i = np.searchsorted(lo, hpx, side="right") - 1
     assert ((i >= 0) & (hpx < hi[np.maximum(i, 0)])).all()
-    assert within_cells(pl.DataFrame({"ra": ra, "dec": dec}), [(order, pix)], margin).all()
 
 
-def test_within_cells_is_tight():
-    """Rows far from the cells are left out: the margin costs what it must, not the sky."""
-    rng = np.random.default_rng(3)
-    ra, dec = rng.uniform(0, 360, 20000), np.degrees(np.arcsin(rng.uniform(-1, 1, 20000)))
-    cells = [(6, 1234)]
-    keep = within_cells(pl.DataFrame({"ra": ra, "dec": dec}), cells, 0.5)
-    inside = healpix_index(ra, dec, 6) == 1234
-    assert keep[inside].all()
-    from daxa.crossmatch.chunked import cell_caps
-
-    c_ra, c_dec, c_rad = cell_caps(cells)
-    far = angular_separation(ra, dec, c_ra[0], c_dec[0]) > c_rad[0] + 0.5
-    assert not keep[far].any() and keep.sum() < 100
+@pytest.mark.parametrize(("order", "margin"), [(1, 1 / 3600), (4, 0.01), (9, 0.2), (12, 1.0)])
+def test_margins_are_a_thin_strip(order, margin):
+    """The rows read for a margin are the cell and a strip a few margins wide, not the sky."""
+    pix = 7 * 4 ** (order - 1) + 3 if order else 5
+    ranges = margin_ranges([(order, pix)], margin)
+    area = sum(hi - lo for lo, hi in ranges) / NPIX29 * 41253.0  # square degrees
+    cell = 41253.0 / (12 * 4**order)
+    side = np.sqrt(cell)
+    coarse = int(np.floor(np.log2(NEIGHBOUR_REACH / margin)))
+    if order >= coarse:  # a small cell: its ancestor at the margin order and 8 neighbours
+        bound = 9 * 1.5 * 41253.0 / (12 * 4**coarse)
+    else:  # a big cell: itself and a strip a few margins (or edge pixels) wide
+        width = max(16 * margin, 3 * side / 2**STRIP_DEPTH)
+        bound = cell + 6 * side * width
+    assert cell <= area <= bound
 
 
 @pytest.mark.parametrize("rows", [1, 7, 100, 10_000])
