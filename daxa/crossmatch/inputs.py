@@ -711,7 +711,7 @@ def prepare(
     # reductions propagate NaN: four of them clear the common all-good case without a mask
     ra_lo, ra_hi = (float(ra.min()), float(ra.max())) if ra.size else (0.0, 0.0)
     dec_lo, dec_hi = (float(dec.min()), float(dec.max())) if dec.size else (0.0, 0.0)
-    all_good = np.isfinite([ra_lo, ra_hi]).all() and -90.0 <= dec_lo and dec_hi <= 90.0
+    all_good = np.isfinite([ra_lo, ra_hi]).all() and dec_lo >= -90.0 and dec_hi <= 90.0
     if all_good:
         good = np.ones(ra.size, dtype=bool)
     else:
