@@ -17,6 +17,7 @@ from daxa.cli._inputs import (
     TIME_NAMES,
     parse_instruments,
     parse_radius,
+    split_list,
 )
 from daxa.cli._output import format_table, write_table
 from daxa.errors import InputError
@@ -24,7 +25,7 @@ from daxa.missions import resolve_missions
 
 EXAMPLE = """\
 daxa match clusters.csv --instruments swift=XRT -o cluster_pairs.parquet
-daxa match clusters.csv xmm_pointed chandra --summary -o coverage.csv
+daxa match clusters.csv --missions xmm_pointed,chandra --summary -o coverage.csv
 daxa match sne.csv swift --epoch discoverydate --window 20 365 --overlap-only
 daxa match big.parquet all --memory 4GB --scheduler tcp://127.0.0.1:8786"""
 
@@ -47,6 +48,14 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("catalogue", metavar="CATALOGUE", help="file or HATS folder of positions")
     p.add_argument("missions", nargs="*", metavar="MISSION", help="mission names, or 'all'")
+    p.add_argument(
+        "--missions",
+        dest="mission_list",
+        action="append",
+        default=[],
+        metavar="M[,M...]",
+        help="missions, as an option (same as MISSION)",
+    )
     p.add_argument("--ra", metavar="COL", help="RA column in degrees (default: found by name)")
     p.add_argument("--dec", metavar="COL", help="Dec column in degrees (default: found by name)")
     p.add_argument("--id", metavar="COL", help="an id column copied to the result")
@@ -141,7 +150,7 @@ def run_match(args: argparse.Namespace) -> int:
             f"{', '.join(columns[:15])}); name them with --ra and --dec"
         )
     ident = _pick(columns, args.id, NAME_NAMES, "id") if args.id or columns else None
-    missions = _missions(args.missions)
+    missions = _missions([*args.missions, *split_list(args.mission_list)])
     instruments = parse_instruments(args.instruments, missions) or None
     radius: Any = None
     if args.radius:

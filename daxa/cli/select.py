@@ -52,6 +52,14 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         example=EXAMPLE,
     )
     p.add_argument("missions", nargs="*", metavar="MISSION", help="mission names, or 'all'")
+    p.add_argument(
+        "--missions",
+        dest="mission_list",
+        action="append",
+        default=[],
+        metavar="M[,M...]",
+        help="missions, as an option (same as MISSION)",
+    )
     where = p.add_argument_group("where")
     where.add_argument(
         "--name",
@@ -291,7 +299,7 @@ def select(args: argparse.Namespace) -> Selected:
     from daxa import filters as F
     from daxa.selection import Selection
 
-    specs, named = _missions(args.missions)
+    specs, named = _missions([*args.missions, *split_list(args.mission_list)])
     if not any(vars(args).get(k) for k in _FILTER_OPTIONS):
         raise InputError(
             "no filter given; add e.g. --name, --pos, --positions, --start/--end or --obs-id "

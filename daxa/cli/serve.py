@@ -12,7 +12,7 @@ from typing import Any
 from daxa.errors import InputError
 
 #: A fixed default port, so ``DAXA_MIRROR`` can be set once; ``--port 0`` takes any free one.
-DEFAULT_PORT = 8642
+DEFAULT_PORT = 8765
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -26,9 +26,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         description="Serve emulated HEASARC/XSA TAP services, the eROSITA lists, Sesame and the "
         "archives' data files on one local port, with generated (realistic but not real) observation tables. Point "
         "daxa at it with DAXA_MIRROR or --mirror. Stop with Ctrl-C.",
-        example="daxa serve --port 8642\n"
-        "# in another shell:\n"
-        "DAXA_MIRROR=http://127.0.0.1:8642 daxa fetch all",
+        example="daxa serve\n# in another shell:\nDAXA_MIRROR=http://127.0.0.1:8765 daxa fetch all",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument(

@@ -61,11 +61,12 @@ def _table(folder: Path, mission: str) -> pl.DataFrame:
 def test_select_by_name_matches_an_independent_cone(emulator, filled, tmp_path) -> None:
     out, pairs, saved = tmp_path / "obs.csv", tmp_path / "pairs.csv", tmp_path / "sel"
     result = daxa(
-        "select", "chandra", "xmm_pointed", "--name", "M87", "--radius", "30arcmin",
+        "select", "chandra", "--missions", "xmm_pointed", "--name", "M87", "--radius", "30arcmin",
         "-o", str(out), "--pairs", str(pairs), "--save", str(saved),
         cache_dir=filled, mirror=emulator.url,
     )  # fmt: skip
     assert result.code == 0, result.err
+    assert re.search(r"^position\s+xmm\s+chandra\s+total$", result.out, re.M)
     for mission in ("chandra", "xmm_pointed"):
         inside, edge = _near(_table(filled, mission), *M87, 0.5)
         assert inside, "the emulator should have M87 pointings"
@@ -180,6 +181,7 @@ def test_select_bad_input_is_one_line_exit_1(filled, tmp_path, args, message) ->
         (["chandra", "--pos", "1 2", "--instruments", "XRT"], "chandra has no instrument 'XRT'"),
         (["chandra", "--pos", "1 2", "-o", "out.xlsx"], "unknown file type '.xlsx'"),
         (["chandra", "--name", "M87", "--pos", "1 2"], "not both"),
+        (["--missions", "chandra,hubble", "--pos", "1 2"], "unknown mission 'hubble'"),
     ],
 )
 def test_select_validation_messages(filled, tmp_path, monkeypatch, capsys, args, message) -> None:
@@ -231,8 +233,8 @@ def test_match_pairs_agree_with_brute_force(filled, tmp_path) -> None:
 
     summary = tmp_path / "summary.csv"
     result = daxa(
-        "match", str(cat_path), "chandra", "--radius", "0.3", "--summary", "-o", str(summary),
-        cache_dir=filled,
+        "match", str(cat_path), "--missions", "chandra", "--radius", "0.3", "--summary",
+        "-o", str(summary), cache_dir=filled,
     )  # fmt: skip
     assert result.code == 0, result.err
     table = pl.read_csv(summary).filter(pl.col("instrument").is_null())
