@@ -235,6 +235,8 @@ def match_catalogues(
     radius = _degrees(radius)
     lsrc = open_source(left, what="left catalogue")
     rsrc = open_source(right, what="right catalogue")
+    left_ra, left_dec = lsrc.coordinate_columns(left_ra, left_dec)
+    right_ra, right_dec = rsrc.coordinate_columns(right_ra, right_dec)
     l_keep = _choose(left_columns, lsrc.columns, "left")
     r_keep = _choose(right_columns, rsrc.columns, "right")
 

@@ -484,8 +484,9 @@ def coverage_summary(
         radius_column = radius
     elif isinstance(radius, (list, tuple, np.ndarray)):
         per_row_radius = np.asarray(radius, dtype=np.float64)
-    cols = column_map(ra=ra, dec=dec, id=id, radius=radius_column)
     source = open_source(catalogue)
+    ra, dec = source.coordinate_columns(ra, dec)
+    cols = column_map(ra=ra, dec=dec, id=id, radius=radius_column)
     source.require(cols.needed())
     if per_row_radius is not None and per_row_radius.size != source.n_rows:
         raise InputError(

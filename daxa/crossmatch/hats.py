@@ -122,9 +122,9 @@ def open_hats(path: str | os.PathLike[str], *, what: str = "catalogue") -> Sourc
         paths=files,
         healpix_sorted=HPX in columns,
         hats_order=parts,
+        coordinates=(props.get("hats_col_ra", "ra"), props.get("hats_col_dec", "dec")),
         _n_rows=int(rows) if rows and rows.isdigit() else None,
     )
-    source.hats_columns = (props.get("hats_col_ra", "ra"), props.get("hats_col_dec", "dec"))  # type: ignore[attr-defined]
     return source
 
 

@@ -222,7 +222,14 @@ class Source:
     paths: list[Path] = field(default_factory=list)
     healpix_sorted: bool = False
     hats_order: list[tuple[int, int]] = field(default_factory=list)
+    coordinates: tuple[str, str] | None = None  # RA/Dec columns the catalogue declares (HATS)
     _n_rows: int | None = None
+
+    def coordinate_columns(self, ra: str, dec: str) -> tuple[str, str]:
+        """``(ra, dec)``, or the catalogue's declared columns when those names are absent."""
+        if self.coordinates and ra not in self.columns and dec not in self.columns:
+            return self.coordinates
+        return ra, dec
 
     @property
     def n_rows(self) -> int:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -582,6 +582,8 @@ def match_observations(
     if overlap_only and not cols.has_window:
         raise InputError("overlap_only=True needs time windows (start=/end= or epoch=/window=)")
     source = open_source(catalogue)
+    ra, dec = source.coordinate_columns(ra, dec)
+    cols = replace(cols, ra=ra, dec=dec)
     source.require(cols.needed())
     if per_row_radius is not None and per_row_radius.size != source.n_rows:
         raise InputError(

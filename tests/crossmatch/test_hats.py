@@ -114,3 +114,16 @@ def test_lsdb_opens_the_catalogue(catalogue, tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     n, total = out.stdout.split()
     assert int(n) == 5000 and float(total) == pytest.approx(float(catalogue["flux"].sum()))
+
+
+def test_hats_input_declares_its_coordinates(catalogue, tables, tmp_path):
+    from daxa.crossmatch import match_observations
+
+    renamed = catalogue.rename({"ra": "RAJ2000", "dec": "DEJ2000"})
+    root = write_hats(renamed, tmp_path / "renamed", ra="RAJ2000", dec="DEJ2000", max_rows=900)
+    xmm = {"xmm_pointed": tables["xmm_pointed"]}
+    got = match_observations(root, tables=xmm, id="name", progress=False)  # no ra=/dec= needed
+    want = match_observations(catalogue, tables=xmm, id="name", progress=False)
+    key = ["row_id", "obs_id"]
+    assert got.height == want.height > 0
+    assert_frame_equal(got.drop("pos_index").sort(key), want.drop("pos_index").sort(key))
