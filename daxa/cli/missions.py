@@ -12,9 +12,9 @@ import polars as pl
 
 from daxa import cache
 from daxa.cli._output import format_table
-from daxa.cli.progress import Progress
 from daxa.errors import CacheError, DaxaError, ServiceError, ServiceUnavailableError
 from daxa.missions import Mission, get_mission, mission_names, resolve_missions
+from daxa.progress import BarProgress
 from daxa.schema import STANDARD_COLUMNS
 from daxa.services.http import ArchiveSession
 
@@ -137,7 +137,7 @@ def fetch_missions(
     results = []
     with (
         ArchiveSession(retries=retries) as session,
-        Progress(len(specs), "fetching", enabled=progress) as bar,
+        BarProgress(len(specs), "fetching", enabled=progress) as bar,
     ):
         for spec in specs:
             bar.set(bar.done, note=spec.name)

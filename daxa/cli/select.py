@@ -24,9 +24,9 @@ from daxa.cli._inputs import (
     to_utc_datetimes,
 )
 from daxa.cli._output import SHORT_NAMES, format_table, write_table
-from daxa.cli.progress import Progress
 from daxa.errors import CacheError, DaxaError, InputError, ServiceError
 from daxa.missions import Mission, resolve_missions
+from daxa.progress import BarProgress
 from daxa.schema import STANDARD_COLUMNS
 
 EXAMPLE = """\
@@ -311,7 +311,7 @@ def select(args: argparse.Namespace) -> Selected:
     if obs_ids and len(specs) != 1:
         raise InputError("--obs-id needs exactly one mission (ObsIDs differ between missions)")
     found = Selected(labels=labels, positions=positions)
-    with Progress(len(specs), "selecting") as bar:
+    with BarProgress(len(specs), "selecting") as bar:
         for spec in specs:
             bar.set(bar.done, note=spec.name)
             try:

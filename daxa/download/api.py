@@ -30,11 +30,11 @@ from daxa.download.layout import (
 )
 from daxa.download.manifest import Manifest
 from daxa.download.plan import Kind, Plan
-from daxa.download.progress import TransferProgress, progress_enabled
 from daxa.download.registry import DOWNLOADERS
 from daxa.download.transport import Policy, Transport
 from daxa.errors import DownloadError, InputError
 from daxa.missions import check_obs_ids, get_mission, normalise_instruments
+from daxa.progress import TransferProgress, progress_enabled
 
 log = logging.getLogger("daxa.download")
 

@@ -23,7 +23,6 @@ from pathlib import Path, PurePosixPath
 from daxa.download.layout import inside, part_path
 from daxa.download.manifest import FileRecord, Manifest, file_record
 from daxa.download.plan import RemoteFile, TarExtract
-from daxa.download.progress import TransferProgress
 from daxa.download.transport import (
     SERVICE_CAPS,
     AccessDeniedError,
@@ -37,6 +36,7 @@ from daxa.download.transport import (
 from daxa.download.unpack import extract_tar, unpack_file
 from daxa.download.verify import verify_fits, verify_transfer
 from daxa.errors import DownloadError
+from daxa.progress import TransferProgress
 
 log = logging.getLogger("daxa.download")
 

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from daxa.cli.progress import Progress
+from daxa.progress import BarProgress as Progress
 
 
 class _Tty(io.StringIO):

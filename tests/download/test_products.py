@@ -22,8 +22,8 @@ from daxa.download import (
     product_path,
 )
 from daxa.download.erosita import cut_event_list
-from daxa.download.progress import TransferProgress
 from daxa.errors import InputError, ProductNotFoundError
+from daxa.progress import TransferProgress
 from daxa.testing import shared_data_dir
 
 FAST = {"progress": False, "backoff": 0.01}
@@ -198,7 +198,7 @@ def test_text_progress() -> None:
 
 
 def test_text_fallback_without_tqdm(monkeypatch: pytest.MonkeyPatch) -> None:
-    import daxa.download.progress as progress
+    import daxa.progress as progress
 
     monkeypatch.setattr(progress, "_tqdm", lambda: None)
     out = io.StringIO()
@@ -213,7 +213,7 @@ def test_text_fallback_without_tqdm(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_progress_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    from daxa.download.progress import progress_enabled
+    from daxa.progress import progress_enabled
 
     monkeypatch.delenv("DAXA_PROGRESS", raising=False)
     assert not progress_enabled(True, io.StringIO())
