@@ -10,9 +10,10 @@ calls whose centre and radius are literal numbers:
 
 Other calls are left alone: the macros still give the exact answer, only without the ranges.
 
-The ranges cover the 3 × 3 block of HEALPix cells around the centre at the finest order whose
-cells are at least twice the radius wide; that block contains every point within the radius
-(see :func:`order_for_radius`), so pruning never loses a row.
+The ranges come from the sky engine (:func:`daxa.sky.cone.healpix_ranges_for_cone`, which is
+conservative), so pruning never loses a row. The 3 × 3 neighbour blocks below
+(:func:`neighbour_cells`, :func:`orders_for_radii`) are for the positions join in
+:mod:`daxa.sql.match`, which needs one cell block per position rather than one cone's ranges.
 
 >>> print(expand_cones("SELECT * FROM chandra WHERE in_cone(ra, dec, _healpix_29, 0, 90, 1)"))
 ... # doctest: +ELLIPSIS
@@ -28,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from daxa.errors import InputError
+from daxa.sky.cone import healpix_ranges_for_cone
 from daxa.sky.healpix import MAX_ORDER, healpix_index
 from daxa.sql.views import quote_ident
 
@@ -39,6 +41,10 @@ CELL_SIZE_0_DEG = math.degrees(math.sqrt(4 * math.pi / 12))
 #: was 0.822 (order 0), 0.737 (1), 0.712 (2), 0.688 (4), settling at 0.676 from order 10 on
 #: (near the polar caps). 0.6 keeps an 11 % margin.
 BLOCK_REACH = 0.6
+#: :func:`cone_ranges` uses cells about radius / this wide.
+SQL_CELLS_PER_RADIUS = 4
+#: Cones this wide (degrees) or wider are not narrowed by cells (as in daxa.sky.cone_mask).
+WHOLE_SKY_RADIUS = 30.0
 
 
 #: Largest radius each order 0..29 can serve (ascending, i.e. order 29 first).
@@ -94,8 +100,27 @@ def neighbour_cells(
         return np.column_stack([cells, around.T])
 
 
+def sql_order_for_radius(radius_deg: float) -> int:
+    """The finest order :func:`cone_ranges` asks the sky engine for: cells about a quarter of
+    the radius wide, so a cone is a few dozen ranges (a short predicate) yet tight.
+
+    >>> sql_order_for_radius(0.5), sql_order_for_radius(0.0)
+    (8, 29)
+    """
+    if radius_deg <= 0:
+        return MAX_ORDER
+    return max(
+        0,
+        min(MAX_ORDER, math.floor(math.log2(CELL_SIZE_0_DEG * SQL_CELLS_PER_RADIUS / radius_deg))),
+    )
+
+
 def cone_ranges(ra_deg: float, dec_deg: float, radius_deg: float) -> npt.NDArray[np.int64] | None:
     """[lo, hi) ranges of ``_healpix_29`` values that contain the cone; None for the whole sky.
+
+    The sky engine's :func:`daxa.sky.cone.healpix_ranges_for_cone` (so the SQL cone and
+    :func:`daxa.sky.cone_mask` prune alike); radii of :data:`WHOLE_SKY_RADIUS` and more are not
+    narrowed, as in ``cone_mask``.
 
     >>> cone_ranges(10.0, 20.0, 0.5).shape[1]
     2
@@ -107,20 +132,9 @@ def cone_ranges(ra_deg: float, dec_deg: float, radius_deg: float) -> npt.NDArray
         raise InputError(f"cone dec must lie in [-90, 90] degrees, got {dec_deg!r}")
     if radius_deg < 0:
         raise InputError(f"cone radius must be >= 0 degrees, got {radius_deg!r}")
-    order = order_for_radius(radius_deg)
-    if order < 0:
+    if radius_deg >= WHOLE_SKY_RADIUS:
         return None
-    cells = neighbour_cells([ra_deg % 360.0], [dec_deg], order)[0]
-    cells = np.unique(cells[cells >= 0])
-    shift = 2 * (MAX_ORDER - order)
-    starts, ends = cells << shift, (cells + 1) << shift
-    # merge cells that touch, so the predicate stays short
-    new_run = np.concatenate([[True], starts[1:] != ends[:-1]])
-    run_id = np.cumsum(new_run) - 1
-    lo = starts[new_run]
-    hi = np.zeros_like(lo)
-    np.maximum.at(hi, run_id, ends)
-    return np.column_stack([lo, hi])
+    return healpix_ranges_for_cone(ra_deg, dec_deg, radius_deg, sql_order_for_radius(radius_deg))
 
 
 def ranges_predicate(ranges: npt.NDArray[np.int64] | None, column: str = "_healpix_29") -> str:
