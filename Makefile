@@ -9,7 +9,7 @@ demo: install
 	$(PYTHON) -m daxa demo
 
 test: install lint
-	$(PYTHON) -m pytest
+	DAXA_DEMO_REAL=1 $(PYTHON) -m pytest
 
 lint:
 	$(PYTHON) -m ruff check daxa tests benchmarks
