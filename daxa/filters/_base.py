@@ -108,6 +108,25 @@ def context(
     return spec, chosen_instruments(spec, instruments)
 
 
+def names_tuple(value: Any, *, not_names: str, empty: str) -> tuple[str, ...]:
+    """One name or an iterable of names as a tuple of strings.
+
+    Raises InputError with ``not_names`` (followed by ``, got <value>``) when ``value`` is not
+    iterable, and with ``empty`` when it holds no names.
+
+    >>> names_tuple("ACIS", not_names="x", empty="y")
+    ('ACIS',)
+    """
+    raw = [value] if isinstance(value, str) else value
+    try:
+        names = tuple(str(v) for v in raw)
+    except TypeError:
+        raise InputError(f"{not_names}, got {raw!r}") from None
+    if not names:
+        raise InputError(empty)
+    return names
+
+
 def require_columns(table: pl.DataFrame, columns: Iterable[str], *, what: str) -> None:
     """Raise InputError naming the columns ``what`` needs that ``table`` lacks."""
     missing = [c for c in columns if c not in table.columns]

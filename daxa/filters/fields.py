@@ -20,7 +20,7 @@ from typing import Any
 import polars as pl
 
 from daxa.errors import InputError
-from daxa.filters._base import Filter, as_mask, require_columns
+from daxa.filters._base import Filter, as_mask, names_tuple, require_columns
 from daxa.missions import Mission, get_mission
 
 FIELD_TYPES = ("SURVEY", "MAGELLANIC_CLOUDS", "GALACTIC_FIELDS", "EXTRAGALACTIC_FIELDS")
@@ -88,13 +88,11 @@ class Fields(Filter):
     name = "fields"
 
     def __post_init__(self) -> None:
-        raw = [self.fields] if isinstance(self.fields, str) else self.fields
-        try:
-            names = tuple(str(f) for f in raw)
-        except TypeError:
-            raise InputError(f"fields must be field names or types, got {raw!r}") from None
-        if not names:
-            raise InputError("no fields given; pass field names or types such as 'SURVEY'")
+        names = names_tuple(
+            self.fields,
+            not_names="fields must be field names or types",
+            empty="no fields given; pass field names or types such as 'SURVEY'",
+        )
         object.__setattr__(self, "fields", names)
 
     def mask(

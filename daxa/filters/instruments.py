@@ -18,8 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from daxa.errors import InputError
-from daxa.filters._base import Filter, as_mask, require_columns
+from daxa.filters._base import Filter, as_mask, names_tuple, require_columns
 from daxa.missions import Mission, get_mission, normalise_instruments
 
 
@@ -33,13 +32,9 @@ class Instruments(Filter):
     name = "instruments"
 
     def __post_init__(self) -> None:
-        raw = [self.instruments] if isinstance(self.instruments, str) else self.instruments
-        try:
-            names = tuple(str(i) for i in raw)
-        except TypeError:
-            raise InputError(f"instruments must be names, got {raw!r}") from None
-        if not names:
-            raise InputError("no instruments given")
+        names = names_tuple(
+            self.instruments, not_names="instruments must be names", empty="no instruments given"
+        )
         object.__setattr__(self, "instruments", names)
 
     def mask(

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 import polars as pl
 
 from daxa.errors import InputError
-from daxa.filters._base import Filter, as_mask, require_columns
+from daxa.filters._base import Filter, as_mask, names_tuple, require_columns
 from daxa.missions import TARGET_TYPES, Mission, get_mission
 
 
@@ -61,13 +61,12 @@ class TargetTypes(Filter):
     name = "target_type"
 
     def __post_init__(self) -> None:
-        raw = [self.target_types] if isinstance(self.target_types, str) else self.target_types
-        try:
-            codes = tuple(str(c).strip().upper() for c in raw)
-        except TypeError:
-            raise InputError(f"target_types must be codes like 'AGN', got {raw!r}") from None
-        if not codes:
-            raise InputError("no target types given; see daxa.filters.show_target_types()")
+        codes = names_tuple(
+            self.target_types,
+            not_names="target_types must be codes like 'AGN'",
+            empty="no target types given; see daxa.filters.show_target_types()",
+        )
+        codes = tuple(c.strip().upper() for c in codes)
         bad = [c for c in codes if c not in TARGET_TYPES]
         if bad:
             raise InputError(
