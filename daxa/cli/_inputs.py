@@ -15,13 +15,18 @@ print it as one line.
 
 from __future__ import annotations
 
+import argparse
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 
 from daxa.errors import InputError
+
+if TYPE_CHECKING:
+    from daxa.missions import Mission
 
 #: Column names accepted for right ascension / declination / name / time, lower-cased.
 RA_NAMES = ("ra", "ra_deg", "raj2000", "ra_j2000", "ra_icrs", "alpha")
@@ -224,6 +229,42 @@ def to_utc_datetimes(values: pl.Series, *, what: str = "time") -> pl.Series:
             "use ISO dates such as 2023-07-26 or 2023-07-26 08:16:47"
         )
     return parsed.dt.replace_time_zone("UTC").cast(target)
+
+
+def add_mission_arguments(parser: argparse.ArgumentParser) -> None:
+    """MISSION... positionally and ``--missions M[,M...]`` (both end up in :func:`chosen_missions`)."""
+    parser.add_argument("missions", nargs="*", metavar="MISSION", help="mission names, or 'all'")
+    parser.add_argument(
+        "--missions",
+        dest="mission_list",
+        action="append",
+        default=[],
+        metavar="M[,M...]",
+        help="missions, as an option (same as MISSION)",
+    )
+
+
+def chosen_missions(args: argparse.Namespace, *, fetches: bool) -> tuple[list[Mission], bool]:
+    """The missions to use and whether the user named them (vs. defaulting to the cache).
+
+    ``fetches``: the command fetches named missions that are not cached (the error says so).
+    """
+    from daxa.missions import resolve_missions
+
+    names = [*args.missions, *split_list(args.mission_list)]
+    if names:
+        return resolve_missions(" ".join(names)), not (len(names) == 1 and names[0] == "all")
+    from daxa.cache import cached_missions
+    from daxa.config import cache_dir
+
+    cached = cached_missions()
+    if not cached:
+        how = " to fetch them, or" if fetches else " or"
+        raise InputError(
+            f"no missions are cached in {cache_dir()}; name missions (or 'all'){how} run "
+            "`daxa fetch all` first"
+        )
+    return resolve_missions(cached), False
 
 
 def split_list(values: list[str] | str | None) -> list[str]:

@@ -15,13 +15,13 @@ from daxa.cli._inputs import (
     NAME_NAMES,
     RA_NAMES,
     TIME_NAMES,
+    add_mission_arguments,
+    chosen_missions,
     parse_instruments,
     parse_radius,
-    split_list,
 )
 from daxa.cli._output import format_table, write_table
 from daxa.errors import InputError
-from daxa.missions import resolve_missions
 
 EXAMPLE = """\
 daxa match clusters.csv --instruments swift=XRT -o cluster_pairs.parquet
@@ -47,15 +47,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         example=EXAMPLE,
     )
     p.add_argument("catalogue", metavar="CATALOGUE", help="file or HATS folder of positions")
-    p.add_argument("missions", nargs="*", metavar="MISSION", help="mission names, or 'all'")
-    p.add_argument(
-        "--missions",
-        dest="mission_list",
-        action="append",
-        default=[],
-        metavar="M[,M...]",
-        help="missions, as an option (same as MISSION)",
-    )
+    add_mission_arguments(p)
     p.add_argument("--ra", metavar="COL", help="RA column in degrees (default: found by name)")
     p.add_argument("--dec", metavar="COL", help="Dec column in degrees (default: found by name)")
     p.add_argument("--id", metavar="COL", help="an id column copied to the result")
@@ -123,21 +115,6 @@ def _pick(columns: list[str], given: str | None, names: tuple[str, ...], what: s
     return next((lower[n] for n in names if n in lower), None)
 
 
-def _missions(names: list[str]) -> list[str]:
-    if names:
-        return [m.name for m in resolve_missions(" ".join(names))]
-    from daxa.cache import cached_missions
-    from daxa.config import cache_dir
-
-    cached = cached_missions()
-    if not cached:
-        raise InputError(
-            f"no missions are cached in {cache_dir()}; name missions (or 'all') or run "
-            "`daxa fetch all` first"
-        )
-    return cached
-
-
 def run_match(args: argparse.Namespace) -> int:
     from daxa.crossmatch import coverage_summary, match_observations
 
@@ -150,7 +127,7 @@ def run_match(args: argparse.Namespace) -> int:
             f"{', '.join(columns[:15])}); name them with --ra and --dec"
         )
     ident = _pick(columns, args.id, NAME_NAMES, "id") if args.id or columns else None
-    missions = _missions([*args.missions, *split_list(args.mission_list)])
+    missions = [m.name for m in chosen_missions(args, fetches=False)[0]]
     instruments = parse_instruments(args.instruments, missions) or None
     radius: Any = None
     if args.radius:

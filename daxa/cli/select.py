@@ -16,6 +16,8 @@ from typing import Any
 import polars as pl
 
 from daxa.cli._inputs import (
+    add_mission_arguments,
+    chosen_missions,
     parse_coordinate,
     parse_instruments,
     parse_radius,
@@ -25,7 +27,6 @@ from daxa.cli._inputs import (
 )
 from daxa.cli._output import SHORT_NAMES, format_table, write_table
 from daxa.errors import CacheError, DaxaError, InputError, ServiceError
-from daxa.missions import Mission, resolve_missions
 from daxa.progress import BarProgress
 from daxa.schema import STANDARD_COLUMNS
 
@@ -51,15 +52,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "cached missions; 'all' means every mission (fetching the missing ones).",
         example=EXAMPLE,
     )
-    p.add_argument("missions", nargs="*", metavar="MISSION", help="mission names, or 'all'")
-    p.add_argument(
-        "--missions",
-        dest="mission_list",
-        action="append",
-        default=[],
-        metavar="M[,M...]",
-        help="missions, as an option (same as MISSION)",
-    )
+    add_mission_arguments(p)
     where = p.add_argument_group("where")
     where.add_argument(
         "--name",
@@ -178,22 +171,6 @@ class Selected:
         return out.sort("pos_index", "separation_deg")
 
 
-def _missions(names: list[str]) -> tuple[list[Mission], bool]:
-    """The missions to search and whether the user named them (vs. defaulting to the cache)."""
-    if names:
-        return resolve_missions(" ".join(names)), not (len(names) == 1 and names[0] == "all")
-    from daxa.cache import cached_missions
-    from daxa.config import cache_dir
-
-    cached = cached_missions()
-    if not cached:
-        raise InputError(
-            f"no missions are cached in {cache_dir()}; name missions (or 'all') to fetch them, "
-            "or run `daxa fetch all` first"
-        )
-    return resolve_missions(cached), False
-
-
 def _positions(args: argparse.Namespace) -> pl.DataFrame | None:
     frames = []
     if args.pos:
@@ -299,7 +276,7 @@ def select(args: argparse.Namespace) -> Selected:
     from daxa import filters as F
     from daxa.selection import Selection
 
-    specs, named = _missions([*args.missions, *split_list(args.mission_list)])
+    specs, named = chosen_missions(args, fetches=True)
     if not any(vars(args).get(k) for k in _FILTER_OPTIONS):
         raise InputError(
             "no filter given; add e.g. --name, --pos, --positions, --start/--end or --obs-id "
