@@ -235,6 +235,17 @@ def largest(columns: Sequence[str]) -> pl.Expr:
     return pl.max_horizontal([pl.col(c) for c in columns])
 
 
+def with_best_exposure(df: pl.DataFrame, exposures: Sequence[str]) -> pl.DataFrame:
+    """``df`` with ``exposure`` (the largest of ``exposures``) and ``science_usable`` (any of
+    them above 0; all null or 0 is not usable)."""
+    return df.with_columns(
+        largest(exposures).alias("exposure"),
+        pl.any_horizontal([pl.col(c) > 0 for c in exposures])
+        .fill_null(False)
+        .alias("science_usable"),
+    )
+
+
 def finish(
     df: pl.DataFrame,
     mission: str,

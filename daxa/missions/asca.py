@@ -50,12 +50,7 @@ def normalise(raw: pl.DataFrame, *, now: datetime | None = None) -> pl.DataFrame
         N.text("name", df).alias("target_name"),
     )
     exposures = ["exposure_sis", "exposure_gis"]
-    df = df.with_columns(
-        N.largest(exposures).alias("exposure"),
-        ((pl.col("exposure_sis") > 0) | (pl.col("exposure_gis") > 0))
-        .fill_null(False)
-        .alias("science_usable"),
-    )
+    df = N.with_best_exposure(df, exposures)
     return N.finish(df, NAME, exposures=exposures)
 
 

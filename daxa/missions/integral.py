@@ -43,12 +43,7 @@ def normalise(raw: pl.DataFrame, *, now: datetime | None = None) -> pl.DataFrame
         pl.lit("MISC").alias("target_category"),
         scw_ver.alias("scw_ver"),
     )
-    df = df.with_columns(
-        N.largest(exposures).alias("exposure"),
-        pl.any_horizontal([pl.col(c) > 0 for c in exposures])
-        .fill_null(False)
-        .alias("science_usable"),
-    )
+    df = N.with_best_exposure(df, exposures)
     return N.finish(df, NAME, exposures=exposures, extras=["scw_ver"])
 
 

@@ -40,12 +40,7 @@ def normalise(raw: pl.DataFrame, *, now: datetime | None = None) -> pl.DataFrame
         N.map_category(code, CATEGORY_MAP).alias("target_category"),
         N.text("name", df).alias("target_name"),
     )
-    df = df.with_columns(
-        N.largest(exposures).alias("exposure"),
-        pl.any_horizontal([pl.col(c) > 0 for c in exposures])
-        .fill_null(False)
-        .alias("science_usable"),
-    )
+    df = N.with_best_exposure(df, exposures)
     return N.finish(df, NAME, exposures=exposures)
 
 
