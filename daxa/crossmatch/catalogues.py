@@ -43,7 +43,7 @@ FloatArray = npt.NDArray[np.float64]
 How = Literal["all", "nearest", "best"]
 Join = Literal["inner", "left"]
 #: Bytes per left row while a chunk is matched (coordinates, the engine's work, output).
-BYTES_PER_ROW = 100
+BYTES_PER_ROW = 80
 
 
 @dataclass(frozen=True)
@@ -108,11 +108,14 @@ def match_frames(
         assert left_all is not None
         left = _sorted_by_index(left_all)
         p = _search(left, right, opts)
-        core_idx = core["pos_index"].to_numpy()
+        core_idx = core["pos_index"].to_numpy()  # sorted
         left_pos = left["pos_index"].to_numpy()[p.left]
-        keep = np.isin(left_pos, core_idx)
-        where = np.searchsorted(core_idx, left_pos[keep])
-        li, ri, sep = where, p.right[keep], p.separation[keep]
+        where = np.searchsorted(core_idx, left_pos)
+        found = np.minimum(where, max(core_idx.size - 1, 0))
+        keep = (
+            (where < core_idx.size) & (core_idx[found] == left_pos) if core_idx.size else where < 0
+        )
+        li, ri, sep = where[keep], p.right[keep], p.separation[keep]
     else:
         p = _search(core, right, opts)
         li, ri, sep = p.left, p.right, p.separation
