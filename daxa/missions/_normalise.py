@@ -70,8 +70,13 @@ def prepare(raw: pl.DataFrame, mission: str, required: Iterable[str]) -> pl.Data
     return df.with_columns(pl.col(strings).str.strip_chars()) if strings else df
 
 
-def num(name: str) -> pl.Expr:
-    """Column ``name`` as Float64; unparsable strings and NaN become null."""
+def num(name: str, df: pl.DataFrame | None = None) -> pl.Expr:
+    """Column ``name`` as Float64; unparsable strings and NaN become null.
+
+    With ``df`` given, a column that does not exist becomes an all-null Float64 column.
+    """
+    if df is not None and name not in df.columns:
+        return pl.lit(None, dtype=pl.Float64)
     return pl.col(name).cast(pl.Float64, strict=False).fill_nan(None)
 
 

@@ -88,7 +88,7 @@ def normalise_erass1_de(raw: pl.DataFrame, *, now: datetime | None = None) -> pl
             (pl.col(c) if c in df.columns else pl.lit(None)).cast(pl.Int64, strict=False).alias(c)
             for c in counts
         ),
-        *((N.num(c) if c in df.columns else pl.lit(None, pl.Float64)).alias(c) for c in bounds),
+        *(N.num(c, df).alias(c) for c in bounds),
         neighbours.alias("neighbours"),
     )
     return N.finish(df, name, extras=[*counts, *bounds, "neighbours"])

@@ -33,9 +33,7 @@ def normalise(raw: pl.DataFrame, *, now: datetime | None = None) -> pl.DataFrame
         pl.lit(True).alias("public"),
         pl.lit("MISC").alias("target_category"),
         N.text("name", df).alias("target_name"),
-        (N.num("roll_angle") if "roll_angle" in df.columns else pl.lit(None, pl.Float64)).alias(
-            "roll_angle"
-        ),
+        N.num("roll_angle", df).alias("roll_angle"),
     )
     df = N.with_best_exposure(df, exposures)
     return N.finish(df, NAME, exposures=exposures, extras=["roll_angle"])

@@ -50,7 +50,7 @@ def normalise(raw: pl.DataFrame, *, now: datetime | None = None) -> pl.DataFrame
     )
     exposure = N.num("exposure")
     resolve_mode = N.text("rsl_datamode", df)
-    xtend = N.num("xtd_expo") if "xtd_expo" in df.columns else pl.lit(None, pl.Float64)
+    xtend = N.num("xtd_expo", df)
     df = df.select(
         N.obs_id("obsid", df, width=9).alias("obs_id"),
         N.num("ra").alias("ra"),
