@@ -267,14 +267,13 @@ def _catalogue_data(scale: float) -> tuple[Any, Any]:
 
 
 def run_catalogues(scale: float, lsdb: bool) -> dict[str, Any]:
+    from _common import measure
+
     from daxa.crossmatch import match_catalogues
 
     left, right = _catalogue_data(scale)
-    best = float("inf")
-    result = None
-    for _ in range(3):
-        t0 = time.perf_counter()
-        result = match_catalogues(
+    run = measure(
+        lambda: match_catalogues(
             left,
             right,
             2 * ARCSEC,
@@ -282,14 +281,15 @@ def run_catalogues(scale: float, lsdb: bool) -> dict[str, Any]:
             left_columns=[],
             right_columns=[],
             progress=False,
-        )
-        best = min(best, time.perf_counter() - t0)
-    assert result is not None
+        ),
+        repeat=3,
+    )
     out: dict[str, Any] = {
         "left": left.height,
         "right": right.height,
-        "matches": result.height,
-        "daxa_s": round(best, 3),
+        "matches": run.result.height,
+        "daxa_s": round(run.seconds, 3),
+        "daxa_peak_extra": gib(run.peak_bytes),
     }
     # the pair search alone (the sky engine), for reference
     from daxa.sky.pairs import best_match_symmetric
