@@ -196,6 +196,7 @@ def test_dask_equals_local(sides, dask_client):
         assert_frame_equal(remote, local)
 
 
+@pytest.mark.filterwarnings("ignore::astropy.io.fits.verify.VerifyWarning")
 def test_bad_inputs(sides, tmp_path):
     left, right = sides
     with pytest.raises(InputError, match=r"radius \(0.5 deg\) is bigger than margin=0.1 deg"):
