@@ -29,10 +29,9 @@ import polars as pl
 from daxa.errors import InputError
 from daxa.filters import Instruments, Names, Positions, PositionsAtTime, TimeWindow
 from daxa.filters._base import ASSOCIATION_SCHEMA, Filter
-from daxa.filters.radius import instrument_lists
 from daxa.filters.time import to_us_array
 from daxa.missions import Mission, get_mission, resolve_missions
-from daxa.missions.coverage import chosen_instruments, observed_matrix
+from daxa.missions.coverage import chosen_instruments, instrument_lists, observed_matrix
 
 #: Observation columns added to every result row, in this order.
 OBSERVATION_COLUMNS = (

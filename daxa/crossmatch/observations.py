@@ -32,7 +32,7 @@ from daxa.crossmatch.execution import FrameSink, ParquetSink, Task, run_tasks
 from daxa.crossmatch.inputs import HPX, column_map, open_source, parse_bytes, report_skipped
 from daxa.errors import InputError
 from daxa.missions import Mission, get_mission, resolve_missions
-from daxa.missions.coverage import chosen_instruments
+from daxa.missions.coverage import chosen_instruments, covering_lists
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -327,46 +327,6 @@ def _overlap(
     return series
 
 
-def instrument_lists(covers: npt.NDArray[np.bool_], names: tuple[str, ...]) -> pl.Series:
-    """``List(String)`` of the covering instruments per row of a (pairs × instruments) matrix.
-
-    Same result as :func:`daxa.filters.radius.instrument_lists`, built by gathering from the
-    few distinct lists (one per bit pattern) instead of per pair: about 30 times faster on
-    millions of pairs.
-    """
-    k = len(names)
-    if covers.shape[0] == 0 or k == 0:
-        return pl.Series("instruments", [[]] * covers.shape[0], dtype=pl.List(pl.String))
-    code = np.zeros(covers.shape[0], dtype=np.int64)
-    for b in range(k):
-        code |= covers[:, b].astype(np.int64) << b
-    present = np.flatnonzero(np.bincount(code, minlength=1 << k))
-    slot = np.zeros(1 << k, dtype=np.int64)
-    slot[present] = np.arange(present.size)
-    lut = pl.Series(
-        "instruments",
-        [[n for b, n in enumerate(names) if int(p) >> b & 1] for p in present.tolist()],
-        dtype=pl.List(pl.String),
-    )
-    return lut.gather(slot[code])
-
-
-def covering(
-    plan: Any, rows: IntArray, separation: FloatArray, names: tuple[str, ...]
-) -> pl.Series:
-    """The covering instruments of each pair, by the rule of the positions filter.
-
-    An instrument covers a pair when it is chosen, observed in that row, and (for radii per
-    instrument) the separation is within its radius (:func:`daxa.filters.radius.covering`).
-    """
-    from daxa.filters.radius import _EDGE_DEG
-
-    covers = plan.observed[rows]
-    if plan.instrument_radii is not None:
-        covers = covers & (separation[:, None] <= plan.instrument_radii[None, :] + _EDGE_DEG)
-    return instrument_lists(covers, names)
-
-
 @dataclass(frozen=True)
 class MatchOptions:
     with_id: bool
@@ -469,7 +429,15 @@ def _frame(
         at = np.flatnonzero(which == t)
         table = tables[t]
         parts_ids.append(table.obs_id.gather(trow[at]))
-        parts_inst.append(covering(table.plan, trow[at], sep[at], table.instruments))
+        parts_inst.append(
+            covering_lists(
+                table.plan.observed,
+                trow[at],
+                sep[at],
+                table.plan.instrument_radii,
+                table.instruments,
+            )
+        )
         parts_pos.append(at)
     back = np.empty(left.size, dtype=np.int64)
     back[np.concatenate(parts_pos)] = np.arange(left.size)

@@ -34,13 +34,9 @@ import polars as pl
 
 from daxa.errors import InputError
 from daxa.missions import Mission
-from daxa.missions.coverage import instrument_radii, observed_matrix
+from daxa.missions.coverage import covering_lists, instrument_radii, observed_active
 
 RadiusKind = Literal["default", "scalar", "mapping", "per_position"]
-
-#: Slack (degrees) when re-testing a found pair against an instrument's radius, so a pair the
-#: pair search kept at exactly the radius is never left without a covering instrument.
-_EDGE_DEG = 1e-9
 
 
 @dataclass(frozen=True)
@@ -105,22 +101,6 @@ def parse_radius(radius: Any, n_positions: int) -> Radius:
     return Radius("scalar", _degrees(radius, what="radius"))
 
 
-def observed_by(
-    table: pl.DataFrame, mission: Mission, instruments: tuple[str, ...]
-) -> npt.NDArray[np.bool_]:
-    """(rows × chosen instruments): did the instrument observe in the row?
-
-    As :func:`daxa.missions.coverage.observed_matrix`, and where the table lists the active
-    instruments of each row (eROSITA's ``active_insts``), only those count.
-    """
-    observed = observed_matrix(table, mission, instruments)
-    if "active_insts" in table.columns and table.schema["active_insts"] == pl.List(pl.String):
-        active = table["active_insts"]
-        for j, name in enumerate(instruments):
-            observed[:, j] &= active.list.contains(name).fill_null(True).to_numpy()
-    return observed
-
-
 @dataclass(frozen=True)
 class RadiusPlan:
     """How to run the pair search for one mission table.
@@ -141,7 +121,7 @@ def plan(
     radius: Radius, table: pl.DataFrame, mission: Mission, instruments: tuple[str, ...]
 ) -> RadiusPlan:
     """The pair-search radius and the coverage rule of ``radius`` on ``table``."""
-    observed = observed_by(table, mission, instruments)
+    observed = observed_active(table, mission, instruments)
     if radius.kind in ("default", "mapping"):
         radii = instrument_radii(mission, instruments, radius.value)
         per_cell = np.where(observed, radii[None, :], -np.inf)
@@ -163,23 +143,4 @@ def covering(
     instruments: tuple[str, ...],
 ) -> pl.Series:
     """``List(String)`` of covering instruments for each (row, separation) pair."""
-    covers = plan.observed[rows]
-    if plan.instrument_radii is not None:
-        covers = covers & (separation[:, None] <= plan.instrument_radii[None, :] + _EDGE_DEG)
-    return instrument_lists(covers, instruments)
-
-
-def instrument_lists(covers: npt.NDArray[np.bool_], names: Sequence[str]) -> pl.Series:
-    """One list of names per row of the (pairs × instruments) Boolean matrix ``covers``."""
-    if covers.shape[0] == 0 or not names:
-        return pl.Series(
-            "instruments", [[] for _ in range(covers.shape[0])], dtype=pl.List(pl.String)
-        )
-    frame = pl.DataFrame({f"c{j}": covers[:, j] for j in range(len(names))})
-    return frame.select(
-        pl.concat_list(
-            [pl.when(pl.col(f"c{j}")).then(pl.lit(name)) for j, name in enumerate(names)]
-        )
-        .list.drop_nulls()
-        .alias("instruments")
-    ).to_series()
+    return covering_lists(plan.observed, rows, separation, plan.instrument_radii, instruments)
