@@ -33,7 +33,7 @@ import numpy.typing as npt
 import polars as pl
 
 from daxa.crossmatch.chunked import NPIX29, PreparedSource, open_prepared, range_cells
-from daxa.crossmatch.execution import FrameSink, ParquetSink, Task, run_tasks
+from daxa.crossmatch.execution import Task, finish_sink, open_sink, run_tasks
 from daxa.crossmatch.inputs import HPX, column_map, open_source, parse_bytes, report_skipped
 from daxa.errors import InputError
 
@@ -327,21 +327,16 @@ def match_catalogues(
         streaming=streaming,
     )
     plan = lprep.plan(rows)
-    sink: FrameSink | ParquetSink
-    hats_target = None
     schema = _schema(lprep, rprep, opts)
-    if output is not None and output_format == "hats":
-        if left_ra not in l_keep or left_dec not in l_keep:
-            raise InputError(
-                f"HATS output needs the left {left_ra!r} and {left_dec!r} columns among "
-                "left_columns"
-            )
-        hats_target = Path(output)
-        sink = ParquetSink(hats_target.with_name(f".{hats_target.name}.stream.parquet"), schema)
-    elif output is not None:
-        sink = ParquetSink(output, schema)
-    else:
-        sink = FrameSink(schema)
+    if (
+        output is not None
+        and output_format == "hats"
+        and (left_ra not in l_keep or left_dec not in l_keep)
+    ):
+        raise InputError(
+            f"HATS output needs the left {left_ra!r} and {left_dec!r} columns among left_columns"
+        )
+    sink, hats_target = open_sink(output, output_format, schema)
 
     with dask_client(client, scheduler) as dclient:
         tasks = []
@@ -376,17 +371,9 @@ def match_catalogues(
         )
     report_skipped([*lprep.skipped, *skipped], lsrc.n_rows)
     report_skipped(rprep.skipped, rsrc.n_rows)
-    if isinstance(sink, ParquetSink):
-        path = sink.finish()
-        if hats_target is not None:
-            from daxa.crossmatch.hats import write_hats
-
-            try:
-                return write_hats(path, hats_target, ra=left_ra, dec=left_dec, overwrite=True)
-            finally:
-                path.unlink(missing_ok=True)
-        return path
-    result = sink.finish()
+    result = finish_sink(sink, hats_target, ra=left_ra, dec=left_dec)
+    if isinstance(result, Path):
+        return result
     if result.height == 0:
         return pl.DataFrame(schema=schema)
     if len(plan) > 1:

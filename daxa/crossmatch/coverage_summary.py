@@ -30,8 +30,8 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from daxa.crossmatch.chunked import PreparedSource, open_prepared
-from daxa.crossmatch.execution import FrameSink, ParquetSink, Task, run_tasks
+from daxa.crossmatch.chunked import open_prepared
+from daxa.crossmatch.execution import finish_sink, open_sink, position_tasks, run_tasks
 from daxa.crossmatch.inputs import HPX, UTC_US, column_map, open_source, parse_bytes, report_skipped
 from daxa.crossmatch.observations import (
     MissionTable,
@@ -429,19 +429,6 @@ def _times(values: IntArray, missing: int) -> pl.Series:
     return series
 
 
-def _load_and_summarise(
-    prepared: PreparedSource | pl.DataFrame,
-    lo: int,
-    hi: int,
-    opts: SummaryOptions,
-    shared: dict[str, Any],
-) -> tuple[pl.DataFrame, IntArray]:
-    if isinstance(prepared, pl.DataFrame):
-        return summarise_chunk(prepared, np.zeros(0, dtype=np.int64), opts, shared)
-    frame, skipped = prepared.load_range(lo, hi)
-    return summarise_chunk(frame, skipped, opts, shared)
-
-
 # --------------------------------------------------------------------------- public API
 
 
@@ -516,30 +503,9 @@ def coverage_summary(
         20_000, budget // 4 // (400 + 64 * sum(len(t.instruments) + 1 for t in prepared_tables))
     )
     plan = prepared.plan(rows)
-    sink: FrameSink | ParquetSink
-    hats_target = None
-    if output is not None and output_format == "hats":
-        hats_target = Path(output)
-        sink = ParquetSink(hats_target.with_name(f".{hats_target.name}.stream.parquet"), schema)
-    elif output is not None:
-        sink = ParquetSink(output, schema)
-    else:
-        sink = FrameSink(schema)
+    sink, hats_target = open_sink(output, output_format, schema)
     with dask_client(client, scheduler) as dclient:
-        tasks = []
-        for i in range(len(plan)):
-            lo, hi = plan.range(i)
-            if prepared.frame is not None:
-                piece, _ = prepared.load_range(lo, hi)
-                if piece.height == 0:
-                    continue
-                tasks.append(Task(_load_and_summarise, (piece, lo, hi, opts), piece.height))
-            else:
-                tasks.append(
-                    Task(
-                        _load_and_summarise, (prepared.for_task(), lo, hi, opts), int(plan.rows[i])
-                    )
-                )
+        tasks = position_tasks(prepared, plan, summarise_chunk, opts)
         skipped = run_tasks(
             tasks,
             sink,
@@ -550,17 +516,9 @@ def coverage_summary(
             total_rows=prepared.n_rows,
         )
     report_skipped([*prepared.skipped, *skipped], source.n_rows)
-    if isinstance(sink, ParquetSink):
-        path = sink.finish()
-        if hats_target is not None:
-            from daxa.crossmatch.hats import write_hats
-
-            try:
-                return write_hats(path, hats_target, ra="pos_ra", dec="pos_dec", overwrite=True)
-            finally:
-                path.unlink(missing_ok=True)
-        return path
-    result = sink.finish()
+    result = finish_sink(sink, hats_target, ra="pos_ra", dec="pos_dec")
+    if isinstance(result, Path):
+        return result
     if result.height == 0:
         return pl.DataFrame(schema=schema)
     if len(plan) > 1:

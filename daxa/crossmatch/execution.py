@@ -16,13 +16,16 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 
 from daxa.crossmatch.progress import Progress
 from daxa.errors import InputError
+
+if TYPE_CHECKING:
+    from daxa.crossmatch.chunked import ChunkPlan, PreparedSource
 
 
 def _write(sink: FrameSink | ParquetSink, result: pl.DataFrame | Iterable[pl.DataFrame]) -> None:
@@ -175,3 +178,73 @@ def run_tasks(
     finally:
         bar.close()
     return skipped
+
+
+def open_sink(
+    output: str | os.PathLike[str] | None, output_format: str, schema: dict[str, pl.DataType]
+) -> tuple[FrameSink | ParquetSink, Path | None]:
+    """The sink for a matcher's ``output`` and, for ``output_format='hats'``, the HATS folder.
+
+    HATS output is streamed to a hidden Parquet file beside the folder first.
+    """
+    if output is not None and output_format == "hats":
+        hats_target = Path(output)
+        stream = hats_target.with_name(f".{hats_target.name}.stream.parquet")
+        return ParquetSink(stream, schema), hats_target
+    if output is not None:
+        return ParquetSink(output, schema), None
+    return FrameSink(schema), None
+
+
+def finish_sink(
+    sink: FrameSink | ParquetSink, hats_target: Path | None, *, ra: str, dec: str
+) -> pl.DataFrame | Path:
+    """Close ``sink``: the written path (the HATS folder, with ``ra``/``dec`` as its positions,
+    when ``hats_target`` is given) or the collected frame."""
+    if isinstance(sink, FrameSink):
+        return sink.finish()
+    path = sink.finish()
+    if hats_target is None:
+        return path
+    from daxa.crossmatch.hats import write_hats
+
+    try:
+        return write_hats(path, hats_target, ra=ra, dec=dec, overwrite=True)
+    finally:
+        path.unlink(missing_ok=True)
+
+
+ChunkFunc = Callable[..., tuple[Any, np.ndarray]]
+
+
+def load_and_run(
+    chunk_func: ChunkFunc,
+    prepared: PreparedSource | pl.DataFrame,
+    lo: int,
+    hi: int,
+    opts: Any,
+    shared: dict[str, Any],
+) -> tuple[Any, np.ndarray]:
+    """``chunk_func(positions, skipped rows, opts, shared)`` on the positions of ``[lo, hi)``."""
+    if isinstance(prepared, pl.DataFrame):
+        return chunk_func(prepared, np.zeros(0, dtype=np.int64), opts, shared)
+    frame, skipped = prepared.load_range(lo, hi)
+    return chunk_func(frame, skipped, opts, shared)
+
+
+def position_tasks(
+    prepared: PreparedSource, plan: ChunkPlan, chunk_func: ChunkFunc, opts: Any
+) -> list[Task]:
+    """One :func:`load_and_run` task per chunk of ``plan`` (empty in-memory chunks skipped)."""
+    tasks = []
+    for i in range(len(plan)):
+        lo, hi = plan.range(i)
+        if prepared.frame is not None:
+            piece, _ = prepared.load_range(lo, hi)
+            if piece.height == 0:
+                continue
+            tasks.append(Task(load_and_run, (chunk_func, piece, lo, hi, opts), piece.height))
+        else:
+            args = (chunk_func, prepared.for_task(), lo, hi, opts)
+            tasks.append(Task(load_and_run, args, int(plan.rows[i])))
+    return tasks

@@ -27,8 +27,8 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from daxa.crossmatch.chunked import PreparedSource, open_prepared
-from daxa.crossmatch.execution import FrameSink, ParquetSink, Task, run_tasks
+from daxa.crossmatch.chunked import open_prepared
+from daxa.crossmatch.execution import finish_sink, open_sink, position_tasks, run_tasks
 from daxa.crossmatch.inputs import HPX, column_map, open_source, parse_bytes, report_skipped
 from daxa.errors import InputError
 from daxa.missions import Mission, get_mission, resolve_missions
@@ -455,19 +455,6 @@ def _frame(
     return pl.DataFrame(cols)
 
 
-def _load_and_match(
-    prepared: PreparedSource | pl.DataFrame,
-    lo: int,
-    hi: int,
-    opts: MatchOptions,
-    shared: dict[str, Any],
-) -> tuple[Iterable[pl.DataFrame], IntArray]:
-    if isinstance(prepared, pl.DataFrame):
-        return match_chunk(prepared, np.zeros(0, dtype=np.int64), opts, shared)
-    frame, skipped = prepared.load_range(lo, hi)
-    return match_chunk(frame, skipped, opts, shared)
-
-
 # --------------------------------------------------------------------------- public API
 
 
@@ -587,28 +574,9 @@ def match_observations(
             id_dtype = prepared.empty().schema["row_id"]
     schema = output_schema(opts, id_dtype)
     plan = prepared.plan(rows)
-    sink: FrameSink | ParquetSink
-    hats_target = None
-    if output is not None and output_format == "hats":
-        hats_target = Path(output)
-        sink = ParquetSink(hats_target.with_name(f".{hats_target.name}.stream.parquet"), schema)
-    elif output is not None:
-        sink = ParquetSink(output, schema)
-    else:
-        sink = FrameSink(schema)
+    sink, hats_target = open_sink(output, output_format, schema)
     with dask_client(client, scheduler) as dclient:
-        tasks = []
-        for i in range(len(plan)):
-            lo, hi = plan.range(i)
-            if prepared.frame is not None:
-                piece, _ = prepared.load_range(lo, hi)
-                if piece.height == 0:
-                    continue
-                tasks.append(Task(_load_and_match, (piece, lo, hi, opts), piece.height))
-            else:
-                tasks.append(
-                    Task(_load_and_match, (prepared.for_task(), lo, hi, opts), int(plan.rows[i]))
-                )
+        tasks = position_tasks(prepared, plan, match_chunk, opts)
         skipped = run_tasks(
             tasks,
             sink,
@@ -619,17 +587,9 @@ def match_observations(
             total_rows=prepared.n_rows,
         )
     report_skipped([*prepared.skipped, *skipped], source.n_rows)
-    if isinstance(sink, ParquetSink):
-        path = sink.finish()
-        if hats_target is not None:
-            from daxa.crossmatch.hats import write_hats
-
-            try:
-                return write_hats(path, hats_target, ra="pos_ra", dec="pos_dec", overwrite=True)
-            finally:
-                path.unlink(missing_ok=True)
-        return path
-    result = sink.finish()
+    result = finish_sink(sink, hats_target, ra="pos_ra", dec="pos_dec")
+    if isinstance(result, Path):
+        return result
     if result.height == 0:
         return pl.DataFrame(schema=schema)
     rank = pl.col("mission").replace_strict(
