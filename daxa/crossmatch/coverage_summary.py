@@ -31,8 +31,15 @@ import numpy.typing as npt
 import polars as pl
 
 from daxa.crossmatch.chunked import open_prepared
-from daxa.crossmatch.execution import finish_sink, open_sink, position_tasks, run_tasks
-from daxa.crossmatch.inputs import HPX, UTC_US, column_map, open_source, parse_bytes, report_skipped
+from daxa.crossmatch.execution import row_id_dtype, run_positions
+from daxa.crossmatch.inputs import (
+    HPX,
+    UTC_US,
+    check_row_radii,
+    column_map,
+    open_source,
+    parse_bytes,
+)
 from daxa.crossmatch.observations import (
     MissionTable,
     chunk_cap,
@@ -460,8 +467,6 @@ def coverage_summary(
     ``'auto'`` uses cells for missions whose fields cover many positions each). Rows come
     sorted by ``pos_index`` and mission (registry order), the total before its instruments.
     """
-    from daxa.crossmatch.dask_backend import dask_client
-
     if method not in ("auto", "pairs", "cells"):
         raise InputError(f"method={method!r}: choose 'auto', 'pairs' or 'cells'")
     budget = parse_bytes(memory_budget)
@@ -475,11 +480,7 @@ def coverage_summary(
     ra, dec = source.coordinate_columns(ra, dec)
     cols = column_map(ra=ra, dec=dec, id=id, radius=radius_column)
     source.require(cols.needed())
-    if per_row_radius is not None and per_row_radius.size != source.n_rows:
-        raise InputError(
-            f"{per_row_radius.size} radii given for {source.n_rows} catalogue rows; give one per "
-            "row, a single radius, or the name of a radius column"
-        )
+    check_row_radii(per_row_radius, source.n_rows)
     per_row = per_row_radius is not None or radius_column is not None
     extra_cols = ["exposure", *{c for c in _exposure_columns()}]
     prepared_tables = load_missions(
@@ -496,27 +497,27 @@ def coverage_summary(
     opts = SummaryOptions(cols.id is not None, by_instrument, streaming, method)
     id_dtype = None
     if cols.id is not None:
-        frame = prepared.frame if prepared.frame is not None else prepared.empty()
-        id_dtype = frame.schema["row_id"]
+        id_dtype = row_id_dtype(prepared)
     schema = summary_schema(opts, id_dtype)
     rows = chunk_rows or max(
         20_000, budget // 4 // (400 + 64 * sum(len(t.instruments) + 1 for t in prepared_tables))
     )
     plan = prepared.plan(rows)
-    sink, hats_target = open_sink(output, output_format, schema)
-    with dask_client(client, scheduler) as dclient:
-        tasks = position_tasks(prepared, plan, summarise_chunk, opts)
-        skipped = run_tasks(
-            tasks,
-            sink,
-            client=dclient,
-            shared={"tables": prepared_tables},
-            progress=progress,
-            desc="coverage summary",
-            total_rows=prepared.n_rows,
-        )
-    report_skipped([*prepared.skipped, *skipped], source.n_rows)
-    result = finish_sink(sink, hats_target, ra="pos_ra", dec="pos_dec")
+    result = run_positions(
+        prepared,
+        plan,
+        summarise_chunk,
+        opts,
+        tables=prepared_tables,
+        n_rows=source.n_rows,
+        schema=schema,
+        output=output,
+        output_format=output_format,
+        client=client,
+        scheduler=scheduler,
+        progress=progress,
+        desc="coverage summary",
+    )
     if isinstance(result, Path):
         return result
     if result.height == 0:

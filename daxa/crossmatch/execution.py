@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from daxa.crossmatch.inputs import report_skipped
 from daxa.crossmatch.progress import Progress
 from daxa.errors import InputError
 
@@ -248,3 +249,48 @@ def position_tasks(
             args = (chunk_func, prepared.for_task(), lo, hi, opts)
             tasks.append(Task(load_and_run, args, int(plan.rows[i])))
     return tasks
+
+
+def run_positions(
+    prepared: PreparedSource,
+    plan: ChunkPlan,
+    chunk_func: ChunkFunc,
+    opts: Any,
+    *,
+    tables: Any,
+    n_rows: int,
+    schema: dict[str, pl.DataType],
+    output: str | os.PathLike[str] | None = None,
+    output_format: str = "parquet",
+    client: Any = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+    desc: str = "cross-match",
+) -> pl.DataFrame | Path:
+    """Run ``chunk_func`` on every chunk of a catalogue against the mission ``tables``.
+
+    Locally or on Dask (``client`` or ``scheduler``), in chunk order; rows skipped for bad
+    coordinates are reported against the catalogue's ``n_rows``. Returns the frame of all
+    results (unsorted) or, with ``output``, the path written (see :func:`open_sink`).
+    """
+    from daxa.crossmatch.dask_backend import dask_client
+
+    sink, hats_target = open_sink(output, output_format, schema)
+    with dask_client(client, scheduler) as dclient:
+        skipped = run_tasks(
+            position_tasks(prepared, plan, chunk_func, opts),
+            sink,
+            client=dclient,
+            shared={"tables": tables},
+            progress=progress,
+            desc=desc,
+            total_rows=prepared.n_rows,
+        )
+    report_skipped([*prepared.skipped, *skipped], n_rows)
+    return finish_sink(sink, hats_target, ra="pos_ra", dec="pos_dec")
+
+
+def row_id_dtype(prepared: PreparedSource) -> pl.DataType:
+    """The dtype of the prepared positions' ``row_id`` column."""
+    frame = prepared.frame if prepared.frame is not None else prepared.empty()
+    return frame.schema["row_id"]

@@ -760,6 +760,15 @@ def prepare(
     return prepared, np.asarray(skipped, dtype=np.int64)
 
 
+def check_row_radii(radii: npt.NDArray[np.float64] | None, n_rows: int) -> None:
+    """A per-row radius array must give one radius per catalogue row."""
+    if radii is not None and radii.size != n_rows:
+        raise InputError(
+            f"{radii.size} radii given for {n_rows} catalogue rows; give one per row, a single "
+            "radius, or the name of a radius column"
+        )
+
+
 def report_skipped(
     skipped: Sequence[npt.NDArray[np.int64]] | npt.NDArray[np.int64], total: int
 ) -> int:

@@ -28,8 +28,8 @@ import numpy.typing as npt
 import polars as pl
 
 from daxa.crossmatch.chunked import open_prepared
-from daxa.crossmatch.execution import finish_sink, open_sink, position_tasks, run_tasks
-from daxa.crossmatch.inputs import HPX, column_map, open_source, parse_bytes, report_skipped
+from daxa.crossmatch.execution import row_id_dtype, run_positions
+from daxa.crossmatch.inputs import HPX, check_row_radii, column_map, open_source, parse_bytes
 from daxa.errors import InputError
 from daxa.missions import Mission, get_mission, resolve_missions
 from daxa.missions.coverage import chosen_instruments, covering_lists
@@ -511,8 +511,6 @@ def match_observations(
     ``output_format='hats'``) and returns its path. ``client`` (a ``distributed.Client``) or
     ``scheduler`` (its address) runs one task per HEALPix chunk on Dask.
     """
-    from daxa.crossmatch.dask_backend import dask_client
-
     budget = parse_bytes(memory_budget)
     per_row_radius = None
     radius_column = None
@@ -540,11 +538,7 @@ def match_observations(
     ra, dec = source.coordinate_columns(ra, dec)
     cols = replace(cols, ra=ra, dec=dec)
     source.require(cols.needed())
-    if per_row_radius is not None and per_row_radius.size != source.n_rows:
-        raise InputError(
-            f"{per_row_radius.size} radii given for {source.n_rows} catalogue rows; give one "
-            "per row, a single radius, or the name of a radius column"
-        )
+    check_row_radii(per_row_radius, source.n_rows)
     per_row = per_row_radius is not None or radius_column is not None
     prepared_tables = load_missions(
         missions,
@@ -569,25 +563,24 @@ def match_observations(
     opts = MatchOptions(cols.id is not None, cols.has_window, overlap_only, streaming)
     id_dtype = None
     if cols.id is not None:
-        id_dtype = prepared.frame.schema["row_id"] if prepared.frame is not None else None
-        if id_dtype is None:
-            id_dtype = prepared.empty().schema["row_id"]
+        id_dtype = row_id_dtype(prepared)
     schema = output_schema(opts, id_dtype)
     plan = prepared.plan(rows)
-    sink, hats_target = open_sink(output, output_format, schema)
-    with dask_client(client, scheduler) as dclient:
-        tasks = position_tasks(prepared, plan, match_chunk, opts)
-        skipped = run_tasks(
-            tasks,
-            sink,
-            client=dclient,
-            shared={"tables": prepared_tables},
-            progress=progress,
-            desc="matching observations",
-            total_rows=prepared.n_rows,
-        )
-    report_skipped([*prepared.skipped, *skipped], source.n_rows)
-    result = finish_sink(sink, hats_target, ra="pos_ra", dec="pos_dec")
+    result = run_positions(
+        prepared,
+        plan,
+        match_chunk,
+        opts,
+        tables=prepared_tables,
+        n_rows=source.n_rows,
+        schema=schema,
+        output=output,
+        output_format=output_format,
+        client=client,
+        scheduler=scheduler,
+        progress=progress,
+        desc="matching observations",
+    )
     if isinstance(result, Path):
         return result
     if result.height == 0:
