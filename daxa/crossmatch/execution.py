@@ -22,8 +22,8 @@ import numpy as np
 import polars as pl
 
 from daxa.crossmatch.inputs import report_skipped
-from daxa.crossmatch.progress import Progress
 from daxa.errors import InputError
+from daxa.progress import Progress
 
 if TYPE_CHECKING:
     from daxa.crossmatch.chunked import ChunkPlan, PreparedSource

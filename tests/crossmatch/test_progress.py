@@ -8,7 +8,7 @@ import types
 
 import pytest
 
-from daxa.crossmatch.progress import Progress
+from daxa.progress import Progress
 
 
 class _Tty(io.StringIO):
