@@ -102,9 +102,13 @@ def match_frames(
 
     ``left_all`` (core plus left margin) is needed for ``how='best'`` only.
     """
+    same_left = left_all is None or left_all is core  # in memory: no margin rows to drop
     core = _sorted_by_index(core)
     right = _sorted_by_index(right)
-    if opts.how == "best":
+    if opts.how == "best" and same_left:
+        p = _search(core, right, opts)
+        li, ri, sep = p.left, p.right, p.separation
+    elif opts.how == "best":
         assert left_all is not None
         left = _sorted_by_index(left_all)
         p = _search(left, right, opts)
