@@ -20,6 +20,8 @@ def astropy_document(fmt: str, n: int = 500) -> bytes:
     table = Table()
     table["obsid"] = np.array([f"{i:011d}" for i in range(n)], dtype="S11")
     table["name"] = np.array([("SN 2023ock" if i % 3 else "") for i in range(n)], dtype="S10")
+    notes = [("Ωmega Cen 😀" if i % 4 == 1 else ("M87" if i % 4 else "")) for i in range(n)]
+    table["note"] = np.array(notes, dtype="U20")
     table["ra"] = rng.uniform(0, 360, n)
     table["exposure"] = MaskedColumn(
         rng.uniform(0, 1e5, n).astype(np.float32), mask=rng.random(n) < 0.1
@@ -30,8 +32,9 @@ def astropy_document(fmt: str, n: int = 500) -> bytes:
     votable = from_table(table)
     fields = votable.get_first_table().fields
     fields[1].arraysize = "*"  # one fixed-width string (obsid), one variable (name)
-    fields[6].datatype = "boolean"  # as HEASARC writes flags
-    fields[4].values.null = -999  # BINARY has no null flags: integers need a null value
+    fields[2].arraysize = "*"  # variable-length unicodeChar (non-ASCII text, a surrogate pair)
+    fields[7].datatype = "boolean"  # as HEASARC writes flags
+    fields[5].values.null = -999  # BINARY has no null flags: integers need a null value
     out = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -56,6 +59,7 @@ def test_matches_astropy_reading_of_astropy_writing(fmt):
         assert ours[name].equals(theirs[name], null_equal=True), name
     assert ours["exposure"].null_count() == theirs["exposure"].null_count() > 0
     assert ours["obsid"][7] == "00000000007"
+    assert ours["note"][1] == "Ωmega Cen 😀" and ours["note"][2] == "M87"
 
 
 def test_tabledata_is_left_to_astropy():
