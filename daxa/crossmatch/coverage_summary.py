@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,7 @@ from daxa.crossmatch.observations import (
 )
 from daxa.errors import InputError
 from daxa.missions import get_mission
+from daxa.sky import cap_cover
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -332,6 +334,28 @@ def _by_cells(
         np.maximum(tot.last, btot.last, out=tot.last)
 
 
+def _fields(table: MissionTable, classes: list[CoverClass]) -> cap_cover.Fields:
+    """All rows of ``table`` as fields of the compiled walk, one class per summary line."""
+    start, end = _starts_ends(table)
+    radius = np.empty((len(classes), table.ra.size))
+    weight = np.empty((len(classes), table.ra.size), dtype=np.int64)
+    for c, cls in enumerate(classes):
+        assert cls.radius is not None
+        radius[c] = cls.radius if cls.applies is None else np.where(cls.applies, cls.radius, np.nan)
+        weight[c] = cls.exposure  # whole milliseconds
+    return cap_cover.prepare_fields(table.ra, table.dec, radius, weight, start, end)
+
+
+def _by_tree(tree: cap_cover.SkyTree, fields: cap_cover.Fields, totals: list[Totals]) -> None:
+    """Sum by the compiled walk of :mod:`daxa.sky.cap_cover` (numba): the fastest way."""
+    got = cap_cover.cap_totals(tree, fields)
+    for c, tot in enumerate(totals):
+        tot.count += got.count[c]
+        tot.exposure += got.weight[c]
+        np.minimum(tot.first, got.first[c], out=tot.first)
+        np.maximum(tot.last, got.last[c], out=tot.last)
+
+
 # --------------------------------------------------------------------------- one chunk
 
 
@@ -340,7 +364,7 @@ class SummaryOptions:
     with_id: bool
     by_instrument: bool
     streaming: bool
-    method: Literal["auto", "pairs", "cells"]
+    method: Literal["auto", "pairs", "cells", "tree"]
 
 
 def summary_schema(opts: SummaryOptions, id_dtype: pl.DataType | None) -> dict[str, pl.DataType]:
@@ -377,6 +401,7 @@ def summarise_chunk(
     cap = chunk_cap(positions["ra"].to_numpy(), positions["dec"].to_numpy())
     area = 2 * math.pi * (1 - math.cos(math.radians(min(cap[2], 180.0)))) * (180 / math.pi) ** 2
     parts = []
+    tree = None
     for table in tables:
         rows = reachable(table, cap, _pos_radius(positions))
         if rows.size == 0:
@@ -384,10 +409,22 @@ def summarise_chunk(
         classes = cover_classes(table, opts.by_instrument)
         totals = [Totals.zeros(positions.height) for _ in classes]
         use_cells = isinstance(table.radius, np.ndarray) and (
-            opts.method == "cells"
+            opts.method in ("cells", "tree")
             or (opts.method == "auto" and expected_pairs_per_position([table]) > CELL_THRESHOLD)
         )
-        if use_cells:
+        if use_cells and (opts.method == "tree" or opts.method == "auto" and cap_cover.available()):
+            if tree is None:
+                hpx = positions[HPX].to_numpy()
+                tree = cap_cover.build_tree(
+                    positions["ra"].to_numpy(), positions["dec"].to_numpy(), hpx
+                )
+            # the fields of a table do not change from chunk to chunk: group them once
+            cached = shared.setdefault("_fields", {})
+            key = (table.name, opts.by_instrument)
+            if key not in cached:
+                cached[key] = _fields(table, classes)
+            _by_tree(tree, cached[key], totals)
+        elif use_cells:
             order = _cell_order(positions.height, max(area, 1e-6), table)
             _by_cells(positions, table, classes, rows, totals, order)
         else:
@@ -451,7 +488,7 @@ def coverage_summary(
     by_instrument: bool = True,
     cache_dir: str | os.PathLike[str] | None = None,
     tables: Mapping[str, pl.DataFrame] | None = None,
-    method: Literal["auto", "pairs", "cells"] = "auto",
+    method: Literal["auto", "pairs", "cells", "tree"] = "auto",
     output: str | os.PathLike[str] | None = None,
     output_format: Literal["parquet", "hats"] = "parquet",
     memory_budget: int | str = "2GB",
@@ -463,12 +500,20 @@ def coverage_summary(
     """Per catalogue row and mission: observations covering it, exposure, first/last dates.
 
     Arguments as for :func:`~daxa.crossmatch.match_observations` (no time windows).
-    ``method='pairs'`` or ``'cells'`` forces one way of summing (both give the same numbers;
-    ``'auto'`` uses cells for missions whose fields cover many positions each). Rows come
+    ``method`` chooses how wide fields are summed; all give the same numbers. ``'pairs'``
+    sums the pairs; ``'cells'`` and ``'tree'`` sum by HEALPix cells of positions, in numpy or
+    by the compiled walk of :mod:`daxa.sky.cap_cover` (needs numba, the ``fast`` extra);
+    ``'auto'`` uses the tree (else cells) for missions whose fields cover many positions
+    each, and pairs for the rest. Rows come
     sorted by ``pos_index`` and mission (registry order), the total before its instruments.
     """
-    if method not in ("auto", "pairs", "cells"):
-        raise InputError(f"method={method!r}: choose 'auto', 'pairs' or 'cells'")
+    if method not in ("auto", "pairs", "cells", "tree"):
+        raise InputError(f"method={method!r}: choose 'auto', 'pairs', 'cells' or 'tree'")
+    if method == "tree" and not cap_cover.available():
+        raise InputError(
+            "method='tree' needs numba, which is not installed: pip install 'daxa[fast]' "
+            "(or use method='cells', the same numbers more slowly)"
+        )
     budget = parse_bytes(memory_budget)
     per_row_radius = None
     radius_column = None
@@ -492,6 +537,7 @@ def coverage_summary(
         per_row=per_row,
         extra_columns=extra_cols,
     )
+    _warn_if_slow(prepared_tables, method)
     prepared = open_prepared(source, cols, memory_budget=budget, radius=per_row_radius)
     streaming = output is not None
     opts = SummaryOptions(cols.id is not None, by_instrument, streaming, method)
@@ -499,9 +545,7 @@ def coverage_summary(
     if cols.id is not None:
         id_dtype = row_id_dtype(prepared)
     schema = summary_schema(opts, id_dtype)
-    rows = chunk_rows or max(
-        20_000, budget // 4 // (400 + 64 * sum(len(t.instruments) + 1 for t in prepared_tables))
-    )
+    rows = chunk_rows or max(20_000, budget // 4 // _bytes_per_position(prepared_tables))
     plan = prepared.plan(rows)
     result = run_positions(
         prepared,
@@ -533,6 +577,34 @@ def coverage_summary(
             .drop("_r", "_l")
         )
     return result.select(list(schema))
+
+
+def _warn_if_slow(tables: list[MissionTable], method: str) -> None:
+    """Say so when wide fields will be summed in numpy because numba is missing."""
+    if method != "auto" or cap_cover.available():
+        return
+    wide = [
+        t.name
+        for t in tables
+        if isinstance(t.radius, np.ndarray) and expected_pairs_per_position([t]) > CELL_THRESHOLD
+    ]
+    if wide:
+        warnings.warn(
+            f"coverage_summary: {', '.join(wide)} have wide fields; without numba they are "
+            "summed in numpy, hundreds of times more slowly. pip install 'daxa[fast]'",
+            stacklevel=3,
+        )
+
+
+def _bytes_per_position(tables: list[MissionTable]) -> int:
+    """Memory one position of a chunk takes: its totals, and the summary rows it is likely
+    to get (one per line of every mission whose fields reach it)."""
+    total = 400
+    for t in tables:
+        lines = len(t.instruments) + 1
+        reach = min(1.0, expected_pairs_per_position([t]))
+        total += int(lines * (64 * 4 + 200 * reach))
+    return total
 
 
 def _exposure_columns() -> list[str]:

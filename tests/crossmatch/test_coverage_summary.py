@@ -80,7 +80,7 @@ def _from_pairs(assoc: pl.DataFrame, tables: dict[str, pl.DataFrame]) -> pl.Data
     )
 
 
-@pytest.mark.parametrize("method", ["pairs", "cells"])
+@pytest.mark.parametrize("method", ["pairs", "cells", "tree"])
 def test_totals_equal_the_association_table(tables, method):
     positions = awkward_positions(600, seed=21)
     assoc = match_observations(positions, tables=tables, progress=False)
@@ -105,10 +105,11 @@ def test_totals_equal_the_association_table(tables, method):
     assert inst.height > 500 and (check["n_obs"] == check["n"]).all()
 
 
-def test_cells_and_pairs_agree_exactly(tables):
+@pytest.mark.parametrize("method", ["cells", "tree"])
+def test_cells_and_pairs_agree_exactly(tables, method):
     positions = awkward_positions(800, seed=22)
     pairs = coverage_summary(positions, tables=tables, method="pairs", progress=False)
-    cells = coverage_summary(positions, tables=tables, method="cells", progress=False)
+    cells = coverage_summary(positions, tables=tables, method=method, progress=False)
     assert_frame_equal(cells, pairs)  # exposures are summed in whole ms: order-independent
 
 
