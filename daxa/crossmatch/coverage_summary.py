@@ -482,7 +482,8 @@ def _summary_rows(
         )
     line_rank = np.empty(len(lines), dtype=np.int64)
     line_rank[sorted(range(len(lines)), key=lambda i: lines[i][:2])] = np.arange(len(lines))
-    order = np.argsort(position_rank[row] * len(lines) + line_rank[line])
+    # each part is already a sorted run of keys: a stable (merging) sort is near linear
+    order = np.argsort(position_rank[row] * len(lines) + line_rank[line], kind="stable")
     row, line = row[order], line[order]
     cols: dict[str, Any] = {"pos_index": positions["pos_index"].gather(row)}
     if opts.with_id:

@@ -43,7 +43,7 @@ import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 import numpy as np
@@ -110,6 +110,16 @@ class SkyTree:
     pos_hi: IntArray
     levels: tuple[tuple[int, int], ...]
 
+    @cached_property
+    def packed(self) -> tuple[FloatArray, IntArray, FloatArray]:
+        """Cells (centre, sin/cos of half the radius, half), links and points as the compiled
+        walk reads them: one row per cell or point, so a visit touches one or two cache lines."""
+        nodes = np.column_stack(
+            [self.node_x, self.node_y, self.node_z, np.sin(self.half), np.cos(self.half), self.half]
+        )
+        links = np.column_stack([self.child_lo, self.child_hi, self.pos_lo, self.pos_hi])
+        return nodes, links, np.column_stack([self.x, self.y, self.z])
+
     @property
     def n_points(self) -> int:
         return int(self.x.size)
@@ -142,7 +152,10 @@ def build_tree(
 
         hpx = healpix_index(ra, dec)
     hpx = np.asarray(hpx, dtype=np.int64)
-    order = np.argsort(hpx, kind="stable").astype(np.int64)
+    if hpx.size < 2 or bool((hpx[1:] >= hpx[:-1]).all()):
+        order = np.arange(hpx.size, dtype=np.int64)  # chunks usually come sorted
+    else:
+        order = np.argsort(hpx, kind="stable").astype(np.int64)
     x, y, z = xyz(ra[order], dec[order])
     return _sorted_tree(order, hpx[order], None, x, y, z, leaf_size, 0)
 
@@ -467,12 +480,8 @@ def cap_totals(tree: SkyTree, fields: Fields, threads: int | None = None) -> Cap
     blocks = itertools.count()  # handed out to the threads as they finish (balanced load)
     walk = _compiled_walk()
     # one row per cell or point: a visit touches one or two cache lines
-    nodes = np.column_stack(
-        [tree.node_x, tree.node_y, tree.node_z, np.sin(tree.half), np.cos(tree.half), tree.half]
-    )
-    links = np.column_stack([tree.child_lo, tree.child_hi, tree.pos_lo, tree.pos_hi])
-    points = np.column_stack([tree.x, tree.y, tree.z])
-    f_links = np.column_stack([ft.child_lo, ft.child_hi, ft.pos_lo, ft.pos_hi])
+    nodes, links, points = tree.packed
+    f_links = ft.packed[1]
 
     def run() -> tuple[IntArray, IntArray, IntArray]:
         n_acc = _accumulators(tree.n_nodes, n_classes)
@@ -509,10 +518,12 @@ def cap_totals(tree: SkyTree, fields: Fields, threads: int | None = None) -> Cap
     _decide_ambiguous(np.concatenate([p[2] for p in parts]), tree, fields, p_acc)
     _push_down(tree, n_acc)
     _merge(p_acc, n_acc[tree.leaf_of()])
-    back = np.empty_like(tree.order)
-    back[tree.order] = np.arange(tree.order.size)
-    out = p_acc[back].transpose(2, 1, 0)  # (total, class, position)
-    return CapTotals(*(np.ascontiguousarray(v) for v in out))
+    if not (tree.order[1:] > tree.order[:-1]).all():  # back to the input order
+        back = np.empty_like(tree.order)
+        back[tree.order] = np.arange(tree.order.size)
+        p_acc = p_acc[back]
+    count, weight, first, last = p_acc.transpose(2, 1, 0)  # views: (class, position) each
+    return CapTotals(count, weight, first, last)
 
 
 def _threads(threads: int | None, n_cells: int) -> int:
