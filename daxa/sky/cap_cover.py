@@ -58,7 +58,7 @@ BoolArray = npt.NDArray[np.bool_]
 #: A position cell holding at most this many positions is a leaf (positions tested singly).
 LEAF_SIZE = 16
 #: A field cell holding at most this many fields is a leaf (fields tested singly).
-FIELD_LEAF = 4
+FIELD_LEAF = 12
 #: HEALPix order of the largest field cells (0.46 degrees): each walks the position tree once.
 TOP_ORDER = 7
 #: Padding (degrees) so that a cell called wholly inside or outside a field is so beyond doubt.
