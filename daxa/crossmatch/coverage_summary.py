@@ -34,7 +34,7 @@ import numpy.typing as npt
 import polars as pl
 
 from daxa.crossmatch.chunked import open_prepared
-from daxa.crossmatch.execution import row_id_dtype, run_positions
+from daxa.crossmatch.execution import chunks_in_flight, row_id_dtype, run_positions
 from daxa.crossmatch.inputs import (
     HPX,
     UTC_US,
@@ -350,9 +350,14 @@ def _fields(table: MissionTable, classes: list[CoverClass]) -> cap_cover.Fields:
     return cap_cover.prepare_fields(table.ra, table.dec, radius, weight, start, end)
 
 
-def _by_tree(tree: cap_cover.SkyTree, fields: cap_cover.Fields, totals: list[Totals]) -> None:
+def _by_tree(
+    tree: cap_cover.SkyTree,
+    fields: cap_cover.Fields,
+    totals: list[Totals],
+    threads: int | None = None,
+) -> None:
     """Sum by the compiled walk of :mod:`daxa.sky.cap_cover` (numba): the fastest way."""
-    got = cap_cover.cap_totals(tree, fields)
+    got = cap_cover.cap_totals(tree, fields, threads=threads)
     for c, tot in enumerate(totals):
         tot.count += got.count[c]
         tot.exposure += got.weight[c]
@@ -369,6 +374,7 @@ class SummaryOptions:
     by_instrument: bool
     streaming: bool
     method: Literal["auto", "pairs", "cells", "tree"]
+    walk_threads: int | None = None  # threads of one chunk's tree walk (None: every core)
 
 
 def summary_schema(opts: SummaryOptions, id_dtype: pl.DataType | None) -> dict[str, pl.DataType]:
@@ -438,7 +444,7 @@ def summarise_chunk(
             fields_key = (*key, "fields")
             if fields_key not in memo:
                 memo[fields_key] = _fields(table, classes)
-            _by_tree(tree, memo[fields_key], totals)
+            _by_tree(tree, memo[fields_key], totals, opts.walk_threads)
         elif use_cells:
             order = _cell_order(positions.height, max(area, 1e-6), table)
             _by_cells(positions, table, classes, rows, totals, order)
@@ -578,12 +584,15 @@ def coverage_summary(
     _warn_if_slow(prepared_tables, method)
     prepared = open_prepared(source, cols, memory_budget=budget, radius=per_row_radius)
     streaming = output is not None
-    opts = SummaryOptions(cols.id is not None, by_instrument, streaming, method)
+    in_flight = chunks_in_flight(client, scheduler)
+    walk_threads = None if in_flight == 1 else max(1, (os.cpu_count() or 1) // in_flight)
+    opts = SummaryOptions(cols.id is not None, by_instrument, streaming, method, walk_threads)
     id_dtype = None
     if cols.id is not None:
         id_dtype = row_id_dtype(prepared)
     schema = summary_schema(opts, id_dtype)
-    rows = chunk_rows or max(20_000, budget // 4 // _bytes_per_position(prepared_tables))
+    share = budget // 4 // in_flight
+    rows = chunk_rows or max(20_000, share // _bytes_per_position(prepared_tables))
     plan = prepared.plan(rows)
     result = run_positions(
         prepared,
@@ -641,9 +650,10 @@ def _bytes_per_position(tables: list[MissionTable]) -> int:
     for t in tables:
         lines = len(t.instruments) + 1
         reach = min(1.0, expected_pairs_per_position([t]))
-        # 32 bytes of running totals per line; ~480 per summary row while it is built,
-        # sorted and written (measured: 1e7 positions × 12 missions, 8.3 rows per position)
-        total += int(lines * (32 + 480 * reach))
+        # 32 bytes of running totals per line; ~350 per summary row while it is built,
+        # sorted and written (measured: 1e7 positions × 12 missions, 8.3 rows per position,
+        # as the peak memory grew with the chunk size)
+        total += int(lines * (32 + 350 * reach))
     return total
 
 

@@ -160,8 +160,7 @@ def run_tasks(
     bar = Progress(total, desc, unit="rows", enabled=progress)
     try:
         if client is None:
-            for task in tasks:
-                frame, bad = task.func(*task.args, shared or {})
+            for task, (frame, bad) in _run_local(tasks, shared or {}):
                 _write(sink, frame)
                 skipped.append(bad)
                 bar.update(task.rows)
@@ -179,6 +178,60 @@ def run_tasks(
     finally:
         bar.close()
     return skipped
+
+
+#: Chunks computed at once on this machine (numpy, polars and the compiled walks release the
+#: GIL, so one chunk's serial work overlaps another's); ``DAXA_LOCAL_WORKERS`` overrides.
+def local_workers(n_tasks: int) -> int:
+    value = os.environ.get("DAXA_LOCAL_WORKERS")
+    if value is not None:
+        try:
+            workers = int(value)
+        except ValueError:
+            raise InputError(
+                f"DAXA_LOCAL_WORKERS={value!r} is not a whole number: unset it or give e.g. 2"
+            ) from None
+    else:
+        workers = min(2, os.cpu_count() or 1)
+    return max(1, min(workers, n_tasks))
+
+
+def chunks_in_flight(client: Any, scheduler: str | None) -> int:
+    """Chunks held in memory at once: budgets are shared between them."""
+    return 1 if client is not None or scheduler is not None else local_workers(2)
+
+
+def _run_local(tasks: Sequence[Task], shared: dict[str, Any]) -> Iterable[tuple[Task, Any]]:
+    """(task, result) in task order, with at most :func:`local_workers` chunks in flight, so
+    memory holds no more chunks than that however far ahead the workers could run."""
+    workers = local_workers(len(tasks))
+    if workers == 1:
+        for task in tasks:
+            yield task, task.func(*task.args, shared)
+        return
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(workers, thread_name_prefix="daxa-chunk") as pool:
+        todo = iter(tasks)
+        running: deque[tuple[Task, Any]] = deque()
+        try:
+            for task in todo:
+                running.append((task, pool.submit(task.func, *task.args, shared)))
+                if len(running) == workers:
+                    break
+            while running:
+                task, future = running.popleft()
+                result = future.result()
+                following = next(todo, None)
+                if following is not None:
+                    running.append(
+                        (following, pool.submit(following.func, *following.args, shared))
+                    )
+                yield task, result
+        finally:
+            for _, future in running:
+                future.cancel()
 
 
 def open_sink(

@@ -28,7 +28,7 @@ import numpy.typing as npt
 import polars as pl
 
 from daxa.crossmatch.chunked import open_prepared
-from daxa.crossmatch.execution import row_id_dtype, run_positions
+from daxa.crossmatch.execution import chunks_in_flight, row_id_dtype, run_positions
 from daxa.crossmatch.inputs import HPX, check_row_radii, column_map, open_source, parse_bytes
 from daxa.errors import InputError
 from daxa.missions import Mission, get_mission, resolve_missions
@@ -551,7 +551,9 @@ def match_observations(
     streaming = output is not None
     r_pos = float(np.max(per_row_radius, initial=0.0)) if per_row_radius is not None else 1.0
     rows = chunk_rows or rows_per_chunk(
-        budget, expected_pairs_per_position(prepared_tables, r_pos), source.n_rows
+        budget // chunks_in_flight(client, scheduler),
+        expected_pairs_per_position(prepared_tables, r_pos),
+        source.n_rows,
     )
     prepared = open_prepared(
         source,

@@ -8,6 +8,8 @@ alike). Everything is vectorised over numpy arrays, polars Series or array-likes
 - pairs: :func:`pair_search`, :func:`nearest`, :func:`best_match_symmetric` (:class:`Pairs`)
 - time: :func:`interval_pairs`, :func:`sky_time_pairs`
 - tables: :func:`cone_mask`, :func:`box_mask`, :func:`healpix_ranges_for_cone`
+- coverage totals without the pairs: :mod:`daxa.sky.cap_cover` (``build_tree``,
+  ``prepare_fields``, ``cap_totals``; compiled with numba, imported on use)
 """
 
 from daxa.sky.cone import box_mask, cone_mask, healpix_ranges_for_cone

@@ -160,3 +160,41 @@ def test_radius_forms_and_errors(tables):
     assert_frame_equal(per_row, scalar)
     with pytest.raises(InputError, match="method='fast'"):
         coverage_summary(positions, tables=tables, method="fast", progress=False)  # type: ignore[arg-type]
+
+
+def test_chunks_in_flight_do_not_change_the_rows(tables, tmp_path, monkeypatch):
+    positions = awkward_positions(700, seed=24)
+    monkeypatch.setenv("DAXA_LOCAL_WORKERS", "1")
+    one = coverage_summary(positions, tables=tables, chunk_rows=90, progress=False)
+    monkeypatch.setenv("DAXA_LOCAL_WORKERS", "3")
+    three = coverage_summary(positions, tables=tables, chunk_rows=90, progress=False)
+    assert_frame_equal(three, one)
+
+
+def test_bad_worker_count_is_named(tables, monkeypatch):
+    monkeypatch.setenv("DAXA_LOCAL_WORKERS", "two")
+    with pytest.raises(InputError, match="DAXA_LOCAL_WORKERS='two'"):
+        coverage_summary(awkward_positions(50), tables=tables, chunk_rows=20, progress=False)
+
+
+def test_a_failing_chunk_leaves_no_output(tables, tmp_path, monkeypatch):
+    import importlib
+
+    cs = importlib.import_module("daxa.crossmatch.coverage_summary")
+
+    calls = {"n": 0}
+    real = cs.summarise_chunk
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("disk on fire")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cs, "summarise_chunk", flaky)
+    out = tmp_path / "s.parquet"
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        coverage_summary(
+            awkward_positions(400), tables=tables, chunk_rows=50, output=out, progress=False
+        )
+    assert list(tmp_path.iterdir()) == []  # neither the file nor a temporary one
