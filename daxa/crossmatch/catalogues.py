@@ -33,13 +33,7 @@ import numpy.typing as npt
 import polars as pl
 
 from daxa.crossmatch.chunked import NPIX29, PreparedSource, open_prepared, range_cells
-from daxa.crossmatch.execution import (
-    Task,
-    chunks_in_flight,
-    finish_sink,
-    open_sink,
-    run_tasks,
-)
+from daxa.crossmatch.execution import Task, finish_sink, open_sink, run_tasks
 from daxa.crossmatch.inputs import HPX, column_map, open_source, parse_bytes, report_skipped
 from daxa.errors import InputError
 
@@ -295,8 +289,7 @@ def match_catalogues(
         else 1.0 / 60
     )
     per_left = rsrc.n_rows * (1.0 - np.cos(np.radians(min(r_guess, 180.0)))) / 2.0
-    share = budget // 2 // chunks_in_flight(client, scheduler)
-    rows = chunk_rows or max(20_000, int(share // (BYTES_PER_ROW + 200 * per_left)))
+    rows = chunk_rows or max(20_000, int(budget // 2 // (BYTES_PER_ROW + 200 * per_left)))
     whole_ok = not streaming and chunk_rows is None
     lprep = open_prepared(
         lsrc,
