@@ -599,6 +599,14 @@ def _compiled_walk() -> Any:
                 acc[i, c, 2] = min(acc[i, c, 2], g_acc[g, c, 2])
                 acc[i, c, 3] = max(acc[i, c, 3], g_acc[g, c, 3])
 
+    @njit(nogil=True, inline="always")  # type: ignore[misc]
+    def chord2_to(rows, i, x, y, z):
+        """Squared chord from row i of ``rows`` (a unit vector in its first columns)."""
+        dx = rows[i, 0] - x
+        dy = rows[i, 1] - y
+        dz = rows[i, 2] - z
+        return dx * dx + dy * dy + dz * dz
+
     @njit(nogil=True, cache=True)  # type: ignore[misc]
     def walk(
         g_start,
@@ -634,10 +642,7 @@ def _compiled_walk() -> Any:
                 top -= 1
                 nd = stack[top, 0]
                 f = stack[top, 1]
-                dx = f_geom[f, 0] - nodes[nd, 0]
-                dy = f_geom[f, 1] - nodes[nd, 1]
-                dz = f_geom[f, 2] - nodes[nd, 2]
-                d2 = dx * dx + dy * dy + dz * dz
+                d2 = chord2_to(f_geom, f, nodes[nd, 0], nodes[nd, 1], nodes[nd, 2])
                 sr = nodes[nd, 3]
                 cr = nodes[nd, 4]
                 s_out = f_geom[f, 5]
@@ -675,10 +680,7 @@ def _compiled_walk() -> Any:
                     while f_top > 0:
                         f_top -= 1
                         h = f_stack[f_top]
-                        ex = f_geom[h, 0] - px
-                        ey = f_geom[h, 1] - py
-                        ez = f_geom[h, 2] - pz
-                        e2 = ex * ex + ey * ey + ez * ez
+                        e2 = chord2_to(f_geom, h, px, py, pz)
                         if e2 > f_geom[h, 8]:
                             continue
                         if e2 <= f_geom[h, 7]:
@@ -690,10 +692,7 @@ def _compiled_walk() -> Any:
                                 f_top += 1
                             continue
                         for j in range(f_links[h, 2], f_links[h, 3]):
-                            fx = job_geom[j, 0] - px
-                            fy = job_geom[j, 1] - py
-                            fz = job_geom[j, 2] - pz
-                            f2 = fx * fx + fy * fy + fz * fz
+                            f2 = chord2_to(job_geom, j, px, py, pz)
                             if f2 > job_geom[j, 4]:
                                 continue
                             if f2 > job_geom[j, 3]:
