@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from daxa.config import DEFAULT_SERVICE_URLS, service_url
 from daxa.download.listing import ListingEntry, parse_listing
@@ -47,6 +48,20 @@ class Lister:
             with self._lock:
                 self._pages[url] = entries
         return entries
+
+    def file(
+        self, path: str, entry: ListingEntry, dest_relpath: str, obs_id: str, **extra: Any
+    ) -> RemoteFile:
+        """The file ``entry`` listed in folder ``path``, to be saved at ``dest_relpath``; its
+        size is kept only where the listing states it exactly (``extra``: unpack, ...)."""
+        return RemoteFile(
+            self.url(f"{path}/{entry.name}").rstrip("/"),
+            dest_relpath,
+            obs_id,
+            self.service,
+            size=entry.size if entry.size_exact else None,
+            **extra,
+        )
 
     def try_list(self, path: str) -> list[ListingEntry] | None:
         """Entries of ``path``, or ``None`` when it does not exist."""

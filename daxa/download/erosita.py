@@ -151,12 +151,11 @@ def plan_erass1(
                 if f"_{tile}_" not in entry.name:
                     continue
                 files.append(
-                    RemoteFile(
-                        lister.url(f"{folder}/{sub}/{entry.name}").rstrip("/"),
+                    lister.file(
+                        f"{folder}/{sub}",
+                        entry,
                         f"{tile}/{sub}/{entry.name}",
                         tile,
-                        "erosita_dr1",
-                        size=entry.size if entry.size_exact else None,
                         unpack="gzip" if entry.name.endswith(".gz") else None,
                         cut_tms=cut if "_EventList_" in entry.name else None,
                     )

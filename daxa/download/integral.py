@@ -93,27 +93,11 @@ def plan_integral(
             owner = integral_owner(entry.name)
             if owner is not None and not any(i in instruments for i in owner):
                 continue
-            files.append(
-                RemoteFile(
-                    lister.url(f"{folder}/{entry.name}").rstrip("/"),
-                    f"{scw}/{entry.name}",
-                    scw,
-                    SERVICE,
-                    size=entry.size if entry.size_exact else None,
-                )
-            )
+            files.append(lister.file(folder, entry, f"{scw}/{entry.name}", scw))
         aux = f"integral/data/aux/adp/{scw[:4]}.001"
         for entry in lister.entries(aux):
             if not entry.is_dir:
-                files.append(
-                    RemoteFile(
-                        lister.url(f"{aux}/{entry.name}").rstrip("/"),
-                        f"aux/adp/{scw[:4]}.001/{entry.name}",
-                        scw,
-                        SERVICE,
-                        size=entry.size if entry.size_exact else None,
-                    )
-                )
+                files.append(lister.file(aux, entry, f"aux/adp/{scw[:4]}.001/{entry.name}", scw))
         notes = [f"science window version {ver}"]
         if kind == "products":
             notes.append("INTEGRAL has no pre-processed products; fetched the raw data")

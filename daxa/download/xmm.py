@@ -96,13 +96,8 @@ def _plan_heasarc(
             # ODF files are gunzipped; PPS files (.FTZ, .PDF, .HTM...) are kept as they are.
             unpack = unpack_kind(entry.name) if sub == "ODF" else None
             files.append(
-                RemoteFile(
-                    lister.url(f"{folder}/{sub}/{entry.name}").rstrip("/"),
-                    f"{obs_id}/{sub}/{entry.name}",
-                    obs_id,
-                    "heasarc_ftp",
-                    size=entry.size if entry.size_exact else None,
-                    unpack=unpack,  # type: ignore[arg-type]
+                lister.file(
+                    f"{folder}/{sub}", entry, f"{obs_id}/{sub}/{entry.name}", obs_id, unpack=unpack
                 )
             )
     if not files:
