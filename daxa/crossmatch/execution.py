@@ -180,9 +180,10 @@ def run_tasks(
     return skipped
 
 
-#: Chunks computed at once on this machine (numpy, polars and the compiled walks release the
-#: GIL, so one chunk's serial work overlaps another's); ``DAXA_LOCAL_WORKERS`` overrides.
 def local_workers(n_tasks: int) -> int:
+    """Chunks computed at once on this machine: two where there are two cores (numpy, polars
+    and the compiled walks release the GIL, so one chunk's serial work overlaps another's);
+    ``DAXA_LOCAL_WORKERS`` overrides."""
     value = os.environ.get("DAXA_LOCAL_WORKERS")
     if value is not None:
         try:

@@ -132,8 +132,9 @@ class SkyTree:
     def n_roots(self) -> int:
         return self.levels[0][1] if self.levels else 0
 
+    @cached_property
     def leaf_of(self) -> IntArray:
-        """The leaf cell of each sorted point."""
+        """The leaf cell of each sorted point (one tree serves every mission of a chunk)."""
         leaves = np.flatnonzero(self.child_lo < 0)
         out = np.empty(self.n_points, dtype=np.int64)
         lo, hi = self.pos_lo[leaves], self.pos_hi[leaves]
@@ -517,7 +518,7 @@ def cap_totals(tree: SkyTree, fields: Fields, threads: int | None = None) -> Cap
     n_acc, p_acc = _combine([p[0] for p in parts]), _combine([p[1] for p in parts])
     _decide_ambiguous(np.concatenate([p[2] for p in parts]), tree, fields, p_acc)
     _push_down(tree, n_acc)
-    _merge(p_acc, n_acc[tree.leaf_of()])
+    _merge(p_acc, n_acc[tree.leaf_of])
     if not (tree.order[1:] > tree.order[:-1]).all():  # back to the input order
         back = np.empty_like(tree.order)
         back[tree.order] = np.arange(tree.order.size)
