@@ -10,11 +10,13 @@ scheme, each with the smallest cap around its members):
   until a cell holds at most :data:`FIELD_LEAF` fields; fields in one cell share a radius and
   the classes they count in (see below), and each cell carries its fields' totals.
 
-Each top field cell walks the position tree: a position cell wholly inside every member's
-field gets the cell's totals once, one wholly outside is skipped, one crossed by an edge is
-opened; in a position leaf, a position clear of the edges takes the totals, and one near them
-walks down the field cell (its sub-cells, then single fields). The work grows with the length
-of the field edges, not their area. Totals per position are a count, a summed integer weight,
+Each top field cell walks the position tree: a (position cell, field cell) pair wholly
+inside gets the field cell's totals once, one wholly outside is skipped, one crossed by an
+edge is opened (the larger cell is split) until both cells are leaves. There, a position clear
+of the field leaf's edges takes its totals, and one near them is tested against the leaf's
+fields :data:`WINDOW` at a time by a loop of fixed length without branches, which the
+compiler vectorises (the outcomes near an edge are too mixed for a branch predictor). The
+work grows with the length of the field edges, not their area. Totals per position are a count, a summed integer weight,
 the earliest start and the latest end: cell totals are pushed down to positions exactly.
 
 Fields may count in several *classes* (a mission total and each instrument) with the same
@@ -56,9 +58,9 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 #: A position cell holding at most this many positions is a leaf (positions tested singly).
-LEAF_SIZE = 16
+LEAF_SIZE = 32
 #: A field cell holding at most this many fields is a leaf (fields tested singly).
-FIELD_LEAF = 12
+FIELD_LEAF = 32
 #: HEALPix order of the largest field cells (0.46 degrees): each walks the position tree once.
 TOP_ORDER = 7
 #: Padding (degrees) so that a cell called wholly inside or outside a field is so beyond doubt.
@@ -67,6 +69,8 @@ GUARD_DEG = 1e-9
 CHORD_PAD = 1e-9
 #: Radii of one field closer than this (relative) are walked together.
 SAME_RADIUS = 1e-6
+#: Fields a leaf loop tests at once (a fixed count, so the loop vectorises without a tail).
+WINDOW = 16
 #: Field cells per thread below which the walk runs on one thread.
 MIN_CELLS_PER_THREAD = 500
 _BIG = np.iinfo(np.int64).max
@@ -112,13 +116,14 @@ class SkyTree:
 
     @cached_property
     def packed(self) -> tuple[FloatArray, IntArray, FloatArray]:
-        """Cells (centre, sin/cos of half the radius, half), links and points as the compiled
-        walk reads them: one row per cell or point, so a visit touches one or two cache lines."""
+        """Cells (centre, sin/cos of half the radius, half) and links as the compiled walk
+        reads them, one row per cell (a visit touches one or two cache lines), and the points'
+        x, y, z as three rows (a leaf's points are contiguous: the leaf loops vectorise)."""
         nodes = np.column_stack(
             [self.node_x, self.node_y, self.node_z, np.sin(self.half), np.cos(self.half), self.half]
         )
         links = np.column_stack([self.child_lo, self.child_hi, self.pos_lo, self.pos_hi])
-        return nodes, links, np.column_stack([self.x, self.y, self.z])
+        return nodes, links, np.stack([self.x, self.y, self.z])
 
     @property
     def n_points(self) -> int:
@@ -304,7 +309,8 @@ class Fields:
     xyz: tuple[FloatArray, FloatArray, FloatArray]
     job_obs: IntArray
     job_mask: IntArray
-    job_geom: FloatArray  # per job: centre, squared-chord bounds (in, out)
+    job_geom: FloatArray  # rows over jobs: centre x, y, z, squared-chord bounds (in, out)
+    job_values: IntArray  # rows over jobs: weight per class, start, end
     tree: SkyTree
     cell_geom: FloatArray
     cell_mask: IntArray
@@ -387,20 +393,31 @@ def prepare_fields(
         axis=1,
     )
     out = loosen(r_hi)
-    job_geom = np.stack(
-        [
-            jx,
-            jy,
-            jz,
-            _chord2(r_lo) * (1.0 - CHORD_PAD),
-            np.where(out < 180.0, _chord2(out) * (1.0 + CHORD_PAD), np.inf),
-        ],
-        axis=1,
-    )
+    # rows over the jobs, padded so that a window read past the last job stays in bounds
+    job_geom = np.zeros((5, obs.size + WINDOW))
+    job_geom[:, : obs.size] = [
+        jx,
+        jy,
+        jz,
+        _chord2(r_lo) * (1.0 - CHORD_PAD),
+        np.where(out < 180.0, _chord2(out) * (1.0 + CHORD_PAD), np.inf),
+    ]
+    job_values = np.zeros((n_classes + 2, obs.size + WINDOW), dtype=np.int64)
+    job_values[:, : obs.size] = values[obs].T
     cell_mask = mask[first]
     cell_acc = _cell_totals(tree, obs, cell_mask, values, n_classes)
     return Fields(
-        radius, values, (ox, oy, oz), obs, mask, job_geom, tree, cell_geom, cell_mask, cell_acc
+        radius,
+        values,
+        (ox, oy, oz),
+        obs,
+        mask,
+        job_geom,
+        job_values,
+        tree,
+        cell_geom,
+        cell_mask,
+        cell_acc,
     )
 
 
@@ -480,7 +497,6 @@ def cap_totals(tree: SkyTree, fields: Fields, threads: int | None = None) -> Cap
     bounds = np.linspace(0, n_top, n_blocks + 1).astype(np.int64)
     blocks = itertools.count()  # handed out to the threads as they finish (balanced load)
     walk = _compiled_walk()
-    # one row per cell or point: a visit touches one or two cache lines
     nodes, links, points = tree.packed
     f_links = ft.packed[1]
 
@@ -497,9 +513,8 @@ def cap_totals(tree: SkyTree, fields: Fields, threads: int | None = None) -> Cap
                     fields.cell_mask,
                     fields.cell_acc,
                     f_links,
-                    fields.job_obs,
                     fields.job_geom,
-                    fields.values,
+                    fields.job_values,
                     nodes,
                     links,
                     tree.n_roots,
@@ -515,7 +530,8 @@ def cap_totals(tree: SkyTree, fields: Fields, threads: int | None = None) -> Cap
     else:
         with ThreadPoolExecutor(n_threads) as pool:
             parts = [f.result() for f in [pool.submit(run) for _ in range(n_threads)]]
-    n_acc, p_acc = _combine([p[0] for p in parts]), _combine([p[1] for p in parts])
+    n_acc = _combine([p[0] for p in parts])
+    p_acc = _combine([p[1] for p in parts])
     _decide_ambiguous(np.concatenate([p[2] for p in parts]), tree, fields, p_acc)
     _push_down(tree, n_acc)
     _merge(p_acc, n_acc[tree.leaf_of])
@@ -608,6 +624,53 @@ def _compiled_walk() -> Any:
         dz = rows[i, 2] - z
         return dx * dx + dy * dy + dz * dz
 
+    @njit(nogil=True, inline="always")  # type: ignore[misc]
+    def window(job_geom, job_values, lo, n, c0, c1, px, py, pz):
+        """A point against a window of fields: jobs ``lo`` to ``lo + WINDOW`` of which the
+        first ``n`` count (the job arrays are padded). The loop has a fixed length and no
+        branch, so it vectorises; it reads the arrays in place (a slice would cost a
+        reference count). Returns how many fields cover the point, their weights in classes
+        ``c0`` and ``c1``, earliest start, latest end, and how many lie within a hair of an
+        edge (left to the exact test)."""
+        lo = max(lo, 0)  # lets the compiler drop the negative-index wrap-around
+        n_classes = job_values.shape[0] - 2
+        count = 0
+        weight0 = 0
+        weight1 = 0
+        first = _BIG
+        last = _SMALL
+        near = 0
+        for k in range(WINDOW):
+            j = lo + k
+            dx = job_geom[0, j] - px
+            dy = job_geom[1, j] - py
+            dz = job_geom[2, j] - pz
+            d2 = dx * dx + dy * dy + dz * dz
+            valid = k < n
+            inside = (d2 <= job_geom[3, j]) & valid
+            count += 1 if inside else 0
+            weight0 += job_values[c0, j] if inside else 0
+            weight1 += job_values[c1, j] if inside else 0
+            first = min(first, job_values[n_classes, j] if inside else _BIG)
+            last = max(last, job_values[n_classes + 1, j] if inside else _SMALL)
+            near += 1 if (d2 <= job_geom[4, j]) & valid & ~inside else 0
+        return count, weight0, weight1, first, last, near
+
+    @njit(nogil=True, inline="always")  # type: ignore[misc]
+    def window_weight(job_geom, job_values, lo, n, c, px, py, pz):
+        """The summed weight in class ``c`` of the fields of a window covering a point (a
+        third class and beyond; as :func:`window`)."""
+        lo = max(lo, 0)
+        total = 0
+        for k in range(WINDOW):
+            j = lo + k
+            dx = job_geom[0, j] - px
+            dy = job_geom[1, j] - py
+            dz = job_geom[2, j] - pz
+            inside = (dx * dx + dy * dy + dz * dz <= job_geom[3, j]) & (k < n)
+            total += job_values[c, j] if inside else 0
+        return total
+
     @njit(nogil=True, cache=True)  # type: ignore[misc]
     def walk(
         g_start,
@@ -616,9 +679,8 @@ def _compiled_walk() -> Any:
         f_mask,
         f_acc,
         f_links,
-        job_obs,
         job_geom,
-        values,
+        job_values,
         nodes,
         links,
         n_roots,
@@ -628,11 +690,18 @@ def _compiled_walk() -> Any:
     ):  # pragma: no cover - compiled; covered through cap_totals
         n_classes = f_acc.shape[1]
         stack = np.empty((n_roots + 8 * 64, 2), dtype=np.int64)
-        f_stack = np.empty(4 * 64, dtype=np.int64)
         amb = np.empty((1024, 2), dtype=np.int64)
         n_amb = 0
+        classes = np.zeros(max(n_classes, 2), dtype=np.int64)  # the classes a cell counts in
         for g in range(g_start, g_stop):
             mask = f_mask[g]
+            n_in = 0
+            for c in range(n_classes):
+                if (mask >> c) & 1:
+                    classes[n_in] = c
+                    n_in += 1
+            c0 = classes[0]
+            c1 = classes[1] if n_in > 1 else c0
             top = 0
             for r in range(n_roots):
                 stack[top, 0] = r
@@ -658,45 +727,56 @@ def _compiled_walk() -> Any:
                 if t > 0.0 and d2 <= 4.0 * t * t:
                     add(n_acc, nd, mask, f_acc, f)
                     continue
-                if links[nd, 0] >= 0:
-                    if f_links[f, 0] < 0 or nodes[nd, 5] >= f_geom[f, 9]:
-                        for ch in range(links[nd, 0], links[nd, 1]):
-                            stack[top, 0] = ch
-                            stack[top, 1] = f
-                            top += 1
-                    else:
-                        for ch in range(f_links[f, 0], f_links[f, 1]):
-                            stack[top, 0] = nd
-                            stack[top, 1] = ch
-                            top += 1
+                pos_leaf = links[nd, 0] < 0
+                field_leaf = f_links[f, 0] < 0
+                if not pos_leaf and (field_leaf or nodes[nd, 5] >= f_geom[f, 9]):
+                    for ch in range(links[nd, 0], links[nd, 1]):
+                        stack[top, 0] = ch
+                        stack[top, 1] = f
+                        top += 1
                     continue
-                # a position leaf: each position against the field cell, and down the field
-                # cell (to single fields) only where the position is near an edge
+                if not field_leaf:
+                    for ch in range(f_links[f, 0], f_links[f, 1]):
+                        stack[top, 0] = nd
+                        stack[top, 1] = ch
+                        top += 1
+                    continue
+                # two leaves: each position against the field leaf's cell, and against its
+                # fields (a window at a time, without branches) where it is near an edge
                 for p in range(links[nd, 2], links[nd, 3]):
-                    px = points[p, 0]
-                    py = points[p, 1]
-                    pz = points[p, 2]
-                    f_stack[0] = f
-                    f_top = 1
-                    while f_top > 0:
-                        f_top -= 1
-                        h = f_stack[f_top]
-                        e2 = chord2_to(f_geom, h, px, py, pz)
-                        if e2 > f_geom[h, 8]:
-                            continue
-                        if e2 <= f_geom[h, 7]:
-                            add(p_acc, p, mask, f_acc, h)
-                            continue
-                        if f_links[h, 0] >= 0:
-                            for ch in range(f_links[h, 0], f_links[h, 1]):
-                                f_stack[f_top] = ch
-                                f_top += 1
-                            continue
-                        for j in range(f_links[h, 2], f_links[h, 3]):
-                            f2 = chord2_to(job_geom, j, px, py, pz)
-                            if f2 > job_geom[j, 4]:
-                                continue
-                            if f2 > job_geom[j, 3]:
+                    px = points[0, p]
+                    py = points[1, p]
+                    pz = points[2, p]
+                    e2 = chord2_to(f_geom, f, px, py, pz)
+                    if e2 > f_geom[f, 8]:
+                        continue
+                    if e2 <= f_geom[f, 7]:
+                        add(p_acc, p, mask, f_acc, f)
+                        continue
+                    count = 0
+                    weight0 = 0
+                    weight1 = 0
+                    first = _BIG
+                    last = _SMALL
+                    near = 0
+                    for lo in range(f_links[f, 2], f_links[f, 3], WINDOW):
+                        n = min(WINDOW, f_links[f, 3] - lo)
+                        k, w0, w1, fs, ls, nr = window(
+                            job_geom, job_values, lo, n, c0, c1, px, py, pz
+                        )
+                        count += k
+                        weight0 += w0
+                        weight1 += w1
+                        first = min(first, fs)
+                        last = max(last, ls)
+                        near += nr
+                    if near:
+                        for j in range(f_links[f, 2], f_links[f, 3]):
+                            dx = job_geom[0, j] - px
+                            dy = job_geom[1, j] - py
+                            dz = job_geom[2, j] - pz
+                            e2 = dx * dx + dy * dy + dz * dz
+                            if job_geom[3, j] < e2 <= job_geom[4, j]:
                                 if n_amb == amb.shape[0]:
                                     grown = np.empty((2 * n_amb, 2), dtype=np.int64)
                                     grown[:n_amb] = amb
@@ -704,14 +784,21 @@ def _compiled_walk() -> Any:
                                 amb[n_amb, 0] = p
                                 amb[n_amb, 1] = j
                                 n_amb += 1
-                                continue
-                            o = job_obs[j]
-                            for c in range(n_classes):
-                                if (mask >> c) & 1:
-                                    p_acc[p, c, 0] += 1
-                                    p_acc[p, c, 1] += values[o, c]
-                                    p_acc[p, c, 2] = min(p_acc[p, c, 2], values[o, n_classes])
-                                    p_acc[p, c, 3] = max(p_acc[p, c, 3], values[o, n_classes + 1])
+                    for m in range(n_in):
+                        c = classes[m]
+                        if m == 0:
+                            w = weight0
+                        elif m == 1:
+                            w = weight1
+                        else:
+                            w = 0
+                            for lo in range(f_links[f, 2], f_links[f, 3], WINDOW):
+                                n = min(WINDOW, f_links[f, 3] - lo)
+                                w += window_weight(job_geom, job_values, lo, n, c, px, py, pz)
+                        p_acc[p, c, 0] += count
+                        p_acc[p, c, 1] += w
+                        p_acc[p, c, 2] = min(p_acc[p, c, 2], first)
+                        p_acc[p, c, 3] = max(p_acc[p, c, 3], last)
         return amb[:n_amb].copy()
 
     return walk
