@@ -1,0 +1,214 @@
+"""The compiled walk of :mod:`daxa.sky.cap_cover` (numba, the ``fast`` extra).
+
+Its own module, imported only when a walk runs, so that daxa imports without numba, and so
+that numba's on-disk cache can key the functions on this file (a closure's cache entry never
+matched again: every process compiled the walk anew, ~7 s).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+#: Fields a leaf window tests at once; :mod:`~daxa.sky.cap_cover` pads its arrays by as much.
+#: A literal here (not imported) so that changing it changes this file and its cache.
+WINDOW = 16
+_BIG = np.iinfo(np.int64).max
+_SMALL = np.iinfo(np.int64).min
+
+
+@njit(nogil=True, inline="always")
+def add(acc, i, mask, g_acc, g):
+    for c in range(g_acc.shape[1]):
+        if (mask >> c) & 1:
+            acc[i, c, 0] += g_acc[g, c, 0]
+            acc[i, c, 1] += g_acc[g, c, 1]
+            acc[i, c, 2] = min(acc[i, c, 2], g_acc[g, c, 2])
+            acc[i, c, 3] = max(acc[i, c, 3], g_acc[g, c, 3])
+
+
+@njit(nogil=True, inline="always")
+def chord2_to(rows, i, x, y, z):
+    """Squared chord from row i of ``rows`` (a unit vector in its first columns)."""
+    dx = rows[i, 0] - x
+    dy = rows[i, 1] - y
+    dz = rows[i, 2] - z
+    return dx * dx + dy * dy + dz * dz
+
+
+@njit(nogil=True, inline="always")
+def window(job_geom, job_values, lo, n, c0, c1, px, py, pz):
+    """A point against a window of fields: jobs ``lo`` to ``lo + WINDOW`` of which the
+    first ``n`` count (the job arrays are padded). The loop has a fixed length and no
+    branch, so it vectorises; it reads the arrays in place (a slice would cost a
+    reference count). Returns how many fields cover the point, their weights in classes
+    ``c0`` and ``c1``, earliest start, latest end, and how many lie within a hair of an
+    edge (left to the exact test)."""
+    lo = max(lo, 0)  # lets the compiler drop the negative-index wrap-around
+    n_classes = job_values.shape[0] - 2
+    count = 0
+    weight0 = 0
+    weight1 = 0
+    first = _BIG
+    last = _SMALL
+    near = 0
+    for k in range(WINDOW):
+        j = lo + k
+        dx = job_geom[0, j] - px
+        dy = job_geom[1, j] - py
+        dz = job_geom[2, j] - pz
+        d2 = dx * dx + dy * dy + dz * dz
+        valid = k < n
+        inside = (d2 <= job_geom[3, j]) & valid
+        count += 1 if inside else 0
+        weight0 += job_values[c0, j] if inside else 0
+        weight1 += job_values[c1, j] if inside else 0
+        first = min(first, job_values[n_classes, j] if inside else _BIG)
+        last = max(last, job_values[n_classes + 1, j] if inside else _SMALL)
+        near += 1 if (d2 <= job_geom[4, j]) & valid & ~inside else 0
+    return count, weight0, weight1, first, last, near
+
+
+@njit(nogil=True, inline="always")
+def window_weight(job_geom, job_values, lo, n, c, px, py, pz):
+    """The summed weight in class ``c`` of the fields of a window covering a point (a
+    third class and beyond; as :func:`window`)."""
+    lo = max(lo, 0)
+    total = 0
+    for k in range(WINDOW):
+        j = lo + k
+        dx = job_geom[0, j] - px
+        dy = job_geom[1, j] - py
+        dz = job_geom[2, j] - pz
+        inside = (dx * dx + dy * dy + dz * dz <= job_geom[3, j]) & (k < n)
+        total += job_values[c, j] if inside else 0
+    return total
+
+
+@njit(nogil=True, cache=True)
+def walk(
+    g_start,
+    g_stop,
+    f_geom,
+    f_mask,
+    f_acc,
+    f_links,
+    job_geom,
+    job_values,
+    nodes,
+    links,
+    n_roots,
+    points,
+    n_acc,
+    p_acc,
+):  # pragma: no cover - compiled; covered through cap_totals
+    n_classes = f_acc.shape[1]
+    stack = np.empty((n_roots + 8 * 64, 2), dtype=np.int64)
+    amb = np.empty((1024, 2), dtype=np.int64)
+    n_amb = 0
+    classes = np.zeros(max(n_classes, 2), dtype=np.int64)  # the classes a cell counts in
+    for g in range(g_start, g_stop):
+        mask = f_mask[g]
+        n_in = 0
+        for c in range(n_classes):
+            if (mask >> c) & 1:
+                classes[n_in] = c
+                n_in += 1
+        c0 = classes[0]
+        c1 = classes[1] if n_in > 1 else c0
+        top = 0
+        for r in range(n_roots):
+            stack[top, 0] = r
+            stack[top, 1] = g
+            top += 1
+        while top > 0:
+            # a (position cell, field cell) pair: decide it, or split the larger cell
+            top -= 1
+            nd = stack[top, 0]
+            f = stack[top, 1]
+            d2 = chord2_to(f_geom, f, nodes[nd, 0], nodes[nd, 1], nodes[nd, 2])
+            sr = nodes[nd, 3]
+            cr = nodes[nd, 4]
+            s_out = f_geom[f, 5]
+            c_out = f_geom[f, 6]
+            # wholly outside: centres farther than r_out + both spreads (below 180 deg)
+            if c_out * cr - s_out * sr > 0.0:
+                t = 2.0 * (s_out * cr + c_out * sr)
+                if d2 > t * t:
+                    continue
+            # wholly inside: centres within r_in - both spreads
+            t = f_geom[f, 3] * cr - f_geom[f, 4] * sr
+            if t > 0.0 and d2 <= 4.0 * t * t:
+                add(n_acc, nd, mask, f_acc, f)
+                continue
+            pos_leaf = links[nd, 0] < 0
+            field_leaf = f_links[f, 0] < 0
+            if not pos_leaf and (field_leaf or nodes[nd, 5] >= f_geom[f, 9]):
+                for ch in range(links[nd, 0], links[nd, 1]):
+                    stack[top, 0] = ch
+                    stack[top, 1] = f
+                    top += 1
+                continue
+            if not field_leaf:
+                for ch in range(f_links[f, 0], f_links[f, 1]):
+                    stack[top, 0] = nd
+                    stack[top, 1] = ch
+                    top += 1
+                continue
+            # two leaves: each position against the field leaf's cell, and against its
+            # fields (a window at a time, without branches) where it is near an edge
+            for p in range(links[nd, 2], links[nd, 3]):
+                px = points[0, p]
+                py = points[1, p]
+                pz = points[2, p]
+                e2 = chord2_to(f_geom, f, px, py, pz)
+                if e2 > f_geom[f, 8]:
+                    continue
+                if e2 <= f_geom[f, 7]:
+                    add(p_acc, p, mask, f_acc, f)
+                    continue
+                count = 0
+                weight0 = 0
+                weight1 = 0
+                first = _BIG
+                last = _SMALL
+                near = 0
+                for lo in range(f_links[f, 2], f_links[f, 3], WINDOW):
+                    n = min(WINDOW, f_links[f, 3] - lo)
+                    k, w0, w1, fs, ls, nr = window(job_geom, job_values, lo, n, c0, c1, px, py, pz)
+                    count += k
+                    weight0 += w0
+                    weight1 += w1
+                    first = min(first, fs)
+                    last = max(last, ls)
+                    near += nr
+                if near:
+                    for j in range(f_links[f, 2], f_links[f, 3]):
+                        dx = job_geom[0, j] - px
+                        dy = job_geom[1, j] - py
+                        dz = job_geom[2, j] - pz
+                        e2 = dx * dx + dy * dy + dz * dz
+                        if job_geom[3, j] < e2 <= job_geom[4, j]:
+                            if n_amb == amb.shape[0]:
+                                grown = np.empty((2 * n_amb, 2), dtype=np.int64)
+                                grown[:n_amb] = amb
+                                amb = grown
+                            amb[n_amb, 0] = p
+                            amb[n_amb, 1] = j
+                            n_amb += 1
+                for m in range(n_in):
+                    c = classes[m]
+                    if m == 0:
+                        w = weight0
+                    elif m == 1:
+                        w = weight1
+                    else:
+                        w = 0
+                        for lo in range(f_links[f, 2], f_links[f, 3], WINDOW):
+                            n = min(WINDOW, f_links[f, 3] - lo)
+                            w += window_weight(job_geom, job_values, lo, n, c, px, py, pz)
+                    p_acc[p, c, 0] += count
+                    p_acc[p, c, 1] += w
+                    p_acc[p, c, 2] = min(p_acc[p, c, 2], first)
+                    p_acc[p, c, 3] = max(p_acc[p, c, 3], last)
+    return amb[:n_amb].copy()
