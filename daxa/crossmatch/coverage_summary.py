@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -70,6 +71,7 @@ CELL_THRESHOLD = 24.0
 TREE_PAIRS_PER_FIELD = 20.0
 _BIG = np.iinfo(np.int64).max
 _SMALL = np.iinfo(np.int64).min
+_MEMO_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -442,8 +444,9 @@ def summarise_chunk(
                     positions["ra"].to_numpy(), positions["dec"].to_numpy(), hpx
                 )
             fields_key = (*key, "fields")
-            if fields_key not in memo:
-                memo[fields_key] = _fields(table, classes)
+            with _MEMO_LOCK:  # chunks in flight at once build a table's fields once
+                if fields_key not in memo:
+                    memo[fields_key] = _fields(table, classes)
             _by_tree(tree, memo[fields_key], totals, opts.walk_threads)
         elif use_cells:
             order = _cell_order(positions.height, max(area, 1e-6), table)
