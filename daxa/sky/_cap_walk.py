@@ -65,7 +65,7 @@ def window(job_geom, job_values, lo, n, c0, c1, px, py, pz):
         weight1 += job_values[c1, j] if inside else 0
         first = min(first, job_values[n_classes, j] if inside else _BIG)
         last = max(last, job_values[n_classes + 1, j] if inside else _SMALL)
-        near += 1 if (d2 <= job_geom[4, j]) & valid & ~inside else 0
+        near += 1 if (d2 <= job_geom[4, j]) & valid & (d2 > job_geom[3, j]) else 0
     return count, weight0, weight1, first, last, near
 
 

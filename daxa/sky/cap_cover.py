@@ -118,7 +118,7 @@ class SkyTree:
     def packed(self) -> tuple[FloatArray, IntArray, FloatArray]:
         """Cells (centre, sin/cos of half the radius, half) and links as the compiled walk
         reads them, one row per cell (a visit touches one or two cache lines), and the points'
-        x, y, z as three rows (a leaf's points are contiguous: the leaf loops vectorise)."""
+        x, y, z as three rows."""
         nodes = np.column_stack(
             [self.node_x, self.node_y, self.node_z, np.sin(self.half), np.cos(self.half), self.half]
         )
