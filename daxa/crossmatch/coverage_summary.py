@@ -489,10 +489,7 @@ def _summary_rows(
         position_rank[np.lexsort([positions[k].to_numpy() for k in reversed(keys)])] = (
             position_rank.copy()
         )
-    line_rank = np.empty(len(lines), dtype=np.int64)
-    line_rank[sorted(range(len(lines)), key=lambda i: lines[i][:2])] = np.arange(len(lines))
-    # each part is already a sorted run of keys: a stable (merging) sort is near linear
-    order = np.argsort(position_rank[row] * len(lines) + line_rank[line], kind="stable")
+    order = _placement([p[0] for p in parts], lines, position_rank)
     row, line = row[order], line[order]
     cols: dict[str, Any] = {"pos_index": positions["pos_index"].gather(row)}
     if opts.with_id:
@@ -508,6 +505,30 @@ def _summary_rows(
     if opts.streaming:
         cols[HPX] = positions[HPX].gather(row)
     return pl.DataFrame(cols)
+
+
+def _placement(
+    hits: list[IntArray], lines: list[tuple[int, int, str, str | None]], position_rank: IntArray
+) -> IntArray:
+    """The order of the concatenated parts' rows that sorts them by position rank, then line
+    (mission rank, the total before its instruments), by counting rather than sorting: each
+    part holds a position at most once, so parts taken in line order fill each position's run
+    of rows one slot at a time."""
+    n = position_rank.size
+    sizes = np.array([h.size for h in hits], dtype=np.int64)
+    part_start = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    per_position = np.zeros(n, dtype=np.int64)
+    for h in hits:
+        per_position[h] += 1
+    by_rank = np.empty(n, dtype=np.int64)
+    by_rank[position_rank] = per_position
+    cursor = (np.cumsum(by_rank) - by_rank)[position_rank]  # first slot of each position
+    order = np.empty(int(sizes.sum()), dtype=np.int64)
+    for k in sorted(range(len(hits)), key=lambda i: lines[i][:2]):
+        h = hits[k]
+        order[cursor[h]] = part_start[k] + np.arange(h.size)
+        cursor[h] += 1
+    return order
 
 
 def _times(values: IntArray, missing: int) -> pl.Series:

@@ -198,3 +198,26 @@ def test_a_failing_chunk_leaves_no_output(tables, tmp_path, monkeypatch):
             awkward_positions(400), tables=tables, chunk_rows=50, output=out, progress=False
         )
     assert list(tmp_path.iterdir()) == []  # neither the file nor a temporary one
+
+
+def test_rows_placed_by_counting_equal_a_stable_sort():
+    """Summary rows are ordered by counting slots per position; a stable sort of the
+    (position rank, line rank) keys is the independent answer."""
+    from daxa.crossmatch.coverage_summary import _placement
+
+    rng = np.random.default_rng(1)
+    for trial in range(100):
+        n = int(rng.integers(1, 200))
+        keys = {(int(rng.integers(0, 5)), int(rng.integers(0, 3))) for _ in range(8)}
+        lines = [(rank, line, "m", None) for rank, line in keys]
+        rng.shuffle(lines)  # parts come in table order, not line order
+        hits = [
+            np.sort(rng.choice(n, size=int(rng.integers(0, n + 1)), replace=False)) for _ in lines
+        ]
+        rank = rng.permutation(n) if trial % 2 else np.arange(n)
+        row = np.concatenate(hits)
+        line = np.concatenate([np.full(h.size, k) for k, h in enumerate(hits)])
+        line_rank = np.empty(len(lines), dtype=np.int64)
+        line_rank[sorted(range(len(lines)), key=lambda i: lines[i][:2])] = np.arange(len(lines))
+        expected = np.argsort(rank[row] * len(lines) + line_rank[line], kind="stable")
+        np.testing.assert_array_equal(_placement(hits, lines, rank), expected)
