@@ -361,8 +361,7 @@ def prepare_fields(
     # the field tree: jobs sorted by (radius and classes, HEALPix index)
     from daxa.sky.healpix import healpix_index
 
-    _, tag = np.unique(np.stack([r_lo, r_hi, mask.astype(np.float64)]), axis=1, return_inverse=True)
-    tag = tag.ravel().astype(np.int64)
+    tag = _group_codes(r_lo, r_hi, mask)
     hpx = healpix_index(ra[obs], dec[obs])
     order = np.lexsort((hpx, tag)).astype(np.int64)
     obs, r_lo, r_hi, mask, tag = obs[order], r_lo[order], r_hi[order], mask[order], tag[order]
@@ -419,6 +418,17 @@ def prepare_fields(
         cell_mask,
         cell_acc,
     )
+
+
+def _group_codes(*keys: npt.NDArray[Any]) -> IntArray:
+    """Dense codes of the distinct rows of ``keys`` (one array a column), in lexicographic
+    order: one 1-D unique per column, not a unique over rows (sorting rows is ~10x slower)."""
+    code = np.zeros(keys[0].size, dtype=np.int64)
+    for key in keys:
+        values, inverse = np.unique(key, return_inverse=True)
+        # re-densified each time, so the codes never outgrow rows × distinct values
+        code = np.unique(code * values.size + inverse.ravel(), return_inverse=True)[1].ravel()
+    return code.astype(np.int64)
 
 
 def _jobs(radius: FloatArray) -> tuple[IntArray, FloatArray, FloatArray, IntArray]:
