@@ -68,10 +68,54 @@ def _merge(lo: IntArray, hi: IntArray) -> npt.NDArray[np.int64]:
 def _cells_cds(ra: float, dec: float, radius: float, order: int) -> tuple[IntArray, IntArray]:
     # cdshealpix refines two orders deeper internally and panics beyond 29; cells of order 27
     # (1.6 milliarcseconds) are fine enough for any range query.
+    depth_max = min(order, MAX_ORDER - 2)
     ipix, depth, _ = _cds.cone_search(
-        Longitude(ra * u.deg), Latitude(dec * u.deg), radius * u.deg, min(order, MAX_ORDER - 2)
+        Longitude(ra * u.deg), Latitude(dec * u.deg), radius * u.deg, depth_max
     )
-    return np.asarray(ipix, dtype=np.int64), np.asarray(depth, dtype=np.int64)
+    cells = np.asarray(ipix, dtype=np.int64)
+    depths = np.asarray(depth, dtype=np.int64)
+    extra = _edge_ring_closure(ra, dec, radius, cells[depths == depths.max(initial=0)], depths)
+    return np.concatenate([cells, extra]), np.concatenate(
+        [depths, np.full(extra.size, depths.max(initial=0), dtype=np.int64)]
+    )
+
+
+def _edge_ring_closure(
+    ra: float, dec: float, radius: float, edge: IntArray, depths: IntArray
+) -> IntArray:
+    """Cells next to the finest returned ones that may still touch the cone and are missing.
+
+    cdshealpix's cone search can leave out a cell the cone reaches (seen: a cone at RA 0,
+    Dec 26.75, radius 3.33 deg left out order-3 cell 319, whose corner lies 3.25 deg from the
+    centre). Neighbours of the finest cells are added, as long as their centre is within the
+    radius plus their own reach, until none is new: the cover stays conservative.
+    """
+    if edge.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    from cdshealpix import nested
+
+    depth = int(depths.max())
+    known = np.unique(edge)
+    added: list[IntArray] = []
+    frontier = known
+    while frontier.size:
+        around = np.asarray(nested.neighbours(frontier, depth), dtype=np.int64).ravel()
+        around = np.setdiff1d(around[around >= 0], known)
+        if around.size == 0:
+            break
+        known = np.union1d(known, around)
+        lon, lat = nested.healpix_to_lonlat(around, depth)
+        v_lon, v_lat = nested.vertices(around, depth)
+        c_ra, c_dec = np.asarray(lon.to_value(u.deg)), np.asarray(lat.to_value(u.deg))
+        reach = angular_separation(
+            c_ra[:, None], c_dec[:, None], v_lon.to_value(u.deg), v_lat.to_value(u.deg)
+        ).max(axis=1)
+        reach = reach * 1.1 + 1e-9
+        sep = angular_separation(c_ra, c_dec, ra, dec)
+        # only cells the edge may cross: the ones wholly inside are under full cells already
+        frontier = around[(sep <= radius + reach) & (sep + reach > radius)]
+        added.append(frontier)
+    return np.concatenate(added) if added else np.zeros(0, dtype=np.int64)
 
 
 def _cells_own(ra: float, dec: float, radius: float, order: int) -> tuple[IntArray, IntArray]:

@@ -7,7 +7,7 @@ import numpy as np
 import polars as pl
 import pytest
 from astropy_healpix import core as ahp
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from daxa.errors import InputError
@@ -94,12 +94,22 @@ def in_ranges(hpx29, ranges):
     st.floats(np.log10(1 / 3600), np.log10(60.0)).map(lambda e: 10.0**e),
     st.integers(0, 29),
 )
+@example(ra=0.0, dec=26.75, radius=3.3321595500575376, order=3)  # cdshealpix left out a cell
 def test_cone_ranges_never_miss_a_point(ra, dec, radius, order):
     ranges = healpix_ranges_for_cone(ra, dec, radius, order)
     assert np.all(ranges[:, 0] < ranges[:, 1])
     assert np.all(ranges[1:, 0] > ranges[:-1, 1])  # sorted and merged
     pts = points_in_cone(ra, dec, radius, 200, seed=int(radius * 1e6) % 1000)
     assert in_ranges(healpix_index(*pts), ranges).all()
+
+
+def test_cone_ranges_keep_a_cell_only_its_corner_reaches():
+    """Order-3 cell 319's corner (RA 0, Dec 30) is 3.25 deg from (0, 26.75): a 3.33 deg cone
+    reaches it, though cdshealpix's cone search leaves the cell out."""
+    ranges = healpix_ranges_for_cone(0.0, 26.75, 3.3321595500575376, 3)
+    corner = healpix_index(np.array([359.99592494]), np.array([30.08215762]))
+    assert corner[0] >> 52 == 319
+    assert in_ranges(corner, ranges).all()
 
 
 @pytest.mark.parametrize(
