@@ -104,24 +104,32 @@ def _edge_ring_closure(
         if around.size == 0:
             break
         known = np.union1d(known, around)
+        # four vertices stand for the boundary: a wider pad than with sixteen points
         lon, lat = nested.healpix_to_lonlat(around, depth)
         v_lon, v_lat = nested.vertices(around, depth)
-        c_ra, c_dec = np.asarray(lon.to_value(u.deg)), np.asarray(lat.to_value(u.deg))
-        reach = angular_separation(
-            c_ra[:, None], c_dec[:, None], v_lon.to_value(u.deg), v_lat.to_value(u.deg)
-        ).max(axis=1)
-        reach = reach * 1.1 + 1e-9
-        sep = angular_separation(c_ra, c_dec, ra, dec)
+        sep, reach = _centre_distance_and_reach(lon, lat, v_lon, v_lat, ra, dec, 1.1)
         # only cells the edge may cross: the ones wholly inside are under full cells already
         frontier = around[(sep <= radius + reach) & (sep + reach > radius)]
         added.append(frontier)
     return np.concatenate(added) if added else np.zeros(0, dtype=np.int64)
 
 
+def _centre_distance_and_reach(
+    lon: Any, lat: Any, b_lon: Any, b_lat: Any, ra: float, dec: float, pad: float
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Per cell (centres ``lon``, ``lat`` and boundary points ``b_lon``, ``b_lat`` as
+    angles): the distance from (ra, dec) to its centre, and its reach (the farthest boundary
+    point from the centre, times ``pad``), in degrees."""
+    c_ra, c_dec = np.asarray(lon.to_value(u.deg)), np.asarray(lat.to_value(u.deg))
+    reach = angular_separation(
+        c_ra[:, None], c_dec[:, None], b_lon.to_value(u.deg), b_lat.to_value(u.deg)
+    ).max(axis=1)
+    return angular_separation(c_ra, c_dec, ra, dec), reach * pad + 1e-9
+
+
 def _cells_own(ra: float, dec: float, radius: float, order: int) -> tuple[IntArray, IntArray]:
     """Conservative cone cover without cdshealpix: descend from the 12 base cells, keeping a
     cell while its centre is within radius + (its centre-to-boundary distance, padded)."""
-    import astropy.units as au
     from astropy_healpix import core as hp
 
     out_cells: list[IntArray] = []
@@ -130,13 +138,8 @@ def _cells_own(ra: float, dec: float, radius: float, order: int) -> tuple[IntArr
     for depth in range(order + 1):
         nside = 1 << depth
         lon, lat = hp.healpix_to_lonlat(cells, nside, order="nested")
-        blon, blat = hp.boundaries_lonlat(cells, 4, nside, order="nested")
-        c_ra, c_dec = np.asarray(lon.to_value(au.deg)), np.asarray(lat.to_value(au.deg))
-        reach = angular_separation(
-            c_ra[:, None], c_dec[:, None], blon.to_value(au.deg), blat.to_value(au.deg)
-        ).max(axis=1)
-        reach = reach * 1.05 + 1e-9
-        sep = angular_separation(c_ra, c_dec, ra, dec)
+        b_lon, b_lat = hp.boundaries_lonlat(cells, 4, nside, order="nested")
+        sep, reach = _centre_distance_and_reach(lon, lat, b_lon, b_lat, ra, dec, 1.05)
         inside = sep + reach <= radius
         touching = (sep <= radius + reach) & ~inside
         out_cells.append(cells[inside])
