@@ -15,6 +15,8 @@ from numba import njit
 WINDOW = 16
 _BIG = np.iinfo(np.int64).max
 _SMALL = np.iinfo(np.int64).min
+#: A window's running totals before any field: count, two weights, first, last, near edge.
+NO_TOTALS = (0, 0, 0, _BIG, _SMALL, 0)
 
 
 @njit(nogil=True, inline="always")
@@ -37,21 +39,17 @@ def chord2_to(rows, i, x, y, z):
 
 
 @njit(nogil=True, inline="always")
-def window(job_geom, job_values, lo, n, c0, c1, px, py, pz):
+def window(job_geom, job_values, lo, n, c0, c1, px, py, pz, totals):
     """A point against a window of fields: jobs ``lo`` to ``lo + WINDOW`` of which the
     first ``n`` count (the job arrays are padded). The loop has a fixed length and no
     branch, so it vectorises; it reads the arrays in place (a slice would cost a
-    reference count). Returns how many fields cover the point, their weights in classes
-    ``c0`` and ``c1``, earliest start, latest end, and how many lie within a hair of an
-    edge (left to the exact test)."""
+    reference count). ``totals`` (start from :data:`NO_TOTALS`), returned with this
+    window's fields added: how many cover the point, their weights in classes ``c0`` and
+    ``c1``, earliest start, latest end, and how many lie within a hair of an edge (left to
+    the exact test)."""
     lo = max(lo, 0)  # lets the compiler drop the negative-index wrap-around
     n_classes = job_values.shape[0] - 2
-    count = 0
-    weight0 = 0
-    weight1 = 0
-    first = _BIG
-    last = _SMALL
-    near = 0
+    count, weight0, weight1, first, last, near = totals
     for k in range(WINDOW):
         j = lo + k
         dx = job_geom[0, j] - px
@@ -167,21 +165,11 @@ def walk(
                 if e2 <= f_geom[f, 7]:
                     add(p_acc, p, mask, f_acc, f)
                     continue
-                count = 0
-                weight0 = 0
-                weight1 = 0
-                first = _BIG
-                last = _SMALL
-                near = 0
+                totals = NO_TOTALS
                 for lo in range(f_links[f, 2], f_links[f, 3], WINDOW):
                     n = min(WINDOW, f_links[f, 3] - lo)
-                    k, w0, w1, fs, ls, nr = window(job_geom, job_values, lo, n, c0, c1, px, py, pz)
-                    count += k
-                    weight0 += w0
-                    weight1 += w1
-                    first = min(first, fs)
-                    last = max(last, ls)
-                    near += nr
+                    totals = window(job_geom, job_values, lo, n, c0, c1, px, py, pz, totals)
+                count, weight0, weight1, first, last, near = totals
                 if near:
                     for j in range(f_links[f, 2], f_links[f, 3]):
                         dx = job_geom[0, j] - px
