@@ -16,8 +16,9 @@ edge is opened (the larger cell is split) until both cells are leaves. There, a 
 of the field leaf's edges takes its totals, and one near them is tested against the leaf's
 fields :data:`WINDOW` at a time by a loop of fixed length without branches, which the
 compiler vectorises (the outcomes near an edge are too mixed for a branch predictor). The
-work grows with the length of the field edges, not their area. Totals per position are a count, a summed integer weight,
-the earliest start and the latest end: cell totals are pushed down to positions exactly.
+work grows with the length of the field edges, not their area. Totals per position are a
+count, a summed integer weight, the earliest start and the latest end: cell totals are pushed
+down to positions exactly.
 
 Fields may count in several *classes* (a mission total and each instrument) with the same
 radius, or radii equal to within :data:`SAME_RADIUS`: such a field walks once for all of them.
@@ -57,9 +58,9 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
-#: A position cell holding at most this many positions is a leaf (positions tested singly).
+#: A position cell holding at most this many positions is a leaf (its positions tested singly).
 LEAF_SIZE = 32
-#: A field cell holding at most this many fields is a leaf (fields tested singly).
+#: A field cell holding at most this many fields is a leaf (its fields tested a window at a time).
 FIELD_LEAF = 32
 #: HEALPix order of the largest field cells (0.46 degrees): each walks the position tree once.
 TOP_ORDER = 7
@@ -305,7 +306,6 @@ class Fields:
     """
 
     radius: FloatArray  # (classes, fields)
-    values: IntArray  # (fields, classes + 2): weight per class, start, end
     xyz: tuple[FloatArray, FloatArray, FloatArray]
     job_obs: IntArray
     job_mask: IntArray
@@ -407,7 +407,6 @@ def prepare_fields(
     cell_acc = _cell_totals(tree, obs, cell_mask, values, n_classes)
     return Fields(
         radius,
-        values,
         (ox, oy, oz),
         obs,
         mask,
@@ -540,8 +539,7 @@ def cap_totals(tree: SkyTree, fields: Fields, threads: int | None = None) -> Cap
     else:
         with ThreadPoolExecutor(n_threads) as pool:
             parts = [f.result() for f in [pool.submit(run) for _ in range(n_threads)]]
-    n_acc = _combine([p[0] for p in parts])
-    p_acc = _combine([p[1] for p in parts])
+    n_acc, p_acc = _combine([p[0] for p in parts]), _combine([p[1] for p in parts])
     _decide_ambiguous(np.concatenate([p[2] for p in parts]), tree, fields, p_acc)
     _push_down(tree, n_acc)
     _merge(p_acc, n_acc[tree.leaf_of])
@@ -591,11 +589,11 @@ def _decide_ambiguous(amb: IntArray, tree: SkyTree, fields: Fields, acc: IntArra
     n_classes = fields.n_classes
     for c in range(n_classes):
         take = ((fields.job_mask[job] >> c) & 1 == 1) & (sep <= loosen(fields.radius[c, obs]))
-        p, o = pos[take], obs[take]
+        p, j = pos[take], job[take]
         np.add.at(acc[:, c, 0], p, 1)
-        np.add.at(acc[:, c, 1], p, fields.values[o, c])
-        np.minimum.at(acc[:, c, 2], p, fields.values[o, n_classes])
-        np.maximum.at(acc[:, c, 3], p, fields.values[o, n_classes + 1])
+        np.add.at(acc[:, c, 1], p, fields.job_values[c, j])
+        np.minimum.at(acc[:, c, 2], p, fields.job_values[n_classes, j])
+        np.maximum.at(acc[:, c, 3], p, fields.job_values[n_classes + 1, j])
 
 
 def _push_down(tree: SkyTree, acc: IntArray) -> None:
