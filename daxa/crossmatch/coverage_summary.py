@@ -517,9 +517,7 @@ def _placement(
     n = position_rank.size
     sizes = np.array([h.size for h in hits], dtype=np.int64)
     part_start = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-    per_position = np.zeros(n, dtype=np.int64)
-    for h in hits:
-        per_position[h] += 1
+    per_position = np.bincount(np.concatenate(hits), minlength=n) if hits else np.zeros(n, int)
     by_rank = np.empty(n, dtype=np.int64)
     by_rank[position_rank] = per_position
     cursor = (np.cumsum(by_rank) - by_rank)[position_rank]  # first slot of each position

@@ -74,16 +74,18 @@ def _cells_cds(ra: float, dec: float, radius: float, order: int) -> tuple[IntArr
     )
     cells = np.asarray(ipix, dtype=np.int64)
     depths = np.asarray(depth, dtype=np.int64)
-    extra = _edge_ring_closure(ra, dec, radius, cells[depths == depths.max(initial=0)], depths)
+    finest = int(depths.max(initial=0))
+    extra = _edge_ring_closure(ra, dec, radius, cells[depths == finest], finest)
     return np.concatenate([cells, extra]), np.concatenate(
-        [depths, np.full(extra.size, depths.max(initial=0), dtype=np.int64)]
+        [depths, np.full(extra.size, finest, dtype=np.int64)]
     )
 
 
 def _edge_ring_closure(
-    ra: float, dec: float, radius: float, edge: IntArray, depths: IntArray
+    ra: float, dec: float, radius: float, edge: IntArray, depth: int
 ) -> IntArray:
-    """Cells next to the finest returned ones that may still touch the cone and are missing.
+    """Cells of ``depth`` next to ``edge`` (the finest cells returned) that the cone's edge may
+    cross and that are missing.
 
     cdshealpix's cone search can leave out a cell the cone reaches (seen: a cone at RA 0,
     Dec 26.75, radius 3.33 deg left out order-3 cell 319, whose corner lies 3.25 deg from the
@@ -94,7 +96,6 @@ def _edge_ring_closure(
         return np.zeros(0, dtype=np.int64)
     from cdshealpix import nested
 
-    depth = int(depths.max())
     known = np.unique(edge)
     added: list[IntArray] = []
     frontier = known
