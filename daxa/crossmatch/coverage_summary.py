@@ -415,12 +415,12 @@ def summarise_chunk(
     parts: list[tuple[IntArray, IntArray, IntArray, FloatArray, IntArray, IntArray]] = []
     lines: list[tuple[int, int, str, str | None]] = []
     tree = None
+    # what depends on the tables alone is worked out once, not once per chunk
+    memo = shared.setdefault("_memo", {})
     for table in tables:
         rows = reachable(table, cap, _pos_radius(positions))
         if rows.size == 0:
             continue
-        # what depends on the table alone is worked out once, not once per chunk
-        memo = shared.setdefault("_memo", {})
         key = (table.name, opts.by_instrument)
         if key not in memo:
             memo[key] = (
@@ -471,7 +471,17 @@ def summarise_chunk(
             )
     if not parts:
         return pl.DataFrame(), skipped
-    return _summary_rows(positions, parts, lines, opts), skipped
+    if "labels" not in memo:
+        memo["labels"] = _labels(tables)
+    return _summary_rows(positions, parts, lines, opts, memo["labels"]), skipped
+
+
+def _labels(tables: list[MissionTable]) -> tuple[pl.Enum, pl.Enum]:
+    """The enums of the ``mission`` and ``instrument`` columns: every mission and instrument
+    of the run, so that all chunks (and Dask workers) make the same dtype."""
+    missions = dict.fromkeys(t.name for t in tables)
+    instruments = dict.fromkeys(i for t in tables for i in t.instruments)
+    return pl.Enum(list(missions)), pl.Enum(list(instruments))
 
 
 def _summary_rows(
@@ -479,23 +489,25 @@ def _summary_rows(
     parts: list[tuple[IntArray, IntArray, IntArray, FloatArray, IntArray, IntArray]],
     lines: list[tuple[int, int, str, str | None]],
     opts: SummaryOptions,
+    labels: tuple[pl.Enum, pl.Enum],
 ) -> pl.DataFrame:
     """One frame of summary rows, in position order and, per position, in mission order (the
-    total before its instruments), built from numpy arrays in one pass."""
+    total before its instruments), built from numpy arrays in one pass.
+
+    ``mission`` and ``instrument`` come as the ``labels`` enums (the same for every chunk):
+    gathering a code per row is cheaper than gathering strings, and the Parquet sink writes
+    the codes as they are (:class:`~daxa.crossmatch.execution.ParquetSink`).
+    """
     row, line, count, exposure, first, last = (np.concatenate(c) for c in zip(*parts, strict=True))
     keys = [HPX, "pos_index"] if opts.streaming else ["pos_index"]
-    position_rank = np.arange(positions.height, dtype=np.int64)
-    if not all(positions[k].is_sorted() for k in keys):
-        position_rank[np.lexsort([positions[k].to_numpy() for k in reversed(keys)])] = (
-            position_rank.copy()
-        )
-    order = _placement([p[0] for p in parts], lines, position_rank)
+    order = _placement([p[0] for p in parts], lines, _position_rank(positions, keys))
     row, line = row[order], line[order]
     cols: dict[str, Any] = {"pos_index": positions["pos_index"].gather(row)}
     if opts.with_id:
         cols["row_id"] = positions["row_id"].gather(row)
-    cols["mission"] = pl.Series([m for _, _, m, _ in lines], dtype=pl.String).gather(line)
-    cols["instrument"] = pl.Series([i for _, _, _, i in lines], dtype=pl.String).gather(line)
+    missions, instruments = labels
+    cols["mission"] = pl.Series([m for _, _, m, _ in lines], dtype=missions).gather(line)
+    cols["instrument"] = pl.Series([i for _, _, _, i in lines], dtype=instruments).gather(line)
     cols["n_obs"] = count[order]
     cols["exposure"] = exposure[order] / 1000.0
     cols["first_start"] = _times(first[order], _BIG)
@@ -505,6 +517,27 @@ def _summary_rows(
     if opts.streaming:
         cols[HPX] = positions[HPX].gather(row)
     return pl.DataFrame(cols)
+
+
+def _position_rank(positions: pl.DataFrame, keys: list[str]) -> IntArray:
+    """Each position's rank in the order of ``keys`` (lexicographic); chunks usually come
+    sorted already (by HEALPix index, then row), which is checked in one pass."""
+    columns = [positions[k].to_numpy() for k in keys]
+    rank = np.arange(positions.height, dtype=np.int64)
+    if not _lex_sorted(columns):
+        rank[np.lexsort(columns[::-1])] = rank.copy()
+    return rank
+
+
+def _lex_sorted(columns: list[npt.NDArray[Any]]) -> bool:
+    """Whether rows are in lexicographic order of ``columns``: each neighbour pair is in order
+    by its first column that differs."""
+    tied = np.ones(max(columns[0].size - 1, 0) if columns else 0, dtype=bool)
+    for c in columns:
+        if (c[1:][tied] < c[:-1][tied]).any():
+            return False
+        tied &= c[1:] == c[:-1]
+    return True
 
 
 def _placement(
@@ -637,6 +670,7 @@ def coverage_summary(
         return result
     if result.height == 0:
         return pl.DataFrame(schema=schema)
+    result = result.cast(schema)  # type: ignore[arg-type]  # the enum labels as strings
     if len(plan) > 1:
         rank = {t.name: t.rank for t in prepared_tables}
         line = pl.col("instrument").is_not_null().cast(pl.Int32)

@@ -132,6 +132,13 @@ def test_chunked_streamed_and_dask_agree(tables, tmp_path, dask_client):
     )
     streamed = pl.read_parquet(path)
     assert streamed["_healpix_29"].is_sorted()
+    ranked = streamed.select("_healpix_29", "pos_index").unique(maintain_order=True)
+    assert ranked.equals(ranked.sort("_healpix_29", "pos_index"))
+    # the labels are written as dictionary codes, but every reader sees strings
+    import pyarrow.parquet as pq
+
+    arrow = pq.read_schema(path)
+    assert str(arrow.field("mission").type) == str(arrow.field("instrument").type) == "string"
     key = ["pos_index", "mission", "instrument"]
     assert_frame_equal(
         streamed.drop("_healpix_29").sort(key, nulls_last=False),
@@ -221,3 +228,21 @@ def test_rows_placed_by_counting_equal_a_stable_sort():
         line_rank[sorted(range(len(lines)), key=lambda i: lines[i][:2])] = np.arange(len(lines))
         expected = np.argsort(rank[row] * len(lines) + line_rank[line], kind="stable")
         np.testing.assert_array_equal(_placement(hits, lines, rank), expected)
+
+
+def test_position_rank_equals_a_lexsort():
+    """Chunks sorted by (HEALPix index, row) skip the sort; any other order is ranked as
+    ``np.lexsort`` ranks it, ties in the first key included."""
+    from daxa.crossmatch.coverage_summary import _position_rank
+
+    rng = np.random.default_rng(2)
+    for trial in range(200):
+        n = int(rng.integers(0, 60))
+        hpx = np.sort(rng.integers(0, 8, n)) if trial % 3 else rng.integers(0, 8, n)
+        pos = rng.permutation(n) if trial % 2 else np.arange(n)
+        frame = pl.DataFrame({"_healpix_29": hpx, "pos_index": pos})
+        order = np.lexsort([pos, hpx])
+        expected = np.empty(n, dtype=np.int64)
+        expected[order] = np.arange(n)
+        got = _position_rank(frame, ["_healpix_29", "pos_index"])
+        np.testing.assert_array_equal(got, expected)
