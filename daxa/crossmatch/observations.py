@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -78,6 +79,20 @@ class MissionTable:
         if isinstance(self.radius, float):
             return self.radius
         return float(self.radius.max(initial=0.0))
+
+    @cached_property
+    def unit_vectors(self) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """x, y, z of each row's pointing, made once (every chunk asks which rows reach it)."""
+        from daxa.sky.geometry import xyz
+
+        return xyz(self.ra, self.dec)
+
+    @cached_property
+    def half_radius(self) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Half of each row's radius (radians), its sin and cos (per-row radii only)."""
+        assert isinstance(self.radius, np.ndarray)
+        half = np.radians(np.minimum(self.radius, 180.0)) * 0.5
+        return half, np.sin(half), np.cos(half)
 
 
 def _epoch_us(series: pl.Series) -> IntArray:
@@ -276,14 +291,25 @@ def reachable(
 
     ``position_radius`` is the largest per-position radius, for the per-position form.
     """
-    from daxa.sky.geometry import angular_separation
+    from daxa.sky.geometry import chord2, chord2_limit, xyz
 
     c_ra, c_dec, rho = cap
     if rho >= 180.0:
         return np.arange(table.ra.size, dtype=np.int64)
-    sep = angular_separation(table.ra, table.dec, c_ra, c_dec)
-    reach = position_radius if table.radius is None else table.radius
-    return np.flatnonzero(sep <= rho + np.asarray(reach) + 1e-9).astype(np.int64)
+    # within rho + reach (+1e-9 deg) of the centre, as squared chords: no trigonometry per
+    # row (the bounds are padded, so a row that reaches is never dropped)
+    cx, cy, cz = xyz(np.array([c_ra]), np.array([c_dec]))
+    d2 = chord2(*table.unit_vectors, cx, cy, cz)
+    if not isinstance(table.radius, np.ndarray):
+        reach = position_radius if table.radius is None else table.radius
+        return np.flatnonzero(d2 <= chord2_limit(rho + reach + 1e-9)).astype(np.int64)
+    # sin((a + b) / 2) from each row's sin/cos of b / 2: one multiply-add per row
+    a = np.radians(rho + 1e-9) * 0.5
+    b, sin_b, cos_b = table.half_radius
+    half_sin = np.sin(a) * cos_b + np.cos(a) * sin_b
+    bound = 4.0 * half_sin * half_sin * (1.0 + 1e-9) + 1e-300
+    everywhere = a + b >= np.pi / 2  # rho + reach >= 180 degrees
+    return np.flatnonzero((d2 <= bound) | everywhere).astype(np.int64)
 
 
 def _pairs(

@@ -180,8 +180,9 @@ def separation_from_xyz(
 
 
 def near_separation(d2: FloatArray) -> FloatArray:
-    """Separation (degrees) from the squared chord; exact to a few ulp while d2 <= 2."""
-    return np.arcsin(np.sqrt(d2) * 0.5) * _DEG_PER_HALF_RAD
+    """Separation (degrees) from the squared chord; exact to a few ulp while d2 <= 2 (capped,
+    so antipodes rounded past d2 = 4 give 180 rather than NaN and a warning)."""
+    return np.arcsin(np.minimum(np.sqrt(d2) * 0.5, 1.0)) * _DEG_PER_HALF_RAD
 
 
 def far_separation(s2: FloatArray) -> FloatArray:

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import warnings
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from daxa.crossmatch import CrossmatchWarning, match_observations, read_hats
@@ -290,3 +293,46 @@ def test_bad_inputs_name_the_problem(tables, tmp_path):
         match_observations(positions, tables=tables, radius=[1.0, 2.0, 3.0], progress=False)
     with pytest.raises(InputError, match="overlap_only=True needs time windows"):
         match_observations(positions, tables=tables, overlap_only=True, progress=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    rho=st.floats(0.0, 179.0),
+    form=st.sampled_from(["per_row", "scalar", "per_position"]),
+    big=st.booleans(),
+)
+def test_reachable_keeps_every_row_within_reach(seed, rho, form, big):
+    """Squared-chord bounds never drop a row that the angular separation says can reach the
+    cap, and keep hardly any more (radii up to 180 degrees, caps up to the whole sky)."""
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+
+    from daxa.crossmatch.observations import MissionTable, reachable
+    from daxa.sky.geometry import angular_separation
+
+    rng = np.random.default_rng(seed)
+    n, m = 400, 40
+    top = 180.0 if big else 2.0
+    radius: Any = {"per_row": rng.uniform(0, top, n), "scalar": float(rng.uniform(0, top))}.get(
+        form
+    )
+    c_ra, c_dec = float(rng.uniform(0, 360)), float(rng.uniform(-90, 90))
+    r_pos = float(rng.uniform(0, top))
+    reach = np.asarray(r_pos if radius is None else radius)
+    ra, dec = rng.uniform(0, 360, n), np.degrees(np.arcsin(rng.uniform(-1, 1, n)))
+    # the last m rows sit right on the edge of their reach, in random directions
+    edge = np.minimum(rho + np.broadcast_to(reach, (n,))[-m:], 180.0)
+    on_edge = SkyCoord(c_ra * u.deg, c_dec * u.deg).directional_offset_by(
+        rng.uniform(0, 360, m) * u.deg, edge * u.deg
+    )
+    ra[-m:], dec[-m:] = on_edge.ra.deg, on_edge.dec.deg
+    empty = np.zeros(n, dtype=np.int64)
+    table = MissionTable(
+        "m", 0, (), pl.Series([""] * n), ra, dec, empty, empty, radius, None, pl.DataFrame()
+    )
+    sep = angular_separation(ra, dec, c_ra, c_dec)
+    got = reachable(table, (c_ra, c_dec, rho), r_pos)
+    must = np.flatnonzero(sep <= rho + reach + 1e-9)
+    assert np.isin(must, got).all()
+    assert (sep[got] <= rho + np.broadcast_to(reach, sep.shape)[got] + 1e-6).all()
