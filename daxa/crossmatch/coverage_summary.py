@@ -636,7 +636,10 @@ def coverage_summary(
         per_row=per_row,
         extra_columns=extra_cols,
     )
-    _warn_if_slow(prepared_tables, method)
+    wide = _wide_tables(prepared_tables)
+    _warn_if_slow(wide, method)
+    if wide or method == "tree":
+        cap_cover.preload()  # numba loads the walk while the input is sorted
     prepared = open_prepared(source, cols, memory_budget=budget, radius=per_row_radius)
     streaming = output is not None
     in_flight = chunks_in_flight(client, scheduler)
@@ -684,21 +687,24 @@ def coverage_summary(
     return result.select(list(schema))
 
 
-def _warn_if_slow(tables: list[MissionTable], method: str) -> None:
-    """Say so when wide fields will be summed in numpy because numba is missing."""
-    if method != "auto" or cap_cover.available():
-        return
-    wide = [
+def _wide_tables(tables: list[MissionTable]) -> list[str]:
+    """Missions whose fields are wide enough to be summed by cells or the tree in ``auto``."""
+    return [
         t.name
         for t in tables
         if isinstance(t.radius, np.ndarray) and expected_pairs_per_position([t]) > CELL_THRESHOLD
     ]
-    if wide:
-        warnings.warn(
-            f"coverage_summary: {', '.join(wide)} have wide fields; without numba they are "
-            "summed in numpy, hundreds of times more slowly. pip install 'daxa[fast]'",
-            stacklevel=3,
-        )
+
+
+def _warn_if_slow(wide: list[str], method: str) -> None:
+    """Say so when wide fields will be summed in numpy because numba is missing."""
+    if method != "auto" or cap_cover.available() or not wide:
+        return
+    warnings.warn(
+        f"coverage_summary: {', '.join(wide)} have wide fields; without numba they are "
+        "summed in numpy, hundreds of times more slowly. pip install 'daxa[fast]'",
+        stacklevel=3,
+    )
 
 
 def _bytes_per_position(tables: list[MissionTable], by_instrument: bool = True) -> int:

@@ -44,6 +44,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -610,6 +611,26 @@ def _push_down(tree: SkyTree, acc: IntArray) -> None:
 # --------------------------------------------------------------------------- the compiled walk
 
 
+def preload() -> None:
+    """Load the compiled walk on a background thread: importing numba and reading its disk
+    cache take ~0.7 s, which then overlap the caller's own preparation (sorting the input)
+    instead of delaying the first chunk. Errors are left for the first real walk to raise."""
+    if available():
+        threading.Thread(target=_warm_up, name="daxa-walk-preload", daemon=True).start()
+
+
+def _warm_up() -> None:
+    try:  # three positions and two fields: the argument types of every real walk
+        tree = build_tree(np.array([10.0, 10.0, 200.0]), np.array([0.0, 1.0, -45.0]))
+        one = np.array([[1, 1]])
+        cap_totals(
+            tree,
+            prepare_fields(np.array([10.0, 10.0]), np.zeros(2), one * 0.5, one, one[0], one[0]),
+        )
+    except Exception:  # pragma: no cover - raised again, with its context, by the real walk
+        pass
+
+
 @cache
 def _compiled_walk() -> Any:
     """The walk of field cells over the position tree, compiled (cached on disk) on first use."""
@@ -627,5 +648,6 @@ __all__ = [
     "available",
     "build_tree",
     "cap_totals",
+    "preload",
     "prepare_fields",
 ]
