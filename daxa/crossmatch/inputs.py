@@ -284,9 +284,17 @@ class Source:
         return lf.select(cols)
 
     def read(self, columns: Sequence[str], *, row_index: bool = False) -> pl.DataFrame:
-        """All rows of ``columns`` in memory."""
+        """All rows of ``columns`` in memory, one chunk per column (so that ``to_numpy``
+        is a view, not a copy, however often it is called)."""
         try:
-            return self.scan(columns, row_index=row_index).collect()
+            if self.kind == "frame":  # eagerly: the selected columns are the input's own
+                assert self.frame is not None
+                frame = self.frame.select(list(columns))
+                if row_index:
+                    rows = pl.int_range(0, frame.height, dtype=pl.Int64, eager=True)
+                    frame = frame.insert_column(0, rows.alias(ROW))
+                return frame.rechunk()
+            return self.scan(columns, row_index=row_index).collect().rechunk()
         except InputError:
             raise
         except Exception as exc:

@@ -154,3 +154,23 @@ def test_parse_bytes():
     for bad in ("lots", -5, "0GB"):
         with pytest.raises(InputError, match="memory_budget"):
             parse_bytes(bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("kind", ["frame", "lazy", "parquet"])
+def test_read_gives_one_chunk_per_column(frame, kind, tmp_path):
+    """Columns come back contiguous, so every later ``to_numpy`` is a view, not a copy; the
+    row numbers are Int64 from 0 in input order."""
+    pieces = pl.concat([frame.slice(0, 100), frame.slice(100)], rechunk=False)
+    assert pieces.n_chunks() == 2
+    if kind == "parquet":
+        path = tmp_path / "p.parquet"
+        pieces.write_parquet(path, row_group_size=50)
+        source = open_source(path)
+    else:
+        source = open_source(pieces if kind == "frame" else pieces.lazy())
+    got = source.read(["ra", "dec"], row_index=True)
+    assert got.n_chunks("all") == [1, 1, 1]
+    assert got.schema["__row"] == pl.Int64
+    assert got["__row"].to_list() == list(range(frame.height))
+    assert_frame_equal(got.drop("__row"), frame.select("ra", "dec"))
+    assert not got["ra"].to_numpy().flags["OWNDATA"]  # a view of polars' buffer
