@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from daxa.sky._zones import ZoneGrid, zone_grid
+from daxa.sky._zones import _ZONE_SCALE, ZoneGrid, zone_grid
 from daxa.sky.geometry import chord2_limit, far_separation, near_separation, xyz
 
 IntArray = npt.NDArray[np.int64]
@@ -114,7 +115,43 @@ def _vectors(records: npt.NDArray[np.void]) -> FloatArray:
 def _probe_hits(
     table: CellTable, ra: FloatArray, dec: FloatArray
 ) -> tuple[IntArray, IntArray, IntArray]:
-    """Probe rows that have candidates, with their candidate count and first table position."""
+    """Probe rows that have candidates, with their candidate count and first table position
+    (compiled when numba is installed, :func:`_probe_hits_numpy` otherwise: the same rows)."""
+    kernel = _compiled_probe()
+    if kernel is None:
+        return _probe_hits_numpy(table, ra, dec)
+    grid = table.grid
+    zone_scale = grid.nzones * _ZONE_SCALE  # as ZoneGrid.zone_of multiplies
+    rows, counts, firsts = [], [], []
+    block = np.empty((2, min(PROBE_BLOCK, ra.size)), dtype=np.int64)
+    for lo in range(0, ra.size, PROBE_BLOCK):
+        r, d = ra[lo : lo + PROBE_BLOCK], dec[lo : lo + PROBE_BLOCK]
+        k = kernel(r, d, zone_scale, grid.scale, grid.base, table.occupied, *block)
+        cells = block[1, :k]
+        first = table.start.take(cells).astype(np.int64)
+        rows.append(block[0, :k] + lo)
+        counts.append(table.start.take(cells + 1) - first)
+        firsts.append(first)
+    if not rows:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    return np.concatenate(rows), np.concatenate(counts), np.concatenate(firsts)
+
+
+@cache
+def _compiled_probe() -> Any:
+    """The compiled probe, or None without numba (loaded from numba's disk cache)."""
+    try:
+        from daxa.sky import _probe_kernel
+    except ImportError:
+        return None
+    return _probe_kernel.probe_cells
+
+
+def _probe_hits_numpy(
+    table: CellTable, ra: FloatArray, dec: FloatArray
+) -> tuple[IntArray, IntArray, IntArray]:
+    """:func:`_probe_hits` in numpy, a block of probe rows at a time."""
     rows, counts, firsts = [], [], []
     for lo in range(0, ra.size, PROBE_BLOCK):
         cells = table.grid.cells(ra[lo : lo + PROBE_BLOCK], dec[lo : lo + PROBE_BLOCK])

@@ -201,3 +201,31 @@ def test_real_calpv_pointings_against_supernovae():
     assert p.right.tolist() == j[order].tolist()
     np.testing.assert_allclose(p.separation, sep.deg[order], atol=1e-11)
     assert len(p) > 0
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    radius=st.floats(1e-4, 30.0),
+    n_build=st.integers(1, 3000),
+)
+def test_compiled_probe_finds_the_numpy_probe_rows(seed, radius, n_build):
+    """With numba, the probe of the cell join is one compiled pass; it must give the rows,
+    candidate counts and first offsets of the numpy probe, poles and RA = 0/360 included."""
+    from daxa.sky import _join
+
+    if _join._compiled_probe() is None:
+        pytest.skip("numba (the fast extra) is not installed")
+    rng = np.random.default_rng(seed)
+    b_ra, b_dec = rng.uniform(0, 360, n_build), np.degrees(np.arcsin(rng.uniform(-1, 1, n_build)))
+    n = 5000
+    p_ra, p_dec = rng.uniform(0, 360, n), np.degrees(np.arcsin(rng.uniform(-1, 1, n)))
+    p_ra[:6] = [0.0, np.nextafter(360.0, 0.0), 180.0, 0.0, 359.9999999, 90.0]
+    p_dec[:6] = [90.0, -90.0, 0.0, -90.0, 90.0, np.nextafter(90.0, 0.0)]
+    cover = np.array([radius])
+    table = _join.build_table(b_ra, b_dec, cover, _join.cell_size(radius, n_build), None)
+    got = _join._probe_hits(table, p_ra, p_dec)
+    expected = _join._probe_hits_numpy(table, p_ra, p_dec)
+    for g, e in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(g, e)
+        assert g.dtype == e.dtype
