@@ -146,8 +146,15 @@ def match_frames(
             if opts.streaming:
                 extra[HPX] = core[HPX].gather(lonely)
             frame = pl.concat([frame, pl.DataFrame(extra)], how="diagonal_relaxed")
+    if not opts.streaming and _strictly_increasing(frame["left_index"]):
+        return frame  # one row per left row, in order (a best match, usually): sorted already
     keys = [HPX, "left_index"] if opts.streaming else ["left_index"]
     return frame.sort([*keys, "separation_deg", "right_index"], nulls_last=True)
+
+
+def _strictly_increasing(series: pl.Series) -> bool:
+    values = series.to_numpy()
+    return bool((values[1:] > values[:-1]).all())
 
 
 def catalogue_task(
