@@ -115,27 +115,28 @@ def _vectors(records: npt.NDArray[np.void]) -> FloatArray:
 def _probe_hits(
     table: CellTable, ra: FloatArray, dec: FloatArray
 ) -> tuple[IntArray, IntArray, IntArray]:
-    """Probe rows that have candidates, with their candidate count and first table position
-    (compiled when numba is installed, :func:`_probe_hits_numpy` otherwise: the same rows)."""
+    """Probe rows that have candidates, with their candidate count and first table position."""
+    rows, cells = _occupied(table, ra, dec)
+    first = table.start.take(cells).astype(np.int64)
+    return rows, table.start.take(cells + 1) - first, first
+
+
+def _occupied(table: CellTable, ra: FloatArray, dec: FloatArray) -> tuple[IntArray, IntArray]:
+    """Probe rows whose cell holds build rows, and those cells: compiled when numba is
+    installed, :func:`_occupied_numpy` otherwise (the same rows)."""
     kernel = _compiled_probe()
-    if kernel is None:
-        return _probe_hits_numpy(table, ra, dec)
+    if kernel is None or ra.size == 0:
+        return _occupied_numpy(table, ra, dec)
     grid = table.grid
     zone_scale = grid.nzones * _ZONE_SCALE  # as ZoneGrid.zone_of multiplies
-    rows, counts, firsts = [], [], []
+    rows, cells = [], []
     block = np.empty((2, min(PROBE_BLOCK, ra.size)), dtype=np.int64)
     for lo in range(0, ra.size, PROBE_BLOCK):
         r, d = ra[lo : lo + PROBE_BLOCK], dec[lo : lo + PROBE_BLOCK]
         k = kernel(r, d, zone_scale, grid.scale, grid.base, table.occupied, *block)
-        cells = block[1, :k]
-        first = table.start.take(cells).astype(np.int64)
         rows.append(block[0, :k] + lo)
-        counts.append(table.start.take(cells + 1) - first)
-        firsts.append(first)
-    if not rows:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, empty
-    return np.concatenate(rows), np.concatenate(counts), np.concatenate(firsts)
+        cells.append(block[1, :k].copy())
+    return np.concatenate(rows), np.concatenate(cells)
 
 
 @cache
@@ -148,26 +149,18 @@ def _compiled_probe() -> Any:
     return _probe_kernel.probe_cells
 
 
-def _probe_hits_numpy(
-    table: CellTable, ra: FloatArray, dec: FloatArray
-) -> tuple[IntArray, IntArray, IntArray]:
-    """:func:`_probe_hits` in numpy, a block of probe rows at a time."""
-    rows, counts, firsts = [], [], []
+def _occupied_numpy(table: CellTable, ra: FloatArray, dec: FloatArray) -> tuple[IntArray, IntArray]:
+    """:func:`_occupied` in numpy, a block of probe rows at a time."""
+    rows, cells = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
     for lo in range(0, ra.size, PROBE_BLOCK):
-        cells = table.grid.cells(ra[lo : lo + PROBE_BLOCK], dec[lo : lo + PROBE_BLOCK])
-        byte = table.occupied.take(cells >> 3)
-        byte >>= (cells & 7).astype(np.uint8)
+        cell = table.grid.cells(ra[lo : lo + PROBE_BLOCK], dec[lo : lo + PROBE_BLOCK])
+        byte = table.occupied.take(cell >> 3)
+        byte >>= (cell & 7).astype(np.uint8)
         byte &= 1
         hit = np.flatnonzero(byte)
-        cells = cells.take(hit)
-        first = table.start.take(cells).astype(np.int64)
         rows.append(hit + lo)
-        counts.append(table.start.take(cells + 1) - first)
-        firsts.append(first)
-    if not rows:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, empty
-    return np.concatenate(rows), np.concatenate(counts), np.concatenate(firsts)
+        cells.append(cell.take(hit))
+    return np.concatenate(rows), np.concatenate(cells)
 
 
 def count_candidates(table: CellTable, ra: FloatArray, dec: FloatArray) -> int:

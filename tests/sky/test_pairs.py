@@ -210,8 +210,8 @@ def test_real_calpv_pointings_against_supernovae():
     n_build=st.integers(1, 3000),
 )
 def test_compiled_probe_finds_the_numpy_probe_rows(seed, radius, n_build):
-    """With numba, the probe of the cell join is one compiled pass; it must give the rows,
-    candidate counts and first offsets of the numpy probe, poles and RA = 0/360 included."""
+    """With numba, the probe of the cell join is one compiled pass; it must give the rows
+    and cells of the numpy probe, poles and RA = 0/360 included."""
     from daxa.sky import _join
 
     if _join._compiled_probe() is None:
@@ -222,10 +222,12 @@ def test_compiled_probe_finds_the_numpy_probe_rows(seed, radius, n_build):
     p_ra, p_dec = rng.uniform(0, 360, n), np.degrees(np.arcsin(rng.uniform(-1, 1, n)))
     p_ra[:6] = [0.0, np.nextafter(360.0, 0.0), 180.0, 0.0, 359.9999999, 90.0]
     p_dec[:6] = [90.0, -90.0, 0.0, -90.0, 90.0, np.nextafter(90.0, 0.0)]
+    p_ra[6], p_dec[6] = b_ra[0], b_dec[0]  # at least one hit
     cover = np.array([radius])
     table = _join.build_table(b_ra, b_dec, cover, _join.cell_size(radius, n_build), None)
-    got = _join._probe_hits(table, p_ra, p_dec)
-    expected = _join._probe_hits_numpy(table, p_ra, p_dec)
+    got = _join._occupied(table, p_ra, p_dec)
+    expected = _join._occupied_numpy(table, p_ra, p_dec)
+    assert got[0].size > 0
     for g, e in zip(got, expected, strict=True):
         np.testing.assert_array_equal(g, e)
         assert g.dtype == e.dtype
