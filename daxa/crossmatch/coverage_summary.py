@@ -638,7 +638,7 @@ def coverage_summary(
     )
     wide = _wide_tables(prepared_tables)
     _warn_if_slow(wide, method)
-    if wide or method == "tree":
+    if method == "tree" or (method == "auto" and wide):
         cap_cover.preload()  # numba loads the walk while the input is sorted
     prepared = open_prepared(source, cols, memory_budget=budget, radius=per_row_radius)
     streaming = output is not None

@@ -164,7 +164,7 @@ def _parquet_native(dtype: pl.DataType) -> bool:
         dtype.is_integer()
         or dtype.is_float()
         or dtype in (pl.Boolean, pl.String, pl.Date)
-        or (isinstance(dtype, pl.Datetime))
+        or isinstance(dtype, pl.Datetime)
     )
 
 

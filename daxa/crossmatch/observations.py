@@ -291,7 +291,7 @@ def reachable(
 
     ``position_radius`` is the largest per-position radius, for the per-position form.
     """
-    from daxa.sky.geometry import chord2, chord2_limit, xyz
+    from daxa.sky.geometry import chord2, chord2_limit, chord2_limit_from_half_sin, xyz
 
     c_ra, c_dec, rho = cap
     if rho >= 180.0:
@@ -306,8 +306,7 @@ def reachable(
     # sin((a + b) / 2) from each row's sin/cos of b / 2: one multiply-add per row
     a = np.radians(rho + 1e-9) * 0.5
     b, sin_b, cos_b = table.half_radius
-    half_sin = np.sin(a) * cos_b + np.cos(a) * sin_b
-    bound = 4.0 * half_sin * half_sin * (1.0 + 1e-9) + 1e-300
+    bound = chord2_limit_from_half_sin(np.sin(a) * cos_b + np.cos(a) * sin_b)
     everywhere = a + b >= np.pi / 2  # rho + reach >= 180 degrees
     return np.flatnonzero((d2 <= bound) | everywhere).astype(np.int64)
 

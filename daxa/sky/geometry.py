@@ -219,8 +219,12 @@ def chord2_limit(radius_deg: FloatArray | float) -> FloatArray:
     separation test. The padding (1e-9 relative) absorbs rounding in the vectors.
     """
     r = np.minimum(np.asarray(radius_deg, dtype=np.float64), 180.0)
-    s = np.sin(r * _HALF_RAD_PER_DEG)
-    return 4.0 * s * s * (1.0 + 1e-9) + 1e-300
+    return chord2_limit_from_half_sin(np.sin(r * _HALF_RAD_PER_DEG))
+
+
+def chord2_limit_from_half_sin(half_sin: FloatArray) -> FloatArray:
+    """:func:`chord2_limit` from the sine of half the radius (for callers that have it)."""
+    return 4.0 * half_sin * half_sin * (1.0 + 1e-9) + 1e-300
 
 
 def angular_separation(ra1: Any, dec1: Any, ra2: Any, dec2: Any) -> FloatArray:
