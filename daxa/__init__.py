@@ -47,6 +47,10 @@ def __getattr__(name: str) -> Any:
         from daxa.selection import Selection
 
         return Selection
+    if name == "OUTPUT":  # DAXA's name for the folder raw data go under
+        from daxa.mission._compat import output_folder
+
+        return output_folder()
     if name in _LAZY_MODULES:
         return importlib.import_module(f"daxa.{name}")
     raise AttributeError(f"module 'daxa' has no attribute {name!r}")

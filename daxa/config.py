@@ -89,3 +89,17 @@ def cache_dir(override: str | os.PathLike[str] | None = None) -> Path:
         return Path(override)
     env = os.environ.get("DAXA_CACHE_DIR")
     return Path(env) if env else Path("data_cache")
+
+
+#: DAXA's module-level tables, built on first use by the facade (:mod:`daxa.mission`). Looked up
+#: by name so this lowest layer imports nothing above it.
+_DAXA_NAMES = {"EROSITA_CALPV_INFO": ("daxa.mission._compat", "erosita_calpv_info")}
+
+
+def __getattr__(name: str) -> object:
+    if name in _DAXA_NAMES:
+        import importlib
+
+        module, function = _DAXA_NAMES[name]
+        return getattr(importlib.import_module(module), function)()
+    raise AttributeError(f"module 'daxa.config' has no attribute {name!r}")

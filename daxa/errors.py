@@ -65,6 +65,14 @@ class NameResolutionError(ServiceError):
     """Object names that neither Sesame nor offline parsing could resolve."""
 
 
+class UnknownTargetTypeError(InputError):
+    """A target-type code that is not in daxa's taxonomy (``daxa.filters.show_target_types``)."""
+
+
+class NoTargetTypeInfoError(InputError):
+    """A target-type filter on a mission whose archive gives no target types."""
+
+
 class SchemaError(DaxaError):
     """A table that does not match daxa's standard observation schema."""
 

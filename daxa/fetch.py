@@ -16,6 +16,7 @@ import polars as pl
 from daxa.config import service_url
 from daxa.errors import ServiceError, ServiceUnavailableError
 from daxa.missions import Mission, TableSource, get_mission
+from daxa.schema import ARCHIVE_ROW
 from daxa.services.http import ArchiveSession
 from daxa.services.lists import fetch_list
 from daxa.services.tap import fetch_table
@@ -77,7 +78,11 @@ def fetch_mission(
                 log.warning("%s: %s; trying %s", spec.name, exc, source.fallback.table)
             source = source.fallback
             continue
+        # The archive's own row order, kept as a column: the cache is HEALPix-sorted, and the
+        # DAXA facade shows rows in DAXA's (the archive's) order. Normalisers only drop rows,
+        # never reorder them, so numbering the normalised rows keeps that order.
         table = spec.normalise(raw, now=now)
+        table = table.with_columns(pl.int_range(table.height, dtype=pl.Int64).alias(ARCHIVE_ROW))
         return Fetched(spec.name, table, source_url(source), now, raw.height)
     if len(problems) == 1:
         raise problems[0]

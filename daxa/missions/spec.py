@@ -74,6 +74,9 @@ class Mission:
     has_target_types: bool = True
     #: Column of the *raw* table holding the ObsID (for building WHERE clauses).
     raw_obs_id_column: str = "obsid"
+    #: ObsIDs the archive's own pages print wrongly → the ObsIDs its table holds; the ObsID
+    #: filter applies them with a warning. Pairs, so the spec stays hashable.
+    obs_id_remaps: tuple[tuple[str, tuple[str, ...]], ...] = ()
     normalise: Normaliser = field(default=_identity, compare=False, repr=False)
 
     @property
