@@ -610,7 +610,7 @@ def coverage_summary(
         raise InputError(f"method={method!r}: choose 'auto', 'pairs', 'cells' or 'tree'")
     if method == "tree" and not cap_cover.available():
         raise InputError(
-            "method='tree' needs numba, which is not installed: pip install 'daxa[fast]' "
+            "method='tree' needs numba, which is not installed: pip install numba "
             "(or use method='cells', the same numbers more slowly)"
         )
     budget = parse_bytes(memory_budget)
@@ -702,7 +702,7 @@ def _warn_if_slow(wide: list[str], method: str) -> None:
         return
     warnings.warn(
         f"coverage_summary: {', '.join(wide)} have wide fields; without numba they are "
-        "summed in numpy, hundreds of times more slowly. pip install 'daxa[fast]'",
+        "summed in numpy, hundreds of times more slowly. pip install numba",
         stacklevel=3,
     )
 
