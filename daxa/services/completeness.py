@@ -4,7 +4,8 @@ A body sent without ``Content-Length`` (chunked, or ended by closing the connect
 short looks like a complete answer to HTTP. Each kind of document has its own end to check:
 a VOTable closes ``</VOTABLE>``, an HTML page ``</html>``, a FITS file is whole 2880-byte
 blocks whose headers say how much data follows, a CSV table ends with a newline (and has the
-number of rows the caller expects, when it knows one). Every function returns ``None`` for a
+number of rows the caller expects, when it knows one; a list that ends without a newline must
+at least end with a row as wide as its header). Every function returns ``None`` for a
 whole document or a short sentence saying what is missing; none does any I/O (FITS reads
 through a callable), so the same checks serve table fetches and downloads.
 
@@ -18,6 +19,7 @@ True
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Callable
 
@@ -49,17 +51,28 @@ def html_problem(tail: bytes) -> str | None:
     return None if _ends_with_tag(tail, b"</html>") else "the HTML page does not end with </html>"
 
 
+def _fields(line: bytes) -> int:
+    row = next(csv.reader([line.decode("utf-8", errors="replace")]), [])
+    return len(row)
+
+
 def csv_problem(
-    tail: bytes, *, rows: int | None = None, expected_rows: int | None = None
+    body: bytes, *, rows: int | None = None, expected_rows: int | None = None
 ) -> str | None:
-    """Whether a CSV body ends with a newline; with ``expected_rows``, whether ``rows`` (data
-    rows, header excluded; counted from ``tail`` when it is the whole body) matches it."""
-    if tail and not tail.endswith((b"\n", b"\r")):
-        return "the CSV table does not end with a newline (its last row may be cut)"
+    """Whether a CSV body looks whole: it ends with a newline, or (some lists end without one)
+    its last line has as many fields as the header; with ``expected_rows``, whether the data
+    rows (``rows``, else counted as non-empty lines after the header) are that many.
+
+    ``body`` may be the end of a large body only, when no row count is wanted and the header
+    is given as its first line.
+    """
+    if body and not body.endswith((b"\n", b"\r")):
+        lines = body.splitlines()
+        if len(lines) < 2 or _fields(lines[-1]) != _fields(lines[0]):
+            return "the CSV table does not end with a newline and its last row is short"
     if expected_rows is not None:
         if rows is None:
-            lines = [line for line in tail.splitlines() if line.strip()]
-            rows = max(0, len(lines) - 1)
+            rows = max(0, sum(1 for line in body.splitlines() if line.strip()) - 1)
         if rows != expected_rows:
             return f"{rows} rows where {expected_rows} were expected"
     return None
@@ -169,6 +182,8 @@ def problem(
     if kind == "html":
         return html_problem(tail)
     if kind == "csv":
-        whole = read(0, size) if expected_rows is not None else tail
-        return csv_problem(whole, expected_rows=expected_rows)
+        if expected_rows is not None or size <= TAIL:
+            return csv_problem(read(0, size), expected_rows=expected_rows)
+        first = read(0, TAIL).split(b"\n", 1)[0]
+        return csv_problem(first + b"\n" + tail.split(b"\n", 1)[-1])
     return None
