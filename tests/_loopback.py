@@ -125,3 +125,35 @@ def sequence(*answers: Answer) -> Script:
         return answers[min(seen.number, len(answers) - 1)]
 
     return script
+
+
+#: Answer headers a proxy passes on (Content-Length is the proxy's own business).
+_PASSED = ("content-type", "content-range", "etag", "last-modified", "accept-ranges", "location")
+
+
+def proxy(base_url: str, alter: Callable[[Seen, Answer], Answer] | None = None) -> Script:
+    """A script that forwards each GET/HEAD to ``base_url`` (e.g. the emulator) and lets
+    ``alter`` change the answer (drop its length, cut it) before it is sent on."""
+    import http.client
+    import urllib.parse
+
+    target = urllib.parse.urlsplit(base_url)
+
+    def script(seen: Seen) -> Answer:
+        connection = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
+        try:
+            forwarded = {
+                k: v
+                for k, v in seen.headers.items()
+                if k in ("range", "if-range", "authorization", "accept-encoding")
+            }
+            connection.request(seen.method, seen.path, headers=forwarded)
+            reply = connection.getresponse()
+            body = reply.read()
+            headers = {k: v for k, v in reply.getheaders() if k.lower() in _PASSED}
+            answer = Answer(reply.status, body, headers)
+        finally:
+            connection.close()
+        return alter(seen, answer) if alter is not None else answer
+
+    return script

@@ -8,8 +8,8 @@ section per host (``[nxsa.esac.esa.int]``), per service (``[xsa_aio]``) or per m
 A ``.netrc`` ``default`` entry (meant for any host) is used only when asked for:
 ``netrc_default=True`` or ``DAXA_NETRC_DEFAULT=1``.
 
-Credentials are only ever sent to the exact origin (scheme, host and port) they were resolved
-for (the transfer engine checks every URL, and ``requests`` drops them on redirects to other
+Credentials are only ever sent to the service they were resolved for — its exact origin
+(scheme, host and port) and the paths under its base URL — (the transfer engine checks every URL, and ``requests`` drops them on redirects to other
 hosts); their ``repr`` hides the password, and they cannot be turned into JSON or pickled, so
 they never end up in a log, a report or a saved selection.
 
@@ -43,11 +43,13 @@ NETRC_DEFAULT_ENV = "DAXA_NETRC_DEFAULT"
 class Credentials:
     """A user name and password for one host (``host=None``: not yet bound to a host).
 
-    ``scheme`` and ``port`` narrow the binding to one origin (set when credentials are
-    resolved for a service URL); left ``None`` they accept any scheme or port of ``host``.
+    ``scheme``, ``port`` and ``path`` narrow the binding to one service: its origin and the
+    URLs under its base path (set when credentials are resolved for a service URL, so on a
+    mirror that serves every archive from one host, XMM credentials still reach only the
+    XSA's paths); left ``None`` they accept any scheme, port or path of ``host``.
     """
 
-    __slots__ = ("_password", "host", "port", "scheme", "user")
+    __slots__ = ("_password", "host", "path", "port", "scheme", "user")
 
     def __init__(
         self,
@@ -57,6 +59,7 @@ class Credentials:
         *,
         scheme: str | None = None,
         port: int | None = None,
+        path: str | None = None,
     ) -> None:
         if not user or password is None:
             raise InputError("credentials need a non-empty user name and a password")
@@ -65,6 +68,7 @@ class Credentials:
         self.host = host.lower() if host else None
         self.scheme = scheme.lower() if scheme else None
         self.port = port
+        self.path = (path.rstrip("/") or None) if path else None
 
     @property
     def password(self) -> str:
@@ -75,7 +79,8 @@ class Credentials:
         port too)."""
         if "://" in host_or_url:
             scheme, host, port = origin(host_or_url)
-            return Credentials(self.user, self._password, host, scheme=scheme, port=port)
+            path = urllib.parse.urlsplit(host_or_url).path
+            return Credentials(self.user, self._password, host, scheme=scheme, port=port, path=path)
         return Credentials(self.user, self._password, host_or_url)
 
     def applies_to(self, url: str) -> bool:
@@ -83,10 +88,12 @@ class Credentials:
         if self.host is None:
             return False
         scheme, host, port = origin(url)
+        path = urllib.parse.urlsplit(url).path
         return (
             host == self.host
             and (self.scheme is None or scheme == self.scheme)
             and (self.port is None or port == self.port)
+            and (self.path is None or path == self.path or path.startswith(self.path + "/"))
         )
 
     def auth(self) -> tuple[str, str]:
@@ -104,12 +111,14 @@ class Credentials:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Credentials):
             return NotImplemented
-        return (self.user, self._password, self.host, self.scheme, self.port) == (
+        mine = (self.user, self._password, self.host, self.scheme, self.port, self.path)
+        return mine == (
             other.user,
             other._password,
             other.host,
             other.scheme,
             other.port,
+            other.path,
         )
 
     def __hash__(self) -> int:
