@@ -18,8 +18,9 @@ from __future__ import annotations
 import re
 import urllib.parse
 
-#: ``scheme://userinfo@`` anywhere in a text (userinfo has no ``/``, ``@`` or whitespace).
-_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s?#]*@")
+#: ``scheme://userinfo@`` anywhere in a text, up to the authority's last ``@`` (a password
+#: may hold an unescaped ``@``; the authority ends at ``/``, ``?``, ``#`` or whitespace).
+_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s?#]*@")
 #: Characters allowed unquoted in a path segment (RFC 3986 ``pchar`` minus ``%``).
 _PCHAR_SAFE = "!$&'()*+,;=:@~"
 _DEFAULT_PORTS = {"http": 80, "https": 443}

@@ -325,7 +325,7 @@ class Transport:
             if isinstance(received, str):
                 raise Retryable(received)
             if received.total is None:
-                missing = _unannounced_problem(part)
+                missing = _unannounced_problem(part, url)
                 if missing:
                     part.unlink(missing_ok=True)
                     state.validator = None
@@ -455,12 +455,13 @@ def _looks_html(answer: requests.Response, body: bytes) -> bool:
     return completeness.kind_of(kind, body[: completeness.TAIL]) == "html"
 
 
-def _unannounced_problem(part: Path) -> str | None:
+def _unannounced_problem(part: Path, url: str) -> str | None:
     """For a file whose size nobody announced: what is missing from it, when its kind has an
     end to check (FITS: blocks, ``END`` cards, the data the headers announce)."""
     size = part.stat().st_size
     with open(part, "rb") as handle:
-        if not handle.read(9).startswith(b"SIMPLE  ="):
+        head = handle.read(16)
+        if completeness.kind_of("", head, urllib.parse.urlsplit(url).path) != "fits":
             return None
 
         def read(offset: int, n: int) -> bytes:

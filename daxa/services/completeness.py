@@ -2,7 +2,7 @@
 
 A body sent without ``Content-Length`` (chunked, or ended by closing the connection) and cut
 short looks like a complete answer to HTTP. Each kind of document has its own end to check:
-a VOTable closes ``</VOTABLE>``, an HTML page ``</html>``, a FITS file is whole 2880-byte
+a VOTable closes ``</VOTABLE>``, other XML its root element (Sesame), an HTML page ``</html>``, a FITS file is whole 2880-byte
 blocks whose headers say how much data follows, a CSV table ends with a newline (and has the
 number of rows the caller expects, when it knows one; a list that ends without a newline must
 at least end with a row as wide as its header). Every function returns ``None`` for a
@@ -29,6 +29,8 @@ BLOCK = 2880
 _CARD = 80
 
 _COMMENTS = re.compile(rb"<!--.*?-->", re.DOTALL)
+_PROLOG = re.compile(rb"<\?.*?\?>|<!DOCTYPE[^>]*>", re.DOTALL | re.IGNORECASE)
+_ROOT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
 _VALUE = re.compile(rb"^([A-Z0-9_-]{1,8})\s*=\s*([-+]?\d+)")
 
 Reader = Callable[[int, int], bytes]
@@ -44,6 +46,18 @@ def votable_problem(tail: bytes) -> str | None:
     return (
         None if _ends_with_tag(tail, b"</votable>") else "the VOTable does not end with </VOTABLE>"
     )
+
+
+def xml_problem(head: bytes, tail: bytes) -> str | None:
+    """Whether an XML document's last bytes close the root element its first bytes open
+    (Sesame's answers; VOTables with a namespace prefix)."""
+    root = _ROOT.search(_COMMENTS.sub(b"", _PROLOG.sub(b"", head)))
+    if root is None:
+        return "the XML document ends before its root element starts"
+    name = root.group(1)
+    if _ends_with_tag(tail, b"</" + name.lower() + b">"):
+        return None
+    return f"the XML document does not end with </{name.decode(errors='replace')}>"
 
 
 def html_problem(tail: bytes) -> str | None:
@@ -144,7 +158,8 @@ def fits_bytes_problem(body: bytes) -> str | None:
 
 
 def kind_of(content_type: str, head: bytes, name: str = "") -> str | None:
-    """Which check fits a body: ``"fits"``, ``"votable"``, ``"html"``, ``"csv"`` or ``None``.
+    """Which check fits a body: ``"fits"``, ``"votable"``, ``"html"``, ``"xml"``, ``"csv"`` or
+    ``None``.
 
     >>> kind_of("application/x-votable+xml", b'<?xml version="1.0"?><VOTABLE')
     'votable'
@@ -152,7 +167,8 @@ def kind_of(content_type: str, head: bytes, name: str = "") -> str | None:
     'fits'
     """
     stripped = head.lstrip().lower()
-    if head.startswith(b"SIMPLE  ="):
+    path = name.lower().split("?", 1)[0]
+    if head.startswith(b"SIMPLE  =") or path.endswith((".fits", ".fit", ".fts")):
         return "fits"
     if stripped.startswith((b"<!doctype html", b"<html")) or content_type in (
         "text/html",
@@ -161,6 +177,8 @@ def kind_of(content_type: str, head: bytes, name: str = "") -> str | None:
         return "html"
     if b"<votable" in stripped or "votable" in content_type:
         return "votable"
+    if stripped.startswith(b"<") or content_type in ("text/xml", "application/xml"):
+        return "xml"
     if content_type == "text/csv" or name.lower().endswith(".csv"):
         return "csv"
     return None
@@ -179,6 +197,8 @@ def problem(
     tail = read(max(0, size - TAIL), min(size, TAIL))
     if kind == "votable":
         return votable_problem(tail)
+    if kind == "xml":
+        return xml_problem(read(0, min(size, TAIL)), tail)
     if kind == "html":
         return html_problem(tail)
     if kind == "csv":
