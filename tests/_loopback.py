@@ -20,13 +20,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 @dataclass
 class Answer:
     """What to send: ``length=False`` sends no Content-Length (the body ends when the
-    connection closes); ``cut`` sends only that many body bytes, then closes."""
+    connection closes); ``chunked`` sends it in chunks instead; ``cut`` sends only that many
+    body bytes, then closes (for chunks: without the final empty chunk)."""
 
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     length: bool = True
     cut: int | None = None
+    chunked: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,9 @@ class Loopback:
                 self.send_response(answer.status)
                 for name, value in answer.headers.items():
                     self.send_header(name, value)
-                if answer.length:  # the full length, also when the body is then cut
+                if answer.chunked:
+                    self.send_header("Transfer-Encoding", "chunked")
+                elif answer.length:  # the full length, also when the body is then cut
                     self.send_header("Content-Length", str(len(answer.body)))
                 if not answer.length or answer.cut is not None:
                     self.send_header("Connection", "close")
@@ -84,6 +88,11 @@ class Loopback:
                 if self.command == "HEAD":
                     return
                 body = answer.body if answer.cut is None else answer.body[: answer.cut]
+                if answer.chunked:
+                    pieces = [body[i : i + 1000] for i in range(0, len(body), 1000)]
+                    body = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces)
+                    if answer.cut is None:
+                        body += b"0\r\n\r\n"
                 with suppress(OSError):
                     self.wfile.write(body)
                     self.wfile.flush()

@@ -177,3 +177,38 @@ def test_a_compressed_bomb_is_refused(
     assert "decompression bomb" in message and "DAXA_MAX_INFLATE_RATIO" in message
     assert f"{server.url}/l.csv" in message
     assert len(server.seen) == 1  # a bomb is not retried
+
+
+def test_chunked_answer_cut_before_its_last_chunk_is_retried(session: ArchiveSession) -> None:
+    data = _shared("responses", "heasarc_browse", "rosmaster_all_columns_1000rows_votable10.xml")
+    body = data.read_bytes()
+    script = sequence(
+        Answer(body=body, chunked=True, cut=len(body) // 3), Answer(body=body, chunked=True)
+    )
+    with loopback(script) as server, config.mirror(server.url):
+        rows = run_query("heasarc_tap", "SELECT * FROM rosmaster", session=session)
+    assert len(server.seen) == 2 and rows.height == 1000
+
+
+def test_mirror_credentials_do_not_follow_a_redirect(session: ArchiveSession) -> None:
+    data = _shared("responses", "esac_tap", "user_table_binary2.vot").read_bytes()
+    with loopback(sequence(Answer(body=data))) as elsewhere:
+        moved = sequence(Answer(302, b"", {"Location": f"http://localhost:{elsewhere.port}/sync"}))
+        with loopback(moved) as mirror, config.mirror(f"http://u:pw-tap@127.0.0.1:{mirror.port}"):
+            rows = run_query("xsa_tap", "SELECT * FROM t", session=session)
+    assert _rows(rows) == _astropy_votable(data)
+    assert mirror.seen[0].headers.get("authorization", "").startswith("Basic ")
+    assert "authorization" not in elsewhere.seen[0].headers
+
+
+def test_netrc_is_not_read_for_table_fetches(
+    session: ArchiveSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login m password pw-m\ndefault login d password pw-d\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    data = _shared("responses", "esac_tap", "user_table_binary2.vot").read_bytes()
+    with loopback(sequence(Answer(body=data))) as server, config.mirror(server.url):
+        run_query("xsa_tap", "SELECT * FROM t", session=session)
+    assert "authorization" not in server.seen[0].headers  # requests alone would send netrc's
