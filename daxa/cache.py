@@ -35,7 +35,6 @@ from daxa.errors import CacheError, SchemaError
 from daxa.missions import Mission, get_mission, mission_names, resolve_missions
 from daxa.schema import SCHEMA_VERSION, STANDARD_COLUMNS, validate
 from daxa.services.http import ArchiveSession
-from daxa.urls import redact
 
 CacheDir = str | os.PathLike[str] | None
 
@@ -99,7 +98,7 @@ def write(
     ).sort("_healpix_29", "obs_id")
     meta = {
         "mission": spec.name,
-        "source_url": redact(source_url),
+        "source_url": source_url,
         "fetched_at": fetched_at.astimezone(UTC).isoformat(),
         "schema_version": SCHEMA_VERSION,
         "rows": ordered.height,
