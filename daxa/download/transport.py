@@ -11,14 +11,12 @@ ignores the range or answers another span makes it start again, never append wro
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
 import threading
 import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -26,6 +24,14 @@ import requests
 import urllib3
 
 from daxa.config import credentials_for
+from daxa.download.bodies import (
+    Digest,
+    TransferState,
+    is_html,
+    looks_html,
+    span,
+    unannounced_problem,
+)
 from daxa.download.credentials import Credentials
 from daxa.errors import DownloadError
 from daxa.services import completeness
@@ -91,9 +97,6 @@ class Fetched:
     resumed: bool = False
     received: int = 0
     sha256: str = ""
-
-
-_CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 
 
 class Transport:
@@ -277,7 +280,7 @@ class Transport:
                 raise Retryable(f"body cut at {wire} of {expected} bytes")
         else:
             missing = completeness.html_problem(body[-completeness.TAIL :])
-            if missing and _looks_html(answer, body):
+            if missing and looks_html(answer, body):
                 raise Retryable(f"{what} incomplete without a Content-Length: {missing}")
         return body
 
@@ -299,7 +302,7 @@ class Transport:
         file sent without any length must be whole FITS (blocks, ``END``, the data its headers
         announce), or it is fetched again from the start.
         """
-        state = _TransferState()
+        state = TransferState()
         policy = self.policy.retry_policy()
 
         def attempt(n: int) -> Fetched:
@@ -319,13 +322,13 @@ class Transport:
                 if status == 416:
                     part.unlink(missing_ok=True)
                     raise Retryable("HTTP 416 (range not satisfiable): starting again")
-                if _is_html(answer, url):
+                if is_html(answer, url):
                     raise Retryable("the archive sent an HTML page instead of the file")
                 received = self._receive(answer, part, offset, state, on_bytes, on_total)
             if isinstance(received, str):
                 raise Retryable(received)
             if received.total is None:
-                missing = _unannounced_problem(part, url)
+                missing = unannounced_problem(part, url)
                 if missing:
                     part.unlink(missing_ok=True)
                     state.validator = None
@@ -339,12 +342,12 @@ class Transport:
         answer: requests.Response,
         part: Path,
         offset: int,
-        state: _TransferState,
+        state: TransferState,
         on_bytes: Callable[[int], None] | None,
         on_total: Callable[[int], None] | None,
     ) -> Fetched | str:
         """Write a 200/206 body where it belongs; the complete transfer, or what went wrong."""
-        start, total = _span(answer, offset)
+        start, total = span(answer, offset)
         if start != offset:
             part.unlink(missing_ok=True)  # the server ignored the Range, or sent another span
             if start != 0:
@@ -376,7 +379,7 @@ class Transport:
         part: Path,
         start: int,
         on_bytes: Callable[[int], None] | None,
-        hashed: _Digest,
+        hashed: Digest,
     ) -> tuple[int, bool]:
         """Append the body to ``part`` (hashing it on the way); return the bytes received and
         whether the transfer was cut."""
@@ -395,77 +398,3 @@ class Transport:
             except (urllib3.exceptions.HTTPError, requests.exceptions.RequestException):
                 return got, True
         return got, False
-
-
-@dataclass
-class _TransferState:
-    """What one file's attempts share: the validator for If-Range, the running digest."""
-
-    validator: str | None = None
-    hashed: _Digest = field(default_factory=lambda: _Digest())
-    announced: bool = False
-    received: int = 0
-    resumed: bool = False
-
-
-class _Digest:
-    """SHA-256 of a ``.part`` file kept up to date while it is written (no second read)."""
-
-    def __init__(self) -> None:
-        self._hash = hashlib.sha256()
-        self.bytes = 0
-
-    def restart(self, part: Path, upto: int) -> None:
-        """Hash the first ``upto`` bytes already on disk (after an unexpected resume point)."""
-        self._hash = hashlib.sha256()
-        self.bytes = 0
-        if upto:
-            with open(part, "rb") as handle:
-                while self.bytes < upto and (chunk := handle.read(min(1 << 20, upto - self.bytes))):
-                    self.update(chunk)
-
-    def update(self, chunk: bytes) -> None:
-        self._hash.update(chunk)
-        self.bytes += len(chunk)
-
-    def hexdigest(self) -> str:
-        return self._hash.hexdigest()
-
-
-def _is_html(answer: requests.Response, url: str) -> bool:
-    kind = answer.headers.get("Content-Type", "").split(";")[0].strip().lower()
-    name = urllib.parse.urlsplit(url).path.lower()
-    return kind in ("text/html", "application/xhtml+xml") and not name.endswith((".html", ".htm"))
-
-
-def _span(answer: requests.Response, offset: int) -> tuple[int, int | None]:
-    """Where this answer's body starts in the file, and the file's full size when known."""
-    if answer.status_code == 206:
-        match = _CONTENT_RANGE.match(answer.headers.get("Content-Range", ""))
-        if match:
-            total = None if match.group(3) == "*" else int(match.group(3))
-            return int(match.group(1)), total
-        return -1, None  # a 206 we cannot place: start again
-    length = answer.headers.get("Content-Length")
-    return 0, int(length) if length and length.isdigit() else None
-
-
-def _looks_html(answer: requests.Response, body: bytes) -> bool:
-    kind = answer.headers.get("Content-Type", "").split(";")[0].strip().lower()
-    return completeness.kind_of(kind, body[: completeness.TAIL]) == "html"
-
-
-def _unannounced_problem(part: Path, url: str) -> str | None:
-    """For a file whose size nobody announced: what is missing from it, when its kind has an
-    end to check (FITS: blocks, ``END`` cards, the data the headers announce)."""
-    size = part.stat().st_size
-    with open(part, "rb") as handle:
-        head = handle.read(16)
-        if completeness.kind_of("", head, urllib.parse.urlsplit(url).path) != "fits":
-            return None
-
-        def read(offset: int, n: int) -> bytes:
-            handle.seek(offset)
-            return handle.read(n)
-
-        return completeness.fits_problem(read, size)
