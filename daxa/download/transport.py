@@ -1,10 +1,11 @@
 """HTTP for downloads: timeouts, retries with backoff, per-host caps, Range resume.
 
 A :class:`Transport` gives each thread its own ``requests`` session; retries connection
-failures, cut bodies, 5xx and 429 answers (``Retry-After`` honoured, capped) with exponential
-backoff; holds at most ``per_host`` concurrent requests per host (never more than 10 for the
-XSA, which drops connections above that); and sends basic auth only to the host credentials
-belong to. :meth:`Transport.fetch` streams a file into its ``.part``, hashing it on the way; a
+failures, cut or incomplete bodies, 5xx and 429 answers under the one retry policy table
+fetches use too (:mod:`daxa.services.retry`: backoff, ``Retry-After`` honoured and capped);
+holds at most ``per_host`` concurrent requests per host (never more than 10 for the XSA, which
+drops connections above that); and sends basic auth only to the service credentials belong to
+(never past a redirect to another host). :meth:`Transport.fetch` streams a file into its ``.part``, hashing it on the way; a
 cut transfer resumes with an HTTP ``Range`` request guarded by ``If-Range``, and a server that
 ignores the range or answers another span makes it start again, never append wrong bytes.
 """
