@@ -7,9 +7,19 @@ everything daxa raises on purpose.
 
 from __future__ import annotations
 
+from typing import Any
+
+from daxa.urls import redact, redact_text
+
 
 class DaxaError(Exception):
-    """Base class of every error daxa raises on purpose."""
+    """Base class of every error daxa raises on purpose.
+
+    A ``user:password@`` inside any URL in the message is removed, so no error shows a secret.
+    """
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*(redact_text(a) if isinstance(a, str) else a for a in args))
 
 
 class UnknownMissionError(DaxaError, KeyError):
@@ -47,7 +57,8 @@ class ServiceError(DaxaError):
     ) -> None:
         self.service = service
         self.table = table
-        self.url = url
+        self.url = redact(url) if url else url
+        url = self.url
         parts = [message]
         where = ", ".join(
             f"{k} {v}" for k, v in (("service", service), ("table", table), ("url", url)) if v

@@ -38,9 +38,10 @@ from daxa.progress import TransferProgress, progress_enabled
 
 log = logging.getLogger("daxa.download")
 
-#: The services each mission downloads from (credentials are bound to their hosts).
+#: The services that hold each mission's proprietary data: its credentials are bound to these
+#: hosts only (XMM's to the XSA, never to HEASARC, whose XMM copy is public).
 MISSION_SERVICES: dict[str, tuple[str, ...]] = {
-    "xmm_pointed": ("xsa_aio", "heasarc_ftp"),
+    "xmm_pointed": ("xsa_aio",),
     "erosita_calpv": ("erosita_edr",),
     "erosita_all_sky_de_dr1": ("erosita_dr1",),
 }

@@ -34,6 +34,7 @@ from typing import Any
 
 from daxa.download.layout import MANIFEST_NAME, inside
 from daxa.errors import DownloadError
+from daxa.urls import redact
 
 log = logging.getLogger("daxa.download")
 
@@ -93,12 +94,14 @@ class Manifest:
     # -- building ---------------------------------------------------------------------------
 
     def record(self, url: str, outputs: list[FileRecord], remote_size: int | None = None) -> None:
-        """Remember that ``url`` was fetched and produced ``outputs``."""
+        """Remember that ``url`` (stored without credentials) was fetched and made ``outputs``."""
+        url = redact(url)
         self.entries[url] = Entry(url, list(outputs), remote_size)
         self.failed.pop(url, None)
 
     def fail(self, url: str, reason: str) -> None:
         """Remember that ``url`` could not be fetched, and why."""
+        url = redact(url)
         self.entries.pop(url, None)
         self.failed[url] = reason
 
@@ -149,6 +152,7 @@ class Manifest:
 
     def good_entry(self, url: str, mission_root: Path, *, deep: bool = False) -> Entry | None:
         """The entry of ``url`` if all its files are still intact, else ``None``."""
+        url = redact(url)
         entry = self.entries.get(url)
         if entry is None:
             return None
