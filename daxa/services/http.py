@@ -15,6 +15,7 @@ from typing import IO, Any
 import requests
 
 from daxa.errors import ServiceError, ServiceUnavailableError
+from daxa.services.errordocs import error_message
 
 log = logging.getLogger("daxa.services")
 
@@ -110,7 +111,7 @@ class ArchiveSession:
                     stream=True,
                 ) as answer:
                     if answer.status_code in RETRY_STATUSES:
-                        last_problem = f"HTTP {answer.status_code}"
+                        last_problem = f"HTTP {answer.status_code}{_said(answer)}"
                         continue
                     body = _read_body(answer, sink)
                     return Response(
@@ -146,6 +147,22 @@ class ArchiveSession:
 
     def post(self, url: str, **kwargs: Any) -> Response:
         return self.request("POST", url, **kwargs)
+
+
+#: How much of a failed answer is read to find the service's own message.
+_ERROR_BODY_LIMIT = 1 << 16
+
+
+def _said(answer: requests.Response) -> str:
+    """``": <the service's message>"`` when a failed answer is an error VOTable, else ``""``."""
+    if "xml" not in answer.headers.get("content-type", "").lower():
+        return ""
+    try:
+        head = answer.raw.read(_ERROR_BODY_LIMIT, decode_content=True) or b""
+    except Exception:  # the message is a courtesy: never let reading it fail the request
+        return ""
+    message = error_message(head)
+    return f": {message}" if message else ""
 
 
 class _Truncated(Exception):
