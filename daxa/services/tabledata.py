@@ -89,7 +89,7 @@ def convert(cells: pl.Series, f: Field) -> pl.Series:
 
 
 def _scalar(s: pl.Expr, f: Field) -> pl.Expr:
-    if f.datatype == "boolean":
+    if f.datatype in ("boolean", "bit"):
         low = s.str.to_lowercase()
         return pl.when(low.is_in(_TRUE)).then(True).when(low.is_in(_FALSE)).then(False)
     if f.datatype in FLOAT:

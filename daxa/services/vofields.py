@@ -96,6 +96,8 @@ class Field:
     @property
     def kind(self) -> str:
         """How the cells come out: ``scalar``, ``text``, ``text_list``, ``list`` or ``skip``."""
+        if self.datatype == "bit":  # one bit is a logical; bit arrays have no column type here
+            return "scalar" if self.dims == 0 else "skip"
         if self.datatype not in ELEMENT_SIZE or self.datatype.endswith("Complex"):
             return "skip"
         if self.datatype in TEXT:
@@ -125,7 +127,7 @@ def polars_dtype(f: Field) -> pl.DataType:
     """The column type a field's cells decode to."""
     if f.kind in ("text", "text_list"):
         base: pl.DataType = pl.Datetime("us", "UTC") if f.timestamp else pl.String()
-    elif f.datatype == "boolean":
+    elif f.datatype in ("boolean", "bit"):
         base = pl.Boolean()
     else:
         base = (INTEGER.get(f.datatype) or FLOAT[f.datatype])()

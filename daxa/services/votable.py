@@ -178,6 +178,8 @@ def _gather_scalar(
     raw = arr[pos[:, None] + np.arange(size)] if n else np.zeros((0, size), dtype=np.uint8)
     if f.datatype == "boolean":
         return _booleans(raw[:, 0], f.name)
+    if f.datatype == "bit":  # the standard sets the first bit; astropy writes 0x08: any bit
+        return pl.Series(f.name, raw[:, 0] != 0)
     values = np.ascontiguousarray(raw).view(_NUMERIC[f.datatype]).ravel()
     values = values.astype(values.dtype.newbyteorder("="))
     series = pl.Series(f.name, values)

@@ -70,3 +70,46 @@ def test_tabledata_is_left_to_astropy():
 def test_empty_table():
     document = astropy_document("binary", n=0)
     assert read_binary_votable(document).height == 0
+
+
+def arrays_document(fmt: str) -> bytes:
+    """A table with a VALUES null on a double, fixed 1-D and 2-D arrays, a variable-length
+    array, a bit and short text, written by astropy in serialisation ``fmt``."""
+    n = 7
+    rng = np.random.default_rng(3)
+    table = Table()
+    table["x"] = MaskedColumn(rng.normal(size=n), mask=[i % 3 == 0 for i in range(n)])
+    table["vec"] = rng.integers(0, 100, (n, 3)).astype(np.int16)
+    table["mat"] = rng.normal(size=(n, 2, 2))
+    table["var"] = np.array(
+        [np.ma.array(rng.normal(size=i + 1), mask=np.zeros(i + 1, bool)) for i in range(n)],
+        dtype=object,
+    )
+    table["flag"] = rng.random(n) < 0.5
+    table["txt"] = ["a", "bb", "ccc", "d", "e", "f", "g"]
+    votable = from_table(table)
+    fields = votable.get_first_table().fields
+    fields[0].values.null = -999.0
+    fields[3].arraysize = "*"
+    out = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        votable.to_xml(out, tabledata_format=fmt)
+    return out.getvalue()
+
+
+def test_arrays_and_null_values_read_alike_in_every_serialisation():
+    from daxa.services.answers import parse_votable
+
+    frames = {
+        fmt: parse_votable(arrays_document(fmt)) for fmt in ("tabledata", "binary", "binary2")
+    }
+    reference = frames["tabledata"]
+    for fmt, frame in frames.items():
+        assert frame.equals(reference), fmt
+    theirs = astropy_read(arrays_document("binary2"))
+    assert reference["x"].null_count() == 3  # VALUES null / masks, never -999
+    assert reference["vec"].to_list() == theirs["vec"].to_list()
+    assert reference["mat"].to_list() == [sum(m, []) for m in theirs["mat"].to_list()]
+    assert reference["var"].list.len().to_list() == list(range(1, 8))
+    assert reference["flag"].dtype == pl.Boolean and reference["flag"].null_count() == 0
