@@ -19,7 +19,7 @@ from daxa.errors import ServiceError
 from daxa.frames import astropy_table_to_polars
 from daxa.services.errordocs import clean, damaged_error_message, error_message_of
 from daxa.services.http import Response
-from daxa.services.tabledata import read_tabledata
+from daxa.services.tabledata import Irregular, read_tabledata, split_tabledata
 from daxa.services.vofields import BadField, local
 from daxa.services.votable import Unsupported, read_binary_table
 
@@ -61,8 +61,9 @@ def read_csv(body: IO[bytes], **where: str | None) -> pl.DataFrame:
 def parse_votable(data: bytes, *, status: int = 200, **where: str | None) -> pl.DataFrame:
     """The first table of a VOTable document, or the error the document reports."""
     http = f"HTTP {status}: " if status >= 400 else ""
+    split = split_tabledata(data)
     try:
-        root = ET.fromstring(data)
+        root = ET.fromstring(split[0] if split else data)
     except ET.ParseError as exc:
         message = damaged_error_message(data)
         if message is not None:
@@ -80,7 +81,7 @@ def parse_votable(data: bytes, *, status: int = 200, **where: str | None) -> pl.
     if status >= 400:
         text = clean(" ".join(root.itertext()))[:300]
         raise ServiceError(f"{http}{text or 'no message'}", **where)
-    table = next((el for el in root.iter() if local(el.tag) == "TABLE"), None)
+    table = _first_table(root)
     if table is None:
         raise ServiceError("answer holds no table", **where)
     try:
@@ -88,12 +89,19 @@ def parse_votable(data: bytes, *, status: int = 200, **where: str | None) -> pl.
     except (Unsupported, ValueError, struct.error):
         pass
     try:
-        rows = read_tabledata(table)
+        rows = read_tabledata(table, split[1] if split else None)
+    except Irregular:  # uneven rows: the tree pads them
+        whole = _first_table(ET.fromstring(data))
+        rows = read_tabledata(whole) if whole is not None else None
     except BadField:
         rows = None
     if rows is not None:
         return rows
     return _astropy(data, **where)  # FITS serialisation and anything else
+
+
+def _first_table(root: ET.Element) -> ET.Element | None:
+    return next((el for el in root.iter() if local(el.tag) == "TABLE"), None)
 
 
 def _astropy(data: bytes, **where: str | None) -> pl.DataFrame:

@@ -11,8 +11,11 @@ integers are parsed from their text, so ids stay exact.
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -33,9 +36,60 @@ _TRUE = ["t", "true", "1"]
 _FALSE = ["f", "false", "0"]
 
 
-def read_tabledata(table: ET.Element) -> pl.DataFrame | None:
+@dataclass(frozen=True)
+class Cells:
+    """The cell texts of a TABLEDATA element read straight from the bytes, row after row
+    (``""`` for ``<TD/>``), and the number of rows."""
+
+    flat: list[str]
+    n_rows: int
+
+
+class Irregular(Exception):
+    """Rows of uneven length among cells read from the bytes: read the document as a tree."""
+
+
+_OPEN = re.compile(rb"<([\w.-]+:)?TABLEDATA\s*>")
+_CLOSE = re.compile(rb"</(?:[\w.-]+:)?TABLEDATA\s*>")
+_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([\w.-]+)["']""")
+
+
+def split_tabledata(document: bytes) -> tuple[bytes, Cells] | None:
+    """The document without its first TABLEDATA's rows, and those rows' cells.
+
+    An XML tree of a large TABLEDATA answer costs one Python object per cell (most of the
+    time astropy and ElementTree spend); the cells are plain text, so a regular expression
+    reads them. None when the document is not plain enough for that (no TABLEDATA, CDATA
+    sections or comments among the rows, an encoding other than UTF-8): read it as a tree.
+    """
+    opened = _OPEN.search(document)
+    if opened is None:
+        return None
+    closed = _CLOSE.search(document, opened.end())
+    if closed is None:
+        return None
+    declared = _ENCODING.match(document)
+    if declared and declared.group(1).lower() not in (b"utf-8", b"utf8", b"us-ascii", b"ascii"):
+        return None
+    raw = document[opened.end() : closed.start()]
+    if b"<![CDATA[" in raw or b"<!--" in raw or b"\r" in raw:
+        return None
+    body = raw.decode("utf-8")
+    prefix = re.escape((opened.group(1) or b"").decode())
+    # a cell's text runs to the next "<" (its end tag): markup inside cells was ruled out above
+    cells = re.findall(rf"<{prefix}TD(?:\s[^>]*)?(?:/>|>([^<]*)<)", body)
+    if "&" in body:  # entities (&lt; &amp; &#233;...) only where there are any
+        cells = [html.unescape(c) if "&" in c else c for c in cells]
+    n_rows = len(re.findall(rf"<{prefix}TR[\s>/]", body))
+    skeleton = document[: opened.end()] + document[closed.start() :]
+    return skeleton, Cells(cells, n_rows)
+
+
+def read_tabledata(table: ET.Element, cells: Cells | None = None) -> pl.DataFrame | None:
     """The rows of a TABLE element whose DATA is TABLEDATA (None when it is not).
 
+    ``cells`` are the rows taken out of the document by :func:`split_tabledata` (the TABLE
+    element then holds an empty TABLEDATA); :class:`Irregular` when their rows are uneven.
     Raises :class:`~daxa.services.vofields.BadField` for a FIELD whose arraysize is not
     understood.
     """
@@ -47,21 +101,30 @@ def read_tabledata(table: ET.Element) -> pl.DataFrame | None:
     if body is None or local(body.tag) != "TABLEDATA":
         return None
     note_skipped(fields)
-    rows = [tr for tr in body if local(tr.tag) == "TR"]
     n_fields = len(fields)
-    if all(len(tr) == n_fields for tr in rows):
-        cells = [td.text for tr in rows for td in tr]
-        columns = [cells[i::n_fields] for i in range(n_fields)]
-    else:  # rows with missing or extra cells: pad with nulls, ignore extras
-        log.info("TABLEDATA rows with a cell count other than %d: padded with nulls", n_fields)
-        padded = [[td.text for td in tr][:n_fields] + [None] * n_fields for tr in rows]
-        columns = [[row[i] for row in padded] for i in range(n_fields)]
+    columns: list[list[str | None]]
+    if cells is not None:
+        n_rows = cells.n_rows
+        if len(cells.flat) != n_rows * n_fields:
+            raise Irregular(f"{len(cells.flat)} cells in {n_rows} rows of {n_fields} fields")
+        columns = [list(cells.flat[i::n_fields]) for i in range(n_fields)]
+    else:
+        trs = [tr for tr in body if local(tr.tag) == "TR"]
+        n_rows = len(trs)
+        if all(len(tr) == n_fields for tr in trs):
+            flat = [td.text for tr in trs for td in tr]
+            columns = [flat[i::n_fields] for i in range(n_fields)]
+        else:  # rows with missing or extra cells: pad with nulls, ignore extras
+            log.info("TABLEDATA rows with a cell count other than %d: padded with nulls", n_fields)
+            rows = [[td.text for td in tr][:n_fields] for tr in trs]
+            padded = [row + [None] * (n_fields - len(row)) for row in rows]
+            columns = [[row[i] for row in padded] for i in range(n_fields)]
     out = {
         f.name: finish_column(convert(pl.Series(f.name, col, dtype=pl.String), f), f)
         for f, col in zip(fields, columns, strict=True)
         if f.kind != "skip"
     }
-    return pl.DataFrame(out, height=len(rows))
+    return pl.DataFrame(out, height=n_rows)
 
 
 def convert(cells: pl.Series, f: Field) -> pl.Series:

@@ -1,4 +1,4 @@
-"""The fast BINARY/BINARY2 VOTable reader against astropy's own writer and reader."""
+"""The VOTable readers (BINARY/BINARY2 and TABLEDATA) against astropy's writer and reader."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def test_matches_astropy_reading_of_astropy_writing(fmt):
     assert ours["note"][1] == "Ωmega Cen 😀" and ours["note"][2] == "M87"
 
 
-def test_tabledata_is_left_to_astropy():
+def test_tabledata_is_not_for_the_binary_reader():
     with pytest.raises(Unsupported):
         read_binary_votable(astropy_document("tabledata"))
 
@@ -113,3 +113,54 @@ def test_arrays_and_null_values_read_alike_in_every_serialisation():
     assert reference["mat"].to_list() == [sum(m, []) for m in theirs["mat"].to_list()]
     assert reference["var"].list.len().to_list() == list(range(1, 8))
     assert reference["flag"].dtype == pl.Boolean and reference["flag"].null_count() == 0
+
+
+def tabledata_document(rows: str, prefix: str = "") -> bytes:
+    p = f"{prefix}:" if prefix else ""
+    ns = f' xmlns:{prefix}="http://www.ivoa.net/xml/VOTable/v1.3"' if prefix else ""
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><{p}VOTABLE version="1.4"{ns}><{p}RESOURCE>'
+        f'<{p}TABLE><{p}FIELD name="id" datatype="long"/>'
+        f'<{p}FIELD name="name" datatype="char" arraysize="*"/>'
+        f'<{p}FIELD name="ok" datatype="boolean"/>'
+        f"<{p}DATA><{p}TABLEDATA>{rows}</{p}TABLEDATA></{p}DATA></{p}TABLE></{p}RESOURCE>"
+        f"</{p}VOTABLE>"
+    ).encode()
+
+
+def tree_reading(document: bytes) -> pl.DataFrame:
+    import xml.etree.ElementTree as ET
+
+    from daxa.services.tabledata import read_tabledata
+
+    table = next(el for el in ET.fromstring(document).iter() if el.tag.split("}")[-1] == "TABLE")
+    frame = read_tabledata(table)
+    assert frame is not None
+    return frame
+
+
+@pytest.mark.parametrize("prefix", ["", "vot"])
+@pytest.mark.parametrize(
+    "rows",
+    [
+        "<TR><TD>9007199254740993</TD><TD>a &lt;b&gt; &amp; &#233;</TD><TD>?</TD></TR>"
+        "<TR><TD/><TD></TD><TD>true</TD></TR>\n<TR>\n <TD> 7 </TD> <TD>x</TD> <TD>F</TD>\n</TR>",
+        "<TR><TD>1</TD><TD>short row</TD></TR><TR><TD>2</TD><TD>b</TD><TD>T</TD></TR>",
+        "<TR><TD>3</TD><TD><![CDATA[<raw> & text]]></TD><TD>1</TD></TR>",
+    ],
+)
+def test_cells_read_from_the_bytes_match_the_xml_tree(rows, prefix):
+    from daxa.services.answers import parse_votable
+
+    p = f"{prefix}:" if prefix else ""
+    document = tabledata_document(rows.replace("<T", f"<{p}T").replace("</T", f"</{p}T"), prefix)
+    ours, tree = parse_votable(document), tree_reading(document)
+    assert ours.equals(tree)
+    assert ours.schema == {"id": pl.Int64, "name": pl.String, "ok": pl.Boolean}
+    if "9007199254740993" in rows:  # 2**53 + 1: not a float64
+        assert ours.row(0) == (9007199254740993, "a <b> & é", None)
+        assert ours.row(1) == (None, None, True) and ours.row(2) == (7, "x", False)
+    if "short row" in rows:
+        assert ours.row(0) == (1, "short row", None)
+    if "CDATA" in rows:
+        assert ours.row(0) == (3, "<raw> & text", True)
