@@ -43,9 +43,18 @@ def parse_answer(
             "service may be down or behind a proxy",
             **where,
         )
+    if not stripped:
+        raise ServiceError(
+            f"answered with an empty body (HTTP {answer.status}); try again later", **where
+        )
     if not stripped.startswith(b"<"):
+        said = clean(head[:300].decode(errors="replace"))
+        if "json" in answer.content_type:
+            raise ServiceError(
+                f"{http}answered with JSON where a table was expected: {said}", **where
+            )
         if answer.status >= 400:
-            raise ServiceError(f"{http}{clean(head[:300].decode(errors='replace'))}", **where)
+            raise ServiceError(f"{http}{said}", **where)
         return read_csv(body, **where)
     return parse_votable(body.read(), status=answer.status, **where)
 

@@ -395,3 +395,17 @@ def test_heasarc_file_tree_page() -> None:
     sizes = {e.name: (e.size, e.size_exact) for e in entries if not e.is_dir}
     assert sizes["pipe.log"][1] is False  # "1.7M" is a rounded size
     assert 1.65e6 <= (sizes["pipe.log"][0] or 0) <= 1.85e6
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "content_type", "expected"),
+    [
+        (200, b"", "application/x-votable+xml", "empty body"),
+        (200, b'{"error": "no such table t"}', "application/json", "JSON.*no such table t"),
+        (404, b"Table t not found", "text/plain", "HTTP 404: Table t not found"),
+    ],
+)
+def test_bodies_that_are_not_tables(emu, session, status, body, content_type, expected) -> None:  # type: ignore[no-untyped-def]
+    serve(emu, status, body, content_type)
+    with pytest.raises(ServiceError, match=expected):
+        run_query("heasarc_tap", "SELECT TOP 5 * FROM t", session=session)
