@@ -13,7 +13,7 @@ import polars as pl
 
 from daxa.config import service_url
 from daxa.errors import ServiceError
-from daxa.services.answers import parse_answer
+from daxa.services.answers import parse_answer, parse_votable
 from daxa.services.http import ArchiveSession, default_session
 
 #: Larger than any archive table; what HEASARC's documentation suggests to lift its cap.
@@ -93,3 +93,8 @@ def fetch_table(
             url=url,
         )
     return rows
+
+
+# The answer parsers live in daxa.services.answers; the old private names stay importable.
+_parse_answer = parse_answer
+_parse_votable = parse_votable

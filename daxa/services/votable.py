@@ -2,8 +2,12 @@
 
 astropy decodes BINARY streams row by row in Python (about 7 s for Swift's 373k-row table);
 here only the row boundaries need a sequential scan (one step per variable-length field per
-row), and every column is then gathered from the decoded stream with numpy. Anything this reader
-does not handle (TABLEDATA, FITS, multi-dimensional or complex fields) goes to astropy.
+row), and every column is then gathered from the decoded stream with numpy. Arrays (fixed,
+variable-length, multi-dimensional) become list columns, 2-D text lists of strings; complex
+numbers and bit arrays are skipped with a note. A variable-length field's count is read as a
+number of slices of its fixed dimensions (``100x*``: strings of 100 characters), as STIL
+writes it. TABLEDATA has its own reader (:mod:`daxa.services.tabledata`); the FITS
+serialisation goes to astropy.
 """
 
 from __future__ import annotations
