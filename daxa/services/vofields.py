@@ -182,6 +182,14 @@ def finish_column(series: pl.Series, f: Field) -> pl.Series:
     """
     if f.null is not None and f.kind in ("scalar", "text"):
         series = _apply_null(series, f)
+    elif f.null is not None and f.kind == "list" and f.datatype in INTEGER:
+        try:
+            value = int(f.null, 0)
+        except ValueError:
+            value = None
+        if value is not None:  # null elements inside integer arrays
+            element = pl.element()
+            series = series.list.eval(pl.when(element != value).then(element))
     if f.timestamp and series.dtype == pl.String:
         series = parse_timestamps(series)
     return series

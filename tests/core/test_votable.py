@@ -164,3 +164,18 @@ def test_cells_read_from_the_bytes_match_the_xml_tree(rows, prefix):
         assert ours.row(0) == (1, "short row", None)
     if "CDATA" in rows:
         assert ours.row(0) == (3, "<raw> & text", True)
+
+
+def test_values_null_inside_integer_arrays():
+    from daxa.services.answers import parse_votable
+
+    document = (
+        b'<VOTABLE version="1.4"><RESOURCE><TABLE>'
+        b'<FIELD name="a" datatype="int" arraysize="*"><VALUES null="-1"/></FIELD>'
+        b'<FIELD name="b" datatype="short"><VALUES null="-1"/></FIELD><DATA><TABLEDATA>'
+        b"<TR><TD>1 -1 3</TD><TD>-1</TD></TR><TR><TD></TD><TD>0x10</TD></TR>"
+        b"</TABLEDATA></DATA></TABLE></RESOURCE></VOTABLE>"
+    )
+    frame = parse_votable(document)
+    assert frame["a"].to_list() == [[1, None, 3], None]
+    assert frame["b"].to_list() == [None, 16] and frame["b"].dtype == pl.Int16
