@@ -167,7 +167,7 @@ def mjd_to_utc(expr: pl.Expr, sentinels: Sequence[float] = ()) -> pl.Expr:
     >>> pl.select(mjd_to_utc(pl.lit(51544.5))).item()
     datetime.datetime(2000, 1, 1, 12, 0, tzinfo=zoneinfo.ZoneInfo(key='UTC'))
     >>> pl.select(mjd_to_utc(pl.lit(57753.75))).item()  # 2016-12-31 had a leap second
-    datetime.datetime(2016, 12, 31, 18, 0, 0, 250000, tzinfo=zoneinfo.ZoneInfo(key='UTC'))
+    datetime.datetime(2016, 12, 31, 18, 0, 0, 750000, tzinfo=zoneinfo.ZoneInfo(key='UTC'))
     """
     x = expr.cast(pl.Float64, strict=False).fill_nan(None)
     x = pl.when(x > 0).then(x)
