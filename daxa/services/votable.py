@@ -208,8 +208,9 @@ def _gather_cells(
     out_starts = np.cumsum(nbytes) - nbytes
     index = np.repeat(starts - out_starts, nbytes) + np.arange(total, dtype=np.int64)
     data = arr[index]
-    if f.kind == "text":
-        return _text_series(data, nbytes, f)
+    if f.kind == "text":  # an empty string is null, as an empty TABLEDATA cell or CSV field
+        text = _text_series(data, nbytes, f)
+        return text.set(text.str.len_bytes() == 0, None)  # type: ignore[arg-type]
     offsets = np.concatenate(([0], np.cumsum(items // (f.first if f.kind == "text_list" else 1))))
     if f.kind == "text_list":  # fixed-width strings of `first` characters
         width = f.first * f.element_size
