@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from datetime import UTC, datetime
 
 import numpy as np
 import polars as pl
@@ -90,10 +91,12 @@ def arrays_document(fmt: str) -> bytes:
     )
     table["flag"] = rng.random(n) < 0.5
     table["txt"] = ["a", "bb", "ccc", "d", "e", "f", "g"]
+    table["when"] = [f"2025-01-1{i}T15:49:43.00{i}" for i in range(n - 1)] + [""]
     votable = from_table(table)
     fields = votable.get_first_table().fields
     fields[0].values.null = -999.0
     fields[3].arraysize = "*"
+    fields[6].xtype = "timestamp"
     out = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -116,6 +119,9 @@ def test_arrays_and_null_values_read_alike_in_every_serialisation():
     assert reference["mat"].to_list() == [sum(m, []) for m in theirs["mat"].to_list()]
     assert reference["var"].list.len().to_list() == list(range(1, 8))
     assert reference["flag"].dtype == pl.Boolean and reference["flag"].null_count() == 0
+    assert reference["when"].to_list() == [
+        datetime(2025, 1, 10 + i, 15, 49, 43, 1000 * i, tzinfo=UTC) for i in range(6)
+    ] + [None]
 
 
 def tabledata_document(rows: str, prefix: str = "") -> bytes:
