@@ -409,3 +409,21 @@ def test_bodies_that_are_not_tables(emu, session, status, body, content_type, ex
     serve(emu, status, body, content_type)
     with pytest.raises(ServiceError, match=expected):
         run_query("heasarc_tap", "SELECT TOP 5 * FROM t", session=session)
+
+
+def test_recorded_sesame_answers_through_name_resolution(emu, session, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from daxa.errors import NameResolutionError
+    from daxa.filters.names import Names
+    from daxa.services.sesame import resolve_names
+
+    def answer(request: Request) -> Response:
+        name = "ngc4258_VSNA.xml" if "4258" in request.path + str(request.form()) else None
+        document = read(f"sesame/{name or 'nothing_found_HIP123456_V.xml'}")
+        return Response(200, document, "text/xml")
+
+    emu.mount("/sesame", answer)
+    truth = sesame_positions(read("sesame/ngc4258_VSNA.xml"))[0]["S"]
+    (found,) = resolve_names(["NGC 4258"], session=session, cache_dir=tmp_path)
+    assert (found.ra, found.dec, found.source) == (*truth, "sesame")
+    with pytest.raises(NameResolutionError, match="HIP123456"):
+        Names("HIP123456", session=session, cache_dir=tmp_path)
