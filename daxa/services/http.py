@@ -21,13 +21,13 @@ import requests
 from daxa.config import credentials_for
 from daxa.errors import ServiceError, ServiceUnavailableError
 from daxa.services import completeness, inflate
+from daxa.services.errordocs import error_message
 from daxa.services.retry import (
     RETRY_STATUSES,
     GaveUp,
     Retryable,
     RetryPolicy,
     run,
-    status_problem,
 )
 from daxa.urls import redact
 
@@ -155,7 +155,10 @@ class ArchiveSession:
                     proxies=proxies_for(url),
                 ) as answer:
                     if self.policy.retries_status(method, answer.status_code, answer.headers):
-                        raise status_problem(answer.status_code, answer.headers)
+                        raise Retryable(
+                            f"HTTP {answer.status_code}{_said(answer)}",
+                            retry_after=answer.headers.get("Retry-After"),
+                        )
                     body = _read_body(answer, sink, shown)
                     response = Response(
                         url=redact(answer.url),
@@ -199,6 +202,22 @@ class ArchiveSession:
 
     def post(self, url: str, **kwargs: Any) -> Response:
         return self.request("POST", url, **kwargs)
+
+
+#: How much of a failed answer is read to find the service's own message.
+_ERROR_BODY_LIMIT = 1 << 16
+
+
+def _said(answer: requests.Response) -> str:
+    """``": <the service's message>"`` when a failed answer is an error VOTable, else ``""``."""
+    if "xml" not in answer.headers.get("content-type", "").lower():
+        return ""
+    try:
+        head = answer.raw.read(_ERROR_BODY_LIMIT, decode_content=True) or b""
+    except Exception:  # the message is a courtesy: never let reading it fail the request
+        return ""
+    message = error_message(head)
+    return f": {message}" if message else ""
 
 
 def _read_body(answer: requests.Response, sink: IO[bytes] | None, shown: str) -> bytes:

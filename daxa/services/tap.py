@@ -6,30 +6,18 @@ returns a random 100,000-row subset of larger tables and XSA only 2,000 rows wit
 
 from __future__ import annotations
 
-import io
-import re
-import struct
 import tempfile
-import warnings
-import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from typing import IO
 
 import polars as pl
 
 from daxa.config import service_url
 from daxa.errors import ServiceError
-from daxa.frames import astropy_table_to_polars
-from daxa.services.http import ArchiveSession, Response, default_session
-from daxa.services.votable import Unsupported, read_binary_votable
+from daxa.services.answers import parse_answer, parse_votable
+from daxa.services.http import ArchiveSession, default_session
 
 #: Larger than any archive table; what HEASARC's documentation suggests to lift its cap.
 TOP_ALL = 9_999_999
-
-_STATUS = re.compile(
-    rb'<INFO[^>]*name="QUERY_STATUS"[^>]*value="(?P<status>[A-Z]+)"[^>]*?(?:/>|>(?P<msg>.*?)</INFO>)',
-    re.DOTALL,
-)
 
 
 def run_query(
@@ -50,7 +38,7 @@ def run_query(
     with tempfile.TemporaryFile() as sink:
         answer = session.post(url, data=params, service=service, table=table, sink=sink)
         sink.seek(0)
-        return _parse_answer(answer, sink, service=service, table=table)
+        return parse_answer(answer, sink, service=service, table=table)
 
 
 def fetch_table(
@@ -107,53 +95,6 @@ def fetch_table(
     return rows
 
 
-def _parse_answer(
-    answer: Response, body: IO[bytes], *, service: str, table: str | None
-) -> pl.DataFrame:
-    where = {"service": service, "table": table, "url": answer.url}
-    head = body.read(4096)
-    body.seek(0)
-    stripped = head.lstrip().lower()
-    if stripped.startswith((b"<!doctype html", b"<html")) or answer.content_type == "text/html":
-        raise ServiceError(
-            f"answered with an HTML page (HTTP {answer.status}) where data was expected; the "
-            "service may be down or behind a proxy",
-            **where,
-        )
-    if answer.content_type in ("text/csv", "text/plain") and not stripped.startswith(b"<"):
-        if answer.status >= 400:
-            raise ServiceError(
-                f"HTTP {answer.status}: {head[:300].decode(errors='replace')}", **where
-            )
-        return pl.read_csv(body)
-    data = body.read()
-    status = _STATUS.search(data)
-    if status and status.group("status") == b"ERROR":
-        message = (status.group("msg") or b"").decode(errors="replace").strip()
-        raise ServiceError(f"query failed: {message or 'no message'}", **where)
-    if answer.status >= 400:
-        raise ServiceError(f"HTTP {answer.status}: {data[:300].decode(errors='replace')}", **where)
-    return _parse_votable(data, **where)
-
-
-def _parse_votable(data: bytes, **where: str | None) -> pl.DataFrame:
-    try:
-        return read_binary_votable(data)
-    except (Unsupported, ET.ParseError, ValueError, struct.error):
-        pass  # astropy reads every other form, and words the error for a damaged document
-    from astropy.io import votable
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            parsed = votable.parse(io.BytesIO(data), verify="ignore")
-            tables = list(parsed.iter_tables())
-    except Exception as exc:  # astropy raises many types on a damaged document
-        raise ServiceError(
-            f"answer is not a readable VOTable ({type(exc).__name__}: {str(exc)[:200]}); it may "
-            "have been truncated",
-            **where,  # type: ignore[arg-type]
-        ) from None
-    if not tables:
-        raise ServiceError("answer holds no table", **where)  # type: ignore[arg-type]
-    return astropy_table_to_polars(tables[0].to_table(use_names_over_ids=True))
+# The answer parsers live in daxa.services.answers; the old private names stay importable.
+_parse_answer = parse_answer
+_parse_votable = parse_votable
