@@ -53,7 +53,12 @@ def fetch_raw(source: TableSource, *, session: ArchiveSession | None = None) -> 
         service = _LIST_SERVICES[source.table]
         return fetch_list(source_url(source), service=service, table=source.table, session=session)
     return fetch_table(
-        source.kind, source.table, source.columns, optional=source.optional, session=session
+        source.kind,
+        source.table,
+        source.columns,
+        optional=source.optional,
+        alternates=dict(source.alternates),
+        session=session,
     )
 
 

@@ -5,7 +5,7 @@ service at it (``<url>/<service>/...``):
 
 =======================  ====================================================================
 ``/heasarc_tap/sync``    HEASARC TAP (ADQL, VOTable BINARY; 100,000 random rows without TOP)
-``/xsa_tap/sync``        XSA TAP for ``v_all_observations`` (2,000 first rows without TOP)
+``/xsa_tap/sync``        XSA TAP for ``v_all_observations`` (BINARY2; 2,000 rows without TOP)
 ``/erosita_edr/...``     the eROSITA CalPV list, ``erosita_calpv_info.csv`` or ``.fits``
 ``/erosita_dr1/...``     the eRASS1 DE tile list, ``erass_de_dr1_info.csv`` or ``.fits``
 ``/sesame/-ox/~SNV?M87`` CDS Sesame (XML)
@@ -15,7 +15,10 @@ service at it (``<url>/<service>/...``):
 More routes are mounted with :meth:`ArchiveEmulator.mount`: a handler takes a :class:`Request`
 and returns a :class:`Response` whose body is bytes or an iterator of bytes (streamed);
 :func:`bytes_response` and :func:`file_response` answer ``Range`` requests (206, 416).
-Anything unmatched is a 404 HTML page, like a real web server.
+Anything unmatched is a 404 HTML page, like a real web server. Both TAP services also serve
+``TAP_SCHEMA.columns`` (HEASARC names tables bare, XSA as ``xsa.<name>``), and every answer
+carries the header ``X-Daxa-Emulator: synthetic`` so a client can tell generated data from an
+archive's.
 
 >>> import requests
 >>> with ArchiveEmulator(tables=demo_tables) as emu:
@@ -77,6 +80,9 @@ XSA_CAP = 2_000
 
 TableSource = Callable[..., pl.DataFrame]
 Sizes = None | Literal["small", "real"] | Mapping[str, int | None]
+Serialization = Literal["binary", "binary2", "tabledata"]
+#: The header on every answer of the emulator (generated data, never an archive's).
+EMULATOR_HEADER = ("X-Daxa-Emulator", "synthetic")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -299,6 +305,9 @@ class TapService:
         cap: int,
         random_subset: bool,
         schemas: Iterable[str] = (),
+        serialization: Serialization = "binary",
+        schema_prefix: str = "",
+        type_style: Literal["votable", "adql"] = "votable",
     ) -> None:
         self.emulator = emulator
         self.service = service
@@ -306,6 +315,9 @@ class TapService:
         self.cap = cap
         self.random_subset = random_subset
         self.schemas = {s.lower() for s in schemas}
+        self.serialization = serialization
+        self.schema_prefix = schema_prefix
+        self.type_style = type_style
         self._draws = 0
         self._lock = threading.Lock()
 
@@ -329,12 +341,12 @@ class TapService:
         text = params.get("QUERY", "")
         if not text.strip():
             raise adql.ADQLError("the QUERY parameter is required")
-        kind = _answer_format(params, self.emulator.serialization)
+        kind = _answer_format(params, self.emulator.serialization or self.serialization)
         maxrec = _maxrec(params.get("MAXREC"))
         query = adql.parse(text)
         table = self.table_name(query)
         try:
-            frame = self.emulator.table(table)
+            frame = self.schema_columns() if table == SCHEMA_TABLE else self.served(table)
         except (KeyError, InputError):  # the table source does not know it
             raise adql.ADQLError(f"table {table!r} does not exist on this service") from None
         sample = self._rng() if self.random_subset else None
@@ -349,13 +361,43 @@ class TapService:
             and not query.distinct
             and not query.is_count
         )
+        whole = whole and table != SCHEMA_TABLE  # TAP_SCHEMA follows the injected drift
         key = (self.service, table, tuple(rows.columns), kind) if whole else None
         body = self.emulator.encoded(key, lambda: _encode(rows, table, kind, overflow))
         content_type = "text/csv" if kind == "csv" else "application/x-votable+xml"
         return Response(200, body, content_type)
 
+    def served(self, table: str) -> pl.DataFrame:
+        """``table`` as served now: the generated frame with the injected drift applied."""
+        return apply_drift(self.emulator.table(table), self.emulator.faults.drift(table))
+
+    def schema_columns(self) -> pl.DataFrame:
+        """``TAP_SCHEMA.columns`` for every table of this service (drift included)."""
+        frames = []
+        for table in self.tables:
+            try:
+                frame = self.served(table)
+            except (KeyError, InputError):
+                continue
+            key = ("describe", self.service, table, tuple(frame.columns))
+            described = self.emulator.described(
+                key, lambda f=frame: votable.describe(f, adql_types=self.type_style == "adql")
+            )
+            frames.append(
+                described.with_columns(
+                    table_name=pl.lit(self.schema_prefix + table), principal=pl.lit(1),
+                    indexed=pl.lit(0), std=pl.lit(0),
+                )
+            )  # fmt: skip
+        return pl.concat(frames).select(
+            "table_name", "column_name", "datatype", "arraysize", "xtype", "unit",
+            "description", "principal", "indexed", "std",
+        )  # fmt: skip
+
     def table_name(self, query: adql.Query) -> str:
         name = query.table.lower()
+        if (query.schema or "").lower() == "tap_schema" and name == "columns":
+            return SCHEMA_TABLE
         if (query.schema is None or query.schema.lower() in self.schemas) and name in self.tables:
             return name
         shown = f"{query.schema}.{query.table}" if query.schema else query.table
@@ -369,20 +411,47 @@ class TapService:
             return np.random.default_rng([self.emulator.seed, self._draws])
 
 
+SCHEMA_TABLE = "tap_schema.columns"
+
+
+def apply_drift(frame: pl.DataFrame, drift: list[tuple[str, str, str]]) -> pl.DataFrame:
+    """``frame`` with injected schema drift: ``("drop", col, "")`` or ``("rename", col, new)``.
+
+    >>> apply_drift(pl.DataFrame({"a": [1], "b": [2]}), [("drop", "a", ""), ("rename", "b", "B")])
+    shape: (1, 1)
+    ┌─────┐
+    │ B   │
+    │ --- │
+    │ i64 │
+    ╞═════╡
+    │ 2   │
+    └─────┘
+    """
+    for op, column, new in drift:
+        if column not in frame.columns:
+            continue
+        frame = frame.drop(column) if op == "drop" else frame.rename({column: new})
+    return frame
+
+
 def _tap_error(message: str) -> Response:
     return Response(400, votable.votable_error(message), "application/x-votable+xml")
 
 
 def _answer_format(params: Mapping[str, str], default_serialization: str) -> str:
-    """'binary', 'tabledata' or 'csv' from RESPONSEFORMAT/FORMAT (and SERIALIZATION)."""
+    """'binary', 'binary2', 'tabledata' or 'csv' from RESPONSEFORMAT/FORMAT (and SERIALIZATION)."""
     requested = (params.get("RESPONSEFORMAT") or params.get("FORMAT") or "votable").strip().lower()
     serialization = params.get("SERIALIZATION", default_serialization).strip().lower()
     if requested in ("csv", "text/csv"):
         return "csv"
     if requested in ("votable/td", "votable_plain") or "serialization=tabledata" in requested:
         return "tabledata"
-    if requested in ("votable", "votable/b", "application/x-votable+xml", "text/xml", "xml"):
-        return "tabledata" if serialization == "tabledata" else "binary"
+    if requested == "votable/b2" or "serialization=binary2" in requested:
+        return "binary2"
+    if requested == "votable/b" or "serialization=binary" in requested:
+        return "binary"
+    if requested in ("votable", "application/x-votable+xml", "text/xml", "xml"):
+        return serialization if serialization in ("tabledata", "binary2") else "binary"
     raise adql.ADQLError(f"output format {requested!r} is not supported; use votable or csv")
 
 
@@ -401,8 +470,9 @@ def _maxrec(value: str | None) -> int | None:
 def _encode(rows: pl.DataFrame, table: str, kind: str, overflow: bool) -> bytes:
     if kind == "csv":
         return rows.write_csv().encode()
-    writer = votable.votable_tabledata if kind == "tabledata" else votable.votable_binary
-    return writer(rows, table=table, overflow=overflow)
+    if kind == "tabledata":
+        return votable.votable_tabledata(rows, table=table, overflow=overflow)
+    return votable.votable_binary(rows, table=table, overflow=overflow, binary2=kind == "binary2")
 
 
 class ListService:
@@ -592,9 +662,18 @@ class _Handler(BaseHTTPRequestHandler):
             plan = emulator.faults.arrived(path)
             if plan.delay:
                 time.sleep(plan.delay)
+            if plan.unreachable:
+                self.close_connection = True
+                with contextlib.suppress(OSError):
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                return
             if plan.status is not None:
                 response = html_page(plan.status)
                 response.headers.update(plan.headers)
+            elif plan.error_document is not None:
+                status, style, message = plan.error_document
+                body = votable.error_document(message, style)
+                response = Response(status, body, "application/x-votable+xml")
             elif plan.html_error:
                 response = proxy_error_page()
             else:
@@ -616,6 +695,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             self.send_response(response.status)
             self.send_header("Content-Type", response.content_type)
+            self.send_header(*EMULATOR_HEADER)
             if length is not None:
                 self.send_header("Content-Length", str(length))
             elif self.command != "HEAD":
@@ -666,8 +746,9 @@ class ArchiveEmulator:
     ``tables(table, n_rows=None, seed=0) -> polars.DataFrame`` supplies every raw table (default:
     ``daxa.testing.tables.generate_table``); ``sizes`` picks row counts: ``"small"`` (the
     generator's default), ``"real"`` (the archives' real sizes) or a per-table mapping.
-    ``serialization`` is the default VOTable serialisation (``"binary"`` as the real services,
-    or ``"tabledata"``). ``samples_dir`` adds the shared sample objects to Sesame (default: the
+    ``serialization`` forces one VOTable serialisation on both TAP services (``"binary"``,
+    ``"binary2"`` or ``"tabledata"``); by default each answers as the real one does: HEASARC in
+    BINARY, XSA in BINARY2. A request's ``RESPONSEFORMAT`` still wins. ``samples_dir`` adds the shared sample objects to Sesame (default: the
     shared data folder when present). ``files`` mounts the archives' file trees for downloads
     (:mod:`daxa.testing.files`; their faults are on ``emulator.files``).
     """
@@ -679,7 +760,7 @@ class ArchiveEmulator:
         tables: TableSource | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
-        serialization: Literal["binary", "tabledata"] = "binary",
+        serialization: Serialization | None = None,
         samples_dir: Path | str | None | Literal["auto"] = "auto",
         files: bool = True,
     ) -> None:
@@ -687,9 +768,10 @@ class ArchiveEmulator:
             raise InputError(
                 f"sizes must be 'small', 'real' or a mapping table -> rows, not {sizes!r}"
             )
-        if serialization not in ("binary", "tabledata"):
+        if serialization not in (None, "binary", "binary2", "tabledata"):
             raise InputError(
-                f"serialization must be 'binary' or 'tabledata', not {serialization!r}"
+                "serialization must be 'binary', 'binary2' or 'tabledata' (or None for each "
+                f"service's own), not {serialization!r}"
             )
         self.seed = seed
         self.sizes = sizes
@@ -703,6 +785,7 @@ class ArchiveEmulator:
         self._frames: dict[str, pl.DataFrame] = {}
         self._frame_locks: dict[str, threading.Lock] = {}
         self._encoded: dict[Any, bytes] = {}
+        self._described: dict[Any, pl.DataFrame] = {}
         self._cache_lock = threading.Lock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -718,8 +801,12 @@ class ArchiveEmulator:
             "/heasarc_tap", TapService(self, "heasarc_tap", HEASARC_TABLES, HEASARC_CAP, True)
         )
         self.mount(
-            "/xsa_tap", TapService(self, "xsa_tap", XSA_TABLES, XSA_CAP, False, schemas=("xsa",))
-        )
+            "/xsa_tap",
+            TapService(
+                self, "xsa_tap", XSA_TABLES, XSA_CAP, False, schemas=("xsa",),
+                serialization="binary2", schema_prefix="xsa.", type_style="adql",
+            ),
+        )  # fmt: skip
         for service, name in EROSITA_LISTS.items():
             self.mount(f"/{service}", ListService(self, name))
         self.mount("/sesame", SesameService(self.sesame))
@@ -846,6 +933,15 @@ class ArchiveEmulator:
             with self._cache_lock:
                 self._frames[name] = frame
             return frame
+
+    def described(self, key: Any, make: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+        """A cached TAP_SCHEMA description of a served table."""
+        with self._cache_lock:
+            if key in self._described:
+                return self._described[key]
+        frame = make()
+        with self._cache_lock:
+            return self._described.setdefault(key, frame)
 
     def encoded(self, key: Any, make: Callable[[], bytes]) -> bytes:
         """A cached encoded answer (``key`` None: not cacheable, always made afresh)."""
