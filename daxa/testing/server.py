@@ -30,6 +30,7 @@ archive's.
 from __future__ import annotations
 
 import contextlib
+import functools
 import html
 import http
 import io
@@ -380,8 +381,9 @@ class TapService:
             except (KeyError, InputError):
                 continue
             key = ("describe", self.service, table, tuple(frame.columns))
+            adql_types = self.type_style == "adql"
             described = self.emulator.described(
-                key, lambda f=frame: votable.describe(f, adql_types=self.type_style == "adql")
+                key, functools.partial(votable.describe, frame, adql_types=adql_types)
             )
             frames.append(
                 described.with_columns(

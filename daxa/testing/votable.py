@@ -264,7 +264,8 @@ def _prepare(frame: pl.DataFrame, sentinels: bool = True) -> tuple[pl.DataFrame,
             casts.append(col.cast(pl.List(pl.Float64)).fill_null([]))
         elif base == pl.List:
             text = frame[name].cast(pl.List(pl.String))
-            width = max(int(text.list.eval(pl.element().str.len_bytes()).list.max().max() or 1), 1)
+            longest = text.list.eval(pl.element().str.len_bytes()).list.max().max()
+            width = max(int(longest or 1), 1)  # type: ignore[arg-type]
             columns.append(_Column(name, "char", f"{width}x*"))
             casts.append(col.cast(pl.List(pl.String)).fill_null([]))
         elif base in (pl.Float32, pl.Float64):
