@@ -357,7 +357,7 @@ class TapService:
             rows, overflow = rows.head(maxrec), True
         whole = (
             rows.height == frame.height
-            and query.where is None
+            and not query.where
             and not query.order_by
             and not query.distinct
             and not query.is_count

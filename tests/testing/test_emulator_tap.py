@@ -193,11 +193,11 @@ def tap_error(answer: requests.Response) -> str:
 @pytest.mark.parametrize(
     ("query", "extra", "message"),
     [
-        ("SELECT obsid FRM chanmaster", {}, "syntax error at position 14"),
+        ("SELECT obsid FRM chanmaster", {}, "expected a table name after FROM"),
         ("SELECT obsid FROM nosuchtable", {}, "table 'nosuchtable' does not exist"),
         ("SELECT obsid FROM xsa.chanmaster", {}, "table 'xsa.chanmaster' does not exist"),
-        ("SELECT nope FROM chanmaster", {}, "unknown column 'nope' in table chanmaster"),
-        ("SELECT obsid FROM chanmaster WHERE name > 3", {}, "cannot compare a text column"),
+        ("SELECT nope FROM chanmaster", {}, 'column "nope" not found'),
+        ("SELECT obsid FROM chanmaster WHERE name > 3", {}, "Cannot compare values of type"),
         ("SELECT obsid FROM chanmaster", {"LANG": "SQL"}, "query language SQL"),
         ("SELECT obsid FROM chanmaster", {"REQUEST": "getCapabilities"}, "REQUEST="),
         ("SELECT obsid FROM chanmaster", {"FORMAT": "fits"}, "output format 'fits'"),
