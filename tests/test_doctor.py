@@ -8,9 +8,9 @@ import polars as pl
 import pytest
 
 import daxa
+from daxa.cli import main
 from daxa.services import ArchiveSession
 from daxa.testing import ArchiveEmulator, emulated_archives
-from tests.cli.helpers import daxa as run_daxa
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +45,7 @@ def test_healthy_emulator_gives_a_clean_report(emu, session) -> None:
 def test_drift_and_outage_are_named(emu, session) -> None:
     emu.faults.drop_column("chanmaster", "exposure")
     emu.faults.rename_column("numaster", "obsid", "OBSID")
+    emu.faults.retype_column("numaster", "exposure_a")
     emu.faults.unreachable("/xsa_tap")
     try:
         report = daxa.doctor(["chandra", "nustar_pointed", "xmm_pointed"], session=session)
@@ -55,24 +56,28 @@ def test_drift_and_outage_are_named(emu, session) -> None:
     assert rows["chanmaster"]["missing"] == "exposure"
     assert "fetching will fail" in rows["chanmaster"]["action"]
     assert rows["numaster"]["renamed"] == "obsid→OBSID" and rows["numaster"]["missing"] == ""
+    assert rows["numaster"]["retyped"] == "exposure_a (number→text)"
     assert rows["v_all_observations"]["reachable"] is False
     assert "unreachable" in rows["v_all_observations"]["action"]
     assert rows["xmmmaster"]["reachable"] is True  # the fallback still answers
     assert set(report.problems["table"]) == {"chanmaster", "v_all_observations"}
 
 
-def test_doctor_command_prints_the_table_and_exits_non_zero_on_drift(emu, tmp_path) -> None:
-    ok = run_daxa("doctor", "--missions", "suzaku,asca", mirror=emu.url, cache_dir=tmp_path)
-    assert ok.code == 0, ok.err
-    assert "suzamaster" in ok.out and "ascamaster" in ok.out
-    assert "every service answered" in ok.out
+def test_doctor_command_prints_the_table_and_exits_non_zero_on_drift(emu, capsys) -> None:
+    # in process (the subprocess form of every command is covered in tests/cli)
+    code = main(["doctor", "--missions", "suzaku,asca", "--mirror", emu.url])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "suzamaster" in out and "ascamaster" in out
+    assert "every service answered" in out
     emu.faults.drop_column("suzamaster", "xis0_expo")
     try:
-        drift = run_daxa("doctor", "--missions", "suzaku", mirror=emu.url, cache_dir=tmp_path)
+        code = main(["doctor", "--missions", "suzaku", "--mirror", emu.url])
     finally:
         emu.faults.reset()
-    assert drift.code == 1
-    assert "xis0_expo" in drift.out and "need attention" in drift.out
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "xis0_expo" in out and "need attention" in out
 
 
 def test_urls_are_printed_without_credentials() -> None:

@@ -30,7 +30,7 @@ from daxa.errors import InputError
 
 KINDS = ("fail", "delay", "truncate", "html_error", "error_document", "unreachable")
 #: Schema drift commands (they change a served table, not one request).
-DRIFT = ("drop_column", "rename_column")
+DRIFT = ("drop_column", "rename_column", "retype_column")
 #: How real services word a failed query (see :func:`daxa.testing.votable.error_document`).
 ERROR_STYLES = ("status_element", "status_value", "info_error")
 
@@ -162,6 +162,11 @@ class Faults:
             raise InputError("rename_column needs a non-empty new_name")
         with self._lock:
             self._drift.append((table.lower(), "rename", column, new_name))
+
+    def retype_column(self, table: str, column: str) -> None:
+        """Serve ``table``'s ``column`` as text (e.g. numbers turned into strings)."""
+        with self._lock:
+            self._drift.append((table.lower(), "retype", column, ""))
 
     def drift(self, table: str) -> list[tuple[str, str, str]]:
         """The column changes applied to ``table``, in order: ``(op, column, new_name)``."""
@@ -310,6 +315,9 @@ class RemoteFaults:
     def rename_column(self, table: str, column: str, new_name: str) -> None:
         self._send({"action": "rename_column", "table": table, "column": column,
                     "new_name": new_name})  # fmt: skip
+
+    def retype_column(self, table: str, column: str) -> None:
+        self._send({"action": "retype_column", "table": table, "column": column})
 
     def reset(self, counts: bool = True) -> None:
         self._send({"action": "reset", "counts": counts})

@@ -146,7 +146,8 @@ SCHEMA_TABLE = "tap_schema.columns"
 
 
 def apply_drift(frame: pl.DataFrame, drift: list[tuple[str, str, str]]) -> pl.DataFrame:
-    """``frame`` with injected schema drift: ``("drop", col, "")`` or ``("rename", col, new)``.
+    """``frame`` with injected schema drift: ``("drop", col, "")``, ``("rename", col, new)`` or
+    ``("retype", col, "")`` (served as text).
 
     >>> apply_drift(pl.DataFrame({"a": [1], "b": [2]}), [("drop", "a", ""), ("rename", "b", "B")])
     shape: (1, 1)
@@ -161,7 +162,12 @@ def apply_drift(frame: pl.DataFrame, drift: list[tuple[str, str, str]]) -> pl.Da
     for op, column, new in drift:
         if column not in frame.columns:
             continue
-        frame = frame.drop(column) if op == "drop" else frame.rename({column: new})
+        if op == "drop":
+            frame = frame.drop(column)
+        elif op == "retype":
+            frame = frame.with_columns(pl.col(column).cast(pl.String))
+        else:
+            frame = frame.rename({column: new})
     return frame
 
 
