@@ -29,6 +29,7 @@ archive's.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import html
 import http
@@ -605,6 +606,7 @@ class ArchiveEmulator:
         self._frame_locks: dict[str, threading.Lock] = {}
         self._encoded: dict[Any, bytes] = {}
         self._described: dict[Any, pl.DataFrame] = {}
+        self._queries: collections.deque[tuple[str, str]] = collections.deque(maxlen=1000)
         self._cache_lock = threading.Lock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -754,6 +756,15 @@ class ArchiveEmulator:
             with self._cache_lock:
                 self._frames[name] = frame
             return frame
+
+    def log_query(self, service: str, text: str) -> None:
+        with self._cache_lock:
+            self._queries.append((service, text))
+
+    def queries(self, service: str | None = None) -> list[str]:
+        """The last ADQL queries the TAP services received (up to 1,000), oldest first."""
+        with self._cache_lock:
+            return [q for s, q in self._queries if service is None or s == service]
 
     def described(self, key: Any, make: Callable[[], pl.DataFrame]) -> pl.DataFrame:
         """A cached TAP_SCHEMA description of a served table."""

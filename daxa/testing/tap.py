@@ -74,9 +74,10 @@ class TapService:
         kind = _answer_format(params, self.emulator.serialization or self.serialization)
         maxrec = _maxrec(params.get("MAXREC"))
         query = adql.parse(text)
+        self.emulator.log_query(self.service, text)
         table = self.table_name(query)
         try:
-            frame = self.schema_columns() if table == SCHEMA_TABLE else self.served(table)
+            frame = self.schema_columns(text) if table == SCHEMA_TABLE else self.served(table)
         except (KeyError, InputError):  # the table source does not know it
             raise adql.ADQLError(f"table {table!r} does not exist on this service") from None
         sample = self._rng() if self.random_subset else None
@@ -101,10 +102,15 @@ class TapService:
         """``table`` as served now: the generated frame with the injected drift applied."""
         return apply_drift(self.emulator.table(table), self.emulator.faults.drift(table))
 
-    def schema_columns(self) -> pl.DataFrame:
-        """``TAP_SCHEMA.columns`` for every table of this service (drift included)."""
+    def schema_columns(self, text: str = "") -> pl.DataFrame:
+        """``TAP_SCHEMA.columns`` for every table of this service (drift included).
+
+        When the query ``text`` names some of the tables, only those are described (the rest
+        would be filtered out anyway, and describing a table means generating it).
+        """
         frames = []
-        for table in self.tables:
+        named = [t for t in self.tables if t in text.lower()]
+        for table in named or self.tables:
             try:
                 frame = self.served(table)
             except (KeyError, InputError):

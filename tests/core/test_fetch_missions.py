@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import polars as pl
@@ -106,6 +107,8 @@ def test_both_votable_serialisations_give_identical_tables(
     from daxa.config import mirror
 
     binary = fetch_mission(mission, session=session, now=NOW).table
+    sent = emulator.queries()
+    assert not [q for q in sent if re.search(r"SELECT\s+(TOP\s+\d+\s+)?\*", q, re.I)]
     with mirror(tabledata_emulator.url):
         before = tabledata_emulator.requests()
         plain = fetch_mission(mission, session=session, now=NOW).table
