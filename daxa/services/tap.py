@@ -72,7 +72,7 @@ def fetch_table(
     comes back as a null column. Without ``columns`` every column the service lists is fetched
     by name (still never ``SELECT *``).
     """
-    from daxa.services.columns import check_plan, plan_columns, plan_for_table
+    from daxa.services.columns import apply_plan, check_plan, plan_columns, plan_for_table
 
     url = f"{service_url(service)}/sync"
     if columns:
@@ -109,8 +109,6 @@ def fetch_table(
             table=table,
             url=url,
         )
-    from daxa.services.columns import apply_plan
-
     return apply_plan(rows, plan)
 
 

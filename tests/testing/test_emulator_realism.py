@@ -121,3 +121,25 @@ def test_real_value_sets(emu) -> None:
     xsa = emu.table("v_all_observations")
     assert xsa.schema["footprint_fov"] == pl.List(pl.Float64)
     assert xsa["stc_s"].drop_nulls().str.starts_with("Polygon ICRS").all()
+
+
+def test_new_faults_work_from_another_process_through_the_control_endpoint(emu) -> None:
+    from daxa.testing import RemoteFaults
+
+    remote = RemoteFaults(emu.url)
+    try:
+        remote.drop_column("xrismmastr", "exposure")
+        remote.rename_column("xrismmastr", "obsid", "OBSID")
+        remote.retype_column("xrismmastr", "ra")
+        remote.error_document("/xsa_tap", style="info_error", message="down for repair", status=500)
+        remote.unreachable("/sesame", times=2)
+        assert emu.faults.drift("xrismmastr") == [
+            ("drop", "exposure", ""), ("rename", "obsid", "OBSID"), ("retype", "ra", ""),
+        ]  # fmt: skip
+        kinds = {(r["kind"], r["path"], r["times"]) for r in remote.rules()}
+        assert kinds == {("error_document", "/xsa_tap", 1), ("unreachable", "/sesame", 2)}
+        with pytest.raises(Exception, match="unknown error style"):
+            remote.error_document("/xsa_tap", style="shouting")
+    finally:
+        remote.reset()
+    assert emu.faults.drift("xrismmastr") == [] and remote.rules() == []
