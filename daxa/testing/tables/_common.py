@@ -177,8 +177,9 @@ def popular_targets(
     if n_popular == n_targets:
         weights = (np.arange(n_targets) + 1.0) ** -tail
         return rng.choice(n_targets, size=n_rows, p=weights / weights.sum()).astype(np.int64)
-    # ~4% of a big table, but at least ~40 rows so small tables still have repeat pointings
-    share = min(0.3, max(0.04, 40.0 / n_rows))
+    # ~4% of a table but at most ~2,000 rows in all (Swift's 373k snapshots would otherwise
+    # give the Crab thousands), and at least ~40 so small tables still have repeat pointings
+    share = min(0.3, max(min(0.04, 2000.0 / n_rows), 40.0 / n_rows))
     popular = rng.random(n_rows) < share
     weights = (np.arange(n_popular) + 1.0) ** -tail
     n_rest = n_targets - n_popular
