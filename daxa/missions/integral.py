@@ -26,7 +26,7 @@ def normalise(raw: pl.DataFrame, *, now: datetime | None = None) -> pl.DataFrame
     df = N.prepare(
         raw, NAME, ["ra", "dec", "scw_id", "start_date", "end_date", "data_in_heasarc", *raw_exp]
     )
-    if "scw_type" in df.columns and df.schema["scw_type"] != pl.Null:  # null: not served
+    if "scw_type" in df.columns:
         df = N.keep_values(df, "scw_type", ["POINTING"], NAME)
     exposures = [f"exposure_{i}" for i in _INSTRUMENTS]
     scw_ver = (

@@ -324,4 +324,10 @@ def check_plan(plan: ColumnPlan, *, service: str, table: str, url: str | None = 
         log.info("%s %s has no column %s; it is left empty (null)", service, table, name)
     for wanted, got in plan.renamed.items():
         if got.lower() != wanted.lower():
-            log.info("%s %s: column %s is now called %s; mapped", service, table, wanted, got)
+            log.warning(
+                "%s %s: column %s is now called %s; mapped (`daxa doctor` shows every change)",
+                service,
+                table,
+                wanted,
+                got,
+            )

@@ -12,7 +12,7 @@ import struct
 import tempfile
 import warnings
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import IO
 
 import polars as pl
@@ -59,7 +59,7 @@ def fetch_table(
     columns: Sequence[str] = (),
     *,
     optional: Sequence[str] = (),
-    alternates: Mapping[str, Sequence[str]] | None = None,
+    alternates: dict[str, Sequence[str]] | None = None,
     where: str | None = None,
     session: ArchiveSession | None = None,
 ) -> pl.DataFrame:
