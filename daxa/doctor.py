@@ -249,9 +249,7 @@ def _retyped(table: str, plan: ColumnPlan) -> list[str]:
         want = expected.get(wanted.lower())
         if column is None or want is None:
             continue
-        kind = (
-            column.kind if column.datatype not in ("number", "text", "boolean") else column.datatype
-        )
+        kind = column.kind
         if kind != "other" and kind != want:
             out.append(f"{wanted} ({want}→{kind})")
     return out

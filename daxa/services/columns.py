@@ -63,8 +63,11 @@ class ServiceColumn:
 
 
 def datatype_kind(datatype: str) -> Kind:
-    """The kind of a VOTable/TAP datatype (``adql:`` prefixes and case ignored)."""
+    """The kind of a VOTable/TAP datatype (``adql:`` prefixes and case ignored); a kind name
+    (what a ``TOP 0`` probe records) is its own kind."""
     base = datatype.strip().lower().rsplit(":", 1)[-1]
+    if base in ("number", "text", "boolean"):
+        return base  # type: ignore[return-value]
     if base in _NUMBER_TYPES:
         return "number"
     if base in _TEXT_TYPES:

@@ -86,6 +86,7 @@ def test_discovery_falls_back_to_top0_probes_when_tap_schema_fails(emu, session)
         emu.faults.reset()
     assert method == "probe"
     assert [c.name.lower() for c in found] == ["obsid", "ra"]
+    assert [c.kind for c in found] == ["number", "number"]  # learnt from the TOP 0 answer
 
 
 def test_fetch_never_asks_for_star_and_maps_renamed_columns(emu, session, caplog) -> None:
