@@ -21,6 +21,7 @@ __all__ = [
     "DaxaError",
     "Selection",
     "__version__",
+    "doctor",
     "get_mission",
     "mission_names",
     "search",
@@ -32,6 +33,7 @@ _LAZY_MODULES = {
     "cache",
     "config",
     "crossmatch",
+    "doctor",  # callable module: daxa.doctor() checks every archive daxa uses
     "download",
     "filters",
     "plots",

@@ -72,6 +72,25 @@ class ServiceUnavailableError(ServiceError):
     """The service could not be reached, or kept failing after every retry."""
 
 
+class SchemaDriftError(ServiceError):
+    """An archive table lost (or renamed beyond recognition) a column daxa needs.
+
+    ``columns`` names the missing columns; the message says to run ``daxa doctor`` and report.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        columns: tuple[str, ...] = (),
+        service: str | None = None,
+        table: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        self.columns = columns
+        super().__init__(message, service=service, table=table, url=url)
+
+
 class NameResolutionError(ServiceError):
     """Object names that neither Sesame nor offline parsing could resolve."""
 

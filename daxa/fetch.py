@@ -49,13 +49,24 @@ def source_url(source: TableSource) -> str:
 
 
 def fetch_raw(source: TableSource, *, session: ArchiveSession | None = None) -> pl.DataFrame:
-    """The raw table of one source, as the service gives it."""
+    """The raw table of one source, as the service gives it.
+
+    An optional column the service lacks (a null column from :func:`fetch_table`, already
+    logged there) is left out, so normalisers see it as absent and use their fallback.
+    """
     if source.kind == "erosita_list":
         service = _LIST_SERVICES[source.table]
         return fetch_list(source_url(source), service=service, table=source.table, session=session)
-    return fetch_table(
-        source.kind, source.table, source.columns, optional=source.optional, session=session
+    raw = fetch_table(
+        source.kind,
+        source.table,
+        source.columns,
+        optional=source.optional,
+        alternates=dict(source.alternates),
+        session=session,
     )
+    unserved = [c for c in source.optional if c in raw.columns and raw.schema[c] == pl.Null]
+    return raw.drop(unserved)
 
 
 def fetch_mission(

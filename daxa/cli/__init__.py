@@ -40,6 +40,7 @@ examples:
   daxa fetch xmm_pointed chandra              # fetch two observation tables into the cache
   daxa select xmm_pointed --name "Coma Cluster" -o coma.csv
   daxa sql "SELECT mission, count(*) FROM observations GROUP BY mission"
+  daxa doctor                                 # are the archives up, do their tables still fit?
 
 `daxa <command> --help` shows each command's options and an example."""
 
@@ -97,6 +98,7 @@ _SUBCOMMANDS: tuple[tuple[str, tuple[str, str] | None], ...] = (
     ("sql", ("daxa.sql", "register_cli")),
     ("match", ("daxa.crossmatch", "match_observations")),
     ("download", ("daxa.download", "download")),
+    ("doctor", None),
     ("serve", ("daxa.testing", "ArchiveEmulator")),
     ("demo", ("daxa.testing", "ArchiveEmulator")),
 )

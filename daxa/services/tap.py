@@ -47,29 +47,35 @@ def fetch_table(
     columns: Sequence[str] = (),
     *,
     optional: Sequence[str] = (),
+    alternates: dict[str, Sequence[str]] | None = None,
     where: str | None = None,
     session: ArchiveSession | None = None,
 ) -> pl.DataFrame:
     """Every row of ``table`` (optionally ``where``), checked against ``COUNT(*)``.
 
-    When ``columns`` are named, one row is fetched first to learn which the table has: a
-    missing required column is an error naming it (the archive changed its table), a missing
-    ``optional`` one is simply not asked for.
+    The table's columns are learnt first (:mod:`daxa.services.columns`: ``TAP_SCHEMA``, else a
+    ``TOP 0`` probe) and only the named ``columns`` are asked for, under the service's own
+    spelling (any case, or a known ``alternates`` name) and returned under daxa's: a missing
+    required column raises :class:`~daxa.errors.SchemaDriftError`, a missing ``optional`` one
+    comes back as a null column. Without ``columns`` every column the service lists is fetched
+    by name (still never ``SELECT *``).
     """
+    from daxa.services.columns import apply_plan, check_plan, plan_columns, plan_for_table
+
     url = f"{service_url(service)}/sync"
     if columns:
-        probe = run_query(service, f"SELECT TOP 1 * FROM {table}", table=table, session=session)
-        present = {c.lower() for c in probe.columns}
-        missing = [c for c in columns if c.lower() not in present and c not in optional]
-        if missing:
-            raise ServiceError(
-                f"the table no longer has column(s) {', '.join(missing)}; daxa needs an update "
-                "for this archive (please report it)",
-                service=service,
-                table=table,
-                url=url,
-            )
-        columns = [c for c in columns if c.lower() in present]
+        plan = plan_for_table(service, table, columns, optional, alternates, session=session)
+    else:
+        plan = plan_for_table(service, table, (), session=session)
+        plan = plan_columns(plan.available, [c.name for c in plan.available])
+    check_plan(plan, service=service, table=table, url=url)
+    if not plan.select:
+        raise ServiceError(
+            "the service lists no columns for this table; check its name",
+            service=service,
+            table=table,
+            url=url,
+        )
     condition = f" WHERE {where}" if where else ""
     counted = run_query(
         service, f"SELECT COUNT(*) AS n FROM {table}{condition}", table=table, session=session
@@ -77,10 +83,9 @@ def fetch_table(
     if counted.height != 1:
         raise ServiceError("COUNT(*) did not return one row", service=service, table=table, url=url)
     expected = int(counted.to_series(0)[0])
-    cols = ", ".join(columns) if columns else "*"
     rows = run_query(
         service,
-        f"SELECT TOP {TOP_ALL} {cols} FROM {table}{condition}",
+        f"SELECT TOP {TOP_ALL} {plan.select_list()} FROM {table}{condition}",
         table=table,
         session=session,
     )
@@ -92,7 +97,7 @@ def fetch_table(
             table=table,
             url=url,
         )
-    return rows
+    return apply_plan(rows, plan)
 
 
 # The answer parsers live in daxa.services.answers; the old private names stay importable.
