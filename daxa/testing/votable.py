@@ -335,10 +335,12 @@ def _text_cells(
         flat = series.explode().drop_nulls().to_numpy().astype(">f8")
         return counts, counts * 8, flat.tobytes()
     if column.arraysize and column.arraysize != "*":  # 2-D char: W characters per element
+        # the count prefix counts slices of the fixed dimensions (strings of W characters),
+        # as STIL writes and reads "Wx*" arrays
         width = int(column.arraysize.split("x")[0])
         joined = series.list.eval(pl.element().fill_null("").str.pad_end(width)).list.join("")
         nbytes = joined.str.len_bytes().to_numpy().astype(np.int64)
-        return nbytes, nbytes, "".join(joined.to_list()).encode("ascii")
+        return nbytes // width, nbytes, "".join(joined.to_list()).encode("ascii")
     values = series.fill_null("")
     if column.datatype == "char":
         nbytes = values.str.len_bytes().to_numpy().astype(np.int64)
