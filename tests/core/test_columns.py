@@ -7,7 +7,7 @@ import logging
 import polars as pl
 import pytest
 
-from daxa.errors import SchemaDriftError, ServiceError
+from daxa.errors import SchemaDriftError
 from daxa.services import ArchiveSession, fetch_table, run_query
 from daxa.services.columns import (
     ServiceColumn,
@@ -132,5 +132,27 @@ def test_select_star_trips_on_the_xsa_array_columns(emu, session) -> None:
     arrays = schema.filter(pl.col("arraysize").str.contains("x"))
     assert arrays.height >= 1  # a 2-D char column
     assert (schema["xtype"] == "polygon").any()
-    with pytest.raises(ServiceError):
-        run_query("xsa_tap", "SELECT TOP 5 * FROM v_all_observations", session=session)
+    # astropy refuses the whole answer over the 2-D text column ("Invalid size specifier"); our
+    # reader keeps it as lists of strings, but daxa still never asks for columns it does not use
+    import io
+    import warnings
+
+    import requests
+    from astropy.io import votable
+
+    answer = requests.post(
+        emu.service_url("xsa_tap") + "/sync",
+        data={
+            "REQUEST": "doQuery",
+            "LANG": "ADQL",
+            "QUERY": "SELECT TOP 5 * FROM v_all_observations",
+        },
+        timeout=60,
+    )
+    with pytest.raises(Exception, match="size specifier"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        votable.parse(io.BytesIO(answer.content), verify="ignore").get_first_table()
+    every = run_query("xsa_tap", "SELECT TOP 5 * FROM v_all_observations", session=session)
+    width = int(arrays["arraysize"][0].split("x")[0])
+    texts = every[arrays["column_name"][0]].explode().drop_nulls()
+    assert texts.len() > 0 and (texts.str.len_chars() <= width).all()
