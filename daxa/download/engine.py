@@ -2,11 +2,13 @@
 
 :func:`run_plan` runs the files of a plan in a thread pool over a
 :class:`~daxa.download.transport.Transport`, fetching each destination once even when several
-ObsIDs share it and reusing files a manifest already vouches for. Each file streams into
-``<name>.part`` (resuming with ``Range`` after a cut), is verified
-(:mod:`daxa.download.verify`), renamed, then unpacked: gzip CRCs and FITS checksums are checked
-again on the result, and a corrupted file is deleted and fetched afresh. When a file finally
-fails, its ``.part`` and anything half-unpacked are removed, and the outcome says why; one
+ObsIDs share it and reusing files a manifest already vouches for. Each attempt streams into its
+own temporary file beside the destination (resuming with ``Range`` after a cut), which must
+pass every check before anything is moved into place: size and digest
+(:mod:`daxa.download.verify`), then content by type (:mod:`daxa.download.content`: FITS
+structure and checksums, gzip CRCs, tar members, no error page where data was expected) on the
+file and on what it unpacks to. A file that fails is fetched afresh, then reported; a finished
+file is never deleted or replaced by a failed attempt, and no temporary file survives. One
 failing ObsID never stops the others.
 """
 
@@ -15,12 +17,15 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from daxa.download.layout import inside, part_path
+from daxa.atomic import temporary_sibling
+from daxa.download.content import check_compressed_head, check_content, content_kind
+from daxa.download.layout import inside, staging_dir
 from daxa.download.manifest import FileRecord, Manifest, file_record
 from daxa.download.plan import RemoteFile, TarExtract
 from daxa.download.transport import (
@@ -33,8 +38,8 @@ from daxa.download.transport import (
     Policy,
     Transport,
 )
-from daxa.download.unpack import extract_tar, unpack_file
-from daxa.download.verify import verify_fits, verify_transfer
+from daxa.download.unpack import extract_tar, gunzip_file, lzw_decompress_file
+from daxa.download.verify import verify_transfer
 from daxa.errors import DownloadError
 from daxa.progress import TransferProgress
 
@@ -101,19 +106,54 @@ def _choose_members(extract: TarExtract) -> Callable[[PurePosixPath], PurePosixP
     return choose
 
 
+def _commit(temp: Path, target: Path) -> None:
+    """Move a finished, checked temporary file over ``target`` (flushed first: a crash after
+    the rename never leaves an empty file under a name the manifest vouches for)."""
+    fd = os.open(temp, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(temp, target)
+
+
+def _unpack_to(source: Path, kind: str, target: Path) -> None:
+    if kind == "gzip":
+        gunzip_file(source, target, remove=False)
+    elif kind == "lzw":
+        lzw_decompress_file(source, target, remove=False)
+    else:
+        raise DownloadError(f"unknown unpack kind {kind!r}; use 'gzip' or 'lzw'")
+
+
 def _finish_plain(
-    remote: RemoteFile, final: Path, mission_root: Path, digest: str, check_fits: bool
+    remote: RemoteFile, temp: Path, mission_root: Path, digest: str, check: bool
 ) -> list[FileRecord]:
-    """Unpack (if asked), verify FITS, cut TMs; return the records of what is now on disk."""
-    path = final
-    if remote.unpack is not None:
+    """Check the transfer ``temp`` (unpacked first if asked) and only then move the result
+    into place; return the records of what is now on disk. Nothing in place is touched when
+    a check fails."""
+    if remote.unpack is None:
+        path = inside(mission_root, remote.dest_relpath)
+        if check:
+            check_content(temp, name=path.name, source=remote.url)
+        _commit(temp, path)
+    else:
+        path = inside(mission_root, remote.output_relpath)
+        if check:
+            check_compressed_head(temp, remote.unpack, source=remote.url)
+        unpacked = temporary_sibling(path)
         try:
-            path = unpack_file(final, remote.unpack)
-        except DownloadError as exc:
-            raise CorruptFileError(str(exc)) from None
+            try:
+                _unpack_to(temp, remote.unpack, unpacked)
+            except DownloadError as exc:
+                raise CorruptFileError(f"{remote.url}: {exc}") from None
+            if check:
+                check_content(unpacked, name=path.name, source=remote.url)
+            _commit(unpacked, path)
+        finally:
+            unpacked.unlink(missing_ok=True)
         digest = ""
-    if check_fits:
-        verify_fits(path)
     rel = path.relative_to(mission_root).as_posix()
     records = [file_record(mission_root, rel, digest or None)]
     if remote.cut_tms:
@@ -133,34 +173,41 @@ def _cut(remote: RemoteFile, paths: list[Path], mission_root: Path) -> list[File
 
 
 def _finish_tar(
-    remote: RemoteFile, final: Path, mission_root: Path, check_fits: bool
+    remote: RemoteFile, archive: Path, mission_root: Path, check: bool
 ) -> list[FileRecord]:
+    """Extract the members of ``archive`` this ObsID keeps into a staging folder, check
+    each, and only then move them into place (so a bad member never replaces a good file)."""
     assert remote.extract is not None
     nested = re.compile(remote.extract.nested) if remote.extract.nested else None
+    stage = staging_dir(inside(mission_root, remote.obs_id))
     try:
-        written = extract_tar(
-            final,
-            mission_root,
-            _choose_members(remote.extract),
-            nested_tar=(lambda p: bool(nested.search(p.name))) if nested else None,
-        )
-    except DownloadError as exc:
-        if "not a readable tar" in str(exc):
-            raise CorruptFileError(str(exc)) from None
-        raise
-    if not written:
-        raise DownloadError(
-            f"{remote.url} holds no files for ObsID {remote.obs_id} "
-            f"(looked for {', '.join(remote.extract.keep) or 'any file'})"
-        )
-    try:
-        if check_fits:
-            for path in written:
-                verify_fits(path)
-    except CorruptFileError:
-        for path in written:
-            path.unlink(missing_ok=True)
-        raise
+        try:
+            staged = extract_tar(
+                archive,
+                stage,
+                _choose_members(remote.extract),
+                nested_tar=(lambda p: bool(nested.search(p.name))) if nested else None,
+            )
+        except DownloadError as exc:
+            if "not a readable tar" in str(exc):
+                raise CorruptFileError(f"{remote.url}: {exc}") from None
+            raise
+        if not staged:
+            raise DownloadError(
+                f"{remote.url} holds no files for ObsID {remote.obs_id} "
+                f"(looked for {', '.join(remote.extract.keep) or 'any file'})"
+            )
+        rels = [p.relative_to(stage).as_posix() for p in staged]
+        if check:
+            for path, rel in zip(staged, rels, strict=True):
+                check_content(path, source=f"{remote.url} (member {PurePosixPath(rel).name})")
+        written = []
+        for path, rel in zip(staged, rels, strict=True):
+            target = inside(mission_root, rel)
+            _commit(path, target)
+            written.append(target)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
     records = [file_record(mission_root, p.relative_to(mission_root).as_posix()) for p in written]
     if remote.cut_tms:
         records += _cut(remote, written, mission_root)
@@ -177,12 +224,14 @@ def transfer_group(
 ) -> list[FileOutcome]:
     """Fetch one destination (shared by every RemoteFile in ``group``) and finish each file.
 
-    Never raises for a failed file: the outcomes carry the reasons. A ``.part``, a transient
-    tarball or a half-unpacked file never survives a failure.
+    Never raises for a failed file: the outcomes carry the reasons. Each attempt streams into
+    its own temporary file beside the destination, which is checked (size, digest, content by
+    type) before anything is moved into place: a failure, here or in another process fetching
+    the same file, never deletes or replaces a finished file, and leaves no temporary behind.
+    ``check_fits`` turns the content checks (FITS, gzip, tar, error pages) on.
     """
     first = group[0]
     final = inside(mission_root, first.dest_relpath)
-    part = part_path(final)
     outcomes = [FileOutcome(remote) for remote in group]
     fetched_bytes = 0
     last_error: DownloadError | None = None
@@ -193,70 +242,63 @@ def transfer_group(
         if progress is not None:
             progress.advance_bytes(n)
 
-    try:
-        for _ in range(CORRUPTION_RETRIES + 1):
-            part.unlink(missing_ok=True)
-            try:
-                fetched = transport.fetch(
-                    first.url,
-                    part,
-                    service=first.service,
-                    on_bytes=bytes_seen,
-                    on_total=progress.add_total if progress is not None else None,
-                )
-                digest = verify_transfer(part, first, fetched)
-                final.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(part, final)
+    for _ in range(CORRUPTION_RETRIES + 1):
+        temp = temporary_sibling(final)
+        try:
+            fetched = transport.fetch(
+                first.url,
+                temp,
+                service=first.service,
+                on_bytes=bytes_seen,
+                on_total=progress.add_total if progress is not None else None,
+            )
+            digest = verify_transfer(temp, first, fetched)
+            for outcome in outcomes:
+                outcome.remote_size = fetched.size
+            if first.extract is None:
+                records = _finish_plain(first, temp, mission_root, digest, check_fits)
                 for outcome in outcomes:
-                    outcome.remote_size = fetched.size
-                if first.extract is None:
-                    records = _finish_plain(first, final, mission_root, digest, check_fits)
-                    for outcome in outcomes:
-                        outcome.outputs = list(records)
-                else:
-                    for outcome in outcomes:
-                        try:
-                            outcome.outputs = _finish_tar(
-                                outcome.remote, final, mission_root, check_fits
-                            )
-                        except CorruptFileError:
-                            raise
-                        except DownloadError as exc:
-                            outcome.error = str(exc)
-                last_error = None
-                break
-            except CorruptFileError as exc:
-                log.warning("%s; fetching it again", exc)
-                last_error = exc
-                final.unlink(missing_ok=True)
+                    outcome.outputs = list(records)
+            else:
+                if check_fits:
+                    check_content(temp, name=_tar_name(final), source=first.url)
                 for outcome in outcomes:
-                    for record in outcome.outputs:
-                        inside(mission_root, record.path).unlink(missing_ok=True)
-                    outcome.outputs = []
-                    outcome.error = None
-            except DownloadError as exc:
-                last_error = exc
-                break
-            except OSError as exc:  # the local disk: full, read-only, permissions
-                last_error = DownloadError(f"could not write {final}: {exc}")
-                break
-    except BaseException:
-        part.unlink(missing_ok=True)
-        if first.transient:
-            final.unlink(missing_ok=True)
-        raise
-    finally:
-        part.unlink(missing_ok=True)
-        if first.transient:
-            final.unlink(missing_ok=True)
+                    try:
+                        outcome.outputs = _finish_tar(
+                            outcome.remote, temp, mission_root, check_fits
+                        )
+                    except CorruptFileError:
+                        raise
+                    except DownloadError as exc:
+                        outcome.error = str(exc)
+            last_error = None
+            break
+        except CorruptFileError as exc:
+            log.warning("%s; fetching it again", exc)
+            last_error = exc
+            for outcome in outcomes:
+                outcome.outputs = []
+                outcome.error = None
+        except DownloadError as exc:
+            last_error = exc
+            break
+        except OSError as exc:  # the local disk: full, read-only, permissions
+            last_error = DownloadError(f"could not write {final}: {exc}")
+            break
+        finally:
+            temp.unlink(missing_ok=True)
     for outcome in outcomes:
         outcome.fetched_bytes = fetched_bytes
         if last_error is not None:
             outcome.error = str(last_error)
             outcome.outputs = []
-    if last_error is not None and first.extract is None:
-        final.unlink(missing_ok=True)
     return outcomes
+
+
+def _tar_name(final: Path) -> str:
+    """The name a tarball is checked under (the XSA's AIO answers are plain tar files)."""
+    name = final.name
+    return name if content_kind(name) == "tar" else name + ".tar"
 
 
 def run_plan(

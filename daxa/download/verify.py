@@ -1,9 +1,10 @@
-"""Checks a transferred file must pass before it counts: size, SHA-256, FITS checksums.
+"""Checks a transferred file must pass before it counts: size and SHA-256.
 
 The size must match ``Content-Length``/``Content-Range`` and the plan's size when the archive
 states one; the SHA-256 must match the plan's or a ``Repr-Digest``/``Digest`` header when the
-archive gives one. FITS files are checked against their ``CHECKSUM``/``DATASUM`` keywords.
-A failure raises :class:`~daxa.download.transport.CorruptFileError`: the file is fetched again.
+archive gives one. What the bytes are (FITS structure and checksums, gzip, tar, no error page)
+is checked by :mod:`daxa.download.content`. A failure raises
+:class:`~daxa.download.transport.CorruptFileError`: the file is fetched again.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from pathlib import Path
 from daxa.download.manifest import sha256_file
 from daxa.download.plan import RemoteFile
 from daxa.download.transport import CorruptFileError, Fetched
-
-_FITS_SUFFIXES = (".fits", ".fit", ".fts", ".evt", ".img", ".ftz", ".lc", ".pha", ".hk")
 
 
 def _announced_sha256(headers: dict[str, str]) -> str | None:
@@ -47,31 +46,3 @@ def verify_transfer(part: Path, remote: RemoteFile, fetched: Fetched) -> str:
     if wanted is not None and digest != wanted.lower():
         raise CorruptFileError(f"{remote.url}: SHA-256 does not match the archive's")
     return digest
-
-
-def verify_fits(path: Path) -> None:
-    """Check FITS ``CHECKSUM``/``DATASUM`` keywords where present; CorruptFileError if wrong.
-
-    Uses astropy's ``verify_checksum``/``verify_datasum`` (not its warnings: catching warnings
-    is not thread-safe, and files are verified in parallel).
-    """
-    if not path.name.lower().endswith(_FITS_SUFFIXES):
-        return
-    with open(path, "rb") as handle:
-        if handle.read(9) != b"SIMPLE  =":
-            return
-    from astropy.io import fits
-
-    try:
-        with fits.open(path, memmap=False) as hdus:
-            hdus.readall()
-            for index, hdu in enumerate(hdus):
-                # 1: valid, 0: wrong, 2: the keyword is absent (nothing to check)
-                if hdu.verify_datasum() == 0 or hdu.verify_checksum() == 0:
-                    raise CorruptFileError(
-                        f"{path.name} fails its FITS checksum (HDU {index}): corrupted"
-                    )
-    except CorruptFileError:
-        raise
-    except Exception as exc:  # astropy's errors (or warnings turned into errors) on bad bytes
-        raise CorruptFileError(f"{path.name} is not a readable FITS file ({exc})") from None
