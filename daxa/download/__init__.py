@@ -20,6 +20,7 @@ from daxa.download.plan import Plan, RemoteFile, TarExtract
 from daxa.download.products import bands, delete_downloads, downloaded, product_path
 from daxa.download.registry import DOWNLOADERS, downloader
 from daxa.download.transport import Policy, Transport
+from daxa.download.verify import verify_downloads
 
 __all__ = [
     "DEFAULT_DEST",
@@ -42,4 +43,5 @@ __all__ = [
     "downloader",
     "product_path",
     "resolve_credentials",
+    "verify_downloads",
 ]

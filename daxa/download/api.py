@@ -19,15 +19,18 @@ from typing import Any, Literal
 import polars as pl
 
 from daxa.config import service_url
+from daxa.download import locking
 from daxa.download.credentials import CredentialsArg, resolve_credentials
 from daxa.download.engine import FileOutcome, run_plan
 from daxa.download.layout import (
     DEFAULT_DEST,
+    MANIFEST_NAME,
     PathLike,
     manifest_path,
     mission_dir,
     sweep_partials,
 )
+from daxa.download.locking import ObsLocks
 from daxa.download.manifest import Manifest
 from daxa.download.plan import Kind, Plan
 from daxa.download.registry import DOWNLOADERS
@@ -192,7 +195,10 @@ def download(
     observation fetches only the instruments that cover what you look for. ``kind="products"``
     adds the archive's pre-processed products; ``version`` picks the eRASS1 pipeline version
     (default: the highest). ``verify="sha256"`` re-hashes files a manifest vouches for before
-    trusting them (default: sizes only). ``credentials`` — ``(user, password)``, a mapping, an
+    trusting them and lists the archive again, so damaged files and files an earlier (cut)
+    listing missed are fetched (default: sizes only, and a complete ObsID is not listed).
+    Runs into the same ``dest`` may overlap: an ObsID another process is downloading is
+    waited for (see :mod:`daxa.download.locking`), then skipped when it completed it. ``credentials`` — ``(user, password)``, a mapping, an
     ini file, or ``~/.netrc`` by default — are sent only to the mission's archive hosts.
     ``options`` go to the mission's downloader (``starts`` for Swift, ``source`` for XMM,
     ``fields`` for CalPV; see :mod:`daxa.download.registry`).
@@ -215,29 +221,18 @@ def download(
     report = DownloadReport(spec.name, Path(dest), kind)
     deep = verify == "sha256"
 
-    # 1. ObsIDs already complete for this request need nothing (not even a listing).
+    # 1. ObsIDs already complete for this request need nothing (not even a listing); a deep
+    #    check (verify="sha256") re-lists them too, so a file an earlier listing missed is found.
     manifests: dict[str, Manifest] = {}
     todo: list[str] = []
     for obs_id in ids:
         manifest = Manifest.load(manifest_path(dest, spec.name, obs_id))
         if manifest is not None:
             manifests[obs_id] = manifest
-            if manifest.covers(kind, chosen[obs_id], version_text) and not manifest.verify(
-                root, deep=deep
-            ):
-                report.results[obs_id] = ObsResult(
-                    obs_id,
-                    "ok",
-                    files=len(manifest.files),
-                    bytes=manifest.total_bytes,
-                    notes=list(manifest.notes),
-                    path=root / obs_id,
-                )
-                continue
-        todo.append(obs_id)
-
-    for obs_id in todo:  # a killed earlier run may have left half-written files
-        sweep_partials(root / obs_id)
+        if not deep and _vouched(manifest, kind, chosen[obs_id], version_text, root):
+            report.results[obs_id] = _complete(obs_id, manifest, root)  # type: ignore[arg-type]
+        else:
+            todo.append(obs_id)
 
     if todo:
         creds = [
@@ -264,24 +259,43 @@ def download(
         # Plan and fetch in batches: the first files arrive (and manifests are written) long
         # before thousands of ObsIDs are listed. CalPV ObsIDs share field tarballs: one batch.
         size = len(todo) if spec.name == "erosita_calpv" else BATCH_OBS
+
+        def run(batch: list[str], transport: Transport) -> None:
+            """Plan and fetch ``batch``, whose ObsID locks this run holds."""
+            batch = _unclaimed(batch, report, manifests, chosen, kind, version_text, root, deep)
+            if not batch:
+                return
+            plan = _plan(
+                spec.name,
+                batch,
+                chosen,
+                kind,
+                version_text,
+                transport,
+                max_workers,
+                {**options, "on_planned": lambda _obs: listing.file_done()},
+            )
+            _execute(
+                report, plan, batch, chosen, manifests, root, transport, dest, kind,
+                version_text, max_workers, bar, deep, check_fits, fetched,
+            )  # fmt: skip
+
         try:
-            with Transport(policy, creds) as transport:
+            with Transport(policy, creds) as transport, ObsLocks(root) as locks:
                 for start in range(0, len(todo), size):
+                    # ObsIDs another process is downloading wait until the free ones are done.
                     batch = todo[start : start + size]
-                    plan = _plan(
-                        spec.name,
-                        batch,
-                        chosen,
-                        kind,
-                        version_text,
-                        transport,
-                        max_workers,
-                        {**options, "on_planned": lambda _obs: listing.file_done()},
-                    )
-                    _execute(
-                        report, plan, batch, chosen, manifests, root, transport, dest, kind,
-                        version_text, max_workers, bar, deep, check_fits, fetched,
-                    )  # fmt: skip
+                    free = locks.try_acquire(batch)
+                    run(free, transport)
+                    locks.release(free)
+                    if busy := [o for o in batch if o not in free]:
+                        taken, still_busy = locks.acquire(busy)
+                        for obs_id in still_busy:
+                            report.results[obs_id] = ObsResult(
+                                obs_id, "failed", reason=_busy(root, obs_id)
+                            )
+                        run(taken, transport)
+                        locks.release(taken)
                 report.requests = transport.requests_sent
                 report.retries = transport.retries_made
         finally:
@@ -291,6 +305,71 @@ def download(
     report.seconds = time.perf_counter() - started
     log.info("%s", report)
     return report
+
+
+def _vouched(
+    manifest: Manifest | None,
+    kind: str,
+    instruments: tuple[str, ...],
+    version: str | None,
+    root: Path,
+    deep: bool = False,
+) -> bool:
+    """True when ``manifest`` is complete for this request and its files are intact."""
+    return (
+        manifest is not None
+        and manifest.covers(kind, instruments, version)
+        and not manifest.verify(root, deep=deep)
+    )
+
+
+def _complete(obs_id: str, manifest: Manifest, root: Path) -> ObsResult:
+    return ObsResult(
+        obs_id,
+        "ok",
+        files=len(manifest.files),
+        bytes=manifest.total_bytes,
+        notes=list(manifest.notes),
+        path=root / obs_id,
+    )
+
+
+def _busy(root: Path, obs_id: str) -> str:
+    return (
+        f"another daxa process is still downloading ObsID {obs_id} into {root} after "
+        f"{locking.LOCK_WAIT_S:g} s; run again when it has finished"
+    )
+
+
+def _unclaimed(
+    batch: list[str],
+    report: DownloadReport,
+    manifests: dict[str, Manifest],
+    chosen: dict[str, tuple[str, ...]],
+    kind: str,
+    version: str | None,
+    root: Path,
+    deep: bool,
+) -> list[str]:
+    """The ObsIDs of ``batch`` (locked by this run) that still need work.
+
+    Under the lock the manifest is read again: another process may have completed the ObsID
+    while this one waited (then it is reported complete, with no request). Leftovers of a
+    killed run are swept now, when no other process can be writing there.
+    """
+    remaining = []
+    for obs_id in batch:
+        manifest = Manifest.load(root / obs_id / MANIFEST_NAME)
+        if manifest is None:
+            manifests.pop(obs_id, None)
+        else:
+            manifests[obs_id] = manifest
+        if not deep and _vouched(manifest, kind, chosen[obs_id], version, root):
+            report.results[obs_id] = _complete(obs_id, manifest, root)  # type: ignore[arg-type]
+            continue
+        sweep_partials(root / obs_id)
+        remaining.append(obs_id)
+    return remaining
 
 
 def _plan(
@@ -349,6 +428,11 @@ def _execute(
                 manifest.fail(outcome.remote.url, outcome.error or "failed")
         resolved = plan.notes.get(obs_id, [])
         manifest.notes = list(resolved)
+        if added := manifest.expect([o.remote.url for o in outcomes]):
+            log.warning(
+                "%s %s: the archive now lists %d file(s) an earlier listing did not show; "
+                "fetching them: %s", mission, obs_id, len(added), ", ".join(added[:5]),
+            )  # fmt: skip
         manifest.request = _request(kind, chosen[obs_id], _resolved_version(resolved, version))
         manifest.finish(complete=not manifest.failed, when=datetime.now(UTC))
         manifest.save(manifest_path(dest, mission, obs_id))

@@ -10,9 +10,11 @@ is checked by :mod:`daxa.download.content`. A failure raises
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
 from pathlib import Path
 
-from daxa.download.manifest import sha256_file
+from daxa.download.layout import DEFAULT_DEST, MANIFEST_NAME, PathLike, manifest_path, mission_dir
+from daxa.download.manifest import Manifest, sha256_file
 from daxa.download.plan import RemoteFile
 from daxa.download.transport import CorruptFileError, Fetched
 
@@ -46,3 +48,35 @@ def verify_transfer(part: Path, remote: RemoteFile, fetched: Fetched) -> str:
     if wanted is not None and digest != wanted.lower():
         raise CorruptFileError(f"{remote.url}: SHA-256 does not match the archive's")
     return digest
+
+
+def verify_downloads(
+    mission: str, obs_ids: Iterable[str] | None = None, *, dest: PathLike = DEFAULT_DEST
+) -> dict[str, list[str]]:
+    """Re-hash the downloaded files of ``obs_ids`` against their manifests, offline.
+
+    Returns, per ObsID (every ObsID folder with a manifest when ``obs_ids`` is ``None``), the
+    problems found: files missing, of the wrong size or with the wrong SHA-256, files the
+    listing showed but nobody fetched, or no readable manifest at all; an empty list means
+    intact. ``download(..., verify="sha256")`` (``daxa download --verify``) repairs them,
+    fetching only those files.
+    """
+    from daxa.missions import check_obs_ids, get_mission
+
+    spec = get_mission(mission)
+    root = mission_dir(dest, spec.name)
+    if obs_ids is None:
+        ids = sorted(p.parent.name for p in root.glob(f"*/{MANIFEST_NAME}"))
+    else:
+        ids = list(dict.fromkeys(check_obs_ids(spec, obs_ids)))
+    problems: dict[str, list[str]] = {}
+    for obs_id in ids:
+        manifest = Manifest.load(manifest_path(dest, spec.name, obs_id))
+        if manifest is None:
+            problems[obs_id] = ["no readable manifest: not downloaded"]
+            continue
+        found = manifest.verify(root, deep=True)
+        found += [f"{url} was listed but not fetched" for url in manifest.missing]
+        found += [f"{url} failed: {why}" for url, why in manifest.failed.items()]
+        problems[obs_id] = found
+    return problems
