@@ -14,18 +14,22 @@ failing ObsID never stops the others.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from daxa.atomic import temporary_sibling
+from filelock import FileLock
+
+from daxa.atomic import TEMP_PREFIX, TEMP_SUFFIX, temporary_sibling
 from daxa.download.content import check_compressed_head, check_content, content_kind
 from daxa.download.layout import inside, staging_dir
+from daxa.download.locking import destination_lock_path
 from daxa.download.manifest import FileRecord, Manifest, file_record
 from daxa.download.plan import RemoteFile, TarExtract
 from daxa.download.transport import (
@@ -242,57 +246,78 @@ def transfer_group(
         if progress is not None:
             progress.advance_bytes(n)
 
-    for _ in range(CORRUPTION_RETRIES + 1):
-        temp = temporary_sibling(final)
-        try:
-            fetched = transport.fetch(
-                first.url,
-                temp,
-                service=first.service,
-                on_bytes=bytes_seen,
-                on_total=progress.add_total if progress is not None else None,
-            )
-            digest = verify_transfer(temp, first, fetched)
-            for outcome in outcomes:
-                outcome.remote_size = fetched.size
-            if first.extract is None:
-                records = _finish_plain(first, temp, mission_root, digest, check_fits)
+    with _destination_lock(mission_root, group, final):
+        for _ in range(CORRUPTION_RETRIES + 1):
+            temp = temporary_sibling(final)
+            try:
+                fetched = transport.fetch(
+                    first.url,
+                    temp,
+                    service=first.service,
+                    on_bytes=bytes_seen,
+                    on_total=progress.add_total if progress is not None else None,
+                )
+                digest = verify_transfer(temp, first, fetched)
                 for outcome in outcomes:
-                    outcome.outputs = list(records)
-            else:
-                if check_fits:
-                    check_content(temp, name=_tar_name(final), source=first.url)
+                    outcome.remote_size = fetched.size
+                if first.extract is None:
+                    records = _finish_plain(first, temp, mission_root, digest, check_fits)
+                    for outcome in outcomes:
+                        outcome.outputs = list(records)
+                else:
+                    if check_fits:
+                        check_content(temp, name=_tar_name(final), source=first.url)
+                    for outcome in outcomes:
+                        try:
+                            outcome.outputs = _finish_tar(
+                                outcome.remote, temp, mission_root, check_fits
+                            )
+                        except CorruptFileError:
+                            raise
+                        except DownloadError as exc:
+                            outcome.error = str(exc)
+                last_error = None
+                break
+            except CorruptFileError as exc:
+                log.warning("%s; fetching it again", exc)
+                last_error = exc
                 for outcome in outcomes:
-                    try:
-                        outcome.outputs = _finish_tar(
-                            outcome.remote, temp, mission_root, check_fits
-                        )
-                    except CorruptFileError:
-                        raise
-                    except DownloadError as exc:
-                        outcome.error = str(exc)
-            last_error = None
-            break
-        except CorruptFileError as exc:
-            log.warning("%s; fetching it again", exc)
-            last_error = exc
-            for outcome in outcomes:
-                outcome.outputs = []
-                outcome.error = None
-        except DownloadError as exc:
-            last_error = exc
-            break
-        except OSError as exc:  # the local disk: full, read-only, permissions
-            last_error = DownloadError(f"could not write {final}: {exc}")
-            break
-        finally:
-            temp.unlink(missing_ok=True)
+                    outcome.outputs = []
+                    outcome.error = None
+            except DownloadError as exc:
+                last_error = exc
+                break
+            except OSError as exc:  # the local disk: full, read-only, permissions
+                last_error = DownloadError(f"could not write {final}: {exc}")
+                break
+            finally:
+                temp.unlink(missing_ok=True)
     for outcome in outcomes:
         outcome.fetched_bytes = fetched_bytes
         if last_error is not None:
             outcome.error = str(last_error)
             outcome.outputs = []
     return outcomes
+
+
+@contextlib.contextmanager
+def _destination_lock(mission_root: Path, group: list[RemoteFile], final: Path) -> Iterator[None]:
+    """For a file outside its ObsIDs' folders (shared by ObsIDs, so no ObsID lock covers it),
+    hold its own lock while fetching it and sweep what a killed run left of it."""
+    if all(PurePosixPath(r.dest_relpath).parts[0] == r.obs_id for r in group):
+        yield  # inside a locked ObsID folder: swept with it
+        return
+    with FileLock(str(destination_lock_path(mission_root, group[0].dest_relpath))):
+        names = {final.name, PurePosixPath(group[0].output_relpath).name}
+        ours = re.compile(
+            rf"\.?(?:{'|'.join(re.escape(TEMP_PREFIX + n) for n in names)})"
+            rf"\.[a-z0-9_]{{8}}{re.escape(TEMP_SUFFIX)}(?:\.unpack-\d+-\d+)?"
+        )
+        if final.parent.is_dir():
+            for stale in final.parent.iterdir():
+                if ours.fullmatch(stale.name):
+                    stale.unlink(missing_ok=True)
+        yield
 
 
 def _tar_name(final: Path) -> str:

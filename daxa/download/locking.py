@@ -17,6 +17,7 @@ order, holding no other, so two runs cannot deadlock.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable
 from pathlib import Path
@@ -32,12 +33,19 @@ LOCK_DIR = ".daxa-locks"
 #: How long a run waits for another process to finish an ObsID before reporting it busy.
 LOCK_WAIT_S = 6 * 3600.0
 
-__all__ = ["LOCK_DIR", "LOCK_WAIT_S", "ObsLocks", "lock_path"]
+__all__ = ["LOCK_DIR", "LOCK_WAIT_S", "ObsLocks", "destination_lock_path", "lock_path"]
 
 
 def lock_path(mission_root: Path, obs_id: str) -> Path:
     """The lock file of one ObsID."""
     return Path(mission_root) / LOCK_DIR / f"{check_component(obs_id, what='ObsID')}.lock"
+
+
+def destination_lock_path(mission_root: Path, rel: str) -> Path:
+    """The lock file of a file several ObsIDs share (INTEGRAL revolution data, a CalPV field
+    tarball): no ObsID lock covers it, so it has its own while it is fetched."""
+    digest = hashlib.sha256(rel.encode()).hexdigest()[:20]
+    return Path(mission_root) / LOCK_DIR / "shared" / f"{digest}.lock"
 
 
 class ObsLocks:

@@ -233,15 +233,19 @@ def test_a_locked_obs_id_is_not_touched(archive, tmp_path: Path, monkeypatch) ->
     in_progress = root / obs_id / ".daxa-tmp.oif.fits.abc123.part"  # another run's transfer
     in_progress.parent.mkdir(parents=True)
     in_progress.write_bytes(b"SIMPLE  = half")
+    staging = root / obs_id / ".daxa-tmp.stage.q1w2e3" / obs_id  # another run's tar staging
+    staging.mkdir(parents=True)
+    (staging / "member.fits").write_bytes(b"SIMPLE")
     monkeypatch.setattr(locking, "LOCK_WAIT_S", 0.2)
     with ObsLocks(root) as other:
         assert other.try_acquire([obs_id]) == [obs_id]
         report = download("chandra", [obs_id], dest=tmp_path, **FAST)
         assert "another daxa process is still downloading" in report.failed[obs_id]
         assert in_progress.read_bytes() == b"SIMPLE  = half"
+        assert (staging / "member.fits").is_file()
         assert emu.requests(obs_path(obs_id)) == 0
     report = download("chandra", [obs_id], dest=tmp_path, **FAST)  # free now: stale temp swept
-    assert report.ok == [obs_id] and not in_progress.exists()
+    assert report.ok == [obs_id] and not in_progress.exists() and not staging.parent.exists()
     assert leftovers(tmp_path) == []
 
 
@@ -372,3 +376,19 @@ def test_cli_verify_repairs_a_flipped_byte(archive, tmp_path: Path, capsys) -> N
     assert main([*args, "--verify"]) == 0
     assert oif.read_bytes() == good
     assert "1 ObsID(s) complete, 0 failed" in capsys.readouterr().out
+
+
+def test_a_shared_file_sweeps_only_its_own_leftovers(archive, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    emu, _tree = archive
+    scw = str(emu.table("intscwpub")["scw_id"][0])
+    shared = tmp_path / "integral_pointed" / "aux" / "adp" / f"{scw[:4]}.001"
+    shared.mkdir(parents=True)
+    killed = shared / ".daxa-tmp.orbit_historic.fits.gz.k1ll3d00.part"  # a killed run's
+    killed.write_bytes(b"\x1f\x8b half")
+    unrelated = shared / ".daxa-tmp.orbit_historic.fits.gz.old.x1y2z3w4.part"  # not this file's
+    unrelated.write_bytes(b"someone else's")
+    report = download("integral_pointed", [scw], dest=tmp_path, **FAST)
+    assert report.ok == [scw]
+    assert not killed.exists() and unrelated.read_bytes() == b"someone else's"
+    assert (shared / "orbit_historic.fits.gz").is_file()
+    assert (tmp_path / "integral_pointed" / ".daxa-locks" / "shared").is_dir()
