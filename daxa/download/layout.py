@@ -29,7 +29,8 @@ from daxa.errors import DownloadError
 DEFAULT_DEST = "daxa_downloads"
 #: Name of the per-ObsID manifest that defines "downloaded".
 MANIFEST_NAME = ".daxa-manifest.json"
-#: Suffix of files being transferred; renamed away only once complete and verified.
+#: Suffix of temporary files (transfers in progress, daxa.atomic's temporaries): a file with it
+#: is never complete, and a run holding the ObsID lock removes it.
 PART_SUFFIX = ".part"
 
 PathLike = str | os.PathLike[str]
@@ -95,11 +96,6 @@ def inside(root: Path, rel: str | PurePosixPath) -> Path:
     if os.path.commonpath([root_abs, os.path.abspath(path)]) != str(root_abs):
         raise DownloadError(f"refused path {rel!r}: it resolves outside {root}")
     return path
-
-
-def part_path(path: Path) -> Path:
-    """The ``.part`` file a transfer to ``path`` writes into."""
-    return path.with_name(path.name + PART_SUFFIX)
 
 
 def is_partial(path: Path) -> bool:

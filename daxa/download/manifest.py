@@ -219,6 +219,7 @@ class Manifest:
         manifest.notes = list(data.get("notes", []))
         manifest.expected = [str(url) for url in data.get("expected", [])]
         manifest.listed_at = data.get("listed_at")
+        manifest.complete = manifest.complete and not manifest.missing  # never trust the flag alone
         for record in manifest.files:
             if record.size < 0 or not _SHA256.fullmatch(record.sha256):
                 raise ValueError(f"bad size or SHA-256 for {record.path!r}")

@@ -322,6 +322,7 @@ def test_an_expected_file_without_entry_is_never_complete(tmp_path: Path) -> Non
     assert not manifest.covers("raw", ("ACIS",), None)
     again = Manifest.from_json(json.loads(json.dumps(manifest.to_json())))
     assert again.expected == manifest.expected and again.missing == ["https://h/b.fits"]
+    assert not again.complete  # the stored flag said complete: the expected set wins
 
 
 @pytest.mark.parametrize(
@@ -392,3 +393,17 @@ def test_a_shared_file_sweeps_only_its_own_leftovers(archive, tmp_path: Path) ->
     assert not killed.exists() and unrelated.read_bytes() == b"someone else's"
     assert (shared / "orbit_historic.fits.gz").is_file()
     assert (tmp_path / "integral_pointed" / ".daxa-locks" / "shared").is_dir()
+
+
+def test_a_bad_tarball_never_replaces_extracted_files(archive, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    emu, tree = archive
+    download("erosita_calpv", ["300007"], dest=tmp_path, **FAST).raise_for_failures()
+    folder = tmp_path / "erosita_calpv" / "300007"
+    before = {p: p.read_bytes() for p in folder.glob("*.fits")}
+    assert before
+    (folder / ".daxa-manifest.json").unlink()
+    tree.corrupt("/erosita_edr/CalPvObs/eFEDS.tar.gz", times=None)
+    report = download("erosita_calpv", ["300007"], dest=tmp_path, retries=1, **FAST)
+    assert "not a valid gzip file" in report.failed["300007"]
+    assert {p: p.read_bytes() for p in folder.glob("*.fits")} == before
+    assert leftovers(tmp_path) == [] and not list(folder.glob(".daxa-tmp*"))
