@@ -11,6 +11,8 @@ from __future__ import annotations
 import gzip
 import json
 import multiprocessing
+import os
+import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -407,3 +409,26 @@ def test_a_bad_tarball_never_replaces_extracted_files(archive, tmp_path: Path) -
     assert "not a valid gzip file" in report.failed["300007"]
     assert {p: p.read_bytes() for p in folder.glob("*.fits")} == before
     assert leftovers(tmp_path) == [] and not list(folder.glob(".daxa-tmp*"))
+
+
+def test_a_killed_run_leaves_nothing_that_blocks_or_survives_the_next(
+    archive, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    emu, _tree = archive
+    obs_id = chandra_obs(emu)
+    folder = tmp_path / "data" / "chandra" / obs_id
+    emu.faults.delay(obs_path(obs_id, "oif.fits"), seconds=10, times=1)  # hold it mid-transfer
+    fork = multiprocessing.get_context("fork")
+    run = fork.Process(target=child, args=(obs_id, str(tmp_path / "data"), str(tmp_path / "a")))
+    run.start()
+    for _ in range(600):  # until its temporary file for oif.fits exists (bounded: 60 s)
+        if list(folder.glob(".daxa-tmp.oif.fits.*")) or not run.is_alive():
+            break
+        run.join(timeout=0.1)
+    assert run.is_alive(), "the run ended before it could be killed"
+    os.kill(run.pid, signal.SIGKILL)  # type: ignore[arg-type]
+    run.join(timeout=30)
+    assert list(folder.glob(".daxa-tmp.oif.fits.*"))  # what a killed run leaves behind
+    report = download("chandra", [obs_id], dest=tmp_path / "data", **FAST)  # the lock is free
+    assert report.ok == [obs_id]
+    assert leftovers(tmp_path) == [] and not list(folder.rglob(".daxa-tmp*"))
