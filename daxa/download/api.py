@@ -198,8 +198,9 @@ def download(
     trusting them and lists the archive again, so damaged files and files an earlier (cut)
     listing missed are fetched (default: sizes only, and a complete ObsID is not listed).
     Runs into the same ``dest`` may overlap: an ObsID another process is downloading is
-    waited for (see :mod:`daxa.download.locking`), then skipped when it completed it. ``credentials`` — ``(user, password)``, a mapping, an
-    ini file, or ``~/.netrc`` by default — are sent only to the mission's archive hosts.
+    waited for (see :mod:`daxa.download.locking`), then skipped when it completed it.
+    ``credentials`` — ``(user, password)``, a mapping, an ini file, or ``~/.netrc`` by
+    default — are sent only to the mission's archive hosts.
     ``options`` go to the mission's downloader (``starts`` for Swift, ``source`` for XMM,
     ``fields`` for CalPV; see :mod:`daxa.download.registry`).
 
@@ -428,12 +429,14 @@ def _execute(
                 manifest.fail(outcome.remote.url, outcome.error or "failed")
         resolved = plan.notes.get(obs_id, [])
         manifest.notes = list(resolved)
-        if added := manifest.expect([o.remote.url for o in outcomes]):
+        request = _request(kind, chosen[obs_id], _resolved_version(resolved, version))
+        urls = [o.remote.url for o in outcomes]
+        if added := manifest.expect(urls, same_request=manifest.request == request):
             log.warning(
                 "%s %s: the archive now lists %d file(s) an earlier listing did not show; "
                 "fetching them: %s", mission, obs_id, len(added), ", ".join(added[:5]),
             )  # fmt: skip
-        manifest.request = _request(kind, chosen[obs_id], _resolved_version(resolved, version))
+        manifest.request = request
         manifest.finish(complete=not manifest.failed, when=datetime.now(UTC))
         manifest.save(manifest_path(dest, mission, obs_id))
         new = [o for o in outcomes if not o.reused]
@@ -443,11 +446,13 @@ def _execute(
                 report.counted.add(o.remote.dest_relpath)
                 fetched_bytes += o.fetched_bytes
         failures = {o.remote.url: o.error or "failed" for o in outcomes if not o.ok}
+        failures.update({u: why for u, why in manifest.failed.items() if u not in failures})
         reason = None
         if failures:
             first_error = next(iter(failures.values()))
+            total = max(len(outcomes), len(manifest.expected))
             reason = (
-                f"{len(failures)} of {len(outcomes)} file(s) failed; first: {first_error}"
+                f"{len(failures)} of {total} file(s) failed; first: {first_error}"
                 if len(failures) > 1
                 else first_error
             )

@@ -110,13 +110,28 @@ class Manifest:
         self.entries.pop(url, None)
         self.failed[url] = reason
 
-    def expect(self, urls: list[str], when: datetime | None = None) -> list[str]:
+    def expect(
+        self, urls: list[str], when: datetime | None = None, *, same_request: bool = True
+    ) -> list[str]:
         """Record the files the listing showed; return those an earlier listing did not show
-        (a cut listing, or files the archive added since)."""
-        new = [u for u in urls if u not in self.expected] if self.expected else []
-        self.expected = sorted(set(urls))
+        (an earlier listing was cut, or the archive added files since).
+
+        For the same request, a file an earlier listing showed that was never fetched and
+        that this listing lacks stays expected, marked failed: this listing may be the one
+        cut short, and the ObsID must not become complete without the file.
+        """
+        listed = set(urls)
+        added = sorted(listed - set(self.expected)) if self.expected else []
+        vanished = [u for u in self.expected if u not in listed and u not in self.entries]
+        for url in vanished if same_request else []:
+            self.failed[url] = (
+                "an earlier listing of this ObsID showed it but this one does not (a listing "
+                "cut short?); run again"
+            )
+            listed.add(url)
+        self.expected = sorted(listed)
         self.listed_at = (when or datetime.now(UTC)).isoformat()
-        return new
+        return added
 
     @property
     def missing(self) -> list[str]:

@@ -432,3 +432,28 @@ def test_a_killed_run_leaves_nothing_that_blocks_or_survives_the_next(
     report = download("chandra", [obs_id], dest=tmp_path / "data", **FAST)  # the lock is free
     assert report.ok == [obs_id]
     assert leftovers(tmp_path) == [] and not list(folder.rglob(".daxa-tmp*"))
+
+
+def test_a_cut_listing_on_a_rerun_never_completes_without_the_failed_file(
+    archive, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    emu, tree = archive
+    obs_id = chandra_obs(emu)
+    path = obs_path(obs_id, "oif.fits")
+    emu.faults.fail(path, times=None, status=503)
+    first = download("chandra", [obs_id], dest=tmp_path, retries=1, **FAST)
+    assert "HTTP 503" in first.failed[obs_id]
+    emu.faults.reset()
+
+    def without_oif(real: Response) -> Response:
+        page = served(real).decode()
+        kept = "\n".join(line for line in page.splitlines() if 'href="oif.fits"' not in line)
+        return Response(200, kept.encode(), real.content_type)
+
+    with overriding(emu, "/heasarc_ftp", tree.heasarc, obs_path(obs_id), without_oif):
+        second = download("chandra", [obs_id], dest=tmp_path, **FAST)
+    assert second.failed[obs_id].startswith("an earlier listing of this ObsID showed it")
+    assert second.results[obs_id].failures == {emu.url + path: second.failed[obs_id]}
+    third = download("chandra", [obs_id], dest=tmp_path, **FAST)
+    assert third.ok == [obs_id] and third.results[obs_id].fetched_files == 1
+    assert (tmp_path / "chandra" / obs_id / "oif.fits").is_file()
