@@ -1,7 +1,7 @@
 """One process at a time per ObsID folder: concurrent runs into the same folder wait, never clobber.
 
-Each ObsID has a lock file ``<dest>/<mission>/.daxa-locks/<obs_id>.lock`` (outside the ObsID
-folder, so a failed ObsID leaves no folder behind). A run holds the locks of the ObsIDs it is
+Each ObsID has a lock file ``<dest>/.daxa-locks/<mission>/<obs_id>.lock`` (outside the
+mission folder, which holds only data, so a failed ObsID leaves no folder behind). A run holds the locks of the ObsIDs it is
 working on while it sweeps their leftovers, fetches their files and writes their manifests;
 another run asking for the same ObsIDs waits, then finds them complete and skips them. The
 locks are ``flock`` locks (:mod:`filelock`): the system releases them when a process dies, so
@@ -28,7 +28,7 @@ from daxa.download.layout import check_component
 
 log = logging.getLogger("daxa.download")
 
-#: Folder of the per-ObsID lock files, inside the mission folder.
+#: Folder of the lock files, in the download root (beside the mission folders).
 LOCK_DIR = ".daxa-locks"
 #: How long a run waits for another process to finish an ObsID before reporting it busy.
 LOCK_WAIT_S = 6 * 3600.0
@@ -38,14 +38,19 @@ __all__ = ["LOCK_DIR", "LOCK_WAIT_S", "ObsLocks", "destination_lock_path", "lock
 
 def lock_path(mission_root: Path, obs_id: str) -> Path:
     """The lock file of one ObsID."""
-    return Path(mission_root) / LOCK_DIR / f"{check_component(obs_id, what='ObsID')}.lock"
+    return _lock_dir(mission_root) / f"{check_component(obs_id, what='ObsID')}.lock"
+
+
+def _lock_dir(mission_root: Path) -> Path:
+    root = Path(mission_root)
+    return root.parent / LOCK_DIR / root.name
 
 
 def destination_lock_path(mission_root: Path, rel: str) -> Path:
     """The lock file of a file several ObsIDs share (INTEGRAL revolution data, a CalPV field
     tarball): no ObsID lock covers it, so it has its own while it is fetched."""
     digest = hashlib.sha256(rel.encode()).hexdigest()[:20]
-    return Path(mission_root) / LOCK_DIR / "shared" / f"{digest}.lock"
+    return _lock_dir(mission_root) / "shared" / f"{digest}.lock"
 
 
 class ObsLocks:

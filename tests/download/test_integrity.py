@@ -394,7 +394,8 @@ def test_a_shared_file_sweeps_only_its_own_leftovers(archive, tmp_path: Path) ->
     assert report.ok == [scw]
     assert not killed.exists() and unrelated.read_bytes() == b"someone else's"
     assert (shared / "orbit_historic.fits.gz").is_file()
-    assert (tmp_path / "integral_pointed" / ".daxa-locks" / "shared").is_dir()
+    assert (tmp_path / ".daxa-locks" / "integral_pointed" / "shared").is_dir()
+    assert sorted(p.name for p in (tmp_path / "integral_pointed").iterdir()) == [scw, "aux"]
 
 
 def test_a_bad_tarball_never_replaces_extracted_files(archive, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
