@@ -151,6 +151,8 @@ def _finish_plain(
             try:
                 _unpack_to(temp, remote.unpack, unpacked)
             except DownloadError as exc:
+                if "decompression bomb" in str(exc):  # refused: fetching it again won't help
+                    raise DownloadError(f"{remote.url}: {exc}") from None
                 raise CorruptFileError(f"{remote.url}: {exc}") from None
             if check:
                 check_content(unpacked, name=path.name, source=remote.url)
