@@ -168,7 +168,10 @@ def download(
 
         def run(batch: list[str], transport: Transport) -> None:
             """Plan and fetch ``batch``, whose ObsID locks this run holds."""
+            asked = len(batch)
             batch = _unclaimed(batch, report, manifests, chosen, kind, version_text, root, deep)
+            for _ in range(asked - len(batch)):  # completed by another process meanwhile
+                listing.file_done()
             if not batch:
                 return
             plan = _plan(
@@ -200,6 +203,7 @@ def download(
                             report.results[obs_id] = ObsResult(
                                 obs_id, "failed", reason=_busy(root, obs_id)
                             )
+                            listing.file_done()
                         run(taken, transport)
                         locks.release(taken)
                 report.requests = transport.requests_sent
