@@ -29,10 +29,10 @@ from typing import BinaryIO
 
 from daxa.download.transport import CorruptFileError
 from daxa.errors import DownloadError
+from daxa.services.inflate import max_inflated, too_big
 
 __all__ = [
     "FITS_BLOCK",
-    "MAX_INFLATED_BYTES",
     "check_content",
     "check_fits",
     "check_gzip",
@@ -45,7 +45,6 @@ __all__ = [
 FITS_BLOCK = 2880
 _CARD = 80
 #: Most bytes a gzip integrity check inflates before it calls the file a decompression bomb.
-MAX_INFLATED_BYTES = 1 << 36  # 64 GiB: far above any archive file, far below a full disk
 _CHUNK = 1 << 20
 _FITS_SUFFIXES = (".fits", ".fit", ".fts", ".evt", ".img", ".lc", ".pha", ".hk", ".rmf", ".arf")
 _GZIP_SUFFIXES = (".gz", ".ftz", ".tgz")
@@ -287,23 +286,23 @@ def _verify_checksums(path: Path, where: str) -> None:
 # -- gzip and tar ----------------------------------------------------------------------------
 
 
-def check_gzip(path: Path, *, source: str | None = None, limit: int = MAX_INFLATED_BYTES) -> int:
+def check_gzip(path: Path, *, source: str | None = None, limit: int | None = None) -> int:
     """Inflate a gzip file to nowhere, checking every member's CRC-32 and length; return the
-    inflated size. More than ``limit`` bytes is refused as a decompression bomb."""
+    inflated size. More than ``limit`` bytes (default: the one inflation rule,
+    :func:`daxa.services.inflate.max_inflated`) is refused as a decompression bomb."""
     path = Path(path)
     head = _head(path)
     if not head.startswith(b"\x1f\x8b"):
         raise _not_data(path, head, "gzip", source)
+    size = path.stat().st_size
+    limit = max_inflated(size) if limit is None else limit
     total = 0
     try:
         with gzip.open(path, "rb") as stream:
             while chunk := stream.read(_CHUNK):
                 total += len(chunk)
                 if total > limit:
-                    raise DownloadError(
-                        f"{_where(path, source)}: inflates to more than {limit} bytes; "
-                        "refused as a decompression bomb"
-                    )
+                    raise DownloadError(f"{_where(path, source)}: {too_big('it', size, limit)}")
     except (OSError, EOFError, zlib.error) as exc:
         raise CorruptFileError(
             f"{_where(path, source)}: not a valid gzip file ({exc}): cut short or damaged"

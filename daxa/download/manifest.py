@@ -123,7 +123,7 @@ class Manifest:
         that this listing lacks stays expected, marked failed: this listing may be the one
         cut short, and the ObsID must not become complete without the file.
         """
-        listed = set(urls)
+        listed = {redact(u) for u in urls}  # stored and compared as every entry is: no login
         added = sorted(listed - set(self.expected)) if self.expected else []
         vanished = [u for u in self.expected if u not in listed and u not in self.entries]
         for url in vanished if same_request else []:

@@ -112,8 +112,9 @@ def test_bad_fits_body_is_retried_then_kept(archive, tmp_path: Path, fault: str)
     [
         ("text/plain", "expected FITS data but the archive sent text ('Service temporarily"),
         ("html as octets", "expected FITS data but the archive sent an HTML page"),
-        ("fits cut, no length", "cut short"),
-        ("fits cut mid-block", "not a whole number of 2880-byte FITS blocks"),
+        # without a length the transfer itself sees the FITS file end early (and retries)
+        ("fits cut, no length", "before its data do"),
+        ("fits cut mid-block", "2880-byte"),
     ],
 )
 def test_bad_fits_body_that_persists_is_reported(
@@ -125,7 +126,7 @@ def test_bad_fits_body_that_persists_is_reported(
     with overriding(emu, "/heasarc_ftp", tree.heasarc, path, BAD_BODIES[fault], times=None):
         report = download("chandra", [obs_id], dest=tmp_path, **FAST)
     why = report.failed[obs_id]
-    assert why.startswith(emu.url + path + ": ") and message in why
+    assert emu.url + path in why and message in why
     assert not (tmp_path / "chandra" / obs_id / "oif.fits").exists()
     manifest = Manifest.load(tmp_path / "chandra" / obs_id / ".daxa-manifest.json")
     assert manifest is not None and not manifest.complete
