@@ -16,7 +16,7 @@ import polars as pl
 from daxa.config import service_url
 from daxa.errors import ServiceError, ServiceUnavailableError
 from daxa.missions import Mission, TableSource, get_mission
-from daxa.services.http import ArchiveSession
+from daxa.services.http import ArchiveSession, is_synthetic
 from daxa.services.lists import fetch_list
 from daxa.services.tap import fetch_table
 
@@ -31,13 +31,25 @@ _LIST_SERVICES = {
 
 @dataclass(frozen=True)
 class Fetched:
-    """A normalised table and where and when it came from."""
+    """A normalised table and where and when it came from.
+
+    ``service`` is the service name (e.g. ``heasarc_tap``), ``service_url`` its base URL then,
+    and ``synthetic`` True when the answers came from daxa's emulator.
+    """
 
     mission: str
     table: pl.DataFrame
     source_url: str
     fetched_at: datetime
     raw_rows: int
+    service: str | None = None
+    service_url: str | None = None
+    synthetic: bool = False
+
+
+def source_service(source: TableSource) -> str:
+    """The name of the service a table source is fetched from."""
+    return _LIST_SERVICES[source.table] if source.kind == "erosita_list" else source.kind
 
 
 def source_url(source: TableSource) -> str:
@@ -78,7 +90,17 @@ def fetch_mission(
             source = source.fallback
             continue
         table = spec.normalise(raw, now=now)
-        return Fetched(spec.name, table, source_url(source), now, raw.height)
+        url, service = source_url(source), source_service(source)
+        return Fetched(
+            spec.name,
+            table,
+            url,
+            now,
+            raw.height,
+            service=service,
+            service_url=service_url(service),
+            synthetic=is_synthetic(url),
+        )
     if len(problems) == 1:
         raise problems[0]
     unreachable = all(isinstance(p, ServiceUnavailableError) for p in problems)

@@ -113,6 +113,7 @@ class ArchiveSession:
                         last_problem = f"HTTP {answer.status_code}"
                         continue
                     body = _read_body(answer, sink)
+                    _note_emulator(answer)
                     return Response(
                         url=answer.url,
                         status=answer.status_code,
@@ -146,6 +147,31 @@ class ArchiveSession:
 
     def post(self, url: str, **kwargs: Any) -> Response:
         return self.request("POST", url, **kwargs)
+
+
+#: Origins (scheme://host:port) whose answers said they come from daxa's emulator.
+_SYNTHETIC_ORIGINS: set[str] = set()
+
+
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}:{parts.port or ''}"
+
+
+def _note_emulator(answer: requests.Response) -> None:
+    """Remember origins that answer as daxa's emulator (``X-Daxa-Emulator: synthetic``, or
+    the emulator's ``Server`` name)."""
+    marked = answer.headers.get("X-Daxa-Emulator", "").strip().lower() == "synthetic"
+    server = answer.headers.get("Server", "").startswith("daxa-archive-emulator")
+    if marked or server:
+        _SYNTHETIC_ORIGINS.add(_origin(answer.url))
+
+
+def is_synthetic(url: str) -> bool:
+    """True when ``url``'s host has answered this process as daxa's emulator (synthetic data)."""
+    return _origin(url) in _SYNTHETIC_ORIGINS
 
 
 class _Truncated(Exception):
