@@ -177,7 +177,7 @@ def _snapshot(data: dict[str, Any], source: str) -> dict[str, Any]:
         value: Any = snap[key]
         if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
             raise _bad(source, f"snapshot.{key}", f"has the wrong type ({type(value).__name__})")
-        if key == "rows" and value < 0:
+        if key == "rows" and snap[key] < 0:
             raise _bad(source, "snapshot.rows", "must not be negative")
         out[key] = value
     out.setdefault("rows", 0)
