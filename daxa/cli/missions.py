@@ -94,18 +94,18 @@ def _fov_text(spec: Mission) -> str:
 
 
 def source_label(meta: cache.CacheInfo) -> str:
-    """Where a cached table came from, in a few words: ``SYNTHETIC (emulator)``, the host,
-    with ``(not the configured service)`` when daxa now points elsewhere."""
+    """Where a cached table came from, in a few words: ``SYNTHETIC`` (daxa's emulator) or the
+    host, with ``(not configured)`` when daxa now points at another service."""
     from urllib.parse import urlsplit
 
     from daxa.provenance import source_mismatch
 
     if meta.service_url is None:
         return urlsplit(meta.source_url).hostname or "unknown"
-    label = "SYNTHETIC (emulator)" if meta.synthetic else urlsplit(meta.service_url).hostname
+    label = "SYNTHETIC" if meta.synthetic else urlsplit(meta.service_url).hostname or "unknown"
     if source_mismatch(meta.service, meta.service_url, meta.synthetic) is not None:
-        label = f"{label}, not the configured service"
-    return label or "unknown"
+        label = f"{label} (not configured)"
+    return label
 
 
 def missions_table(cache_dir: cache.CacheDir = None) -> pl.DataFrame:
@@ -149,7 +149,12 @@ def run_missions(args: argparse.Namespace) -> int:
     if n < len(mission_names()) and not args.cached:
         print("fetch tables with `daxa fetch all` (or `daxa fetch <mission>`)")
     if table["source"].str.contains("SYNTHETIC").any():
-        print("SYNTHETIC tables come from daxa's emulator, not the archives: not for science")
+        print("SYNTHETIC: the table came from daxa's emulator, not the archives (not for science)")
+    if table["source"].str.contains("not configured", literal=True).any():
+        print(
+            "(not configured): cached from another service than daxa uses now; "
+            "`daxa fetch MISSION --refresh` fetches it from there"
+        )
     return 0
 
 

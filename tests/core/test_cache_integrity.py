@@ -232,3 +232,43 @@ def test_table_from_the_real_archive_warns_when_pointed_elsewhere(tmp_path):
     for elsewhere in ("http://127.0.0.1:9", "https://mirror.example"):
         with mirror(elsewhere), pytest.warns(ProvenanceWarning, match=f"now points at {elsewhere}"):
             cache.read("swift", tmp_path)
+
+
+def _serve_once(headers: dict[str, str]):
+    """A loopback server answering every GET with ``headers`` (and a tiny body)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "plain-mirror/1.0"
+
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            self.send_response(200)
+            for name, value in {**headers, "Content-Length": "2"}.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_the_emulator_header_marks_an_origin_synthetic():
+    from daxa.services.http import is_synthetic
+
+    marked = _serve_once({"X-Daxa-Emulator": "synthetic"})
+    plain = _serve_once({})
+    try:
+        with ArchiveSession(retries=0) as session:
+            for server in (marked, plain):
+                session.get(f"http://127.0.0.1:{server.server_address[1]}/tap/sync")
+        assert is_synthetic(f"http://127.0.0.1:{marked.server_address[1]}/other/path")
+        assert not is_synthetic(f"http://127.0.0.1:{plain.server_address[1]}/tap/sync")
+    finally:
+        for server in (marked, plain):
+            server.shutdown()
+            server.server_close()
