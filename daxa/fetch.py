@@ -16,6 +16,7 @@ import polars as pl
 from daxa.config import service_url
 from daxa.errors import ServiceError, ServiceUnavailableError
 from daxa.missions import Mission, TableSource, get_mission
+from daxa.provenance import redact_url
 from daxa.services.http import ArchiveSession, is_synthetic
 from daxa.services.lists import fetch_list
 from daxa.services.tap import fetch_table
@@ -91,14 +92,14 @@ def fetch_mission(
             continue
         table = spec.normalise(raw, now=now)
         url, service = source_url(source), source_service(source)
-        return Fetched(
+        return Fetched(  # URLs without credentials: a Fetched may be printed or logged
             spec.name,
             table,
-            url,
+            redact_url(url) or url,
             now,
             raw.height,
             service=service,
-            service_url=service_url(service),
+            service_url=redact_url(service_url(service)),
             synthetic=is_synthetic(url),
         )
     if len(problems) == 1:

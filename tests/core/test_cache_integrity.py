@@ -272,3 +272,23 @@ def test_the_emulator_header_marks_an_origin_synthetic():
         for server in (marked, plain):
             server.shutdown()
             server.server_close()
+
+
+def test_credentials_in_a_mirror_url_reach_neither_fetched_nor_the_cache(tmp_path):
+    from daxa.fetch import fetch_mission
+    from daxa.testing import ArchiveEmulator
+
+    with ArchiveEmulator(seed=5, sizes={"swiftmastr": 30}) as emulator:
+        plain = emulator.url
+        with_secret = plain.replace("http://", "http://alice:hunter2@")
+        with mirror(with_secret), ArchiveSession(retries=0) as session:
+            fetched = fetch_mission("swift", session=session)
+            cache.refresh("swift", tmp_path, session=session)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # the same service, password or not
+                cache.read("swift", tmp_path)
+    assert fetched.synthetic and fetched.service_url == f"{plain}/heasarc_tap"
+    assert "hunter2" not in repr(fetched.source_url) + repr(fetched.service_url)
+    meta = cache.info("swift", tmp_path)
+    assert "hunter2" not in repr(meta)
+    assert b"hunter2" not in cache.cache_path("swift", tmp_path).read_bytes()
