@@ -144,9 +144,11 @@ def _meta_of(parquet: pq.ParquetFile, label: str) -> dict[str, Any]:
 
 
 def _hash_position(blob: bytes | bytearray | memoryview, value: str) -> int:
-    """Offset of the hash value inside the footer's metadata JSON (the last occurrence)."""
+    """Offset of the hash value inside the footer's metadata JSON (its last occurrence)."""
     needle = f'"{HASH_FIELD}": "{value}"'.encode()
-    found = bytes(blob[-min(len(blob), 1 << 20) :]).rfind(needle)
+    footer_length = int.from_bytes(bytes(blob[-8:-4]), "little") if len(blob) >= 8 else 0
+    start = max(0, len(blob) - 8 - footer_length)
+    found = bytes(blob[start:]).rfind(needle)
     if found < 0:
         raise CacheError(f"the {HASH_FIELD} field is not where daxa writes it (damaged metadata)")
-    return len(blob) - min(len(blob), 1 << 20) + found + len(needle) - 65
+    return start + found + len(needle) - 65
