@@ -154,7 +154,7 @@ def _remove_stale_temporaries(path: Path) -> None:
     stale = [
         p for p in stale_temporaries(path.parent) if p.name.startswith(TEMP_PREFIX + path.name)
     ]
-    stale += list(path.parent.glob(f".{path.stem}.*.tmp"))  # written by daxa before 0.2
+    stale += list(path.parent.glob(f".{path.stem}.*.tmp"))  # the name earlier daxa used
     for leftover in stale:
         with suppress(OSError):
             leftover.unlink()
