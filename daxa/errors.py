@@ -111,6 +111,22 @@ class CacheError(DaxaError):
     """A cached table that is missing, corrupt, locked, or written by an older schema."""
 
 
+class RefreshRefused(CacheError):
+    """A refresh that would shrink a cached table sharply (or to nothing); the old one is kept.
+
+    ``old_rows`` and ``new_rows`` are the two counts; ``force=True`` accepts the new table.
+    """
+
+    def __init__(self, message: str, *, old_rows: int, new_rows: int) -> None:
+        self.old_rows = old_rows
+        self.new_rows = new_rows
+        super().__init__(message)
+
+
+class ProvenanceWarning(UserWarning):
+    """A cached table came from another service than the one daxa is configured to use now."""
+
+
 class SelectionError(DaxaError):
     """A selection that cannot do what was asked (locked, wrong mission, bad saved file)."""
 

@@ -17,9 +17,10 @@ from daxa.config import service_url
 from daxa.errors import ServiceError, ServiceUnavailableError
 from daxa.missions import Mission, TableSource, get_mission
 from daxa.schema import ARCHIVE_ROW
-from daxa.services.http import ArchiveSession
+from daxa.services.http import ArchiveSession, is_synthetic
 from daxa.services.lists import fetch_list
 from daxa.services.tap import fetch_table
+from daxa.urls import redact
 
 log = logging.getLogger("daxa.fetch")
 
@@ -32,13 +33,25 @@ _LIST_SERVICES = {
 
 @dataclass(frozen=True)
 class Fetched:
-    """A normalised table and where and when it came from."""
+    """A normalised table and where and when it came from.
+
+    ``service`` is the service name (e.g. ``heasarc_tap``), ``service_url`` its base URL then,
+    and ``synthetic`` True when the answers came from daxa's emulator.
+    """
 
     mission: str
     table: pl.DataFrame
     source_url: str
     fetched_at: datetime
     raw_rows: int
+    service: str | None = None
+    service_url: str | None = None
+    synthetic: bool = False
+
+
+def source_service(source: TableSource) -> str:
+    """The name of the service a table source is fetched from."""
+    return _LIST_SERVICES[source.table] if source.kind == "erosita_list" else source.kind
 
 
 def source_url(source: TableSource) -> str:
@@ -94,7 +107,17 @@ def fetch_mission(
         # never reorder them, so numbering the normalised rows keeps that order.
         table = spec.normalise(raw, now=now)
         table = table.with_columns(pl.int_range(table.height, dtype=pl.Int64).alias(ARCHIVE_ROW))
-        return Fetched(spec.name, table, source_url(source), now, raw.height)
+        url, service = source_url(source), source_service(source)
+        return Fetched(  # URLs without credentials: a Fetched may be printed or logged
+            spec.name,
+            table,
+            redact(url),
+            now,
+            raw.height,
+            service=service,
+            service_url=redact(service_url(service)),
+            synthetic=is_synthetic(url),
+        )
     if len(problems) == 1:
         raise problems[0]
     unreachable = all(isinstance(p, ServiceUnavailableError) for p in problems)

@@ -54,6 +54,7 @@ from daxa.crossmatch.observations import (
 from daxa.errors import InputError
 from daxa.missions import get_mission
 from daxa.sky import cap_cover
+from daxa.sky.geometry import loosen
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -213,7 +214,7 @@ def _direct(
             else:
                 ok = cls.applies[obs] if cls.applies is not None else np.ones(obs.size, bool)
                 if cls.radius is not None:
-                    ok = ok & (p.separation <= cls.radius[obs])
+                    ok = ok & (p.separation <= loosen(cls.radius[obs]))  # the radius-0 rule
                 keep = ok  # type: ignore[assignment]
             o = obs[keep]
             tot.add(left[keep], cls.exposure[o], start[o], end[o])

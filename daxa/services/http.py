@@ -29,7 +29,7 @@ from daxa.services.retry import (
     RetryPolicy,
     run,
 )
-from daxa.urls import redact
+from daxa.urls import origin, redact
 
 log = logging.getLogger("daxa.services")
 
@@ -160,6 +160,7 @@ class ArchiveSession:
                             retry_after=answer.headers.get("Retry-After"),
                         )
                     body = _read_body(answer, sink, shown)
+                    _note_emulator(answer)
                     response = Response(
                         url=redact(answer.url),
                         status=answer.status_code,
@@ -202,6 +203,24 @@ class ArchiveSession:
 
     def post(self, url: str, **kwargs: Any) -> Response:
         return self.request("POST", url, **kwargs)
+
+
+#: Origins (scheme, host, port) whose answers said they come from daxa's emulator.
+_SYNTHETIC_ORIGINS: set[tuple[str, str, int | None]] = set()
+
+
+def _note_emulator(answer: requests.Response) -> None:
+    """Remember origins that answer as daxa's emulator (``X-Daxa-Emulator: synthetic``, or
+    the emulator's ``Server`` name)."""
+    marked = answer.headers.get("X-Daxa-Emulator", "").strip().lower() == "synthetic"
+    server = answer.headers.get("Server", "").startswith("daxa-archive-emulator")
+    if marked or server:
+        _SYNTHETIC_ORIGINS.add(origin(answer.url))
+
+
+def is_synthetic(url: str) -> bool:
+    """True when ``url``'s host has answered this process as daxa's emulator (synthetic data)."""
+    return origin(url) in _SYNTHETIC_ORIGINS
 
 
 #: How much of a failed answer is read to find the service's own message.
