@@ -10,7 +10,7 @@ descriptions come from :mod:`daxa.outputs.units`.
 ...     "start": [datetime(2020, 1, 1, 12, tzinfo=timezone.utc)], "exposure": [None]},
 ...     schema_overrides={"exposure": pl.Float64})
 >>> t = to_astropy(frame)
->>> t["start"].isot[0], t["start"].scale, str(t["exposure"].unit), t["coord"].frame.name
+>>> str(t["start"].isot[0]), t["start"].scale, str(t["exposure"].unit), t["coord"].frame.name
 ('2020-01-01T12:00:00.000', 'utc', 's', 'icrs')
 """
 
