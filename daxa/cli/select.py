@@ -334,7 +334,8 @@ def summary_table(found: Selected) -> pl.DataFrame:
                 "selected": t.height,
                 "usable": int(t["science_usable"].sum()),
                 "public": int(t["public"].sum()),
-                "exposure_ks": float(t["exposure"].fill_null(0).sum()) / 1e3,
+                # seconds; null when the table gives no exposure (eROSITA), not 0
+                "exposure_s": float(t["exposure"].sum()) if t["exposure"].count() else None,
             }
         )
     return pl.DataFrame(
@@ -345,7 +346,7 @@ def summary_table(found: Selected) -> pl.DataFrame:
             "selected": pl.Int64,
             "usable": pl.Int64,
             "public": pl.Int64,
-            "exposure_ks": pl.Float64,
+            "exposure_s": pl.Float64,
         },
     )
 
