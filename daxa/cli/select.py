@@ -126,13 +126,19 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "-o",
         "--output",
         metavar="FILE",
-        help="write the selected observations (.csv, .parquet, .json, .fits)",
+        help="write the selected observations (.csv, .fits, .vot, .parquet, .json)",
     )
     out.add_argument(
         "--pairs", metavar="FILE", help="write the position-observation pairs (with separations)"
     )
     out.add_argument(
         "--save", metavar="DIR", help="save each mission's selection (JSON) to replay later"
+    )
+    out.add_argument(
+        "--moc", metavar="FILE", help="write the selected observations' coverage MOC (.fits)"
+    )
+    out.add_argument(
+        "--samp", action="store_true", help="send the selection to TOPCAT/Aladin over SAMP"
     )
     out.add_argument(
         "--plots",
@@ -443,6 +449,16 @@ def run_select(args: argparse.Namespace) -> int:
             raise InputError("--pairs needs a positional filter (--name, --pos or --positions)")
         path = write_table(pairs, args.pairs)
         print(f"wrote {pairs.height:,} position-observation pairs to {path}")
+    if args.moc:
+        from daxa.moc import coverage_moc, write_moc
+
+        path = write_moc(coverage_moc(selection=found.selections), args.moc)
+        print(f"wrote the coverage MOC of the selected observations to {path}")
+    if args.samp:
+        from daxa.outputs import send_samp
+
+        send_samp(found.observations(), name="daxa select")
+        print(f"sent {total:,} observations over SAMP")
     if args.save:
         folder = Path(args.save)
         for name, sel in found.selections.items():

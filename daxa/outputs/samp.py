@@ -36,7 +36,7 @@ def send_samp(
     *,
     recipient: str | None = None,
     client_name: str = "daxa",
-    addr: str | None = None,
+    addr: str = "127.0.0.1",
     folder: str | Path | None = None,
 ) -> str:
     """Send ``result`` (a frame, a :class:`~daxa.Selection`, a match result...) to the
@@ -44,7 +44,8 @@ def send_samp(
 
     A SAMP hub must be running (TOPCAT and Aladin start one). ``name`` is the table's name in
     the receiving application; ``folder`` where the VOTable is written (default: a new
-    temporary folder). Returns the URL sent. Raises :class:`~daxa.errors.SampError` when no
+    temporary folder); ``addr`` the address daxa's SAMP client listens on (the standard
+    profile is local to one machine). Returns the URL sent. Raises :class:`~daxa.errors.SampError` when no
     hub runs or no client listens for tables.
     """
     SAMPHubError, SAMPIntegratedClient = samp_classes("SAMPHubError", "SAMPIntegratedClient")

@@ -62,6 +62,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         ".parquet, .json, .ndjson)",
     )
     parser.add_argument(
+        "--samp", action="store_true", help="send the result to TOPCAT/Aladin over SAMP"
+    )
+    parser.add_argument(
         "--format",
         choices=_FORMATS,
         help="output format (default: from --output's suffix, else a table on the terminal)",
@@ -101,6 +104,11 @@ def run(args: argparse.Namespace) -> int:
         query = _query_text(args)
         result = db.query(query, **tables)
     fmt = args.format or _format_from_suffix(args.output)
+    if args.samp:
+        from daxa.outputs import send_samp
+
+        send_samp(result, name="daxa sql")
+        print(f"sent {result.height:,} rows over SAMP", file=sys.stderr)
     if args.output is not None:
         if fmt == "table":
             raise InputError(

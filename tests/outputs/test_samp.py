@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,11 +10,11 @@ from typing import Any
 import numpy as np
 import polars as pl
 import pytest
-from astropy.table import QTable
 from astropy.time import Time
 
 from daxa.errors import SampError
-from daxa.outputs.samp import MTYPE, samp_classes, send_samp
+from daxa.outputs.samp import send_samp
+from daxa.testing.samp import TableReceiver, local_hub
 
 FRAME = pl.DataFrame(
     {
@@ -30,44 +29,13 @@ FRAME = pl.DataFrame(
 
 
 @pytest.fixture
-def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    (server,) = samp_classes("SAMPHubServer")
-    lockfile = tmp_path / "samp-hub"
-    hub = server(addr="127.0.0.1", lockfile=str(lockfile), web_profile=False)
-    hub.start()
-    monkeypatch.setenv("SAMP_HUB", f"std-lockurl:{lockfile.as_uri()}")
-    try:
-        yield hub
-    finally:
-        hub.stop()
-
-
-class Receiver:
-    """A SAMP client that loads every table it is sent (as TOPCAT would)."""
-
-    def __init__(self) -> None:
-        (client,) = samp_classes("SAMPIntegratedClient")
-        self.client = client(name="receiver", addr="127.0.0.1")
-        self.got = threading.Event()
-        self.params: dict[str, Any] = {}
-        self.table: Any = None
-
-    def __enter__(self) -> Receiver:
-        self.client.connect()
-        self.client.bind_receive_notification(MTYPE, self._receive)
-        return self
-
-    def _receive(self, private_key: str, sender_id: str, mtype: str, params: dict, extra: dict):
-        self.params = params
-        self.table = QTable.read(params["url"], format="votable")
-        self.got.set()
-
-    def __exit__(self, *exc: object) -> None:
-        self.client.disconnect()
+def hub(tmp_path: Path) -> Iterator[Any]:
+    with local_hub(tmp_path) as running:
+        yield running
 
 
 def test_a_listening_client_loads_the_table(hub: Any, tmp_path: Path) -> None:
-    with Receiver() as receiver:
+    with TableReceiver() as receiver:
         url = send_samp(FRAME, name="my obs", addr="127.0.0.1", folder=tmp_path)
         assert receiver.got.wait(30), "the receiver got no message"
     assert receiver.params["url"] == url and receiver.params["name"] == "my obs"
