@@ -14,7 +14,7 @@ from daxa import cache
 from daxa.cli._output import format_table
 from daxa.errors import CacheError, DaxaError, ServiceError, ServiceUnavailableError
 from daxa.missions import Mission, get_mission, mission_names, resolve_missions
-from daxa.progress import BarProgress
+from daxa.progress import TransferProgress
 from daxa.schema import STANDARD_COLUMNS
 from daxa.services.http import ArchiveSession
 
@@ -137,10 +137,11 @@ def fetch_missions(
     results = []
     with (
         ArchiveSession(retries=retries) as session,
-        BarProgress(len(specs), "fetching", enabled=progress) as bar,
+        TransferProgress(len(specs), label="fetching", unit="mission", enabled=progress) as bar,
     ):
+        session.on_bytes = bar.advance_bytes  # big tables show their bytes as they arrive
         for spec in specs:
-            bar.set(bar.done, note=spec.name)
+            bar.set_note(spec.name)
             t0 = time.perf_counter()
             status = "cached"
             try:
@@ -162,7 +163,7 @@ def fetch_missions(
                     "source": source,
                 }
             )
-            bar.advance()
+            bar.file_done(status != "failed")
     return pl.DataFrame(results, schema_overrides={"rows": pl.Int64})
 
 

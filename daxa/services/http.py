@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -66,6 +66,8 @@ class ArchiveSession:
         self.max_wait = max_wait
         self._session = requests.Session()
         self._session.headers["User-Agent"] = user_agent()
+        #: Called with the size of every chunk of every answer body as it arrives (progress).
+        self.on_bytes: Callable[[int], None] | None = None
 
     def close(self) -> None:
         self._session.close()
@@ -112,7 +114,7 @@ class ArchiveSession:
                     if answer.status_code in RETRY_STATUSES:
                         last_problem = f"HTTP {answer.status_code}"
                         continue
-                    body = _read_body(answer, sink)
+                    body = _read_body(answer, sink, self.on_bytes)
                     return Response(
                         url=answer.url,
                         status=answer.status_code,
@@ -152,7 +154,9 @@ class _Truncated(Exception):
     pass
 
 
-def _read_body(answer: requests.Response, sink: IO[bytes] | None) -> bytes:
+def _read_body(
+    answer: requests.Response, sink: IO[bytes] | None, on_bytes: Callable[[int], None] | None
+) -> bytes:
     expected = answer.headers.get("Content-Length")
     received = 0
     chunks: list[bytes] = []
@@ -161,6 +165,8 @@ def _read_body(answer: requests.Response, sink: IO[bytes] | None) -> bytes:
         sink.truncate()
     for chunk in answer.iter_content(chunk_size=1 << 20):
         received += len(chunk)
+        if on_bytes is not None:
+            on_bytes(len(chunk))
         if sink is not None:
             sink.write(chunk)
         else:
