@@ -201,7 +201,7 @@ def _moc_and_samp(args: argparse.Namespace, frame: pl.DataFrame, missions: Any, 
             moc = moc.union(other)
         print(f"wrote the coverage MOC of {', '.join(missions)} to {write_moc(moc, args.moc)}")
     if args.samp:
-        from daxa.outputs import send_samp
+        from daxa.outputs.samp import send_samp
 
         send_samp(frame, name="daxa match")
         print(f"sent {frame.height:,} rows over SAMP")

@@ -455,7 +455,7 @@ def run_select(args: argparse.Namespace) -> int:
         path = write_moc(coverage_moc(selection=found.selections), args.moc)
         print(f"wrote the coverage MOC of the selected observations to {path}")
     if args.samp:
-        from daxa.outputs import send_samp
+        from daxa.outputs.samp import send_samp
 
         send_samp(found.observations(), name="daxa select")
         print(f"sent {total:,} observations over SAMP")

@@ -113,9 +113,10 @@ def cover_classes(table: MissionTable, by_instrument: bool) -> list[CoverClass]:
         col = spec.instrument(name).exposure_column
         if not (spec.one_instrument_per_obs or (col is not None and col in extra.columns)):
             continue
-        own = col is not None and col in extra.columns
-        exp = _ms(extra[col]) if own else total_exp
-        known = _any_known(extra[col]) if own else total_known
+        if col is not None and col in extra.columns:
+            exp, known = _ms(extra[col]), _any_known(extra[col])
+        else:
+            exp, known = total_exp, total_known
         if radii is not None:
             r: FloatArray | None = np.full(n, float(radii[k]) + EDGE_DEG)
         else:

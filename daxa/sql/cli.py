@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         result = db.query(query, **tables)
     fmt = args.format or _format_from_suffix(args.output)
     if args.samp:
-        from daxa.outputs import send_samp
+        from daxa.outputs.samp import send_samp
 
         send_samp(result, name="daxa sql")
         print(f"sent {result.height:,} rows over SAMP", file=sys.stderr)
