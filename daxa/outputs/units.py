@@ -11,8 +11,8 @@ here, so a column has the same unit in every output. The rule for units:
   ``exposure_s``), unless the name already ends with it (``separation_deg``), and write
   times as ISO-8601 UTC strings ending in ``Z``.
 
->>> column_info("exposure_xrt").unit, column_info("ra").ucd
-('s', 'pos.eq.ra;meta.main')
+>>> column_info("exposure_xrt").unit, column_info("exposure_ks").unit, column_info("ra").ucd
+('s', 'ks', 'pos.eq.ra;meta.main')
 >>> text_name("exposure"), text_name("separation_deg"), text_name("obs_id")
 ('exposure_s', 'separation_deg', 'obs_id')
 """
@@ -78,6 +78,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], ColumnInfo], ...] = (
     ),
     (re.compile(r"^(ra|dec)_(min|max)$"), _I("deg", "pos.eq", "edge of the field (ICRS)")),
     (re.compile(r"^ontime_[a-z0-9]+$"), _I("s", "time.duration", "on-source time")),
+    (re.compile(r"^roll_angle$"), _I("deg", "pos.posAng", "spacecraft roll angle")),
 )
 
 
@@ -85,12 +86,14 @@ def column_info(name: str) -> ColumnInfo | None:
     """What column ``name`` holds, or None for a column daxa knows nothing about."""
     if name in COLUMNS:
         return COLUMNS[name]
+    _, sep, tail = name.rpartition("_")
+    suffix_unit = _UNIT_SUFFIXES.get(tail) if sep else None
     for pattern, info in _PATTERNS:
         if pattern.match(name):
-            return info
-    _, sep, tail = name.rpartition("_")
-    if sep and tail in _UNIT_SUFFIXES:
-        return _I(_UNIT_SUFFIXES[tail], None, "")
+            # exposure_ks (an SQL answer) is in ks whatever the exposure_<instrument> rule says
+            return info if suffix_unit in (None, info.unit) else _I(suffix_unit, info.ucd, "")
+    if suffix_unit is not None:
+        return _I(suffix_unit, None, "")
     return None
 
 

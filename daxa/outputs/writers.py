@@ -150,16 +150,25 @@ def _field_metadata(name: str, dtype: pl.DataType) -> dict[bytes, bytes]:
     return meta
 
 
-def _write_parquet(frame: pl.DataFrame, temp: Path, fmt: str, sky: str) -> None:
+def annotate_arrow_schema(schema: Any, types: dict[str, pl.DataType]) -> Any:
+    """``schema`` (pyarrow) with each known field's unit, UCD and description as metadata;
+    ``types`` are the polars types of the columns (durations carry their own unit)."""
     import pyarrow as pa
+
+    fields = [
+        field.with_metadata(_field_metadata(field.name, types[field.name]) or None)
+        if field.name in types
+        else field
+        for field in schema
+    ]
+    return pa.schema(fields, metadata=schema.metadata)
+
+
+def _write_parquet(frame: pl.DataFrame, temp: Path, fmt: str, sky: str) -> None:
     import pyarrow.parquet as pq
 
     arrow = frame.to_arrow()
-    fields = [
-        field.with_metadata(_field_metadata(field.name, frame.schema[field.name]) or None)
-        for field in arrow.schema
-    ]
-    arrow = arrow.cast(pa.schema(fields, metadata=arrow.schema.metadata))
+    arrow = arrow.cast(annotate_arrow_schema(arrow.schema, dict(frame.schema)))
     pq.write_table(arrow, temp, compression="zstd")
 
 

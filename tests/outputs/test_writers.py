@@ -142,3 +142,21 @@ def test_a_failed_write_leaves_nothing(tmp_path: Path) -> None:
 def test_unknown_suffix_is_our_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"'\.xlsx'.*\.vot"):
         write_table(_observations(), tmp_path / "x.xlsx")
+
+
+def test_a_streamed_match_states_units_in_its_parquet(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from daxa.crossmatch import match_observations
+    from daxa.filters._examples import observation_table
+
+    table = observation_table("xmm_pointed", [10.0, 10.1], [0.0, 0.0])
+    cat = pl.DataFrame({"ra": [10.05, 200.0], "dec": [0.0, 0.0]})
+    out = match_observations(
+        cat, ["xmm_pointed"], tables={"xmm_pointed": table}, output=tmp_path / "m.parquet",
+        progress=False,
+    )  # fmt: skip
+    schema = pq.read_schema(out)
+    assert schema.field("separation_deg").metadata[b"unit"] == b"deg"
+    assert schema.field("pos_ra").metadata[b"ucd"] == b"pos.eq.ra"
+    assert pl.read_parquet(out)["obs_id"].n_unique() == 2
