@@ -35,7 +35,8 @@ daxa select xmm_pointed chandra --name "Coma Cluster" --name M87 -o clusters.csv
 daxa select all --positions sne.csv --at-time 20 365 --pairs sn_pairs.csv
 daxa select swift --pos "05:34:31.9 +22:00:52" --radius 10arcmin --usable
 daxa select chandra --start 2020-01-01 --end 2020-03-01 --target-type AGN,GCL
-daxa select erosita_calpv --field EXTRAGALACTIC_FIELDS --plots plots/"""
+daxa select erosita_calpv --field EXTRAGALACTIC_FIELDS --plots plots/
+daxa select xmm_pointed --name M87 -o m87.vot --moc m87_moc.fits --samp"""
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:

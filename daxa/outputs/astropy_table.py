@@ -140,13 +140,13 @@ def check_frame(frame: str) -> str:
     return frame.lower()
 
 
-def to_astropy(result: Any, *, skycoord: bool = True, frame: str = "icrs") -> Any:
+def to_astropy(result: Any, *, skycoord: bool = True, frame: str | None = None) -> Any:
     """``result`` as an astropy ``QTable``: times as ``Time`` (UTC), columns with a unit as
     ``Quantity`` (NaN where unknown), and a ``SkyCoord`` column ``coord`` (and ``pos_coord``
     for the input positions) when ``skycoord``.
 
-    ``frame`` is the positions' frame, ``icrs`` or ``fk5`` (J2000; a mission's own frame,
-    :attr:`Selection.to_astropy` passes it; the two differ by less than 0.1 arcsec).
+    ``frame`` is the positions' frame, ``icrs`` or ``fk5`` (J2000); by default a Selection's
+    mission frame, else ``icrs`` (the two differ by less than 0.1 arcsec).
 
     ``result``: a result frame (polars, pandas, Arrow), a :class:`~daxa.Selection` or a
     Parquet file a streaming match wrote. Descriptions and UCDs are in each column's
@@ -155,7 +155,7 @@ def to_astropy(result: Any, *, skycoord: bool = True, frame: str = "icrs") -> An
     import astropy.units as u
     from astropy.table import QTable
 
-    sky_frame = check_frame(frame)
+    sky_frame = check_frame(frame or getattr(getattr(result, "spec", None), "frame", "icrs"))
     frame_ = flatten(as_frame(result))
     table = QTable()
     for name in frame_.columns:

@@ -160,3 +160,17 @@ def test_a_streamed_match_states_units_in_its_parquet(tmp_path: Path) -> None:
     assert schema.field("separation_deg").metadata[b"unit"] == b"deg"
     assert schema.field("pos_ra").metadata[b"ucd"] == b"pos.eq.ra"
     assert pl.read_parquet(out)["obs_id"].n_unique() == 2
+
+
+def test_a_selection_is_written_in_its_missions_frame(tmp_path: Path) -> None:
+    from daxa.filters._examples import observation_table
+    from daxa.selection import Selection
+
+    swift = Selection("swift", table=observation_table("swift", [1.0, 2.0], [3.0, 4.0]))
+    assert swift.spec.frame == "fk5"
+    header = fits.getheader(swift.write(tmp_path / "s.fits"), 1)
+    assert (header["RADESYS"], header["EQUINOX"]) == ("FK5", 2000.0)
+    (coosys,) = votable.parse(swift.write(tmp_path / "s.xml")).resources[0].coordinate_systems
+    assert (coosys.system, coosys.equinox) == ("eq_FK5", "J2000")
+    table = swift.to_astropy()
+    assert table["coord"].frame.name == "fk5" and len(table) == 2
