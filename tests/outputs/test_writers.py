@@ -174,3 +174,16 @@ def test_a_selection_is_written_in_its_missions_frame(tmp_path: Path) -> None:
     assert (coosys.system, coosys.equinox) == ("eq_FK5", "J2000")
     table = swift.to_astropy()
     assert table["coord"].frame.name == "fk5" and len(table) == 2
+
+
+@pytest.mark.parametrize("with_nulls", [True, False])
+def test_votable_keeps_missing_integers_and_booleans(tmp_path: Path, with_nulls: bool) -> None:
+    middle = (None, None) if with_nulls else (2, False)
+    frame = pl.DataFrame({"n_obs": [1, middle[0], 3], "public": [True, middle[1], False]})
+    path = write_table(frame, tmp_path / "n.vot")
+    table = QTable.read(path)
+    expected = [False, with_nulls, False]
+    assert list(np.ma.getmaskarray(table["n_obs"])) == expected
+    assert list(np.ma.getmaskarray(table["public"])) == expected
+    # the faster BINARY serialisation is used only when it loses nothing
+    assert ("<BINARY2>" in path.read_text()) is with_nulls
