@@ -155,7 +155,8 @@ def to_astropy(result: Any, *, skycoord: bool = True, frame: str | None = None) 
     import astropy.units as u
     from astropy.table import QTable
 
-    sky_frame = check_frame(frame or getattr(getattr(result, "spec", None), "frame", "icrs"))
+    spec = getattr(result, "spec", None)
+    sky_frame = check_frame(frame or getattr(spec, "frame", None) or "icrs")
     frame_ = flatten(as_frame(result))
     table = QTable()
     for name in frame_.columns:
