@@ -46,9 +46,37 @@ def as_frame(obj: Any) -> pl.DataFrame:
     table = getattr(obj, "table", None)
     if isinstance(table, pl.DataFrame):
         return table
+    if type(obj).__module__.startswith("astropy") and hasattr(obj, "colnames"):
+        return _from_astropy(obj)
     from daxa.frames import to_polars
 
     return to_polars(obj, what="result")
+
+
+def _from_astropy(table: Any) -> pl.DataFrame:
+    """An astropy table (e.g. from :func:`to_astropy`) back to polars: ``Time`` columns become
+    UTC datetimes, ``Quantity`` their values (NaN: null), ``SkyCoord`` columns are left out
+    (their RA/Dec columns carry the positions)."""
+    from astropy.coordinates import SkyCoord
+    from astropy.time import Time
+
+    from daxa.frames import astropy_table_to_polars
+
+    columns: dict[str, pl.Series] = {}
+    rest = [n for n in table.colnames if not isinstance(table[n], SkyCoord | Time)]
+    frame = astropy_table_to_polars(table[rest]) if rest else pl.DataFrame()
+    for name in table.colnames:
+        col = table[name]
+        if isinstance(col, Time):
+            values = col.utc.datetime64
+            mask = np.asarray(col.mask) if col.masked else np.zeros(len(col), bool)
+            series = pl.Series(name, np.where(mask, np.datetime64("NaT"), values))
+            columns[name] = series.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+        elif name in frame.columns and frame[name].dtype.is_float():
+            columns[name] = frame[name].fill_nan(None)  # NaN is how to_astropy says unknown
+        elif name in frame.columns:
+            columns[name] = frame[name]
+    return pl.DataFrame(columns)
 
 
 def flatten(frame: pl.DataFrame) -> pl.DataFrame:

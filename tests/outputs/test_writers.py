@@ -187,3 +187,13 @@ def test_votable_keeps_missing_integers_and_booleans(tmp_path: Path, with_nulls:
     assert list(np.ma.getmaskarray(table["public"])) == expected
     # the faster BINARY serialisation is used only when it loses nothing
     assert ("<BINARY2>" in path.read_text()) is with_nulls
+
+
+def test_an_astropy_table_from_to_astropy_writes_back_the_same(tmp_path: Path) -> None:
+    table = to_astropy(_observations())
+    path = write_table(table, tmp_path / "again.parquet")
+    back = pl.read_parquet(path)
+    original = _observations()
+    for column in ("obs_id", "start", "end", "exposure", "target_name", "_healpix_29"):
+        assert back[column].to_list() == original[column].to_list(), column
+    assert "coord" not in back.columns
