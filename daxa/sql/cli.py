@@ -19,6 +19,7 @@ examples:
   daxa sql "SELECT obs_id, target_name, exposure FROM chandra
             WHERE in_cone(ra, dec, _healpix_29, 187.7059, 12.3911, 0.5)"
   daxa sql "SELECT * FROM cone('observations', 83.633, 22.0145, 0.25)" -o crab.csv
+  daxa sql "SELECT * FROM cone('observations', 83.633, 22.0145, 0.25)" -o crab.vot --samp
   daxa sql --table targets=targets.csv \\
       "SELECT t.name, o.mission, o.obs_id FROM targets t JOIN observations o
        ON in_cone(o.ra, o.dec, t.ra, t.dec, 10 / 60.0)"
