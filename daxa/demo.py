@@ -42,11 +42,11 @@ DAYS_BEFORE, DAYS_AFTER = 20, 365
 INSTRUMENTS = {"swift": ["XRT"]}
 #: The SQL question: what has been observed within 30′ of the Galactic Centre (Sgr A*)?
 SQL_QUESTION = """\
-SELECT mission, count(*) AS observations, round(sum(exposure) / 1e6, 2) AS exposure_ms,
+SELECT mission, count(*) AS observations, sum(exposure) AS exposure_s,
        min(year(start)) AS first_year, max(year("end")) AS last_year
 FROM observations
 WHERE in_cone(ra, dec, _healpix_29, 266.41684, -29.00781, 0.5)
-GROUP BY mission ORDER BY exposure_ms DESC"""
+GROUP BY mission ORDER BY exposure_s DESC NULLS LAST"""
 
 
 @dataclass
@@ -244,7 +244,8 @@ def _crossmatch(
         .agg(
             clusters_covered=(pl.col("n_obs") > 0).sum(),
             observations=pl.col("n_obs").sum(),
-            exposure_ms=(pl.col("exposure").sum() / 1e6).round(2),
+            # seconds, null where the tables give no exposure (eROSITA)
+            exposure_s=pl.when(pl.col("exposure").count() > 0).then(pl.col("exposure").sum()),
         )
         .with_columns(pl.col("mission").replace(SHORT_NAMES))
     )

@@ -150,3 +150,7 @@ class ProductNotFoundError(DaxaError, FileNotFoundError):
 
 class SQLError(DaxaError):
     """A DuckDB error, with the views and columns the query could have used."""
+
+
+class SampError(DaxaError):
+    """A table could not be sent over SAMP: no hub running, or no client listening for tables."""

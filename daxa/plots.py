@@ -571,7 +571,7 @@ def days_since_event(
 
 
 def exposure_by_year(observations: Any) -> pl.DataFrame:
-    """Total exposure (Ms) per mission per calendar year of the observation start.
+    """Total exposure (``exposure_s``, seconds) per mission per calendar year of the start.
 
     >>> import polars as pl
     >>> from datetime import datetime, UTC
@@ -580,13 +580,13 @@ def exposure_by_year(observations: Any) -> pl.DataFrame:
     ...     datetime(2010, 9, 1, tzinfo=UTC), datetime(2011, 1, 1, tzinfo=UTC)],
     ...     "exposure": [1e6, 5e5, 2e6]})
     >>> exposure_by_year(t).rows()
-    [('chandra', 2011, 2.0), ('swift', 2010, 1.5)]
+    [('chandra', 2011, 2000000.0), ('swift', 2010, 1500000.0)]
     """
     frame = observations_frame(observations)
     return (
         frame.filter(pl.col("start").is_not_null())
         .group_by("mission", pl.col("start").dt.year().alias("year"))
-        .agg((pl.col("exposure").fill_null(0).sum() / 1e6).alias("exposure_ms"))
+        .agg(pl.col("exposure").sum().alias("exposure_s"))  # seconds; unknown ones left out
         .sort("mission", "year")
     )
 
@@ -606,7 +606,7 @@ def exposure_per_year(
         for name in missions:
             part = per_year.filter(pl.col("mission") == name)
             values = np.zeros(len(years))
-            values[part["year"].to_numpy() - years[0]] = part["exposure_ms"].to_numpy()
+            values[part["year"].to_numpy() - years[0]] = part["exposure_s"].to_numpy() / 1e6  # Ms
             ax.bar(
                 years,
                 values,

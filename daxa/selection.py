@@ -396,6 +396,25 @@ class Selection:
         t = self.table
         return SkyCoord(t["ra"].to_numpy(), t["dec"].to_numpy(), unit="deg", frame=self._spec.frame)
 
+    def to_astropy(self, *, skycoord: bool = True) -> Any:
+        """The selected rows as an astropy ``QTable`` (``Time``, ``SkyCoord`` in the mission's
+        frame, ``Quantity``); see :func:`daxa.outputs.to_astropy`."""
+        from daxa.outputs import to_astropy
+
+        return to_astropy(self.table, skycoord=skycoord, frame=self._spec.frame)
+
+    def write(self, path: str | os.PathLike[str], *, format: str | None = None) -> Path:
+        """Write the selected rows to ``path`` (FITS, VOTable, CSV, Parquet... by suffix)."""
+        from daxa.outputs import write_table
+
+        return write_table(self.table, path, format=format, frame=self._spec.frame)
+
+    def send_samp(self, name: str | None = None, **kwargs: Any) -> str:
+        """Send the selected rows to TOPCAT or Aladin over SAMP (:func:`daxa.send_samp`)."""
+        from daxa.outputs.samp import send_samp
+
+        return send_samp(self, name=name or f"daxa {self._spec.name}", **kwargs)
+
     def __len__(self) -> int:
         return int(self.mask.sum())
 

@@ -27,39 +27,41 @@ def _only(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir())
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".json", ".ndjson", ".fits"])
+WRITERS = ("_write_csv", "_write_json", "_write_parquet", "_write_fits", "_write_votable")
+
+
+def _break_writers(monkeypatch: pytest.MonkeyPatch) -> None:
+    from daxa.outputs import writers
+
+    for name in WRITERS:
+        monkeypatch.setattr(writers, name, lambda frame, temp, *a: _half_then_disk_full(temp))
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".json", ".ndjson", ".fits", ".vot"])
 def test_cli_table_output_failing_midway_keeps_the_old_file(tmp_path, monkeypatch, suffix):
     target = tmp_path / f"out{suffix}"
     _output.write_table(FRAME, target)
     before = target.read_bytes()
-    monkeypatch.setattr(_output, "_write_as", lambda table, path, kind: _half_then_disk_full(path))
+    _break_writers(monkeypatch)
     with pytest.raises(InputError, match=rf"could not write {target}: No space.*unchanged"):
         _output.write_table(FRAME.head(1), target)
     assert target.read_bytes() == before
     assert _only(tmp_path) == [target.name]
 
 
-@pytest.mark.parametrize(
-    ("suffix", "fmt"), [(".csv", "csv"), (".parquet", "parquet"), (".json", "json")]
-)
-def test_sql_output_failing_midway_keeps_the_old_file(tmp_path, monkeypatch, suffix, fmt):
+@pytest.mark.parametrize(("suffix", "fmt"), [(".csv", "csv"), (".parquet", "parquet")])
+def test_sql_output_failing_midway_keeps_the_old_file(tmp_path, monkeypatch, capsys, suffix, fmt):
+    """``daxa sql -o``: the command fails with one line and the previous result stays."""
     target = tmp_path / f"result{suffix}"
-    sql_cli._write(FRAME, target, fmt)
+    query = "SELECT 1 AS one"
+    assert sql_cli.cli_main([query, "--cache-dir", str(tmp_path / "cache"), "-o", str(target)]) == 0
     before = target.read_bytes()
-    for method in ("write_csv", "write_parquet", "write_ndjson"):
-        monkeypatch.setattr(
-            pl.DataFrame, method, lambda self, path, *a, **k: _half_then_disk_full(path)
-        )
-    with pytest.raises(InputError, match=rf"could not write {target}.*unchanged"):
-        sql_cli._write(FRAME.head(1), target, fmt)
+    _break_writers(monkeypatch)
+    code = sql_cli.cli_main([query, "--cache-dir", str(tmp_path / "cache"), "-o", str(target)])
+    assert code != 0
+    assert "could not write" in capsys.readouterr().err
     assert target.read_bytes() == before
-    assert _only(tmp_path) == [target.name]
-
-
-def test_sql_output_is_complete_and_in_the_asked_format(tmp_path):
-    target = tmp_path / "r.parquet"
-    sql_cli._write(FRAME, target, "parquet")
-    assert pl.read_parquet(target).equals(FRAME)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == [target.name]
 
 
 def test_plot_save_failing_midway_keeps_the_old_image(tmp_path):

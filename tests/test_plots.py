@@ -160,7 +160,7 @@ def test_exposure_per_year_stacks_missions() -> None:
         [_obs("chandra", [1.0, 2.0], [0.0, 0.0], year=2001), _obs("swift", [1.0], [0.0], 2003)]
     )
     table = plots.exposure_by_year(obs)
-    assert table.rows() == [("chandra", 2001, 0.072), ("swift", 2003, 0.036)]
+    assert table.rows() == [("chandra", 2001, 72_000.0), ("swift", 2003, 36_000.0)]  # seconds
     ax = plots.exposure_per_year(obs).axes[0]
     heights = [(p.get_x() + p.get_width() / 2, p.get_height()) for p in ax.patches]
     assert (2001.0, pytest.approx(0.072)) in heights

@@ -1,4 +1,5 @@
-"""Printing tables for people and writing them to files, for every subcommand.
+"""Printing tables for people and writing them to files (:mod:`daxa.outputs`), for every
+subcommand.
 
 >>> import polars as pl
 >>> print(format_table(pl.DataFrame({"mission": ["xmm_pointed", "chandra"],
@@ -16,9 +17,6 @@ from pathlib import Path
 
 import polars as pl
 
-from daxa.atomic import atomic_path
-from daxa.errors import InputError
-
 #: Short mission labels for wide tables (one column per mission) on an 100-column terminal.
 SHORT_NAMES = {
     "xmm_pointed": "xmm",
@@ -34,9 +32,6 @@ SHORT_NAMES = {
     "integral_pointed": "integral",
     "xrism_pointed": "xrism",
 }
-
-#: File types ``write_table`` understands, by suffix.
-TABLE_SUFFIXES = (".csv", ".parquet", ".pq", ".json", ".ndjson", ".fits")
 
 
 def _cell(value: object) -> str:
@@ -111,62 +106,8 @@ def format_table(table: pl.DataFrame, *, max_rows: int = 20, max_width: int = 40
     return "\n".join(out)
 
 
-def _flatten_for_text(table: pl.DataFrame) -> pl.DataFrame:
-    """Lists become comma-joined strings and durations seconds, for CSV and FITS."""
-    exprs = []
-    for name, dtype in table.schema.items():
-        if isinstance(dtype, pl.List):
-            exprs.append(pl.col(name).cast(pl.List(pl.String)).list.join(",").alias(name))
-        elif isinstance(dtype, pl.Duration):
-            exprs.append((pl.col(name).dt.total_microseconds() / 1e6).alias(name + "_s"))
-        elif isinstance(dtype, pl.Struct | pl.Object):
-            exprs.append(pl.col(name).cast(pl.String).alias(name))
-        else:
-            exprs.append(pl.col(name))
-    return table.select(exprs)
-
-
 def write_table(table: pl.DataFrame, path: str | Path) -> Path:
-    """Write ``table`` to ``path``; the suffix picks the format (CSV, Parquet, JSON, FITS).
+    """Write ``table`` to ``path`` (format from the suffix) through :mod:`daxa.outputs`."""
+    from daxa.outputs import write_table as write
 
-    The file is written beside ``path`` and renamed into place (daxa.atomic): a failure leaves
-    the previous file and no temporary behind.
-    """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in TABLE_SUFFIXES:
-        raise InputError(
-            f"cannot write {str(path)!r}: unknown file type {suffix or '(none)'!r}; use one of "
-            + ", ".join(TABLE_SUFFIXES)
-        )
-    try:
-        with atomic_path(path) as temp:
-            _write_as(table, temp, suffix)
-    except OSError as exc:
-        raise InputError(
-            f"could not write {path}: {exc.strerror or exc}; the previous file (if any) is "
-            "unchanged"
-        ) from None
-    return path
-
-
-def _write_as(table: pl.DataFrame, path: Path, suffix: str) -> None:
-    """Write ``table`` to ``path`` in the format of ``suffix`` (path is a temporary name)."""
-    if suffix in (".parquet", ".pq"):
-        table.write_parquet(path)
-    elif suffix == ".csv":
-        _flatten_for_text(table).write_csv(path)
-    elif suffix == ".json":
-        table.write_json(path)
-    elif suffix == ".ndjson":
-        table.write_ndjson(path)
-    else:
-        from astropy.table import Table
-
-        flat = _flatten_for_text(table)
-        flat = flat.with_columns(
-            pl.col(c).dt.strftime("%Y-%m-%dT%H:%M:%S%.f")
-            for c, t in flat.schema.items()
-            if isinstance(t, pl.Datetime)
-        )
-        Table.from_pandas(flat.to_pandas()).write(path, format="fits", overwrite=True)
+    return write(table, path)

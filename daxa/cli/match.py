@@ -76,6 +76,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "--overlap-only", action="store_true", help="keep only pairs overlapping the window"
     )
     p.add_argument("-o", "--output", metavar="FILE", help="write the result (.parquet streams)")
+    p.add_argument("--moc", metavar="FILE", help="write the searched coverage as a MOC (.fits)")
+    p.add_argument("--samp", action="store_true", help="send the result over SAMP (TOPCAT)")
     p.add_argument("--memory", default="2GB", help="memory budget for chunking (default 2GB)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run on this Dask scheduler")
     p.add_argument("--rows", type=int, default=10, metavar="N", help="rows to print (default 10)")
@@ -184,7 +186,25 @@ def run_match(args: argparse.Namespace) -> int:
         if not stream:
             write_table(frame, output)
         print(f"wrote {frame.height:,} rows to {output}")
+    _moc_and_samp(args, frame, missions, instruments)
     return 0
+
+
+def _moc_and_samp(args: argparse.Namespace, frame: pl.DataFrame, missions: Any, inst: Any) -> None:
+    """``--moc``: the coverage searched (chosen missions and instruments); ``--samp``."""
+    if args.moc:
+        from daxa.moc import coverage_moc, write_moc
+
+        mocs = [coverage_moc(m, (inst or {}).get(m)) for m in missions]
+        moc = mocs[0]
+        for other in mocs[1:]:
+            moc = moc.union(other)
+        print(f"wrote the coverage MOC of {', '.join(missions)} to {write_moc(moc, args.moc)}")
+    if args.samp:
+        from daxa.outputs.samp import send_samp
+
+        send_samp(frame, name="daxa match")
+        print(f"sent {frame.height:,} rows over SAMP")
 
 
 def _registry_order(frame: pl.DataFrame) -> pl.DataFrame:

@@ -20,7 +20,7 @@ from daxa.errors import (
     ServiceUnavailableError,
 )
 from daxa.missions import Mission, get_mission, mission_names, resolve_missions
-from daxa.progress import BarProgress
+from daxa.progress import TransferProgress
 from daxa.schema import STANDARD_COLUMNS
 from daxa.services.http import ArchiveSession
 
@@ -178,10 +178,11 @@ def fetch_missions(
     results = []
     with (
         ArchiveSession(retries=retries) as session,
-        BarProgress(len(specs), "fetching", enabled=progress) as bar,
+        TransferProgress(len(specs), label="fetching", unit="mission", enabled=progress) as bar,
     ):
+        session.on_bytes = bar.advance_bytes  # big tables show their bytes as they arrive
         for spec in specs:
-            bar.set(bar.done, note=spec.name)
+            bar.set_note(spec.name)
             t0 = time.perf_counter()
             status = "cached"
             try:
@@ -205,7 +206,7 @@ def fetch_missions(
                     "source": source,
                 }
             )
-            bar.advance()
+            bar.file_done(status != "failed")
     return pl.DataFrame(results, schema_overrides={"rows": pl.Int64})
 
 

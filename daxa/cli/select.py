@@ -35,7 +35,8 @@ daxa select xmm_pointed chandra --name "Coma Cluster" --name M87 -o clusters.csv
 daxa select all --positions sne.csv --at-time 20 365 --pairs sn_pairs.csv
 daxa select swift --pos "05:34:31.9 +22:00:52" --radius 10arcmin --usable
 daxa select chandra --start 2020-01-01 --end 2020-03-01 --target-type AGN,GCL
-daxa select erosita_calpv --field EXTRAGALACTIC_FIELDS --plots plots/"""
+daxa select erosita_calpv --field EXTRAGALACTIC_FIELDS --plots plots/
+daxa select xmm_pointed --name M87 -o m87.vot --moc m87_moc.fits --samp"""
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -126,13 +127,19 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "-o",
         "--output",
         metavar="FILE",
-        help="write the selected observations (.csv, .parquet, .json, .fits)",
+        help="write the selected observations (.csv, .fits, .vot, .parquet, .json)",
     )
     out.add_argument(
         "--pairs", metavar="FILE", help="write the position-observation pairs (with separations)"
     )
     out.add_argument(
         "--save", metavar="DIR", help="save each mission's selection (JSON) to replay later"
+    )
+    out.add_argument(
+        "--moc", metavar="FILE", help="write the selected observations' coverage MOC (.fits)"
+    )
+    out.add_argument(
+        "--samp", action="store_true", help="send the selection to TOPCAT/Aladin over SAMP"
     )
     out.add_argument(
         "--plots",
@@ -334,7 +341,8 @@ def summary_table(found: Selected) -> pl.DataFrame:
                 "selected": t.height,
                 "usable": int(t["science_usable"].sum()),
                 "public": int(t["public"].sum()),
-                "exposure_ks": float(t["exposure"].fill_null(0).sum()) / 1e3,
+                # seconds; null when the table gives no exposure (eROSITA), not 0
+                "exposure_s": float(t["exposure"].sum()) if t["exposure"].count() else None,
             }
         )
     return pl.DataFrame(
@@ -345,7 +353,7 @@ def summary_table(found: Selected) -> pl.DataFrame:
             "selected": pl.Int64,
             "usable": pl.Int64,
             "public": pl.Int64,
-            "exposure_ks": pl.Float64,
+            "exposure_s": pl.Float64,
         },
     )
 
@@ -442,6 +450,16 @@ def run_select(args: argparse.Namespace) -> int:
             raise InputError("--pairs needs a positional filter (--name, --pos or --positions)")
         path = write_table(pairs, args.pairs)
         print(f"wrote {pairs.height:,} position-observation pairs to {path}")
+    if args.moc:
+        from daxa.moc import coverage_moc, write_moc
+
+        path = write_moc(coverage_moc(selection=found.selections), args.moc)
+        print(f"wrote the coverage MOC of the selected observations to {path}")
+    if args.samp:
+        from daxa.outputs.samp import send_samp
+
+        send_samp(found.observations(), name="daxa select")
+        print(f"sent {total:,} observations over SAMP")
     if args.save:
         folder = Path(args.save)
         for name, sel in found.selections.items():

@@ -3,7 +3,8 @@
 Survey-scale catalogues against wide-field instruments (Swift BAT 50°, INTEGRAL 2.4–7°, RASS
 3°) make billions of (position, observation) pairs; most users want, per position, how many
 observations cover it, their total exposure and the first and last dates. For each row and
-mission :func:`coverage_summary` gives ``n_obs``, ``exposure`` (seconds, nulls count as 0),
+mission :func:`coverage_summary` gives ``n_obs``, ``exposure`` (seconds: the sum of the known
+exposures; null for a mission or instrument whose table gives none, such as eROSITA's),
 ``first_start`` and ``last_end``; with ``by_instrument`` also one row per chosen instrument
 that has its own exposure column (or, for one-instrument-per-observation missions, its own
 rows), counting the observations that instrument covers (the rule of the association table's
@@ -87,6 +88,8 @@ class CoverClass:
     radius: FloatArray | None
     applies: BoolArray | None
     exposure: FloatArray
+    #: False when the table knows no exposure for this line (eROSITA): the summary says null
+    known: bool = True
 
 
 def cover_classes(table: MissionTable, by_instrument: bool) -> list[CoverClass]:
@@ -100,7 +103,8 @@ def cover_classes(table: MissionTable, by_instrument: bool) -> list[CoverClass]:
         base = table.radius
     extra = table.extra
     total_exp = _ms(extra["exposure"]) if "exposure" in extra.columns else np.zeros(n)
-    out = [CoverClass(None, base, None, total_exp)]
+    total_known = "exposure" in extra.columns and _any_known(extra["exposure"])
+    out = [CoverClass(None, base, None, total_exp, total_known)]
     # whole milliseconds: sums stay exact whatever the order (see Totals.add)
     spec = get_mission(table.name)
     if not by_instrument or len(table.instruments) < 2:
@@ -110,13 +114,20 @@ def cover_classes(table: MissionTable, by_instrument: bool) -> list[CoverClass]:
         col = spec.instrument(name).exposure_column
         if not (spec.one_instrument_per_obs or (col is not None and col in extra.columns)):
             continue
-        exp = _ms(extra[col]) if col is not None and col in extra.columns else total_exp
+        if col is not None and col in extra.columns:
+            exp, known = _ms(extra[col]), _any_known(extra[col])
+        else:
+            exp, known = total_exp, total_known
         if radii is not None:
             r: FloatArray | None = np.full(n, float(radii[k]) + EDGE_DEG)
         else:
             r = base
-        out.append(CoverClass(name, r, table.plan.observed[:, k].copy(), exp))
+        out.append(CoverClass(name, r, table.plan.observed[:, k].copy(), exp, known))
     return out
+
+
+def _any_known(series: pl.Series) -> bool:
+    return bool(series.cast(pl.Float64).fill_nan(None).drop_nulls().len())
 
 
 def _ms(series: pl.Series) -> FloatArray:
@@ -465,7 +476,7 @@ def summarise_chunk(
                     hit,
                     np.full(hit.size, len(lines) - 1, dtype=np.int64),
                     tot.count[hit],
-                    tot.exposure[hit],
+                    tot.exposure[hit] if cls.known else np.full(hit.size, np.nan),
                     tot.first[hit],
                     tot.last[hit],
                 )
@@ -510,7 +521,7 @@ def _summary_rows(
     cols["mission"] = pl.Series([m for _, _, m, _ in lines], dtype=missions).gather(line)
     cols["instrument"] = pl.Series([i for _, _, _, i in lines], dtype=instruments).gather(line)
     cols["n_obs"] = count[order]
-    cols["exposure"] = exposure[order] / 1000.0
+    cols["exposure"] = pl.Series(exposure[order] / 1000.0).fill_nan(None)
     cols["first_start"] = _times(first[order], _BIG)
     cols["last_end"] = _times(last[order], _SMALL)
     cols["pos_ra"] = positions["ra"].gather(row)

@@ -110,6 +110,9 @@ class ParquetSink:
                     i = arrow_schema.get_field_index(name)
                     arrow_schema = arrow_schema.set(i, arrow_schema.field(i).with_type(codes))
                     del cast[name]  # enums stay codes; strings are encoded by Arrow
+        from daxa.outputs.writers import annotate_arrow_schema
+
+        arrow_schema = annotate_arrow_schema(arrow_schema, self.schema)  # units, UCDs
         writer = None
         try:
             writer = pq.ParquetWriter(

@@ -103,6 +103,8 @@ class ArchiveSession:
         self.timeout = (connect_timeout, read_timeout)
         self.policy = RetryPolicy(retries=retries, backoff=backoff, max_wait=max_wait)
         self._session = make_session()
+        #: Called with the size of every chunk of every answer body as it arrives (progress).
+        self.on_bytes: Callable[[int], None] | None = None
 
     @property
     def retries(self) -> int:
@@ -159,7 +161,7 @@ class ArchiveSession:
                             f"HTTP {answer.status_code}{_said(answer)}",
                             retry_after=answer.headers.get("Retry-After"),
                         )
-                    body = _read_body(answer, sink, shown)
+                    body = _read_body(answer, sink, shown, self.on_bytes)
                     _note_emulator(answer)
                     response = Response(
                         url=redact(answer.url),
@@ -239,7 +241,12 @@ def _said(answer: requests.Response) -> str:
     return f": {message}" if message else ""
 
 
-def _read_body(answer: requests.Response, sink: IO[bytes] | None, shown: str) -> bytes:
+def _read_body(
+    answer: requests.Response,
+    sink: IO[bytes] | None,
+    shown: str,
+    on_bytes: Callable[[int], None] | None = None,
+) -> bytes:
     """The whole body; :class:`Retryable` when it is shorter than announced, or (without a
     length) when it does not end the way its kind of document ends."""
     expected = answer.headers.get("Content-Length")
@@ -260,6 +267,8 @@ def _read_body(answer: requests.Response, sink: IO[bytes] | None, shown: str) ->
             limit = inflate.max_inflated(compressed)
             if received > limit:
                 raise ServiceError(inflate.too_big(f"the answer from {shown}", compressed, limit))
+        if on_bytes is not None:
+            on_bytes(len(chunk))
         if sink is not None:
             sink.write(chunk)
         else:

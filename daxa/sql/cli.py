@@ -19,6 +19,7 @@ examples:
   daxa sql "SELECT obs_id, target_name, exposure FROM chandra
             WHERE in_cone(ra, dec, _healpix_29, 187.7059, 12.3911, 0.5)"
   daxa sql "SELECT * FROM cone('observations', 83.633, 22.0145, 0.25)" -o crab.csv
+  daxa sql "SELECT * FROM cone('observations', 83.633, 22.0145, 0.25)" -o crab.vot --samp
   daxa sql --table targets=targets.csv \\
       "SELECT t.name, o.mission, o.obs_id FROM targets t JOIN observations o
        ON in_cone(o.ra, o.dec, t.ra, t.dec, 10 / 60.0)"
@@ -30,7 +31,7 @@ healpix_index, healpix_coarsen, time_overlap, time_inside, mjd_to_timestamp, tim
 Quote the column "end" (an SQL keyword).
 """
 
-_FORMATS = ("table", "csv", "parquet", "json")
+_FORMATS = ("table", "csv", "parquet", "json", "ndjson", "fits", "votable")
 
 
 def register_cli(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -58,7 +59,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "-o",
         "--output",
         type=Path,
-        help="write the result to this file (format from the suffix: .csv, .parquet, .json)",
+        help="write the result to this file (format from the suffix: .csv, .fits, .vot, "
+        ".parquet, .json, .ndjson)",
+    )
+    parser.add_argument(
+        "--samp", action="store_true", help="send the result to TOPCAT/Aladin over SAMP"
     )
     parser.add_argument(
         "--format",
@@ -100,18 +105,25 @@ def run(args: argparse.Namespace) -> int:
         query = _query_text(args)
         result = db.query(query, **tables)
     fmt = args.format or _format_from_suffix(args.output)
+    if args.samp:
+        from daxa.outputs.samp import send_samp
+
+        send_samp(result, name="daxa sql")
+        print(f"sent {result.height:,} rows over SAMP", file=sys.stderr)
     if args.output is not None:
         if fmt == "table":
-            raise InputError("--format table prints to the terminal; give csv, parquet or json")
-        _write(result, args.output, fmt)
+            raise InputError(
+                "--format table prints to the terminal; give csv, fits, votable, parquet or json"
+            )
+        from daxa.outputs import write_table
+
+        write_table(result, args.output, format=fmt)
         print(f"wrote {result.height:,} rows to {args.output}", file=sys.stderr)
         return 0
-    if fmt == "parquet":
-        raise InputError("Parquet output needs a file: add -o result.parquet")
-    if fmt == "csv":
-        sys.stdout.write(_flatten(result).write_csv())
-    elif fmt == "json":
-        sys.stdout.write(result.write_ndjson())
+    if fmt in ("parquet", "fits"):
+        raise InputError(f"{fmt.capitalize()} output needs a file: add -o result.{fmt}")
+    if fmt in ("csv", "json", "ndjson", "votable"):
+        _write_stdout(result, fmt)
     else:
         _print_table(result, max_rows=args.max_rows)
     return 0
@@ -149,47 +161,37 @@ def _read_table_option(spec: str) -> tuple[str, pl.DataFrame]:
 def _format_from_suffix(path: Path | None) -> str:
     if path is None:
         return "table"
-    suffix = path.suffix.lower()
-    for fmt, suffixes in (
-        ("csv", (".csv",)),
-        ("parquet", (".parquet", ".pq")),
-        ("json", (".json", ".ndjson", ".jsonl")),
-    ):
-        if suffix in suffixes:
-            return fmt
-    raise InputError(
-        f"cannot tell the format of {path} from its suffix; add --format csv|parquet|json"
-    )
-
-
-def _flatten(frame: pl.DataFrame) -> pl.DataFrame:
-    """Lists become ';'-joined strings (CSV has no nested values)."""
-    nested = [c for c, t in frame.schema.items() if isinstance(t, pl.List | pl.Array | pl.Struct)]
-    return frame.with_columns(
-        pl.col(c).cast(pl.List(pl.String)).list.join(";")
-        if isinstance(frame.schema[c], pl.List | pl.Array)
-        else pl.col(c).struct.json_encode()
-        for c in nested
-    )
-
-
-def _write(frame: pl.DataFrame, path: Path, fmt: str) -> None:
-    """Write the result beside ``path`` and rename it into place (nothing half-written)."""
-    from daxa.atomic import atomic_path
+    from daxa.outputs import format_of
 
     try:
-        with atomic_path(path) as temp:
-            if fmt == "csv":
-                _flatten(frame).write_csv(temp)
-            elif fmt == "parquet":
-                frame.write_parquet(temp)
-            else:
-                frame.write_ndjson(temp)
-    except OSError as exc:
+        return format_of(path)
+    except InputError:
         raise InputError(
-            f"could not write {path}: {exc.strerror or exc}; the previous file (if any) is "
-            "unchanged"
+            f"cannot tell the format of {path} from its suffix; add --format "
+            + "|".join(f for f in _FORMATS if f != "table")
         ) from None
+
+
+def _write_stdout(frame: pl.DataFrame, fmt: str) -> None:
+    """CSV and JSON as the files are written (units in names, ISO UTC times); VOTable XML."""
+    from daxa.outputs import text_frame
+
+    if fmt == "votable":
+        import tempfile
+
+        from daxa.outputs import write_table
+
+        with tempfile.TemporaryDirectory() as folder:
+            path = write_table(frame, Path(folder) / "result.vot")
+            sys.stdout.write(path.read_text())
+        return
+    text = text_frame(frame)
+    if fmt == "csv":
+        sys.stdout.write(text.write_csv())
+    elif fmt == "json":
+        sys.stdout.write(text.write_json())
+    else:
+        sys.stdout.write(text.write_ndjson())
 
 
 def _print_table(frame: pl.DataFrame, *, max_rows: int) -> None:

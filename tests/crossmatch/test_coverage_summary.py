@@ -57,6 +57,27 @@ def test_hand_computed_swift_summary():
     assert totals["instrument"].to_list() == [None]
 
 
+def test_unknown_exposures_are_null_not_zero():
+    """eROSITA's tables give no exposure: its summary says null, a known sum stays a sum."""
+    erosita = observation_table(
+        "erosita_calpv",
+        [10.0, 10.2],
+        [0.0, 0.0],
+        exposure=pl.Series([None, None], dtype=pl.Float64),
+    )
+    xmm = observation_table("xmm_pointed", [10.0, 10.01], [0.0, 0.0], exposure=[1000.0, None])
+    got = coverage_summary(
+        pl.DataFrame({"ra": [10.0], "dec": [0.0]}),
+        tables={"erosita_calpv": erosita, "xmm_pointed": xmm},
+        by_instrument=False,
+        progress=False,
+    )
+    assert sorted(got.select("mission", "n_obs", "exposure").rows()) == [
+        ("erosita_calpv", 2, None),
+        ("xmm_pointed", 2, 1000.0),
+    ]
+
+
 def _from_pairs(assoc: pl.DataFrame, tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
     """The summary totals computed from the full association table."""
     info = pl.concat(

@@ -30,9 +30,29 @@ def test_prints_a_readable_table(small_cache: Path, capsys: pytest.CaptureFixtur
 def test_writes_files_by_suffix(small_cache: Path, tmp_path: Path, suffix: str) -> None:
     target = tmp_path / f"out{suffix}"
     assert cli_main([COUNTS, "--cache-dir", str(small_cache), "-o", str(target)]) == 0
-    read = {".csv": pl.read_csv, ".parquet": pl.read_parquet, ".json": pl.read_ndjson}[suffix]
+    read = {".csv": pl.read_csv, ".parquet": pl.read_parquet, ".json": pl.read_json}[suffix]
     got = read(target)
     assert dict(got.iter_rows()) == SMALL_MISSIONS
+
+
+@pytest.mark.parametrize("fmt", ["votable", "fits"])
+def test_vo_formats_carry_units_and_times(small_cache: Path, tmp_path: Path, fmt: str) -> None:
+    from astropy.table import QTable
+
+    query = "SELECT obs_id, ra, start, exposure FROM chandra ORDER BY obs_id LIMIT 3"
+    target = tmp_path / ("out.vot" if fmt == "votable" else "out.fits")
+    assert cli_main([query, "--cache-dir", str(small_cache), "-o", str(target)]) == 0
+    table = QTable.read(target, **({"astropy_native": True} if fmt == "fits" else {}))
+    expected = cache.read("chandra", small_cache).sort("obs_id").head(3)
+    assert list(table["obs_id"]) == expected["obs_id"].to_list()
+    assert str(table["ra"].unit) == "deg" and str(table["exposure"].unit) == "s"
+    from astropy.time import Time
+
+    start = table["start"]
+    if fmt == "votable":  # MJD (UTC) doubles referring to the file's TIMESYS
+        start = Time(start.to_value("d"), format="mjd", scale="utc")
+    want = Time(expected["start"].dt.replace_time_zone(None).to_list(), scale="utc")
+    assert abs((start - want).to_value("s")).max() < 1e-3
 
 
 def test_csv_to_stdout_flattens_lists(
@@ -41,7 +61,7 @@ def test_csv_to_stdout_flattens_lists(
     query = "SELECT obs_id, ['a', 'b'] AS l FROM chandra ORDER BY obs_id LIMIT 2"
     assert cli_main([query, "--cache-dir", str(small_cache), "--format", "csv"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines == ["obs_id,l", "00001,a;b", "00002,a;b"]
+    assert lines == ["obs_id,l", '00001,"a,b"', '00002,"a,b"']  # as every CSV daxa writes
 
 
 def test_table_option_and_query_file(
