@@ -59,7 +59,7 @@ def test_one_window_broadcasts_to_every_position():
     [
         (["2020-01-02", "2020-01-01"], ["2020-01-01", "2020-01-03"], "window 0: start 2020-01-02"),
         (["2020-01-01"] * 3, ["2020-01-02"] * 3, "3 starts and 3 ends given for 2 positions"),
-        ([1.0, 2.0], [3.0, 4.0], "not a time"),
+        ([1.0, 2.0], [3.0, 4.0], "bare number .*time_format=.mjd."),
     ],
 )
 def test_bad_windows(start, end, message):

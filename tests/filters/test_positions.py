@@ -180,7 +180,7 @@ def test_one_instrument_missions_use_the_instrument_column():
         ([[1.0, 2.0], [3.0, 4.0]], [1.0], "1 radii given for 2 positions"),
         ([1.0, 2.0], -1.0, "between 0 and 180"),
         ([1.0, 2.0], 5 * u.s, "not an angle"),
-        ([1.0, 2.0], "wide", "not a number"),
+        ([1.0, 2.0], "wide", "'wide' is not an angle"),
         ([1.0, 2.0], {}, "mapping is empty"),
     ],
 )
