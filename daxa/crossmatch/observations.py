@@ -165,7 +165,7 @@ def prepare_mission(
     """Cut a normalised mission table down to the rows that can match and their radii.
 
     ``per_row=True``: the radius comes with each position (an array or column), so every row
-    can match and the covering instruments are those that observed.
+    where a chosen instrument observed can match, and those instruments cover the pair.
     """
     from daxa.filters import radius as _radius
 
@@ -184,14 +184,16 @@ def prepare_mission(
     plan = _radius.plan(form, table, spec, chosen)
     rows = plan.rows if plan.rows is not None else np.arange(table.height, dtype=np.int64)
     kept = table[rows] if plan.rows is not None else table
+    observed = plan.observed[rows] if plan.rows is not None else plan.observed
     if per_row:
         r: FloatArray | float | None = None
-        plan = _radius.RadiusPlan(0.0, "left", None, plan.observed, None)
+        plan = _radius.RadiusPlan(0.0, "left", None, observed, None)
     elif plan.radius_of == "right":
         r = np.asarray(plan.radius, dtype=np.float64)
-        plan = _radius.RadiusPlan(r, "right", None, plan.observed[rows], plan.instrument_radii)
+        plan = _radius.RadiusPlan(r, "right", None, observed, plan.instrument_radii)
     else:
         r = float(plan.radius)  # type: ignore[arg-type]
+        plan = _radius.RadiusPlan(r, "left", None, observed, None)
     ra = kept["ra"].cast(pl.Float64).to_numpy()
     dec = kept["dec"].cast(pl.Float64).to_numpy()
     extras = [c for c in extra_columns if c in kept.columns]

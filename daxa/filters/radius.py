@@ -15,6 +15,10 @@ A radius is one of:
 
 An observation covers a position for instrument I when I is chosen, I observed, and the
 separation is within I's radius (the user's radius for the scalar and per-position forms).
+Whatever the form, an observation matches only when at least one chosen instrument observed
+in it (exposure > 0 / the instrument flags): with ``instruments=["XRT"]`` and
+``radius=0.5`` a Swift row where only BAT observed matches nothing. ``daxa.sql``'s
+``match_positions`` and the cross-matchers follow the same rule.
 
 >>> parse_radius(None, 3).kind, parse_radius(0.5, 3).kind, parse_radius([1, 2, 3], 3).kind
 ('default', 'scalar', 'per_position')
@@ -126,9 +130,13 @@ def plan(
             return RadiusPlan(best, "right", None, observed, radii)
         rows = np.flatnonzero(finite).astype(np.int64)
         return RadiusPlan(best[rows], "right", rows, observed, radii)
+    # the user's radius replaces the fields of view, not the rule that a chosen instrument
+    # must have observed: rows where none did match nothing (as in daxa.sql's join)
+    seen = observed.any(axis=1)
+    rows = None if seen.all() else np.flatnonzero(seen).astype(np.int64)
     if radius.kind == "scalar":
-        return RadiusPlan(float(radius.value), "left", None, observed, None)
-    return RadiusPlan(np.asarray(radius.value, dtype=np.float64), "left", None, observed, None)
+        return RadiusPlan(float(radius.value), "left", rows, observed, None)
+    return RadiusPlan(np.asarray(radius.value, dtype=np.float64), "left", rows, observed, None)
 
 
 def covering(

@@ -115,7 +115,7 @@ def find_column(
         if given.lower() in lower:
             return lower[given.lower()]
         raise InputError(
-            f"{label} has no column {given!r} (given as {how}); its columns are: {_listed(cols)}"
+            f"no column {given!r} (given as {how}) in {label}; its columns are: {_listed(cols)}"
         )
     found = _by_ucd(cols, role, ucds or {})
     if found is None:
@@ -132,7 +132,7 @@ def find_column(
         )
     if found is None and required:
         raise InputError(
-            f"{label} has no {_ROLE_TEXT[role]} column (looked for a UCD {UCDS[role][0]} or a "
+            f"found no {_ROLE_TEXT[role]} column in {label} (looked for a UCD {UCDS[role][0]} or a "
             f"name like {', '.join(NAMES[role][:4])}); its columns are: {_listed(cols)}. Name "
             f"it with {how}"
         )

@@ -117,12 +117,14 @@ def read_positions(
     id: str | bool | None = None,
     what: str = "positions",
     allow_missing: bool = False,
+    allow_empty: bool = False,
 ) -> PositionTable:
     """Positions from ``positions`` (any form :func:`daxa.inputs.tables.to_table` takes).
 
     ``ra``/``dec``/``id`` name columns (found by UCD or name otherwise; ``id=False``: none).
     ``allow_missing``: keep rows with missing or impossible coordinates as NaN (the caller
-    skips them); otherwise they are an InputError naming the first.
+    skips them); otherwise they are an InputError naming the first. ``allow_empty``: no rows
+    is not an error.
     """
     if positions is None:
         raise InputError(f"no {what} given; give {TABLE_FORMS}")
@@ -150,15 +152,16 @@ def read_positions(
                 required=isinstance(id, str),
                 **kw,
             )
-    if ra_deg.size == 0:
+    if ra_deg.size == 0 and not allow_empty:
         raise InputError(f"no {what} given (the input is empty); give at least one position")
     with np.errstate(invalid="ignore"):
         bad = ~(np.isfinite(ra_deg) & np.isfinite(dec_deg) & (np.abs(dec_deg) <= 90.0))
     if bad.any() and not allow_missing:
         i = int(np.flatnonzero(bad)[0])
         raise InputError(
-            f"{label}: row {i} has RA={ra_deg[i]!r}, Dec={dec_deg[i]!r} ({int(bad.sum())} bad "
-            "rows in all); RA and Dec must be finite degrees with |Dec| <= 90"
+            f"{label}: position {i} (RA={float(ra_deg[i]):g}, Dec={float(dec_deg[i]):g}) is not "
+            f"a valid sky position ({int(bad.sum())} bad in all); RA and Dec must be finite "
+            "degrees with |Dec| <= 90"
         )
     ra_deg = np.where(bad, np.nan, np.mod(ra_deg, 360.0)) if bad.any() else np.mod(ra_deg, 360.0)
     return PositionTable(

@@ -5,7 +5,7 @@
 columns ICRS ``ra``/``dec``, masked values nulls), a pyvo result or anything else with a
 ``.to_table()`` giving an astropy table, a ``SkyCoord`` (any frame: ICRS ``ra``/``dec``, the
 SkyCoord itself kept for per-frame use), a dict of columns, ``[ra, dec]``, a list/array of
-``[ra, dec]`` pairs, a ``(ra_values, dec_values)`` tuple of arrays, or a path
+``[ra, dec]`` pairs, a ``(ra_values, dec_values)`` tuple of two sequences, or a path
 (:mod:`daxa.inputs.readers`).
 
 >>> to_table([[10, 1], [20, 2]]).frame.rows()
@@ -138,11 +138,7 @@ def _arrow_units(table: Any) -> dict[str, str]:
 def _pairs(value: Any, label: str) -> Table:
     """``[ra, dec]``, ``[[ra, dec], ...]``, an (n, 2) array (angle Quantity allowed), or a
     ``(ra_values, dec_values)`` tuple of arrays."""
-    if (
-        isinstance(value, tuple)
-        and len(value) == 2
-        and all(isinstance(v, np.ndarray) or type(v).__name__ == "Series" for v in value)
-    ):
+    if isinstance(value, tuple) and len(value) == 2 and all(np.ndim(v) == 1 for v in value):
         ra, dec = (np.asarray(v, dtype=np.float64).ravel() for v in value)
         if ra.size != dec.size:
             raise InputError(f"{label}: {ra.size} RA values but {dec.size} Dec values")
