@@ -51,8 +51,8 @@ NAMES: dict[str, tuple[str, ...]] = {
         "pos_dec",
     ),
     "id": (
-        "id",
         "name",
+        "id",
         "source_id",
         "object",
         "objname",

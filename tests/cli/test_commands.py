@@ -252,8 +252,8 @@ def test_match_missing_catalogue(filled, tmp_path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["cat.csv", "chandra", "--ra", "RAJ"], "--ra 'RAJ' is not a column"),
-        (["nocols.csv", "chandra"], "cannot tell the RA/Dec columns"),
+        (["cat.csv", "chandra", "--ra", "RAJ"], "no column 'RAJ' (given as --ra)"),
+        (["nocols.csv", "chandra"], "found no RA column in the catalogue nocols.csv"),
         (["cat.csv", "chandra", "--window", "1", "2"], "--window needs --epoch"),
         (["cat.csv", "chandra", "--summary", "--epoch", "t"], "--summary does not take time"),
         (["cat.csv", "hubble"], "unknown mission 'hubble'"),
