@@ -323,6 +323,7 @@ class CatalogueInput:
     radius: Any = None
     radius_column: str | None = None
     per_row: npt.NDArray[np.float64] | None = None
+    keep: tuple[str, ...] = ()
 
 
 def coordinate_columns(source: Source, ra: str | None, dec: str | None) -> tuple[str, str]:
@@ -346,6 +347,7 @@ def catalogue_input(
     dec: str | None = None,
     id: str | None = None,
     radius: Any = None,
+    keep: Iterable[str] | str | None = None,
     what: str = "catalogue",
 ) -> CatalogueInput:
     """Open ``catalogue`` (any input :func:`daxa.inputs.open_source` takes) and resolve its
@@ -356,16 +358,21 @@ def catalogue_input(
     id_col = None
     if id is not None:
         id_col = find_column(source.columns, "id", given=id, label=source.label, option="id=")
-    out = CatalogueInput(source, ra_col, dec_col, id_col)
+    names = [keep] if isinstance(keep, str) else list(keep or ())
+    kept = tuple(
+        str(find_column(source.columns, "id", given=k, label=source.label, option="keep="))
+        for k in names
+    )
+    out = CatalogueInput(source, ra_col, dec_col, id_col, keep=kept)
     if isinstance(radius, str):
         lower = {c.lower(): c for c in source.columns}
         if radius in source.columns or radius.lower() in lower:
             out.radius_column = radius if radius in source.columns else lower[radius.lower()]
         else:
             out.radius = angle_deg(radius, what="radius")
-    elif isinstance(radius, (list, tuple, np.ndarray)) or (
-        is_quantity(radius) and not getattr(radius, "isscalar", True)
-    ):
+    elif is_quantity(radius) and radius.isscalar:
+        out.radius = angle_deg(radius, what="radius")
+    elif isinstance(radius, (list, tuple, np.ndarray)):  # Quantity arrays too
         out.per_row = angles_deg(radius, what="radius")
     elif radius is not None and not isinstance(radius, Mapping):
         out.radius = angle_deg(radius, what="radius")

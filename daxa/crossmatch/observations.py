@@ -556,7 +556,7 @@ def match_observations(
     ``scheduler`` (its address) runs one task per HEALPix chunk on Dask.
     """
     budget = parse_bytes(memory_budget)
-    given = catalogue_input(catalogue, ra=ra, dec=dec, id=id, radius=radius)
+    given = catalogue_input(catalogue, ra=ra, dec=dec, id=id, radius=radius, keep=keep)
     source, radius = given.source, given.radius
     per_row_radius, radius_column = given.per_row, given.radius_column
     cols = column_map(
@@ -568,7 +568,7 @@ def match_observations(
         epoch=epoch,
         window=window,
         radius=radius_column,
-        keep=keep,
+        keep=given.keep,
         time_format=time_format,
     )
     if overlap_only and not cols.has_window:

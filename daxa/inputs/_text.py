@@ -41,4 +41,4 @@ def short(value: Any, limit: int = 60) -> str:
     if isinstance(value, (str, int, float, bool)) or value is None:
         return text
     name = type(value).__name__
-    return text if text.startswith(name) else f"{name} {text}"
+    return text if text.lstrip("<").startswith(name) else f"{name} {text}"
