@@ -133,10 +133,10 @@ def plan(
     # the user's radius replaces the fields of view, not the rule that a chosen instrument
     # must have observed: rows where none did match nothing (as in daxa.sql's join)
     seen = observed.any(axis=1)
-    rows = None if seen.all() else np.flatnonzero(seen).astype(np.int64)
+    kept = None if seen.all() else np.flatnonzero(seen).astype(np.int64)
     if radius.kind == "scalar":
-        return RadiusPlan(float(radius.value), "left", rows, observed, None)
-    return RadiusPlan(np.asarray(radius.value, dtype=np.float64), "left", rows, observed, None)
+        return RadiusPlan(float(radius.value), "left", kept, observed, None)
+    return RadiusPlan(np.asarray(radius.value, dtype=np.float64), "left", kept, observed, None)
 
 
 def covering(

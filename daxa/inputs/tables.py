@@ -115,8 +115,8 @@ def from_astropy(table: Any, label: str = "the table") -> Table:
         elif data.dtype.kind == "U":
             series = pl.Series(name, data.astype(str), dtype=pl.String)
         elif data.dtype.kind == "O":
-            values = [v.decode() if isinstance(v, bytes) else v for v in data.tolist()]
-            series = pl.Series(name, values, strict=False)
+            items = [v.decode() if isinstance(v, bytes) else v for v in data.tolist()]
+            series = pl.Series(name, items, strict=False)
         else:
             series = pl.Series(name, native(data))
         if mask is not None and mask.ndim == 1 and mask.any():
@@ -190,9 +190,9 @@ def to_table(obj: Any, *, what: str = "positions") -> Table:
     if module.startswith("pandas") and name == "DataFrame":
         return Table(pl.from_pandas(obj.reset_index(drop=True)), label)
     if module.startswith("pyarrow") and name in ("Table", "RecordBatch"):
-        frame = pl.from_arrow(obj)
-        assert isinstance(frame, pl.DataFrame)
-        return Table(frame, label, _arrow_units(obj))
+        arrow = pl.from_arrow(obj)
+        assert isinstance(arrow, pl.DataFrame)
+        return Table(arrow, label, _arrow_units(obj))
     if is_astropy_table(obj):
         return from_astropy(obj, label)
     if isinstance(obj, Mapping):

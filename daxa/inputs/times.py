@@ -64,7 +64,8 @@ def to_us(value: Any, *, what: str = "time", time_format: str | None = None) -> 
         if value != value:  # pandas NaT
             raise InputError(f"{what} is NaT; give a real time")
         if hasattr(value, "value") and hasattr(value, "tz_localize"):  # pandas Timestamp
-            ns = int(value.tz_convert("UTC").value if value.tzinfo else value.value)
+            stamp: Any = value
+            ns = int(stamp.tz_convert("UTC").value if stamp.tzinfo else stamp.value)
             return (ns + 500) // 1000
         aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
         return (aware - _EPOCH) // _US
@@ -198,9 +199,9 @@ def utc_series(
             us = ((values - 40587.0) * 86_400e6).round(0).cast(pl.Int64)
         else:
             good = values.is_not_null() & values.is_not_nan()
-            out = np.zeros(series.len(), dtype=np.int64)
-            out[good.to_numpy()] = _from_format(values.filter(good).to_numpy(), fmt, what)
-            us = pl.Series(out).set(~good, None)  # type: ignore[arg-type]
+            parsed = np.zeros(series.len(), dtype=np.int64)
+            parsed[good.to_numpy()] = _from_format(values.filter(good).to_numpy(), fmt, what)
+            us = pl.Series(parsed).set(~good, None)  # type: ignore[arg-type]
         return us.cast(pl.Datetime("us")).dt.replace_time_zone("UTC").alias(series.name)
     if dtype in (pl.String, pl.Utf8):
         return _strings(series, what)

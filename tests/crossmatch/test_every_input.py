@@ -411,3 +411,15 @@ def test_missing_values_in_text_files_are_nulls(tmp_path, three):
     assert set(found["pos_index"].unique().to_list()) == {0, 4}
     with pytest.raises(InputError, match=r"position 1 \(RA=nan, Dec=2\)"):
         daxa.filters.Positions(path)
+
+
+def test_names_from_a_table_or_file(tmp_path):
+    """The names filter reads the name column of any table kind (J-names resolve offline)."""
+    names = ["J123049.42+122328.0", "J053431.9+220052"]
+    path = tmp_path / "names.csv"
+    pl.DataFrame({"ra_guess": [0.0, 0.0], "Object": names}).write_csv(path)
+    for given in (names, pl.DataFrame({"MAIN_ID": names}), path, Table({"name": names})):
+        flt = daxa.filters.Names(given)
+        assert flt.resolved_names == tuple(names)
+    with pytest.raises(InputError, match="found no id column"):
+        daxa.filters.Names(pl.DataFrame({"x": names}))
