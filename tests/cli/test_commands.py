@@ -175,7 +175,7 @@ def test_select_bad_input_is_one_line_exit_1(filled, tmp_path, args, message) ->
         (["xmm_pointed", "--target-type", "AGN"], "xmm"),
         (["chandra"], "no filter given"),
         (["chandra", "--at-time", "1", "2"], "--at-time needs --positions"),
-        (["chandra", "--pos", "1 2", "--radius", "wide"], "radius 'wide' is not an angle"),
+        (["chandra", "--pos", "1 2", "--radius", "wide"], "radius='wide' is not an angle"),
         (["chandra", "swift", "--obs-id", "123"], "--obs-id needs exactly one mission"),
         (["chandra", "--obs-id", "12ab"], "'12ab' is not a valid Chandra ObsID"),
         (["chandra", "--pos", "1 2", "--instruments", "XRT"], "chandra has no instrument 'XRT'"),
