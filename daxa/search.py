@@ -188,6 +188,7 @@ def search(
             continue
         found = spatial.associate(table, mission=spec, instruments=chosen)  # type: ignore[attr-defined]
         if carried is not None:
+            found = found.drop("row_id", strict=False)  # the filter's guess; ours was asked for
             found = pl.concat([found, carried.gather(found["pos_index"])], how="horizontal")
         frames.append(_with_observations(found, table))
     if not frames:

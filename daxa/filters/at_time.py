@@ -20,7 +20,7 @@ import polars as pl
 from daxa.errors import InputError
 from daxa.filters import radius as _radius
 from daxa.filters._base import Filter, as_mask, context, require_columns
-from daxa.filters.positions import Positions, association_frame
+from daxa.filters.positions import Positions, association_frame, with_row_id
 from daxa.filters.time import to_us_array, us_to_iso
 from daxa.missions import Mission
 
@@ -149,8 +149,10 @@ class PositionsAtTime(Filter):
         """The association table (as for Positions) of pairs that also match in time."""
         spec, chosen = context(table, mission, instruments)
         pos_index, rows, separation, plan = self._pairs(table, spec, chosen)
-        ra, dec = self.__dict__["_inner"].parsed.in_frame(spec.frame)
-        return association_frame(spec, table, pos_index, rows, separation, plan, chosen, ra, dec)
+        parsed = self.__dict__["_inner"].parsed
+        ra, dec = parsed.in_frame(spec.frame)
+        found = association_frame(spec, table, pos_index, rows, separation, plan, chosen, ra, dec)
+        return with_row_id(found, parsed)
 
     def describe(self) -> str:
         how = "overlapping" if self.over_run else "inside"

@@ -312,12 +312,12 @@ class Positions(Filter):
     ) -> pl.DataFrame:
         """One row per (position, observation) pair: ``pos_index, mission, obs_id,
         separation_deg, instruments`` (chosen instruments that observed and reach the position)
-        and the position's ``pos_ra, pos_dec`` in the mission's frame; sorted by position, then
-        separation."""
+        and the position's ``pos_ra, pos_dec`` in the mission's frame (and ``row_id``, the
+        positions' id column, when they have one); sorted by position, then separation."""
         spec, chosen = context(table, mission, instruments)
         pairs, rows, plan = self._pairs(table, spec, chosen)
         ra, dec = self.parsed.in_frame(spec.frame)
-        return association_frame(
+        found = association_frame(
             spec,
             table,
             np.asarray(pairs.left, dtype=np.int64),
@@ -328,6 +328,7 @@ class Positions(Filter):
             ra,
             dec,
         )
+        return with_row_id(found, self.parsed)
 
     def describe(self) -> str:
         n = self.n_positions
@@ -370,6 +371,14 @@ def association_frame(
         schema=ASSOCIATION_SCHEMA,
     )
     return frame.sort("pos_index", "separation_deg", "obs_id")
+
+
+def with_row_id(found: pl.DataFrame, parsed: ParsedPositions) -> pl.DataFrame:
+    """``found`` with the positions' id column as ``row_id`` (when the positions have one)."""
+    ids = parsed.read.ids()
+    if ids is None or found.height == 0:
+        return found
+    return found.with_columns(row_id=ids.gather(found["pos_index"]))
 
 
 def _mapping_note(radius: Mapping[str, Any]) -> str:

@@ -423,3 +423,11 @@ def test_names_from_a_table_or_file(tmp_path):
         assert flt.resolved_names == tuple(names)
     with pytest.raises(InputError, match="found no id column"):
         daxa.filters.Names(pl.DataFrame({"x": names}))
+
+
+def test_selection_associations_carry_the_id(base, three, tmp_path):
+    pos = make_input("astropy", base, tmp_path)  # its 'Name' column is found as the id
+    found = daxa.Selection("xmm_pointed", three["xmm_pointed"]).filter_on_positions(pos, RADIUS)
+    names = dict(enumerate(base["name"].to_list()))
+    rows = found.associations.select("pos_index", "row_id").rows()
+    assert rows and all(names[i] == r for i, r in rows)
