@@ -226,9 +226,9 @@ def _table(
         given = {get_mission(k).name: v for k, v in tables.items()}
         if spec.name not in given:
             raise InputError(f"no table given for {spec.name}; tables has {', '.join(given)}")
-        from daxa.frames import to_polars
+        from daxa.inputs import to_table
 
-        return to_polars(given[spec.name], what=f"{spec.name} table")
+        return to_table(given[spec.name], what=f"{spec.name} table").frame
     from daxa.cache import load
 
     return load(spec, cache_dir)

@@ -323,19 +323,17 @@ def describe_relations(rel: Mapping[str, list[tuple[str, str]]], missions: Itera
 
 
 def _as_relation_source(frame: Any, name: str) -> Any:
-    """Something DuckDB can register: polars, pandas and Arrow pass; the rest via polars."""
+    """Something DuckDB can register: polars, pandas and Arrow pass; the rest through the
+    input layer (:func:`daxa.inputs.to_table`)."""
     if isinstance(frame, pl.DataFrame | pa.Table | pa.RecordBatchReader):
         return frame
     if isinstance(frame, pl.LazyFrame):
         return frame.collect()
     if type(frame).__module__.startswith("pandas"):
         return frame
-    if match.is_skycoord(frame):
-        ra, dec = match.positions_radec(frame, "icrs")
-        return pl.DataFrame({"ra": ra, "dec": dec})
-    from daxa.frames import to_polars
+    from daxa.inputs import to_table  # SkyCoord (as ICRS ra/dec), astropy, pyvo, paths...
 
-    return to_polars(frame, what=f"frame {name!r}")
+    return to_table(frame, what=f"frame {name!r}").frame
 
 
 def _convert(rel: Any, output: Output) -> Any:
