@@ -431,3 +431,37 @@ def test_selection_associations_carry_the_id(base, three, tmp_path):
     names = dict(enumerate(base["name"].to_list()))
     rows = found.associations.select("pos_index", "row_id").rows()
     assert rows and all(names[i] == r for i, r in rows)
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        pd.Timestamp("2000-01-01"),
+        pd.Series(pd.to_datetime(["2000-01-01"])),
+        pd.DatetimeIndex(["2000-01-01"]),
+        np.datetime64("2000-01-01"),
+        51544.0,
+    ],
+    ids=["Timestamp", "pandas Series", "DatetimeIndex", "datetime64", "mjd"],
+)
+def test_search_with_positions_and_any_time_form(start, three, base):
+    """A window of any time form (pd.Timestamp used to leak a polars TypeError)."""
+    fmt = "mjd" if isinstance(start, float) else None
+    got = daxa.search(
+        base,
+        radius=RADIUS,
+        start=start,
+        end=pd.Timestamp("2100-01-01"),
+        tables=three,
+        instruments=INSTRUMENTS,
+        time_format=fmt,
+    )
+    plain = daxa.search(
+        base,
+        radius=RADIUS,
+        start="2000-01-01",
+        end="2100-01-01",
+        tables=three,
+        instruments=INSTRUMENTS,
+    )
+    assert got.height and got.equals(plain)
