@@ -42,9 +42,7 @@ import polars as pl
 from daxa.errors import InputError
 from daxa.inputs.angles import angle_deg, angles_deg, is_quantity
 from daxa.inputs.columns import find_column
-from daxa.inputs.readers import read_fits
-from daxa.inputs.sources import HPX, ROW, Source, open_source
-from daxa.inputs.tables import to_table
+from daxa.inputs.sources import HPX, ROW, Source, open_source  # re-exported for imports
 from daxa.inputs.times import UTC_US, utc_series
 
 
@@ -408,13 +406,6 @@ def report_skipped(
     return n
 
 
-def as_polars(obj: Any) -> pl.DataFrame | pl.LazyFrame:
-    """Any in-memory table (see :func:`daxa.inputs.to_table`) as polars (kept for imports)."""
-    if isinstance(obj, pl.LazyFrame):
-        return obj
-    return to_table(obj, what="catalogue").frame
-
-
 __all__ = [
     "CatalogueInput",
     "catalogue_input",
@@ -425,11 +416,9 @@ __all__ = [
     "ColumnMap",
     "CrossmatchWarning",
     "Source",
-    "as_polars",
     "column_map",
     "open_source",
     "parse_bytes",
     "prepare",
-    "read_fits",
     "report_skipped",
 ]
