@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -154,12 +155,12 @@ def run_match(args: argparse.Namespace) -> int:
             **common,
         )
     if isinstance(result, Path):
-        # streamed: the summary is computed from the file in polars' streaming engine (a
-        # few hash tables), never by reading the result back into memory
+        # streamed: the summary is tallied from the file a batch at a time, never by reading
+        # the result back into memory (the CLI's peak stays the matcher's)
         n = _print_streamed(result, args)
         print(f"wrote {n:,} rows to {result}")
         return 0
-    _print_result(result.lazy(), result.height, args)
+    _print_result([result], result.height, result.head(args.rows), args)
     if output is not None:
         write_table(result, output)
         print(f"wrote {result.height:,} rows to {output}")
@@ -169,8 +170,16 @@ def run_match(args: argparse.Namespace) -> int:
 def _print_streamed(path: Path, args: argparse.Namespace) -> int:
     import pyarrow.parquet as pq
 
+    from daxa.cli._summary import batches
+
     n = int(pq.read_metadata(path).num_rows)
-    _print_result(pl.scan_parquet(path), n, args)
+    cols = (
+        ["mission", "instrument", "n_obs", "exposure"]
+        if args.summary
+        else ["mission", "pos_index", "obs_id"]
+    )
+    head = pl.scan_parquet(path).head(args.rows).collect()
+    _print_result(batches(path, cols), n, head, args)
     return n
 
 
@@ -181,45 +190,26 @@ def _registry_order(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.sort(pl.col("mission").replace_strict(order, default=len(order)))
 
 
-def _collect(lf: pl.LazyFrame) -> pl.DataFrame:
-    """A small aggregate of a possibly huge result, in the streaming engine."""
-    try:
-        return lf.collect(engine="streaming")
-    except TypeError:  # older polars
-        return lf.collect(streaming=True)  # type: ignore[call-overload,no-any-return]
+def _print_result(
+    parts: Iterable[pl.DataFrame], height: int, head: pl.DataFrame, args: argparse.Namespace
+) -> None:
+    """Per-mission totals (tallied over ``parts``) and the first rows (``head``)."""
+    from daxa.cli._summary import PairTally, SummaryTally
 
-
-def _print_result(frame: pl.LazyFrame, height: int, args: argparse.Namespace) -> None:
-    """Per-mission totals and the first rows of a result (in memory or a streamed file)."""
     if height == 0:
         print("no matches")
         return
-    names = frame.collect_schema().names()
-    if args.summary:
-        totals = frame.filter(pl.col("instrument").is_null()) if "instrument" in names else frame
-        per_mission = _collect(
-            totals.group_by("mission").agg(
-                rows_covered=pl.col("n_obs").gt(0).sum(),
-                observations=pl.col("n_obs").sum(),
-                exposure_ks=pl.col("exposure").sum() / 1e3 if "exposure" in names else pl.lit(None),
-            )
-        )
-        print(format_table(_registry_order(per_mission), max_rows=100))
+    tally = SummaryTally() if args.summary else PairTally()
+    for part in parts:
+        tally.add(part)
+    print(format_table(_registry_order(tally.table()), max_rows=100))
+    if isinstance(tally, SummaryTally):
         return
-    per_mission = _collect(
-        frame.group_by("mission").agg(
-            pairs=pl.len(),
-            rows_matched=pl.col("pos_index").n_unique(),
-            observations=pl.col("obs_id").n_unique(),
-        )
-    )
-    matched = int(_collect(frame.select(pl.col("pos_index").n_unique())).item())
-    print(format_table(_registry_order(per_mission), max_rows=100))
-    print(f"\n{height:,} pairs; {matched:,} catalogue rows matched")
+    print(f"\n{height:,} pairs; {tally.rows_matched():,} catalogue rows matched")
     shown = [
         c
         for c in ("pos_index", "row_id", "mission", "obs_id", "separation_deg", "instruments")
-        if c in names
+        if c in head.columns
     ]
     print()
-    print(format_table(frame.select(shown).head(args.rows).collect(), max_rows=args.rows))
+    print(format_table(head.select(shown), max_rows=args.rows))

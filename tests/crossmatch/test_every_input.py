@@ -267,6 +267,16 @@ def test_cli_match_reads_every_file_kind(base, folder, expected, tmp_path, capsy
         assert triples(pl.read_parquet(out)) == expected, kind
         printed = capsys.readouterr().out
         assert f"wrote {len(expected):,} rows" in printed
+        # the per-mission totals, tallied from the streamed file batch by batch
+        rows = {line.split()[0]: line.split()[1:4] for line in printed.splitlines() if line}
+        for m in MISSIONS:
+            mine = [(i, o) for i, mm, o in expected if mm == m]
+            want = [
+                f"{len(mine):,}",
+                f"{len({i for i, _ in mine}):,}",
+                f"{len({o for _, o in mine}):,}",
+            ]
+            assert rows.get(m) == want or not mine, (kind, m, printed)
 
 
 def test_the_users_id_rides_along(base, three, folder, tmp_path):
