@@ -83,13 +83,6 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=run_match)
 
 
-def catalogue_columns(path: str | Path) -> list[str]:
-    """Column names of a catalogue file, without reading its rows (HATS: its columns)."""
-    from daxa.inputs import open_source
-
-    return list(open_source(Path(path), what="catalogue").columns)
-
-
 def run_match(args: argparse.Namespace) -> int:
     from daxa.crossmatch import coverage_summary, match_observations
     from daxa.inputs import find_column, open_source
