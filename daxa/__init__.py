@@ -23,6 +23,7 @@ __all__ = [
     "DaxaError",
     "Selection",
     "__version__",
+    "doctor",
     "get_mission",
     "mission_names",
     "search",
@@ -34,6 +35,7 @@ _LAZY_MODULES = {
     "cache",
     "config",
     "crossmatch",
+    "doctor",  # callable module: daxa.doctor() checks every archive daxa uses
     "download",
     "filters",
     "plots",
@@ -53,6 +55,10 @@ def __getattr__(name: str) -> Any:
         from daxa.selection import Selection
 
         return Selection
+    if name == "OUTPUT":  # DAXA's name for the folder raw data go under
+        from daxa.mission._compat import output_folder
+
+        return output_folder()
     if name in _LAZY_MODULES:
         return importlib.import_module(f"daxa.{name}")
     raise AttributeError(f"module 'daxa' has no attribute {name!r}")

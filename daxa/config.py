@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from daxa.urls import origin, split_userinfo
+
 #: The real services, by the name daxa uses for them.
 DEFAULT_SERVICE_URLS: dict[str, str] = {
     "heasarc_tap": "https://heasarc.gsfc.nasa.gov/xamin/vo/tap",
@@ -41,11 +43,33 @@ def service_url(service: str) -> str:
     """The base URL daxa uses for ``service`` right now (no trailing slash).
 
     Precedence: :func:`set_service_url`, then ``DAXA_URL_<SERVICE>``, then the mirror
-    (:func:`use_mirror` or ``DAXA_MIRROR``), then the real archive.
+    (:func:`use_mirror` or ``DAXA_MIRROR``), then the real archive. A ``user:password@`` in
+    the configured URL is taken out here (never stored, shown or logged) and sent only to that
+    URL's own scheme, host and port (:func:`credentials_for`).
 
     >>> service_url("sesame")
     'https://cds.unistra.fr/cgi-bin/nph-sesame'
     """
+    return split_userinfo(_configured_url(service))[0]
+
+
+def credentials_for(url: str) -> tuple[str, str] | None:
+    """The ``(user, password)`` a configured service URL carries for ``url``'s exact origin
+    (scheme, host and port), or ``None``.
+
+    >>> with mirror("http://u:pw@127.0.0.1:8765"):
+    ...     credentials_for(service_url("heasarc_tap") + "/sync"), credentials_for("http://127.0.0.1:9/")
+    (('u', 'pw'), None)
+    """
+    wanted = origin(url)
+    for service in DEFAULT_SERVICE_URLS:
+        configured, found = split_userinfo(_configured_url(service))
+        if found is not None and origin(configured) == wanted:
+            return found
+    return None
+
+
+def _configured_url(service: str) -> str:
     _check_service(service)
     if service in _overrides:
         return _overrides[service]
@@ -89,3 +113,17 @@ def cache_dir(override: str | os.PathLike[str] | None = None) -> Path:
         return Path(override)
     env = os.environ.get("DAXA_CACHE_DIR")
     return Path(env) if env else Path("data_cache")
+
+
+#: DAXA's module-level tables, built on first use by the facade (:mod:`daxa.mission`). Looked up
+#: by name so this lowest layer imports nothing above it.
+_DAXA_NAMES = {"EROSITA_CALPV_INFO": ("daxa.mission._compat", "erosita_calpv_info")}
+
+
+def __getattr__(name: str) -> object:
+    if name in _DAXA_NAMES:
+        import importlib
+
+        module, function = _DAXA_NAMES[name]
+        return getattr(importlib.import_module(module), function)()
+    raise AttributeError(f"module 'daxa.config' has no attribute {name!r}")

@@ -29,6 +29,7 @@ from typing import Any, TextIO
 import numpy as np
 import polars as pl
 
+from daxa.atomic import atomic_open
 from daxa.cli._output import SHORT_NAMES, format_table
 
 #: Objects of the named-object search: bright, much-observed X-ray targets.
@@ -395,7 +396,8 @@ def run_demo(
         if clusters_path is None:
             clusters_path = _write(clusters, out_dir / "clusters.csv")
         sql_path = out_dir / "galactic_centre.sql"
-        sql_path.write_text(SQL_QUESTION + "\n")
+        with atomic_open(sql_path, "w") as handle:
+            handle.write(SQL_QUESTION + "\n")
 
         say.step(1, "Fetch all twelve missions into a fresh cache", "daxa fetch all")
         result.tables["fetched"] = timed("fetch", _fetch_all, say, cache_dir, progress)

@@ -7,9 +7,19 @@ everything daxa raises on purpose.
 
 from __future__ import annotations
 
+from typing import Any
+
+from daxa.urls import redact, redact_text
+
 
 class DaxaError(Exception):
-    """Base class of every error daxa raises on purpose."""
+    """Base class of every error daxa raises on purpose.
+
+    A ``user:password@`` inside any URL in the message is removed, so no error shows a secret.
+    """
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*(redact_text(a) if isinstance(a, str) else a for a in args))
 
 
 class UnknownMissionError(DaxaError, KeyError):
@@ -47,7 +57,8 @@ class ServiceError(DaxaError):
     ) -> None:
         self.service = service
         self.table = table
-        self.url = url
+        self.url = redact(url) if url else url
+        url = self.url
         parts = [message]
         where = ", ".join(
             f"{k} {v}" for k, v in (("service", service), ("table", table), ("url", url)) if v
@@ -61,8 +72,35 @@ class ServiceUnavailableError(ServiceError):
     """The service could not be reached, or kept failing after every retry."""
 
 
+class SchemaDriftError(ServiceError):
+    """An archive table lost (or renamed beyond recognition) a column daxa needs.
+
+    ``columns`` names the missing columns; the message says to run ``daxa doctor`` and report.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        columns: tuple[str, ...] = (),
+        service: str | None = None,
+        table: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        self.columns = columns
+        super().__init__(message, service=service, table=table, url=url)
+
+
 class NameResolutionError(ServiceError):
     """Object names that neither Sesame nor offline parsing could resolve."""
+
+
+class UnknownTargetTypeError(InputError):
+    """A target-type code that is not in daxa's taxonomy (``daxa.filters.show_target_types``)."""
+
+
+class NoTargetTypeInfoError(InputError):
+    """A target-type filter on a mission whose archive gives no target types."""
 
 
 class SchemaError(DaxaError):
@@ -71,6 +109,22 @@ class SchemaError(DaxaError):
 
 class CacheError(DaxaError):
     """A cached table that is missing, corrupt, locked, or written by an older schema."""
+
+
+class RefreshRefused(CacheError):
+    """A refresh that would shrink a cached table sharply (or to nothing); the old one is kept.
+
+    ``old_rows`` and ``new_rows`` are the two counts; ``force=True`` accepts the new table.
+    """
+
+    def __init__(self, message: str, *, old_rows: int, new_rows: int) -> None:
+        self.old_rows = old_rows
+        self.new_rows = new_rows
+        super().__init__(message)
+
+
+class ProvenanceWarning(UserWarning):
+    """A cached table came from another service than the one daxa is configured to use now."""
 
 
 class SelectionError(DaxaError):

@@ -626,10 +626,16 @@ def exposure_per_year(
 
 
 def save(fig: Figure, path: str | Path, *, dpi: int = 110) -> Path:
-    """Write ``fig`` as an image (the suffix picks the format) and return the path."""
+    """Write ``fig`` as an image (the suffix picks the format) and return the path.
+
+    Written beside ``path`` and renamed into place, so a failure leaves the old image.
+    """
+    from daxa.atomic import atomic_path
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi)
+    kind = path.suffix.lstrip(".").lower() or "png"
+    with atomic_path(path) as temp:
+        fig.savefig(temp, dpi=dpi, format=kind)
     return path
 
 

@@ -40,6 +40,9 @@ STANDARD_COLUMNS: dict[str, pl.DataType] = {
 #: Columns that must never hold nulls.
 NON_NULL_COLUMNS = ("mission", "obs_id", "ra", "dec", "science_usable", "public", "_healpix_29")
 
+#: Optional column: the row's position in the archive's answer (the cache is HEALPix-sorted).
+ARCHIVE_ROW = "_archive_row"
+
 _EXTRA_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 

@@ -22,7 +22,6 @@ refreshed table, reporting new, removed and changed observations.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -34,7 +33,8 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 import polars as pl
 
-from daxa.errors import InputError, SelectionError
+from daxa import saved_selection
+from daxa.errors import DaxaError, InputError, SchemaError, SelectionError
 from daxa.filters import (
     Fields,
     Filter,
@@ -48,16 +48,15 @@ from daxa.filters import (
     TargetTypes,
     TimeWindow,
     Usable,
-    filter_from_step,
 )
-from daxa.filters._params import decode, encode
+from daxa.filters._params import encode
 from daxa.frames import to_polars
 from daxa.missions import Mission, get_mission
 from daxa.missions.coverage import chosen_instruments
 from daxa.schema import validate
 
 #: Version of the saved-selection JSON layout; files from a newer layout are refused.
-FORMAT_VERSION = 1
+FORMAT_VERSION = saved_selection.FORMAT_VERSION
 
 #: Columns compared for kept observations when a selection is replayed.
 COMPARED_COLUMNS = ("science_usable", "public", "exposure", "start", "end", "proprietary_end")
@@ -65,15 +64,28 @@ COMPARED_COLUMNS = ("science_usable", "public", "exposure", "start", "end", "pro
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The table a selection ran on: when it was fetched (None if not from the cache) and its
-    size."""
+    """The table a selection ran on: when it was fetched (None if not from the cache), its
+    size, and where it came from (``synthetic`` for daxa's emulator: not real archive data)."""
 
     rows: int
     fetched_at: str | None = None
     source_url: str | None = None
+    service: str | None = None
+    service_url: str | None = None
+    synthetic: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        return {"rows": self.rows, "fetched_at": self.fetched_at, "source_url": self.source_url}
+        out: dict[str, Any] = {
+            "rows": self.rows,
+            "fetched_at": self.fetched_at,
+            "source_url": self.source_url,
+        }
+        if self.service is not None:
+            out.update(service=self.service, service_url=self.service_url)
+        if self.synthetic:
+            out["synthetic"] = True
+            out["note"] = "SYNTHETIC data from daxa's emulator, not a real archive"
+        return out
 
 
 @dataclass(frozen=True)
@@ -178,7 +190,12 @@ class Selection:
             frame = cache.load(spec, cache_dir)
             meta = cache.info(spec, cache_dir)
             snapshot = Snapshot(
-                meta.rows, meta.fetched_at.isoformat(), _strip_credentials(meta.source_url)
+                meta.rows,
+                meta.fetched_at.isoformat(),
+                _strip_credentials(meta.source_url),
+                meta.service,
+                _strip_credentials(meta.service_url),
+                meta.synthetic,
             )
         else:
             frame = to_polars(table, what=f"{spec.name} table")
@@ -484,15 +501,12 @@ class Selection:
         }
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the selection as JSON: mission, the cache snapshot it ran on, instruments,
-        steps (every parameter, round-tripping its type) and the selected observations. It
-        holds no credentials (user:password in the source URL is dropped)."""
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=1))
-        os.replace(tmp, target)
-        return target
+        """Write the selection as JSON: mission, the cache snapshot it ran on (and whether it
+        was synthetic emulator data), instruments, steps (every parameter, round-tripping its
+        type) and the selected observations. It holds no credentials (user:password in the
+        source URL is dropped). The file is replaced atomically: on any error the old one stays
+        and nothing else is left behind."""
+        return saved_selection.write(path, self.to_dict())
 
     @classmethod
     def load(
@@ -503,11 +517,9 @@ class Selection:
         cache_dir: str | os.PathLike[str] | None = None,
     ) -> Selection:
         """Rebuild a saved selection on ``table`` (default: the cached table now) by running
-        its steps again; :meth:`changes` then compares with what was saved."""
-        try:
-            data = json.loads(Path(path).read_text())
-        except (OSError, ValueError) as exc:
-            raise SelectionError(f"cannot read a saved selection from {path}: {exc}") from None
+        its steps again; :meth:`changes` then compares with what was saved. A damaged or
+        edited file raises SelectionError naming the field."""
+        data = saved_selection.read(path)
         return cls.from_dict(data, table, cache_dir=cache_dir, source=str(path))
 
     @classmethod
@@ -519,31 +531,33 @@ class Selection:
         cache_dir: str | os.PathLike[str] | None = None,
         source: str = "the saved selection",
     ) -> Selection:
-        """Rebuild a selection from :meth:`to_dict` output."""
-        version = data.get("format_version")
-        if not isinstance(version, int) or version > FORMAT_VERSION:
-            raise SelectionError(
-                f"{source} has format_version {version!r}; this daxa reads up to "
-                f"{FORMAT_VERSION} (upgrade daxa)"
-            )
+        """Rebuild a selection from :meth:`to_dict` output (every field checked)."""
+        saved = saved_selection.parse(data, source)
         try:
-            mission, steps = data["mission"], data["steps"]
-            instruments = data.get("instruments")
-        except KeyError as exc:
-            raise SelectionError(f"{source} lacks {exc}; it is not a saved selection") from None
-        base = cls(mission, table, instruments=None, cache_dir=cache_dir)
-        if instruments is not None:
-            base._instruments = chosen_instruments(base._spec, instruments)
-        filters = [filter_from_step(s["name"], s["params"]) for s in steps]
+            spec = get_mission(saved.mission)
+        except DaxaError as exc:
+            raise SelectionError(f"{source}: field 'mission': {exc}") from None
+        try:
+            base = cls(spec, table, instruments=None, cache_dir=cache_dir)
+        except (SelectionError, SchemaError) as exc:  # the table is not this mission's
+            raise SelectionError(f"{source}: field 'mission' ({spec.name}): {exc}") from None
+        if saved.instruments is not None:
+            try:
+                base._instruments = chosen_instruments(base._spec, saved.instruments)
+            except DaxaError as exc:
+                raise SelectionError(f"{source}: field 'instruments': {exc}") from None
         new = base._copy(steps=())
-        new._steps = new._run(filters)
-        new._locked = bool(data.get("locked", False))
-        if "result" in data:
-            new._saved = decode(data["result"])
-            snap = data.get("snapshot") or {}
-            new._saved_snapshot = Snapshot(
-                int(snap.get("rows", 0)), snap.get("fetched_at"), snap.get("source_url")
-            )
+        try:
+            new._steps = new._run(saved.filters)
+        except Exception as exc:  # filters rebuilt from an untrusted file
+            raise SelectionError(
+                f"{source}: field 'steps' cannot run on the {spec.name} table "
+                f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})"
+            ) from None
+        new._locked = saved.locked
+        if saved.result is not None and saved.snapshot is not None:
+            new._saved = saved.result
+            new._saved_snapshot = Snapshot(**saved.snapshot)
         return new
 
     def replay(

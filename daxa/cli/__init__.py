@@ -40,6 +40,7 @@ examples:
   daxa fetch xmm_pointed chandra              # fetch two observation tables into the cache
   daxa select xmm_pointed --name "Coma Cluster" -o coma.csv
   daxa sql "SELECT mission, count(*) FROM observations GROUP BY mission"
+  daxa doctor                                 # are the archives up, do their tables still fit?
 
 `daxa <command> --help` shows each command's options and an example."""
 
@@ -109,6 +110,11 @@ _SUBCOMMANDS: tuple[tuple[str, tuple[str, ...], str], ...] = (
         "daxa.cli.download",
         ("download",),
         "download observations' data (raw files or pre-processed products)",
+    ),
+    (
+        "daxa.cli.doctor",
+        ("doctor",),
+        "check the archives: reachable, columns daxa needs, rows per table",
     ),
     (
         "daxa.cli.serve",

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
+from daxa.atomic import atomic_path
 from daxa.errors import InputError
 
 #: Short mission labels for wide tables (one column per mission) on an 100-column terminal.
@@ -126,7 +127,11 @@ def _flatten_for_text(table: pl.DataFrame) -> pl.DataFrame:
 
 
 def write_table(table: pl.DataFrame, path: str | Path) -> Path:
-    """Write ``table`` to ``path``; the suffix picks the format (CSV, Parquet, JSON, FITS)."""
+    """Write ``table`` to ``path``; the suffix picks the format (CSV, Parquet, JSON, FITS).
+
+    The file is written beside ``path`` and renamed into place (daxa.atomic): a failure leaves
+    the previous file and no temporary behind.
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in TABLE_SUFFIXES:
@@ -134,8 +139,19 @@ def write_table(table: pl.DataFrame, path: str | Path) -> Path:
             f"cannot write {str(path)!r}: unknown file type {suffix or '(none)'!r}; use one of "
             + ", ".join(TABLE_SUFFIXES)
         )
-    if path.parent and not path.parent.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with atomic_path(path) as temp:
+            _write_as(table, temp, suffix)
+    except OSError as exc:
+        raise InputError(
+            f"could not write {path}: {exc.strerror or exc}; the previous file (if any) is "
+            "unchanged"
+        ) from None
+    return path
+
+
+def _write_as(table: pl.DataFrame, path: Path, suffix: str) -> None:
+    """Write ``table`` to ``path`` in the format of ``suffix`` (path is a temporary name)."""
     if suffix in (".parquet", ".pq"):
         table.write_parquet(path)
     elif suffix == ".csv":
@@ -153,5 +169,4 @@ def write_table(table: pl.DataFrame, path: str | Path) -> Path:
             for c, t in flat.schema.items()
             if isinstance(t, pl.Datetime)
         )
-        Table.from_pandas(flat.to_pandas()).write(path, overwrite=True)
-    return path
+        Table.from_pandas(flat.to_pandas()).write(path, format="fits", overwrite=True)

@@ -41,6 +41,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--version", metavar="V", help="eRASS1 pipeline version (default: highest)")
     p.add_argument("--workers", type=int, default=8, metavar="N", help="parallel transfers")
+    p.add_argument(
+        "--verify",
+        action="store_true",
+        help="re-hash every downloaded file, list the archive again and fetch only what is "
+        "damaged, missing or newly listed",
+    )
     p.set_defaults(func=run_download)
 
 
@@ -52,6 +58,7 @@ def run_download(args: argparse.Namespace) -> int:
         "kind": "products" if args.products else "raw",
         "max_workers": args.workers,
         "progress": sys.stderr.isatty() and not args.quiet,
+        "verify": "sha256" if args.verify else "size",
     }
     if args.version:
         options["version"] = args.version

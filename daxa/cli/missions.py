@@ -12,7 +12,13 @@ import polars as pl
 
 from daxa import cache
 from daxa.cli._output import format_table
-from daxa.errors import CacheError, DaxaError, ServiceError, ServiceUnavailableError
+from daxa.errors import (
+    CacheError,
+    DaxaError,
+    RefreshRefused,
+    ServiceError,
+    ServiceUnavailableError,
+)
 from daxa.missions import Mission, get_mission, mission_names, resolve_missions
 from daxa.progress import BarProgress
 from daxa.schema import STANDARD_COLUMNS
@@ -41,10 +47,16 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="fetch observation tables into the cache (or refresh them)",
         description="Fetch missions' observation tables from their archives into the Parquet "
         "cache. Cached tables are kept unless --refresh is given.",
-        example="daxa fetch xmm_pointed chandra\ndaxa fetch all --refresh",
+        example="daxa fetch xmm_pointed chandra\ndaxa fetch all --refresh\n"
+        "daxa fetch swift --refresh --force",
     )
     p.add_argument("missions", nargs="+", metavar="MISSION", help="mission names, or 'all'")
     p.add_argument("--refresh", action="store_true", help="fetch again even when cached")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="with --refresh: accept a table much smaller than the cached one (normally refused)",
+    )
     p.add_argument(
         "--retries",
         type=int,
@@ -81,16 +93,34 @@ def _fov_text(spec: Mission) -> str:
     return ", ".join(f"{i.name} {_angle(i.fov_deg)}" for i in default)
 
 
+def source_label(meta: cache.CacheInfo) -> str:
+    """Where a cached table came from, in a few words: ``SYNTHETIC`` (daxa's emulator) or the
+    host, with ``(not configured)`` when daxa now points at another service."""
+    from urllib.parse import urlsplit
+
+    from daxa.provenance import source_mismatch
+
+    if meta.service_url is None:
+        return urlsplit(meta.source_url).hostname or "unknown"
+    label = "SYNTHETIC" if meta.synthetic else urlsplit(meta.service_url).hostname or "unknown"
+    if source_mismatch(meta.service, meta.service_url, meta.synthetic) is not None:
+        label = f"{label} (not configured)"
+    return label
+
+
 def missions_table(cache_dir: cache.CacheDir = None) -> pl.DataFrame:
-    """One row per mission: names, default instruments, FoV, cached rows and fetch date."""
+    """One row per mission: names, default instruments, FoV, cached rows, fetch date and the
+    source of the cached table (``SYNTHETIC`` for daxa's emulator)."""
     rows = []
     for name in mission_names():
         spec = get_mission(name)
         cached_rows: int | None = None
         fetched: str | None = None
+        source: str | None = None
         try:
             meta = cache.info(name, cache_dir)
             cached_rows, fetched = meta.rows, meta.fetched_at.strftime("%Y-%m-%d %H:%M")
+            source = source_label(meta)
         except CacheError as exc:
             fetched = "not cached" if "not cached" in str(exc) else "unreadable"
         rows.append(
@@ -101,9 +131,10 @@ def missions_table(cache_dir: cache.CacheDir = None) -> pl.DataFrame:
                 "fov": _fov_text(spec),
                 "cached_rows": cached_rows,
                 "fetched": fetched,
+                "source": source,
             }
         )
-    return pl.DataFrame(rows, schema_overrides={"cached_rows": pl.Int64})
+    return pl.DataFrame(rows, schema_overrides={"cached_rows": pl.Int64, "source": pl.String})
 
 
 def run_missions(args: argparse.Namespace) -> int:
@@ -117,6 +148,13 @@ def run_missions(args: argparse.Namespace) -> int:
     print(f"\n{n} of {len(mission_names())} missions cached in {cache_dir()}")
     if n < len(mission_names()) and not args.cached:
         print("fetch tables with `daxa fetch all` (or `daxa fetch <mission>`)")
+    if table["source"].str.contains("SYNTHETIC").any():
+        print("SYNTHETIC: the table came from daxa's emulator, not the archives (not for science)")
+    if table["source"].str.contains("not configured", literal=True).any():
+        print(
+            "(not configured): cached from another service than daxa uses now; "
+            "`daxa fetch MISSION --refresh` fetches it from there"
+        )
     return 0
 
 
@@ -124,6 +162,7 @@ def fetch_missions(
     names: list[str] | str,
     *,
     refresh: bool = False,
+    force: bool = False,
     retries: int = 4,
     cache_dir: cache.CacheDir = None,
     progress: bool | None = None,
@@ -131,7 +170,9 @@ def fetch_missions(
     """Fetch ``names`` into the cache; one result row per mission (status, rows, seconds).
 
     A service that cannot be reached stops the whole run (the next missions would wait for
-    the same retries); other service errors are recorded and the remaining missions go on.
+    the same retries); other service errors are recorded and the remaining missions go on. A
+    refresh that would shrink a table sharply keeps the cached one (status ``kept``) unless
+    ``force``.
     """
     specs = resolve_missions(names)
     results = []
@@ -145,12 +186,14 @@ def fetch_missions(
             status = "cached"
             try:
                 if refresh or not cache.cache_path(spec, cache_dir).exists():
-                    cache.refresh(spec, cache_dir, session=session)
+                    cache.refresh(spec, cache_dir, session=session, force=force)
                     status = "fetched"
                 meta = cache.info(spec, cache_dir)
                 rows, source = meta.rows, meta.source_url
             except ServiceUnavailableError:
                 raise
+            except RefreshRefused as exc:
+                status, rows, source = "kept", exc.old_rows, str(exc)
             except (ServiceError, CacheError) as exc:
                 status, rows, source = "failed", None, str(exc)
             results.append(
@@ -171,9 +214,13 @@ def run_fetch(args: argparse.Namespace) -> int:
         raise DaxaError(f"--retries {args.retries}: must be 0 or more")
     names = " ".join(args.missions)
     resolve_missions(names)  # unknown names fail before any network work
-    table = fetch_missions(names, refresh=args.refresh, retries=args.retries)
+    if args.force and not args.refresh:
+        raise DaxaError(
+            "--force only applies with --refresh (daxa fetch MISSION --refresh --force)"
+        )
+    table = fetch_missions(names, refresh=args.refresh, force=args.force, retries=args.retries)
     print(format_table(table.drop("source"), max_rows=100))
-    failed = table.filter(pl.col("status") == "failed")
+    failed = table.filter(pl.col("status").is_in(["failed", "kept"]))
     for row in failed.iter_rows(named=True):
         print(f"error: {row['mission']}: {row['source']}", file=sys.stderr)
     if failed.height:
@@ -235,6 +282,10 @@ def run_info(args: argparse.Namespace) -> int:
     print(f"{spec.pretty_name} ({spec.name})")
     print(f"cache         {meta.path}")
     print(f"fetched       {meta.fetched_at:%Y-%m-%d %H:%M} UTC from {meta.source_url}")
+    if meta.synthetic:
+        print("source        SYNTHETIC: daxa's emulator, not a real archive (not for science)")
+    if meta.service_url is None:
+        print("source        not recorded (cached by an older daxa)")
     for line in summary_lines(table, spec):
         print(line)
     if args.head > 0:

@@ -6,7 +6,6 @@ import argparse
 import errno
 import signal
 import threading
-from pathlib import Path
 from typing import Any
 
 from daxa.errors import InputError
@@ -75,7 +74,10 @@ def run_serve(args: argparse.Namespace, *, stop: threading.Event | None = None) 
         print(f"point daxa at it:  export DAXA_MIRROR={emulator.url}")
         print("stop with Ctrl-C", flush=True)
         if args.url_file:
-            Path(args.url_file).write_text(emulator.url + "\n")
+            from daxa.atomic import atomic_open
+
+            with atomic_open(args.url_file, "w") as handle:  # a poller never reads it half-written
+                handle.write(emulator.url + "\n")
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:

@@ -54,6 +54,7 @@ from daxa.crossmatch.observations import (
 from daxa.errors import InputError
 from daxa.missions import get_mission
 from daxa.sky import cap_cover
+from daxa.sky.geometry import loosen
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -213,7 +214,7 @@ def _direct(
             else:
                 ok = cls.applies[obs] if cls.applies is not None else np.ones(obs.size, bool)
                 if cls.radius is not None:
-                    ok = ok & (p.separation <= cls.radius[obs])
+                    ok = ok & (p.separation <= loosen(cls.radius[obs]))  # the radius-0 rule
                 keep = ok  # type: ignore[assignment]
             o = obs[keep]
             tot.add(left[keep], cls.exposure[o], start[o], end[o])
@@ -610,7 +611,7 @@ def coverage_summary(
         raise InputError(f"method={method!r}: choose 'auto', 'pairs', 'cells' or 'tree'")
     if method == "tree" and not cap_cover.available():
         raise InputError(
-            "method='tree' needs numba, which is not installed: pip install 'daxa[fast]' "
+            "method='tree' needs numba, which is not installed: pip install numba "
             "(or use method='cells', the same numbers more slowly)"
         )
     budget = parse_bytes(memory_budget)
@@ -697,7 +698,7 @@ def _warn_if_slow(wide: list[str], method: str) -> None:
         return
     warnings.warn(
         f"coverage_summary: {', '.join(wide)} have wide fields; without numba they are "
-        "summed in numpy, hundreds of times more slowly. pip install 'daxa[fast]'",
+        "summed in numpy, hundreds of times more slowly. pip install numba",
         stacklevel=3,
     )
 

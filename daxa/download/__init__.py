@@ -12,14 +12,16 @@ Typical use::
     product_path("chandra", "1234", "image", dest="data")
 """
 
-from daxa.download.api import DownloadReport, ObsResult, download, download_selection
+from daxa.download.api import download, download_selection
 from daxa.download.credentials import Credentials, resolve_credentials
 from daxa.download.layout import DEFAULT_DEST, MANIFEST_NAME
 from daxa.download.manifest import Manifest
 from daxa.download.plan import Plan, RemoteFile, TarExtract
 from daxa.download.products import bands, delete_downloads, downloaded, product_path
 from daxa.download.registry import DOWNLOADERS, downloader
+from daxa.download.report import DownloadReport, ObsResult
 from daxa.download.transport import Policy, Transport
+from daxa.download.verify import verify_downloads
 
 __all__ = [
     "DEFAULT_DEST",
@@ -42,4 +44,5 @@ __all__ = [
     "downloader",
     "product_path",
     "resolve_credentials",
+    "verify_downloads",
 ]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -19,128 +18,38 @@ from typing import Any, Literal
 import polars as pl
 
 from daxa.config import service_url
+from daxa.download import locking
 from daxa.download.credentials import CredentialsArg, resolve_credentials
 from daxa.download.engine import FileOutcome, run_plan
 from daxa.download.layout import (
     DEFAULT_DEST,
+    MANIFEST_NAME,
     PathLike,
     manifest_path,
     mission_dir,
     sweep_partials,
 )
+from daxa.download.locking import ObsLocks
 from daxa.download.manifest import Manifest
 from daxa.download.plan import Kind, Plan
 from daxa.download.registry import DOWNLOADERS
+from daxa.download.report import DownloadReport, ObsResult
 from daxa.download.transport import Policy, Transport
-from daxa.errors import DownloadError, InputError
+from daxa.errors import InputError
 from daxa.missions import check_obs_ids, get_mission, normalise_instruments
 from daxa.progress import TransferProgress, progress_enabled
 
 log = logging.getLogger("daxa.download")
 
-#: The services each mission downloads from (credentials are bound to their hosts).
+#: The services that hold each mission's proprietary data: its credentials are bound to these
+#: hosts only (XMM's to the XSA, never to HEASARC, whose XMM copy is public).
 MISSION_SERVICES: dict[str, tuple[str, ...]] = {
-    "xmm_pointed": ("xsa_aio", "heasarc_ftp"),
+    "xmm_pointed": ("xsa_aio",),
     "erosita_calpv": ("erosita_edr",),
     "erosita_all_sky_de_dr1": ("erosita_dr1",),
 }
-Status = Literal["ok", "failed"]
 #: ObsIDs listed, then fetched, per round of a large download.
 BATCH_OBS = 128
-
-
-@dataclass
-class ObsResult:
-    """The outcome for one ObsID."""
-
-    obs_id: str
-    status: Status
-    files: int = 0
-    bytes: int = 0
-    fetched_files: int = 0
-    fetched_bytes: int = 0
-    reason: str | None = None
-    failures: dict[str, str] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    path: Path | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
-
-
-@dataclass
-class DownloadReport:
-    """Per-ObsID outcomes of one :func:`download` call."""
-
-    mission: str
-    dest: Path
-    kind: str
-    results: dict[str, ObsResult] = field(default_factory=dict)
-    seconds: float = 0.0
-    requests: int = 0
-    retries: int = 0
-    #: Destinations whose bytes are already counted (shared files count once).
-    counted: set[str] = field(default_factory=set, repr=False)
-
-    @property
-    def ok(self) -> list[str]:
-        """ObsIDs that are completely downloaded."""
-        return [o for o, r in self.results.items() if r.ok]
-
-    @property
-    def failed(self) -> dict[str, str]:
-        """ObsIDs that are not, with the reason."""
-        return {o: r.reason or "failed" for o, r in self.results.items() if not r.ok}
-
-    @property
-    def fetched_bytes(self) -> int:
-        """Bytes transferred by this call (a file several ObsIDs share counted once)."""
-        return sum(r.fetched_bytes for r in self.results.values())
-
-    @property
-    def all_ok(self) -> bool:
-        return not self.failed
-
-    def raise_for_failures(self) -> DownloadReport:
-        """Raise :class:`~daxa.errors.DownloadError` naming every failed ObsID, if any."""
-        failed = self.failed
-        if failed:
-            lines = "; ".join(f"{o}: {why}" for o, why in list(failed.items())[:10])
-            more = f" and {len(failed) - 10} more" if len(failed) > 10 else ""
-            raise DownloadError(f"{len(failed)} {self.mission} ObsID(s) failed: {lines}{more}")
-        return self
-
-    def to_frame(self) -> pl.DataFrame:
-        """One row per ObsID: status, files, bytes on disk, bytes fetched now, reason."""
-        rows = [
-            (r.obs_id, r.status, r.files, r.bytes, r.fetched_files, r.fetched_bytes, r.reason)
-            for r in self.results.values()
-        ]
-        return pl.DataFrame(
-            rows,
-            schema={
-                "obs_id": pl.String,
-                "status": pl.String,
-                "files": pl.Int64,
-                "bytes": pl.Int64,
-                "fetched_files": pl.Int64,
-                "fetched_bytes": pl.Int64,
-                "reason": pl.String,
-            },
-            orient="row",
-        )
-
-    def __str__(self) -> str:
-        n_ok, n_failed = len(self.ok), len(self.failed)
-        text = (
-            f"{self.mission}: {n_ok} ObsID(s) complete, {n_failed} failed; "
-            f"{self.fetched_bytes / 2**20:.1f} MiB fetched in {self.seconds:.1f} s "
-            f"under {self.dest / self.mission}"
-        )
-        for obs_id, why in list(self.failed.items())[:20]:
-            text += f"\n  {obs_id}: {why}"
-        return text
 
 
 def _instrument_map(
@@ -192,8 +101,12 @@ def download(
     observation fetches only the instruments that cover what you look for. ``kind="products"``
     adds the archive's pre-processed products; ``version`` picks the eRASS1 pipeline version
     (default: the highest). ``verify="sha256"`` re-hashes files a manifest vouches for before
-    trusting them (default: sizes only). ``credentials`` — ``(user, password)``, a mapping, an
-    ini file, or ``~/.netrc`` by default — are sent only to the mission's archive hosts.
+    trusting them and lists the archive again, so damaged files and files an earlier (cut)
+    listing missed are fetched (default: sizes only, and a complete ObsID is not listed).
+    Runs into the same ``dest`` may overlap: an ObsID another process is downloading is
+    waited for (see :mod:`daxa.download.locking`), then skipped when it completed it.
+    ``credentials`` — ``(user, password)``, a mapping, an ini file, or ``~/.netrc`` by
+    default — are sent only to the mission's archive hosts.
     ``options`` go to the mission's downloader (``starts`` for Swift, ``source`` for XMM,
     ``fields`` for CalPV; see :mod:`daxa.download.registry`).
 
@@ -215,29 +128,18 @@ def download(
     report = DownloadReport(spec.name, Path(dest), kind)
     deep = verify == "sha256"
 
-    # 1. ObsIDs already complete for this request need nothing (not even a listing).
+    # 1. ObsIDs already complete for this request need nothing (not even a listing); a deep
+    #    check (verify="sha256") re-lists them too, so a file an earlier listing missed is found.
     manifests: dict[str, Manifest] = {}
     todo: list[str] = []
     for obs_id in ids:
         manifest = Manifest.load(manifest_path(dest, spec.name, obs_id))
         if manifest is not None:
             manifests[obs_id] = manifest
-            if manifest.covers(kind, chosen[obs_id], version_text) and not manifest.verify(
-                root, deep=deep
-            ):
-                report.results[obs_id] = ObsResult(
-                    obs_id,
-                    "ok",
-                    files=len(manifest.files),
-                    bytes=manifest.total_bytes,
-                    notes=list(manifest.notes),
-                    path=root / obs_id,
-                )
-                continue
-        todo.append(obs_id)
-
-    for obs_id in todo:  # a killed earlier run may have left half-written files
-        sweep_partials(root / obs_id)
+        if not deep and _vouched(manifest, kind, chosen[obs_id], version_text, root):
+            report.results[obs_id] = _complete(obs_id, manifest, root)  # type: ignore[arg-type]
+        else:
+            todo.append(obs_id)
 
     if todo:
         creds = [
@@ -264,24 +166,47 @@ def download(
         # Plan and fetch in batches: the first files arrive (and manifests are written) long
         # before thousands of ObsIDs are listed. CalPV ObsIDs share field tarballs: one batch.
         size = len(todo) if spec.name == "erosita_calpv" else BATCH_OBS
+
+        def run(batch: list[str], transport: Transport) -> None:
+            """Plan and fetch ``batch``, whose ObsID locks this run holds."""
+            asked = len(batch)
+            batch = _unclaimed(batch, report, manifests, chosen, kind, version_text, root, deep)
+            for _ in range(asked - len(batch)):  # completed by another process meanwhile
+                listing.file_done()
+            if not batch:
+                return
+            plan = _plan(
+                spec.name,
+                batch,
+                chosen,
+                kind,
+                version_text,
+                transport,
+                max_workers,
+                {**options, "on_planned": lambda _obs: listing.file_done()},
+            )
+            _execute(
+                report, plan, batch, chosen, manifests, root, transport, dest, kind,
+                version_text, max_workers, bar, deep, check_fits, fetched,
+            )  # fmt: skip
+
         try:
-            with Transport(policy, creds) as transport:
+            with Transport(policy, creds) as transport, ObsLocks(root) as locks:
                 for start in range(0, len(todo), size):
+                    # ObsIDs another process is downloading wait until the free ones are done.
                     batch = todo[start : start + size]
-                    plan = _plan(
-                        spec.name,
-                        batch,
-                        chosen,
-                        kind,
-                        version_text,
-                        transport,
-                        max_workers,
-                        {**options, "on_planned": lambda _obs: listing.file_done()},
-                    )
-                    _execute(
-                        report, plan, batch, chosen, manifests, root, transport, dest, kind,
-                        version_text, max_workers, bar, deep, check_fits, fetched,
-                    )  # fmt: skip
+                    free = locks.try_acquire(batch)
+                    run(free, transport)
+                    locks.release(free)
+                    if busy := [o for o in batch if o not in free]:
+                        taken, still_busy = locks.acquire(busy)
+                        for obs_id in still_busy:
+                            report.results[obs_id] = ObsResult(
+                                obs_id, "failed", reason=_busy(root, obs_id)
+                            )
+                            listing.file_done()
+                        run(taken, transport)
+                        locks.release(taken)
                 report.requests = transport.requests_sent
                 report.retries = transport.retries_made
         finally:
@@ -291,6 +216,71 @@ def download(
     report.seconds = time.perf_counter() - started
     log.info("%s", report)
     return report
+
+
+def _vouched(
+    manifest: Manifest | None,
+    kind: str,
+    instruments: tuple[str, ...],
+    version: str | None,
+    root: Path,
+    deep: bool = False,
+) -> bool:
+    """True when ``manifest`` is complete for this request and its files are intact."""
+    return (
+        manifest is not None
+        and manifest.covers(kind, instruments, version)
+        and not manifest.verify(root, deep=deep)
+    )
+
+
+def _complete(obs_id: str, manifest: Manifest, root: Path) -> ObsResult:
+    return ObsResult(
+        obs_id,
+        "ok",
+        files=len(manifest.files),
+        bytes=manifest.total_bytes,
+        notes=list(manifest.notes),
+        path=root / obs_id,
+    )
+
+
+def _busy(root: Path, obs_id: str) -> str:
+    return (
+        f"another daxa process is still downloading ObsID {obs_id} into {root} after "
+        f"{locking.LOCK_WAIT_S:g} s; run again when it has finished"
+    )
+
+
+def _unclaimed(
+    batch: list[str],
+    report: DownloadReport,
+    manifests: dict[str, Manifest],
+    chosen: dict[str, tuple[str, ...]],
+    kind: str,
+    version: str | None,
+    root: Path,
+    deep: bool,
+) -> list[str]:
+    """The ObsIDs of ``batch`` (locked by this run) that still need work.
+
+    Under the lock the manifest is read again: another process may have completed the ObsID
+    while this one waited (then it is reported complete, with no request). Leftovers of a
+    killed run are swept now, when no other process can be writing there.
+    """
+    remaining = []
+    for obs_id in batch:
+        manifest = Manifest.load(root / obs_id / MANIFEST_NAME)
+        if manifest is None:
+            manifests.pop(obs_id, None)
+        else:
+            manifests[obs_id] = manifest
+        if not deep and _vouched(manifest, kind, chosen[obs_id], version, root):
+            report.results[obs_id] = _complete(obs_id, manifest, root)  # type: ignore[arg-type]
+            continue
+        sweep_partials(root / obs_id)
+        remaining.append(obs_id)
+    return remaining
 
 
 def _plan(
@@ -349,7 +339,14 @@ def _execute(
                 manifest.fail(outcome.remote.url, outcome.error or "failed")
         resolved = plan.notes.get(obs_id, [])
         manifest.notes = list(resolved)
-        manifest.request = _request(kind, chosen[obs_id], _resolved_version(resolved, version))
+        request = _request(kind, chosen[obs_id], _resolved_version(resolved, version))
+        urls = [o.remote.url for o in outcomes]
+        if added := manifest.expect(urls, same_request=manifest.request == request):
+            log.warning(
+                "%s %s: the archive now lists %d file(s) an earlier listing did not show; "
+                "fetching them: %s", mission, obs_id, len(added), ", ".join(added[:5]),
+            )  # fmt: skip
+        manifest.request = request
         manifest.finish(complete=not manifest.failed, when=datetime.now(UTC))
         manifest.save(manifest_path(dest, mission, obs_id))
         new = [o for o in outcomes if not o.reused]
@@ -359,11 +356,13 @@ def _execute(
                 report.counted.add(o.remote.dest_relpath)
                 fetched_bytes += o.fetched_bytes
         failures = {o.remote.url: o.error or "failed" for o in outcomes if not o.ok}
+        failures.update({u: why for u, why in manifest.failed.items() if u not in failures})
         reason = None
         if failures:
             first_error = next(iter(failures.values()))
+            total = max(len(outcomes), len(manifest.expected))
             reason = (
-                f"{len(failures)} of {len(outcomes)} file(s) failed; first: {first_error}"
+                f"{len(failures)} of {total} file(s) failed; first: {first_error}"
                 if len(failures) > 1
                 else first_error
             )

@@ -12,6 +12,7 @@ from daxa.download.listing import ListingEntry, parse_listing
 from daxa.download.plan import Plan, RemoteFile
 from daxa.download.transport import CancelledError, NotFoundError, Transport
 from daxa.errors import DownloadError
+from daxa.urls import quote_path
 
 #: What a per-ObsID planner returns: the files, plus notes (optional facts worth reporting).
 Planned = list[RemoteFile] | tuple[list[RemoteFile], list[str]]
@@ -29,8 +30,10 @@ class Lister:
         self._lock = threading.Lock()
 
     def url(self, path: str) -> str:
-        """The URL of folder ``path`` (relative to the service root), with a trailing slash."""
-        path = path.strip("/")
+        """The URL of folder ``path`` (relative to the service root), with a trailing slash;
+        each segment is percent-encoded, so a listed name with ``#``, ``?``, ``%`` or a space is
+        asked for as itself."""
+        path = quote_path(path.strip("/"))
         return f"{self.base}/{path}/" if path else f"{self.base}/"
 
     def entries(self, path: str) -> list[ListingEntry]:

@@ -5,11 +5,13 @@ They come from the ``credentials`` argument — a ``(user, password)`` pair, a m
 argument is given, from ``~/.netrc`` (``$NETRC``) for the archive's host. An ini file may have a
 section per host (``[nxsa.esac.esa.int]``), per service (``[xsa_aio]``) or per mission
 (``[xmm_pointed]``), falling back to ``[DEFAULT]``; each with ``user`` and ``password``.
+A ``.netrc`` ``default`` entry (meant for any host) is used only when asked for:
+``netrc_default=True`` or ``DAXA_NETRC_DEFAULT=1``.
 
-Credentials are only ever sent to the host they were resolved for (the transfer engine checks
-every URL, and ``requests`` drops them on redirects to other hosts); their ``repr`` hides the
-password, and they cannot be turned into JSON or pickled, so they never end up in a log, a
-report or a saved selection.
+Credentials are only ever sent to the service they were resolved for — its exact origin
+(scheme, host and port) and the paths under its base URL — (the transfer engine checks every URL, and ``requests`` drops them on redirects to other
+hosts); their ``repr`` hides the password, and they cannot be turned into JSON or pickled, so
+they never end up in a log, a report or a saved selection.
 
 >>> c = Credentials("alice", "s3cret", host="nxsa.esac.esa.int")
 >>> c
@@ -17,6 +19,8 @@ Credentials(user='alice', password=***, host='nxsa.esac.esa.int')
 >>> c.applies_to("https://nxsa.esac.esa.int/nxsa-sl/servlet/data-action-aio?obsno=1")
 True
 >>> c.applies_to("https://evil.example.org/")
+False
+>>> c.bound_to("https://nxsa.esac.esa.int/x").applies_to("http://nxsa.esac.esa.int/x")
 False
 """
 
@@ -31,33 +35,66 @@ from pathlib import Path
 from typing import Any
 
 from daxa.errors import InputError
+from daxa.urls import origin
+
+NETRC_DEFAULT_ENV = "DAXA_NETRC_DEFAULT"
 
 
 class Credentials:
-    """A user name and password for one host (``host=None``: not yet bound to a host)."""
+    """A user name and password for one host (``host=None``: not yet bound to a host).
 
-    __slots__ = ("_password", "host", "user")
+    ``scheme``, ``port`` and ``path`` narrow the binding to one service: its origin and the
+    URLs under its base path (set when credentials are resolved for a service URL, so on a
+    mirror that serves every archive from one host, XMM credentials still reach only the
+    XSA's paths); left ``None`` they accept any scheme, port or path of ``host``.
+    """
 
-    def __init__(self, user: str, password: str, host: str | None = None) -> None:
+    __slots__ = ("_password", "host", "path", "port", "scheme", "user")
+
+    def __init__(
+        self,
+        user: str,
+        password: str,
+        host: str | None = None,
+        *,
+        scheme: str | None = None,
+        port: int | None = None,
+        path: str | None = None,
+    ) -> None:
         if not user or password is None:
             raise InputError("credentials need a non-empty user name and a password")
         self.user = str(user)
         self._password = str(password)
         self.host = host.lower() if host else None
+        self.scheme = scheme.lower() if scheme else None
+        self.port = port
+        self.path = (path.rstrip("/") or None) if path else None
 
     @property
     def password(self) -> str:
         return self._password
 
-    def bound_to(self, host: str) -> Credentials:
-        """The same credentials, usable only for ``host``."""
-        return Credentials(self.user, self._password, host)
+    def bound_to(self, host_or_url: str) -> Credentials:
+        """The same credentials, usable only for ``host_or_url`` (a URL binds its scheme and
+        port too)."""
+        if "://" in host_or_url:
+            scheme, host, port = origin(host_or_url)
+            path = urllib.parse.urlsplit(host_or_url).path
+            return Credentials(self.user, self._password, host, scheme=scheme, port=port, path=path)
+        return Credentials(self.user, self._password, host_or_url)
 
     def applies_to(self, url: str) -> bool:
-        """True when ``url`` is on the host these credentials belong to."""
+        """True when ``url`` is on the origin these credentials belong to."""
         if self.host is None:
             return False
-        return (urllib.parse.urlsplit(url).hostname or "").lower() == self.host
+        scheme, host, port = origin(url)
+        path = urllib.parse.urlsplit(url).path
+        return (
+            host == self.host
+            and (self.scheme is None or scheme == self.scheme)
+            and (self.port is None or port == self.port)
+            and (self.path is None or path == self.path or path.startswith(self.path + "/"))
+        )
 
     def auth(self) -> tuple[str, str]:
         """The ``(user, password)`` pair for ``requests``' basic auth."""
@@ -74,7 +111,15 @@ class Credentials:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Credentials):
             return NotImplemented
-        return (self.user, self._password, self.host) == (other.user, other._password, other.host)
+        mine = (self.user, self._password, self.host, self.scheme, self.port, self.path)
+        return mine == (
+            other.user,
+            other._password,
+            other.host,
+            other.scheme,
+            other.port,
+            other.path,
+        )
 
     def __hash__(self) -> int:
         return hash((self.user, self.host))
@@ -110,11 +155,22 @@ def _from_ini(path: Path, sections: list[str]) -> Credentials | None:
     )
 
 
-def _from_netrc(host: str) -> Credentials | None:
+def netrc_default_wanted(netrc_default: bool | None = None) -> bool:
+    """Whether a ``.netrc`` ``default`` entry may be used (argument, else
+    ``DAXA_NETRC_DEFAULT``)."""
+    if netrc_default is not None:
+        return netrc_default
+    return os.environ.get(NETRC_DEFAULT_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _from_netrc(host: str, *, use_default: bool = False) -> Credentials | None:
     try:
-        found = netrc.netrc(os.environ.get("NETRC") or None).authenticators(host)
+        parsed = netrc.netrc(os.environ.get("NETRC") or None)
     except (FileNotFoundError, netrc.NetrcParseError, OSError):
         return None
+    found = parsed.hosts.get(host)
+    if found is None and use_default:
+        found = parsed.hosts.get("default")
     if not found:
         return None
     login, _account, password = found
@@ -130,8 +186,11 @@ def resolve_credentials(
     service: str | None = None,
     mission: str | None = None,
     use_netrc: bool = True,
+    netrc_default: bool | None = None,
 ) -> Credentials | None:
-    """Credentials for the archive at ``url``, bound to its host; ``None`` when there are none.
+    """Credentials for the archive at ``url``, bound to its origin; ``None`` when there are
+    none. ``netrc_default`` allows a ``.netrc`` ``default`` entry (else
+    ``DAXA_NETRC_DEFAULT=1``); a ``machine`` entry for the host is always used.
 
     >>> resolve_credentials(("bob", "pw"), "https://heasarc.gsfc.nasa.gov/FTP/").host
     'heasarc.gsfc.nasa.gov'
@@ -139,7 +198,8 @@ def resolve_credentials(
     host = host_of(url)
     found: Credentials | None
     if credentials is None:
-        found = _from_netrc(host) if use_netrc else None
+        wanted = netrc_default_wanted(netrc_default)
+        found = _from_netrc(host, use_default=wanted) if use_netrc else None
     elif isinstance(credentials, Credentials):
         if credentials.host is not None:
             return credentials  # already bound: used for its own host only
@@ -161,4 +221,4 @@ def resolve_credentials(
             f"credentials must be (user, password), a mapping, an ini file path or None, "
             f"not {type(credentials).__name__}"
         )
-    return found.bound_to(host) if found is not None else None
+    return found.bound_to(url) if found is not None else None

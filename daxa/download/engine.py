@@ -2,27 +2,35 @@
 
 :func:`run_plan` runs the files of a plan in a thread pool over a
 :class:`~daxa.download.transport.Transport`, fetching each destination once even when several
-ObsIDs share it and reusing files a manifest already vouches for. Each file streams into
-``<name>.part`` (resuming with ``Range`` after a cut), is verified
-(:mod:`daxa.download.verify`), renamed, then unpacked: gzip CRCs and FITS checksums are checked
-again on the result, and a corrupted file is deleted and fetched afresh. When a file finally
-fails, its ``.part`` and anything half-unpacked are removed, and the outcome says why; one
+ObsIDs share it and reusing files a manifest already vouches for. Each attempt streams into its
+own temporary file beside the destination (resuming with ``Range`` after a cut), which must
+pass every check before anything is moved into place: size and digest
+(:mod:`daxa.download.verify`), then content by type (:mod:`daxa.download.content`: FITS
+structure and checksums, gzip CRCs, tar members, no error page where data was expected) on the
+file and on what it unpacks to (:mod:`daxa.download.finish`). A file that fails is fetched afresh, then reported; a finished
+file is never deleted or replaced by a failed attempt, and no temporary file survives. One
 failing ObsID never stops the others.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from daxa.download.layout import inside, part_path
-from daxa.download.manifest import FileRecord, Manifest, file_record
-from daxa.download.plan import RemoteFile, TarExtract
+from filelock import FileLock
+
+from daxa.atomic import TEMP_PREFIX, TEMP_SUFFIX, temporary_sibling
+from daxa.download.content import check_content
+from daxa.download.finish import finish_plain, finish_tar, tar_name
+from daxa.download.layout import inside
+from daxa.download.locking import destination_lock_path
+from daxa.download.manifest import FileRecord, Manifest
+from daxa.download.plan import RemoteFile
 from daxa.download.transport import (
     SERVICE_CAPS,
     AccessDeniedError,
@@ -33,8 +41,7 @@ from daxa.download.transport import (
     Policy,
     Transport,
 )
-from daxa.download.unpack import extract_tar, unpack_file
-from daxa.download.verify import verify_fits, verify_transfer
+from daxa.download.verify import verify_transfer
 from daxa.errors import DownloadError
 from daxa.progress import TransferProgress
 
@@ -83,90 +90,6 @@ def _intact(outcome: FileOutcome, mission_root: Path) -> bool:
     return bool(outcome.outputs)
 
 
-def _choose_members(extract: TarExtract) -> Callable[[PurePosixPath], PurePosixPath | None]:
-    keep = [re.compile(p) for p in extract.keep]
-    drop = [re.compile(p) for p in extract.drop]
-    into = PurePosixPath(extract.into)
-
-    def choose(member: PurePosixPath) -> PurePosixPath | None:
-        name = member.name
-        if name.startswith("."):
-            return None
-        if keep and not any(p.search(name) for p in keep):
-            return None
-        if any(p.search(name) for p in drop):
-            return None
-        return into / name
-
-    return choose
-
-
-def _finish_plain(
-    remote: RemoteFile, final: Path, mission_root: Path, digest: str, check_fits: bool
-) -> list[FileRecord]:
-    """Unpack (if asked), verify FITS, cut TMs; return the records of what is now on disk."""
-    path = final
-    if remote.unpack is not None:
-        try:
-            path = unpack_file(final, remote.unpack)
-        except DownloadError as exc:
-            raise CorruptFileError(str(exc)) from None
-        digest = ""
-    if check_fits:
-        verify_fits(path)
-    rel = path.relative_to(mission_root).as_posix()
-    records = [file_record(mission_root, rel, digest or None)]
-    if remote.cut_tms:
-        records += _cut(remote, [path], mission_root)
-    return records
-
-
-def _cut(remote: RemoteFile, paths: list[Path], mission_root: Path) -> list[FileRecord]:
-    from daxa.download.erosita import cut_event_list
-
-    records = []
-    for path in paths:
-        if "EventList" in path.name and remote.cut_tms:
-            cut = cut_event_list(path, remote.cut_tms)
-            records.append(file_record(mission_root, cut.relative_to(mission_root).as_posix()))
-    return records
-
-
-def _finish_tar(
-    remote: RemoteFile, final: Path, mission_root: Path, check_fits: bool
-) -> list[FileRecord]:
-    assert remote.extract is not None
-    nested = re.compile(remote.extract.nested) if remote.extract.nested else None
-    try:
-        written = extract_tar(
-            final,
-            mission_root,
-            _choose_members(remote.extract),
-            nested_tar=(lambda p: bool(nested.search(p.name))) if nested else None,
-        )
-    except DownloadError as exc:
-        if "not a readable tar" in str(exc):
-            raise CorruptFileError(str(exc)) from None
-        raise
-    if not written:
-        raise DownloadError(
-            f"{remote.url} holds no files for ObsID {remote.obs_id} "
-            f"(looked for {', '.join(remote.extract.keep) or 'any file'})"
-        )
-    try:
-        if check_fits:
-            for path in written:
-                verify_fits(path)
-    except CorruptFileError:
-        for path in written:
-            path.unlink(missing_ok=True)
-        raise
-    records = [file_record(mission_root, p.relative_to(mission_root).as_posix()) for p in written]
-    if remote.cut_tms:
-        records += _cut(remote, written, mission_root)
-    return records
-
-
 def transfer_group(
     group: list[RemoteFile],
     mission_root: Path,
@@ -177,12 +100,14 @@ def transfer_group(
 ) -> list[FileOutcome]:
     """Fetch one destination (shared by every RemoteFile in ``group``) and finish each file.
 
-    Never raises for a failed file: the outcomes carry the reasons. A ``.part``, a transient
-    tarball or a half-unpacked file never survives a failure.
+    Never raises for a failed file: the outcomes carry the reasons. Each attempt streams into
+    its own temporary file beside the destination, which is checked (size, digest, content by
+    type) before anything is moved into place: a failure, here or in another process fetching
+    the same file, never deletes or replaces a finished file, and leaves no temporary behind.
+    ``check_fits`` turns the content checks (FITS, gzip, tar, error pages) on.
     """
     first = group[0]
     final = inside(mission_root, first.dest_relpath)
-    part = part_path(final)
     outcomes = [FileOutcome(remote) for remote in group]
     fetched_bytes = 0
     last_error: DownloadError | None = None
@@ -193,31 +118,31 @@ def transfer_group(
         if progress is not None:
             progress.advance_bytes(n)
 
-    try:
+    with _destination_lock(mission_root, group, final):
         for _ in range(CORRUPTION_RETRIES + 1):
-            part.unlink(missing_ok=True)
+            temp = temporary_sibling(final)
             try:
                 fetched = transport.fetch(
                     first.url,
-                    part,
+                    temp,
                     service=first.service,
                     on_bytes=bytes_seen,
                     on_total=progress.add_total if progress is not None else None,
                 )
-                digest = verify_transfer(part, first, fetched)
-                final.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(part, final)
+                digest = verify_transfer(temp, first, fetched)
                 for outcome in outcomes:
                     outcome.remote_size = fetched.size
                 if first.extract is None:
-                    records = _finish_plain(first, final, mission_root, digest, check_fits)
+                    records = finish_plain(first, temp, mission_root, digest, check_fits)
                     for outcome in outcomes:
                         outcome.outputs = list(records)
                 else:
+                    if check_fits:
+                        check_content(temp, name=tar_name(final), source=first.url)
                     for outcome in outcomes:
                         try:
-                            outcome.outputs = _finish_tar(
-                                outcome.remote, final, mission_root, check_fits
+                            outcome.outputs = finish_tar(
+                                outcome.remote, temp, mission_root, check_fits
                             )
                         except CorruptFileError:
                             raise
@@ -228,10 +153,7 @@ def transfer_group(
             except CorruptFileError as exc:
                 log.warning("%s; fetching it again", exc)
                 last_error = exc
-                final.unlink(missing_ok=True)
                 for outcome in outcomes:
-                    for record in outcome.outputs:
-                        inside(mission_root, record.path).unlink(missing_ok=True)
                     outcome.outputs = []
                     outcome.error = None
             except DownloadError as exc:
@@ -240,23 +162,34 @@ def transfer_group(
             except OSError as exc:  # the local disk: full, read-only, permissions
                 last_error = DownloadError(f"could not write {final}: {exc}")
                 break
-    except BaseException:
-        part.unlink(missing_ok=True)
-        if first.transient:
-            final.unlink(missing_ok=True)
-        raise
-    finally:
-        part.unlink(missing_ok=True)
-        if first.transient:
-            final.unlink(missing_ok=True)
+            finally:
+                temp.unlink(missing_ok=True)
     for outcome in outcomes:
         outcome.fetched_bytes = fetched_bytes
         if last_error is not None:
             outcome.error = str(last_error)
             outcome.outputs = []
-    if last_error is not None and first.extract is None:
-        final.unlink(missing_ok=True)
     return outcomes
+
+
+@contextlib.contextmanager
+def _destination_lock(mission_root: Path, group: list[RemoteFile], final: Path) -> Iterator[None]:
+    """For a file outside its ObsIDs' folders (shared by ObsIDs, so no ObsID lock covers it),
+    hold its own lock while fetching it and sweep what a killed run left of it."""
+    if all(PurePosixPath(r.dest_relpath).parts[0] == r.obs_id for r in group):
+        yield  # inside a locked ObsID folder: swept with it
+        return
+    with FileLock(str(destination_lock_path(mission_root, group[0].dest_relpath))):
+        names = {final.name, PurePosixPath(group[0].output_relpath).name}
+        ours = re.compile(
+            rf"\.?(?:{'|'.join(re.escape(TEMP_PREFIX + n) for n in names)})"
+            rf"\.[a-z0-9_]{{8}}{re.escape(TEMP_SUFFIX)}(?:\.unpack-\d+-\d+)?"
+        )
+        if final.parent.is_dir():
+            for stale in final.parent.iterdir():
+                if ours.fullmatch(stale.name):
+                    stale.unlink(missing_ok=True)
+        yield
 
 
 def run_plan(

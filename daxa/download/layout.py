@@ -18,15 +18,19 @@ daxa.errors.DownloadError: refused path '../../etc/passwd': '..' would leave the
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path, PurePosixPath
 
+from daxa.atomic import TEMP_PREFIX
 from daxa.errors import DownloadError
 
 #: Default download root (relative to the working directory).
 DEFAULT_DEST = "daxa_downloads"
 #: Name of the per-ObsID manifest that defines "downloaded".
 MANIFEST_NAME = ".daxa-manifest.json"
-#: Suffix of files being transferred; renamed away only once complete and verified.
+#: Suffix of temporary files (transfers in progress, daxa.atomic's temporaries): a file with it
+#: is never complete, and a run holding the ObsID lock removes it.
 PART_SUFFIX = ".part"
 
 PathLike = str | os.PathLike[str]
@@ -94,31 +98,47 @@ def inside(root: Path, rel: str | PurePosixPath) -> Path:
     return path
 
 
-def part_path(path: Path) -> Path:
-    """The ``.part`` file a transfer to ``path`` writes into."""
-    return path.with_name(path.name + PART_SUFFIX)
-
-
 def is_partial(path: Path) -> bool:
     """True for the leftovers of an interrupted transfer or unpack (``.part``, temporaries).
 
     >>> is_partial(Path("a.fits.gz.part")), is_partial(Path(".a.fits.unpack-12-34"))
     (True, True)
+    >>> is_partial(Path(".daxa-tmp.stage.x1y2")), is_partial(Path("a.fits"))
+    (True, False)
     """
     name = path.name
     return (
         name.endswith(PART_SUFFIX)
+        or name.startswith(TEMP_PREFIX)
         or (name.startswith(".") and ".unpack-" in name)
         or (name.startswith(".nested-") and name.endswith(".tar"))
         or (name.startswith(".") and ".tmp-" in name)
     )
 
 
+def staging_dir(folder: Path) -> Path:
+    """A new, empty temporary folder inside ``folder`` (same file system: its files can be
+    renamed into place); :func:`sweep_partials` removes it if the run is killed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}stage.", dir=folder))
+
+
 def sweep_partials(folder: Path) -> list[Path]:
-    """Remove what a killed run left half-written under ``folder``; return what was removed."""
+    """Remove what a killed run left half-written under ``folder``; return what was removed.
+
+    Call it only while holding the folder's ObsID lock (:mod:`daxa.download.locking`): another
+    process's transfer in progress looks exactly like a leftover.
+    """
     if not folder.is_dir():
         return []
-    removed = [p for p in folder.rglob("*") if p.is_file() and is_partial(p)]
-    for path in removed:
-        path.unlink(missing_ok=True)
+    found = [p for p in folder.rglob("*") if is_partial(p)]
+    removed = []
+    for path in sorted(found, key=lambda p: len(p.parts)):
+        if any(parent in removed for parent in path.parents):
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed.append(path)
     return removed

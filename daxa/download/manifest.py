@@ -4,8 +4,11 @@
 it produced with their sizes and SHA-256 digests, and the time the ObsID completed. An ObsID is
 *downloaded* when its manifest says ``complete`` and every listed file is still there with the
 recorded size (and digest, with ``deep=True``) — not when its folder exists. A partial manifest
-(``complete: false``) lets a re-run fetch only what is missing. Manifests are written to a
-temporary file and renamed into place, so a crash never leaves a half-written one.
+(``complete: false``) lets a re-run fetch only what is missing. The manifest also keeps the
+set of files the archive listing showed (``expected``): an ObsID is never complete while one
+of them has no entry, and a later listing that shows more files (the first was cut short, or
+the archive added some) makes it incomplete until they are fetched. Manifests are written
+through :mod:`daxa.atomic`, so a crash never leaves a half-written one.
 
 >>> import tempfile, pathlib
 >>> root = pathlib.Path(tempfile.mkdtemp())
@@ -25,20 +28,22 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from daxa.atomic import atomic_open
 from daxa.download.layout import MANIFEST_NAME, inside
 from daxa.errors import DownloadError
+from daxa.urls import redact
 
 log = logging.getLogger("daxa.download")
 
 MANIFEST_VERSION = 1
 _CHUNK = 1 << 20
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 __all__ = ["MANIFEST_NAME", "FileRecord", "Manifest", "file_record", "sha256_file"]
 
@@ -89,22 +94,57 @@ class Manifest:
     #: What was asked for: kind, instruments, version (so a re-run knows if it is covered).
     request: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: Every URL the archive listing showed for this request (what "complete" means), and when
+    #: it was listed: a listing that later shows more files makes the ObsID incomplete again.
+    expected: list[str] = field(default_factory=list)
+    listed_at: str | None = None
 
     # -- building ---------------------------------------------------------------------------
 
     def record(self, url: str, outputs: list[FileRecord], remote_size: int | None = None) -> None:
-        """Remember that ``url`` was fetched and produced ``outputs``."""
+        """Remember that ``url`` (stored without credentials) was fetched and made ``outputs``."""
+        url = redact(url)
         self.entries[url] = Entry(url, list(outputs), remote_size)
         self.failed.pop(url, None)
 
     def fail(self, url: str, reason: str) -> None:
         """Remember that ``url`` could not be fetched, and why."""
+        url = redact(url)
         self.entries.pop(url, None)
         self.failed[url] = reason
 
+    def expect(
+        self, urls: list[str], when: datetime | None = None, *, same_request: bool = True
+    ) -> list[str]:
+        """Record the files the listing showed; return those an earlier listing did not show
+        (an earlier listing was cut, or the archive added files since).
+
+        For the same request, a file an earlier listing showed that was never fetched and
+        that this listing lacks stays expected, marked failed: this listing may be the one
+        cut short, and the ObsID must not become complete without the file.
+        """
+        listed = {redact(u) for u in urls}  # stored and compared as every entry is: no login
+        added = sorted(listed - set(self.expected)) if self.expected else []
+        vanished = [u for u in self.expected if u not in listed and u not in self.entries]
+        for url in vanished if same_request else []:
+            self.failed[url] = (
+                "an earlier listing of this ObsID showed it but this one does not (a listing "
+                "cut short?); run again"
+            )
+            listed.add(url)
+        self.expected = sorted(listed)
+        self.listed_at = (when or datetime.now(UTC)).isoformat()
+        return added
+
+    @property
+    def missing(self) -> list[str]:
+        """Expected URLs that have no entry (never fetched, or failed)."""
+        return [url for url in self.expected if url not in self.entries]
+
     def finish(self, *, complete: bool, when: datetime | None = None) -> None:
-        """Mark the ObsID complete (with the time) or not."""
-        self.complete = complete and not self.failed
+        """Mark the ObsID complete (with the time) or not: never while a file it expects is
+        failed or missing."""
+        self.complete = complete and not self.failed and not self.missing
         self.completed_at = (when or datetime.now(UTC)).isoformat() if self.complete else None
 
     # -- reading ----------------------------------------------------------------------------
@@ -120,7 +160,7 @@ class Manifest:
 
     def covers(self, kind: str, instruments: tuple[str, ...], version: str | None) -> bool:
         """True when a complete download of this manifest satisfies the given request."""
-        if not self.complete or not self.request:
+        if not self.complete or not self.request or self.missing:
             return False
         if self.request.get("kind") != kind:
             return False
@@ -149,6 +189,7 @@ class Manifest:
 
     def good_entry(self, url: str, mission_root: Path, *, deep: bool = False) -> Entry | None:
         """The entry of ``url`` if all its files are still intact, else ``None``."""
+        url = redact(url)
         entry = self.entries.get(url)
         if entry is None:
             return None
@@ -176,6 +217,8 @@ class Manifest:
             ],
             "failed": self.failed,
             "notes": self.notes,
+            "expected": self.expected,
+            "listed_at": self.listed_at,
         }
 
     @classmethod
@@ -193,23 +236,19 @@ class Manifest:
         manifest.completed_at = data.get("completed_at")
         manifest.request = dict(data.get("request", {}))
         manifest.notes = list(data.get("notes", []))
+        manifest.expected = [str(url) for url in data.get("expected", [])]
+        manifest.listed_at = data.get("listed_at")
+        manifest.complete = manifest.complete and not manifest.missing  # never trust the flag alone
+        for record in manifest.files:
+            if record.size < 0 or not _SHA256.fullmatch(record.sha256):
+                raise ValueError(f"bad size or SHA-256 for {record.path!r}")
         return manifest
 
     def save(self, path: Path) -> Path:
-        """Write atomically (temporary file in the same folder, then rename)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=".manifest-", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(self.to_json(), handle, indent=1)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
-        return path
+        """Write atomically (:mod:`daxa.atomic`: a temporary file in the same folder, renamed)."""
+        with atomic_open(Path(path), "w", encoding="utf-8") as handle:
+            json.dump(self.to_json(), handle, indent=1)
+        return Path(path)
 
     @classmethod
     def load(cls, path: Path) -> Manifest | None:
@@ -219,7 +258,7 @@ class Manifest:
             return None
         try:
             return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             log.warning(
                 "ignoring unreadable manifest %s (%s); the ObsID will be re-checked", path, exc
             )

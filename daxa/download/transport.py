@@ -1,36 +1,55 @@
 """HTTP for downloads: timeouts, retries with backoff, per-host caps, Range resume.
 
 A :class:`Transport` gives each thread its own ``requests`` session; retries connection
-failures, cut bodies, 5xx and 429 answers (``Retry-After`` honoured, capped) with exponential
-backoff; holds at most ``per_host`` concurrent requests per host (never more than 10 for the
-XSA, which drops connections above that); and sends basic auth only to the host credentials
-belong to. :meth:`Transport.fetch` streams a file into its ``.part``, hashing it on the way; a
+failures, cut or incomplete bodies, 5xx and 429 answers under the one retry policy table
+fetches use too (:mod:`daxa.services.retry`: backoff, ``Retry-After`` honoured and capped);
+holds at most ``per_host`` concurrent requests per host (never more than 10 for the XSA, which
+drops connections above that); and sends basic auth only to the service credentials belong to
+(never past a redirect to another host). :meth:`Transport.fetch` streams a file into its ``.part``, hashing it on the way; a
 cut transfer resumes with an HTTP ``Range`` request guarded by ``If-Range``, and a server that
 ignores the range or answers another span makes it start again, never append wrong bytes.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
-import re
 import threading
 import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 import requests
 import urllib3
 
+from daxa.config import credentials_for
+from daxa.download.bodies import (
+    Digest,
+    TransferState,
+    is_html,
+    looks_html,
+    span,
+    unannounced_problem,
+)
 from daxa.download.credentials import Credentials
 from daxa.errors import DownloadError
-from daxa.services.http import RETRY_STATUSES, user_agent
+from daxa.services import completeness
+from daxa.services.http import make_session
+from daxa.services.inflate import max_inflated, too_big
+from daxa.services.retry import (
+    RETRY_STATUSES,
+    GaveUp,
+    Retryable,
+    RetryPolicy,
+    status_problem,
+)
+from daxa.services.retry import run as run_with_retries
+from daxa.urls import redact
 
 log = logging.getLogger("daxa.download")
+_T = TypeVar("_T")
 
 #: Most concurrent requests a service's host accepts, whatever ``per_host`` says.
 SERVICE_CAPS: dict[str, int] = {"xsa_aio": 10}
@@ -64,11 +83,9 @@ class Policy:
     per_host: int = 4
     chunk_size: int = 1 << 20
 
-    def wait(self, attempt: int, retry_after: float | None = None) -> float:
-        """Seconds to wait before retry ``attempt`` (1-based); ``Retry-After`` wins, capped."""
-        if retry_after is not None:
-            return min(self.max_wait, max(0.0, retry_after))
-        return min(self.max_wait, self.backoff * 2 ** (attempt - 1))
+    def retry_policy(self) -> RetryPolicy:
+        """The retry part of this policy (the one policy table fetches use too)."""
+        return RetryPolicy(retries=self.retries, backoff=self.backoff, max_wait=self.max_wait)
 
 
 @dataclass
@@ -81,19 +98,6 @@ class Fetched:
     resumed: bool = False
     received: int = 0
     sha256: str = ""
-
-
-def _retry_after(headers: Any) -> float | None:
-    value = headers.get("Retry-After") if headers is not None else None
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        return None
-
-
-_CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 
 
 class Transport:
@@ -123,20 +127,10 @@ class Transport:
         """This thread's session (connection reuse without sharing a pool between threads)."""
         session = getattr(self._local, "session", None)
         if session is None:
-            session = requests.Session()
-            session.headers["User-Agent"] = user_agent()
+            # No credentials from the environment (netrc's ``default`` would go to every host):
+            # daxa resolves them itself, bound to their hosts. Proxies are looked up per host.
+            session = make_session(self.policy.per_host)
             session.headers["Accept-Encoding"] = "identity"
-            # The environment is read once (proxies per host, CA bundle), not per request;
-            # credentials come from daxa's own resolution (netrc included), host-bound.
-            session.trust_env = False
-            session.verify = (
-                os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-            )
-            adapter = requests.adapters.HTTPAdapter(
-                pool_connections=8, pool_maxsize=max(4, self.policy.per_host), max_retries=0
-            )
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
             self._local.session = session
             with self._lock:
                 self._sessions.append(session)
@@ -173,7 +167,7 @@ class Transport:
         for creds in self.credentials:
             if creds.applies_to(url):
                 return creds.auth()
-        return None
+        return credentials_for(url)  # a mirror URL's own user:password, for that mirror only
 
     def _count(self, retry: bool = False) -> None:
         with self._lock:
@@ -213,47 +207,83 @@ class Transport:
     def _terminal(answer: requests.Response, url: str, what: str) -> DownloadError | None:
         status = answer.status_code
         if status in (404, 410):
-            return NotFoundError(f"{what} not found (HTTP {status}): {url}")
+            return NotFoundError(f"{what} not found (HTTP {status}): {redact(url)}")
         if status in (401, 403):
             return AccessDeniedError(
-                f"access to {what} refused (HTTP {status}): {url}; proprietary data need "
+                f"access to {what} refused (HTTP {status}): {redact(url)}; proprietary data need "
                 "credentials for this archive (credentials=..., an ini file or ~/.netrc)"
             )
         if 400 <= status < 500 and status not in RETRY_STATUSES and status != 416:
-            return DownloadError(f"{what} refused with HTTP {status}: {url}")
+            return DownloadError(f"{what} refused with HTTP {status}: {redact(url)}")
         return None
 
     # -- listings and small pages ------------------------------------------------------------
 
-    def get_text(self, url: str, *, service: str | None = None, what: str = "listing") -> str:
-        """The body of ``url`` as text (directory listings); retried like every transfer."""
-        problem = "no attempt made"
-        for attempt in range(self.policy.retries + 1):
+    def _run(self, url: str, attempt: Callable[[int], _T]) -> _T:
+        """``attempt`` under the one retry policy; a cancelled run stops between attempts."""
+
+        def guarded(n: int) -> _T:
             if self.cancelled.is_set():
                 raise CancelledError("download cancelled")
-            retry_after = None
             try:
-                with self.slot(url, service), self._get(url, {}, attempt) as answer:
-                    terminal = self._terminal(answer, url, what)
-                    if terminal is not None:
-                        raise terminal
-                    if answer.status_code in RETRY_STATUSES:
-                        problem = f"HTTP {answer.status_code}"
-                        retry_after = _retry_after(answer.headers)
-                    else:
-                        body = answer.content
-                        expected = answer.headers.get("Content-Length")
-                        if expected and expected.isdigit() and len(body) < int(expected):
-                            problem = f"body cut at {len(body)} of {expected} bytes"
-                        else:
-                            return body.decode(answer.encoding or "utf-8", errors="replace")
+                return attempt(n)
             except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
-                problem = f"connection problem ({type(exc).__name__})"
-            if attempt < self.policy.retries:
-                self._sleep(self.policy.wait(attempt + 1, retry_after))
-        raise DownloadError(
-            f"{what} failed after {self.policy.retries + 1} attempts ({problem}): {url}"
-        )
+                raise Retryable(f"connection problem ({type(exc).__name__})") from None
+
+        try:
+            return run_with_retries(self.policy.retry_policy(), guarded, url=url, sleep=self._sleep)
+        except GaveUp as exc:
+            raise DownloadError(
+                f"gave up after {exc.attempts} attempts ({exc.problem}): {redact(url)}"
+            ) from None
+
+    def get_text(self, url: str, *, service: str | None = None, what: str = "listing") -> str:
+        """The body of ``url`` as text (directory listings); retried like every transfer.
+
+        A body sent without ``Content-Length`` must end like an HTML page (``</html>``), so a
+        listing cut short never passes for a folder with fewer files; a compressed body may
+        inflate only so far (:mod:`daxa.services.inflate`).
+        """
+
+        def attempt(n: int) -> str:
+            with self.slot(url, service), self._get(url, {}, n) as answer:
+                terminal = self._terminal(answer, url, what)
+                if terminal is not None:
+                    raise terminal
+                if self.policy.retry_policy().retries_status(
+                    "GET", answer.status_code, answer.headers
+                ):
+                    raise status_problem(answer.status_code, answer.headers)
+                body = self._small_body(answer, url, what)
+                return body.decode(answer.encoding or "utf-8", errors="replace")
+
+        return self._run(url, attempt)
+
+    def _small_body(self, answer: requests.Response, url: str, what: str) -> bytes:
+        """A whole small body (a listing), checked for length, completeness and inflation."""
+        encoding = answer.headers.get("Content-Encoding", "").strip().lower()
+        encoded = encoding not in ("", "identity")
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in answer.raw.stream(1 << 16, decode_content=True):
+            chunks.append(chunk)
+            size += len(chunk)
+            if encoded:
+                compressed = answer.raw.tell()
+                limit = max_inflated(compressed)
+                if size > limit:
+                    raise DownloadError(too_big(f"the {what} {redact(url)}", compressed, limit))
+        body = b"".join(chunks)
+        wire = answer.raw.tell() if encoded else len(body)
+        expected = answer.headers.get("Content-Length")
+        if expected and expected.isdigit():
+            if wire < int(expected):
+                raise Retryable(f"body cut at {wire} of {expected} bytes")
+        else:
+            missing = completeness.html_problem(body[-completeness.TAIL :])
+            if missing and looks_html(answer, body):
+                raise Retryable(f"{what} incomplete without a Content-Length: {missing}")
+        return body
 
     # -- file transfers ----------------------------------------------------------------------
 
@@ -269,57 +299,56 @@ class Transport:
         """Stream ``url`` into ``part``, resuming with Range after a cut; return what was seen.
 
         The caller decides what to do with the complete ``.part`` (verify, rename). A terminal
-        answer (404, 401/403, other 4xx) raises at once; transient problems are retried.
+        answer (404, 401/403, other 4xx) raises at once; transient problems are retried. A FITS
+        file sent without any length must be whole FITS (blocks, ``END``, the data its headers
+        announce), or it is fetched again from the start.
         """
-        problem = "no attempt made"
-        state = _TransferState()
-        for attempt in range(self.policy.retries + 1):
-            if self.cancelled.is_set():
-                raise CancelledError("download cancelled")
+        state = TransferState()
+        policy = self.policy.retry_policy()
+
+        def attempt(n: int) -> Fetched:
             offset = part.stat().st_size if part.exists() else 0
             headers: dict[str, str] = {}
             if offset:
                 headers["Range"] = f"bytes={offset}-"
                 if state.validator:
                     headers["If-Range"] = state.validator
-            retry_after = None
-            try:
-                with self.slot(url, service), self._get(url, headers, attempt) as answer:
-                    terminal = self._terminal(answer, url, "file")
-                    if terminal is not None:
-                        raise terminal
-                    status = answer.status_code
-                    if status in RETRY_STATUSES:
-                        problem = f"HTTP {status}"
-                        retry_after = _retry_after(answer.headers)
-                    elif status == 416:
-                        problem = "HTTP 416 (range not satisfiable): starting again"
-                        part.unlink(missing_ok=True)
-                    elif _is_html(answer, url):
-                        problem = "the archive sent an HTML page instead of the file"
-                    else:
-                        received = self._receive(answer, part, offset, state, on_bytes, on_total)
-                        if isinstance(received, Fetched):
-                            return received
-                        problem = received
-            except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
-                problem = f"connection problem ({type(exc).__name__})"
-            if attempt < self.policy.retries:
-                log.info("retrying %s (%s)", url, problem)
-                self._sleep(self.policy.wait(attempt + 1, retry_after))
-        raise DownloadError(f"gave up after {self.policy.retries + 1} attempts ({problem}): {url}")
+            with self.slot(url, service), self._get(url, headers, n) as answer:
+                terminal = self._terminal(answer, url, "file")
+                if terminal is not None:
+                    raise terminal
+                status = answer.status_code
+                if policy.retries_status("GET", status, answer.headers):
+                    raise status_problem(status, answer.headers)
+                if status == 416:
+                    part.unlink(missing_ok=True)
+                    raise Retryable("HTTP 416 (range not satisfiable): starting again")
+                if is_html(answer, url):
+                    raise Retryable("the archive sent an HTML page instead of the file")
+                received = self._receive(answer, part, offset, state, on_bytes, on_total)
+            if isinstance(received, str):
+                raise Retryable(received)
+            if received.total is None:
+                missing = unannounced_problem(part, url)
+                if missing:
+                    part.unlink(missing_ok=True)
+                    state.validator = None
+                    raise Retryable(f"file incomplete without a Content-Length: {missing}")
+            return received
+
+        return self._run(url, attempt)
 
     def _receive(
         self,
         answer: requests.Response,
         part: Path,
         offset: int,
-        state: _TransferState,
+        state: TransferState,
         on_bytes: Callable[[int], None] | None,
         on_total: Callable[[int], None] | None,
     ) -> Fetched | str:
         """Write a 200/206 body where it belongs; the complete transfer, or what went wrong."""
-        start, total = _span(answer, offset)
+        start, total = span(answer, offset)
         if start != offset:
             part.unlink(missing_ok=True)  # the server ignored the Range, or sent another span
             if start != 0:
@@ -351,7 +380,7 @@ class Transport:
         part: Path,
         start: int,
         on_bytes: Callable[[int], None] | None,
-        hashed: _Digest,
+        hashed: Digest,
     ) -> tuple[int, bool]:
         """Append the body to ``part`` (hashing it on the way); return the bytes received and
         whether the transfer was cut."""
@@ -370,56 +399,3 @@ class Transport:
             except (urllib3.exceptions.HTTPError, requests.exceptions.RequestException):
                 return got, True
         return got, False
-
-
-@dataclass
-class _TransferState:
-    """What one file's attempts share: the validator for If-Range, the running digest."""
-
-    validator: str | None = None
-    hashed: _Digest = field(default_factory=lambda: _Digest())
-    announced: bool = False
-    received: int = 0
-    resumed: bool = False
-
-
-class _Digest:
-    """SHA-256 of a ``.part`` file kept up to date while it is written (no second read)."""
-
-    def __init__(self) -> None:
-        self._hash = hashlib.sha256()
-        self.bytes = 0
-
-    def restart(self, part: Path, upto: int) -> None:
-        """Hash the first ``upto`` bytes already on disk (after an unexpected resume point)."""
-        self._hash = hashlib.sha256()
-        self.bytes = 0
-        if upto:
-            with open(part, "rb") as handle:
-                while self.bytes < upto and (chunk := handle.read(min(1 << 20, upto - self.bytes))):
-                    self.update(chunk)
-
-    def update(self, chunk: bytes) -> None:
-        self._hash.update(chunk)
-        self.bytes += len(chunk)
-
-    def hexdigest(self) -> str:
-        return self._hash.hexdigest()
-
-
-def _is_html(answer: requests.Response, url: str) -> bool:
-    kind = answer.headers.get("Content-Type", "").split(";")[0].strip().lower()
-    name = urllib.parse.urlsplit(url).path.lower()
-    return kind in ("text/html", "application/xhtml+xml") and not name.endswith((".html", ".htm"))
-
-
-def _span(answer: requests.Response, offset: int) -> tuple[int, int | None]:
-    """Where this answer's body starts in the file, and the file's full size when known."""
-    if answer.status_code == 206:
-        match = _CONTENT_RANGE.match(answer.headers.get("Content-Range", ""))
-        if match:
-            total = None if match.group(3) == "*" else int(match.group(3))
-            return int(match.group(1)), total
-        return -1, None  # a 206 we cannot place: start again
-    length = answer.headers.get("Content-Length")
-    return 0, int(length) if length and length.isdigit() else None

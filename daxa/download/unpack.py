@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 
 from daxa.errors import DownloadError
+from daxa.services.inflate import max_inflated, too_big
 
 #: Magic bytes of Unix ``compress`` (.Z) files.
 LZW_MAGIC = b"\x1f\x9d"
@@ -50,31 +51,52 @@ def gunzip_file(source: Path, target: Path | None = None, *, remove: bool = True
     """Decompress ``source`` (gzip) to ``target`` (default: the name without ``.gz``).
 
     gzip's CRC-32 and length trailer are checked, so a corrupted download raises
-    :class:`~daxa.errors.DownloadError` instead of producing a damaged file.
+    :class:`~daxa.errors.DownloadError` instead of producing a damaged file; so does a file
+    that inflates past :func:`~daxa.services.inflate.max_inflated` (a decompression bomb).
     """
     source = Path(source)
     target = Path(target) if target is not None else _strip_suffix(source, (".gz",))
     temp = _temp_for(target)
+    compressed = source.stat().st_size
+    limit = max_inflated(compressed)
     try:
         with gzip.open(source, "rb") as packed, open(temp, "wb") as out:
-            shutil.copyfileobj(packed, out, _CHUNK)
+            written = 0
+            while chunk := packed.read(_CHUNK):
+                written += len(chunk)
+                if written > limit:
+                    raise _TooBig(too_big(source.name, compressed, limit))
+                out.write(chunk)
         os.replace(temp, target)
+    except _TooBig as exc:
+        temp.unlink(missing_ok=True)
+        raise DownloadError(str(exc)) from None
     except (OSError, EOFError, zlib.error) as exc:
         temp.unlink(missing_ok=True)
         raise DownloadError(f"{source.name} is not a valid gzip file ({exc})") from None
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
     if remove:
         source.unlink()
     return target
 
 
-def lzw_decompress(data: bytes) -> bytes:
+class _TooBig(Exception):
+    pass
+
+
+def lzw_decompress(data: bytes, *, limit: int | None = None) -> bytes:
     """Decode Unix ``compress`` (LZW, ``.Z``) bytes, as ``uncompress`` would.
 
     Codes are 9 bits wide at first and grow up to the header's maximum (at most 16); in block
     mode code 256 clears the table. Codes come in groups of eight, and a width change or a
     clear skips the rest of the current group, as the original ``compress`` writes them.
-    Raises :class:`~daxa.errors.DownloadError` for bad magic bytes or impossible codes.
+    Raises :class:`~daxa.errors.DownloadError` for bad magic bytes or impossible codes, and
+    for output beyond ``limit`` bytes (default: :func:`~daxa.services.inflate.max_inflated`).
     """
+    limit = max_inflated(len(data)) if limit is None else limit
+    produced = 0
     if len(data) < 3 or data[:2] != LZW_MAGIC:
         raise DownloadError("not a Unix compress (.Z) file: bad magic bytes")
     flags = data[2]
@@ -127,6 +149,9 @@ def lzw_decompress(data: bytes) -> bytes:
             else:
                 raise DownloadError(f"corrupt .Z data: code {code} before it was defined")
             out.append(entry)
+            produced += len(entry)
+            if produced > limit:
+                raise DownloadError(too_big("the .Z data", len(data), limit))
             if len(table) < max_max_code:
                 table.append(previous + entry[:1])
             previous = entry
@@ -139,7 +164,10 @@ def lzw_decompress_file(source: Path, target: Path | None = None, *, remove: boo
     """Decompress a ``.Z`` file to ``target`` (default: the name without ``.Z``)."""
     source = Path(source)
     target = Path(target) if target is not None else _strip_suffix(source, (".Z",))
-    data = lzw_decompress(source.read_bytes())
+    try:
+        data = lzw_decompress(source.read_bytes())
+    except DownloadError as exc:
+        raise DownloadError(f"{source.name}: {exc}") from None
     temp = _temp_for(target)
     try:
         temp.write_bytes(data)
@@ -236,9 +264,15 @@ def extract_tar(
         with tarfile.open(archive_path, "r:*") as outer:
             plan: list[tuple[tarfile.TarInfo, PurePosixPath]] = []
             nested: list[tarfile.TarInfo] = []
+            packed = Path(archive_path).stat().st_size
+            limit = max_inflated(packed)
+            unpacked = 0
             for member, path in iter_members(outer):
                 if not member.isfile():
                     continue
+                unpacked += member.size
+                if unpacked > limit:
+                    raise DownloadError(too_big(Path(archive_path).name, packed, limit))
                 if nested_tar is not None and nested_tar(path):
                     nested.append(member)
                     continue

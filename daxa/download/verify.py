@@ -1,21 +1,22 @@
-"""Checks a transferred file must pass before it counts: size, SHA-256, FITS checksums.
+"""Checks a transferred file must pass before it counts: size and SHA-256.
 
 The size must match ``Content-Length``/``Content-Range`` and the plan's size when the archive
 states one; the SHA-256 must match the plan's or a ``Repr-Digest``/``Digest`` header when the
-archive gives one. FITS files are checked against their ``CHECKSUM``/``DATASUM`` keywords.
-A failure raises :class:`~daxa.download.transport.CorruptFileError`: the file is fetched again.
+archive gives one. What the bytes are (FITS structure and checksums, gzip, tar, no error page)
+is checked by :mod:`daxa.download.content`. A failure raises
+:class:`~daxa.download.transport.CorruptFileError`: the file is fetched again.
 """
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
 from pathlib import Path
 
-from daxa.download.manifest import sha256_file
+from daxa.download.layout import DEFAULT_DEST, MANIFEST_NAME, PathLike, manifest_path, mission_dir
+from daxa.download.manifest import Manifest, sha256_file
 from daxa.download.plan import RemoteFile
 from daxa.download.transport import CorruptFileError, Fetched
-
-_FITS_SUFFIXES = (".fits", ".fit", ".fts", ".evt", ".img", ".ftz", ".lc", ".pha", ".hk")
 
 
 def _announced_sha256(headers: dict[str, str]) -> str | None:
@@ -49,29 +50,33 @@ def verify_transfer(part: Path, remote: RemoteFile, fetched: Fetched) -> str:
     return digest
 
 
-def verify_fits(path: Path) -> None:
-    """Check FITS ``CHECKSUM``/``DATASUM`` keywords where present; CorruptFileError if wrong.
+def verify_downloads(
+    mission: str, obs_ids: Iterable[str] | None = None, *, dest: PathLike = DEFAULT_DEST
+) -> dict[str, list[str]]:
+    """Re-hash the downloaded files of ``obs_ids`` against their manifests, offline.
 
-    Uses astropy's ``verify_checksum``/``verify_datasum`` (not its warnings: catching warnings
-    is not thread-safe, and files are verified in parallel).
+    Returns, per ObsID (every ObsID folder with a manifest when ``obs_ids`` is ``None``), the
+    problems found: files missing, of the wrong size or with the wrong SHA-256, files the
+    listing showed but nobody fetched, or no readable manifest at all; an empty list means
+    intact. ``download(..., verify="sha256")`` (``daxa download --verify``) repairs them,
+    fetching only those files.
     """
-    if not path.name.lower().endswith(_FITS_SUFFIXES):
-        return
-    with open(path, "rb") as handle:
-        if handle.read(9) != b"SIMPLE  =":
-            return
-    from astropy.io import fits
+    from daxa.missions import check_obs_ids, get_mission
 
-    try:
-        with fits.open(path, memmap=False) as hdus:
-            hdus.readall()
-            for index, hdu in enumerate(hdus):
-                # 1: valid, 0: wrong, 2: the keyword is absent (nothing to check)
-                if hdu.verify_datasum() == 0 or hdu.verify_checksum() == 0:
-                    raise CorruptFileError(
-                        f"{path.name} fails its FITS checksum (HDU {index}): corrupted"
-                    )
-    except CorruptFileError:
-        raise
-    except Exception as exc:  # astropy's errors (or warnings turned into errors) on bad bytes
-        raise CorruptFileError(f"{path.name} is not a readable FITS file ({exc})") from None
+    spec = get_mission(mission)
+    root = mission_dir(dest, spec.name)
+    if obs_ids is None:
+        ids = sorted(p.parent.name for p in root.glob(f"*/{MANIFEST_NAME}"))
+    else:
+        ids = list(dict.fromkeys(check_obs_ids(spec, obs_ids)))
+    problems: dict[str, list[str]] = {}
+    for obs_id in ids:
+        manifest = Manifest.load(manifest_path(dest, spec.name, obs_id))
+        if manifest is None:
+            problems[obs_id] = ["no readable manifest: not downloaded"]
+            continue
+        found = manifest.verify(root, deep=True)
+        found += [f"{url} was listed but not fetched" for url in manifest.missing]
+        found += [f"{url} failed: {why}" for url, why in manifest.failed.items()]
+        problems[obs_id] = found
+    return problems

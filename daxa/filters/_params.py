@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from daxa.errors import InputError
+from daxa.errors import InputError, SelectionError
 
 TAG = "__type__"
 
@@ -87,7 +87,16 @@ def encode(value: Any) -> Any:
 
 
 def decode(data: Any) -> Any:
-    """The value :func:`encode` was given (inverse of encode, after a JSON round trip)."""
+    """The value :func:`encode` was given (inverse of encode, after a JSON round trip).
+
+    Saved data are untrusted: a damaged tagged value raises :class:`SelectionError` naming its
+    type and the field that is wrong, never a bare ``KeyError`` or ``TypeError``.
+
+    >>> decode({"__type__": "Quantity", "value": 3.0})
+    Traceback (most recent call last):
+    ...
+    daxa.errors.SelectionError: saved Quantity lacks its 'unit' field
+    """
     if isinstance(data, list):
         return [decode(v) for v in data]
     if not isinstance(data, dict):
@@ -95,10 +104,20 @@ def decode(data: Any) -> Any:
     kind = data.get(TAG)
     if kind is None:
         return {k: decode(v) for k, v in data.items()}
-    decoder = _DECODERS.get(kind)
+    decoder = _DECODERS.get(kind) if isinstance(kind, str) else None
     if decoder is None:
-        raise InputError(f"saved parameter of unknown type {kind!r}; was it saved by a newer daxa?")
-    return decoder(data)
+        raise SelectionError(
+            f"saved parameter of unknown type {str(kind)[:40]!r}; was it saved by a newer daxa?"
+        )
+    try:
+        return decoder(data)
+    except SelectionError:
+        raise
+    except KeyError as exc:
+        raise SelectionError(f"saved {kind} lacks its {exc.args[0]!r} field") from None
+    except Exception as exc:  # untrusted input: any failure means the saved value is damaged
+        text = " ".join(str(exc).split())[:160]
+        raise SelectionError(f"saved {kind} is damaged ({type(exc).__name__}: {text})") from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -126,18 +145,43 @@ def _encode_ndarray(array: np.ndarray) -> dict[str, Any]:
     return {TAG: "ndarray", "dtype": array.dtype.str, "shape": list(array.shape), "data": data}
 
 
+#: Largest item a saved array or scalar may have (bytes): a damaged dtype such as ``<U999999999``
+#: must not allocate gigabytes.
+MAX_ITEMSIZE = 4096
+
+
+def _saved_dtype(text: Any) -> np.dtype[Any]:
+    """A dtype from a saved file, limited to the kinds encode writes and to sane item sizes."""
+    if not isinstance(text, str):
+        raise SelectionError(f"saved dtype must be text, not {type(text).__name__}")
+    dtype = np.dtype(text)
+    if dtype.kind not in "biufUSMO" or dtype.itemsize > MAX_ITEMSIZE:
+        raise SelectionError(f"saved dtype {text[:40]!r} is not one daxa writes")
+    return dtype
+
+
 def _decode_ndarray(data: dict[str, Any]) -> np.ndarray:
-    dtype = np.dtype(data["dtype"])
+    dtype = _saved_dtype(data["dtype"])
+    shape = data["shape"]
     values = decode(data["data"]) if dtype.kind == "O" else data["data"]
+    if not isinstance(values, list):
+        raise SelectionError("saved ndarray 'data' must be a list")
+    if not (isinstance(shape, list) and all(type(n) is int and n >= 0 for n in shape)):
+        raise SelectionError("saved ndarray 'shape' must be a list of sizes")
     if dtype.kind == "O":
+        if int(np.prod(shape)) != len(values):
+            raise SelectionError(f"saved ndarray of shape {shape} holds {len(values)} values")
         out = np.empty(len(values), dtype=object)
         out[:] = values
-        return out.reshape(data["shape"])
-    return np.asarray(values, dtype=dtype).reshape(data["shape"])
+        return out.reshape(shape)
+    array = np.asarray(values, dtype=dtype)
+    if array.size != int(np.prod(shape, dtype=np.float64)):
+        raise SelectionError(f"saved ndarray of shape {shape} holds {array.size} values")
+    return array.reshape(shape)
 
 
 def _decode_numpy_scalar(data: dict[str, Any]) -> Any:
-    return np.dtype(data["dtype"]).type(data["value"])
+    return _saved_dtype(data["dtype"]).type(data["value"])
 
 
 def _decode_datetime64(data: dict[str, Any]) -> np.datetime64:

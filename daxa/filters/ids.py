@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,7 @@ import numpy as np
 import polars as pl
 
 from daxa.errors import InputError
-from daxa.filters._base import Filter, as_mask, require_columns
+from daxa.filters._base import Filter, FilterWarning, as_mask, require_columns
 from daxa.missions import Mission, check_obs_ids, get_mission
 
 
@@ -32,12 +33,40 @@ def _as_id_list(obs_ids: Any) -> list[str]:
     return [str(v) for v in obs_ids]
 
 
+def remap_obs_ids(spec: Mission, obs_ids: list[str]) -> list[str]:
+    """``obs_ids`` with the mission's documented misprints replaced by the ObsIDs they mean
+    (eROSITA CalPV: 700195 → 700199, 700200), warning once per call when any were.
+
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as seen:
+    ...     warnings.simplefilter("always")
+    ...     remap_obs_ids(get_mission("erosita_calpv"), ["700195", "300007"])
+    ['700199', '700200', '300007']
+    >>> str(seen[0].message)[:40]
+    'ObsID 700195 is misprinted on the eROSIT'
+    """
+    remaps = dict(spec.obs_id_remaps)
+    wrong = [i for i in obs_ids if i in remaps]
+    if not wrong:
+        return obs_ids
+    meant = "; ".join(f"{w} means {', '.join(remaps[w])}" for w in wrong)
+    warnings.warn(
+        f"ObsID {', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} misprinted on the "
+        f"{spec.pretty_name} pages: {meant}",
+        FilterWarning,
+        stacklevel=4,
+    )
+    return [n for i in obs_ids for n in remaps.get(i, (i,))]
+
+
 @dataclass(frozen=True, eq=False)
 class ObsIDs(Filter):
     """Keep the observations whose ObsID is listed (``invert=True``: drop them).
 
     Every id must match the mission's ObsID pattern (give ids as strings: an integer loses
     leading zeros); ids that do not raise :class:`~daxa.errors.ObsIDError` naming them.
+    ObsIDs an archive's pages misprint are replaced by those they mean, with a warning
+    (:func:`remap_obs_ids`).
     """
 
     obs_ids: Any
@@ -60,7 +89,7 @@ class ObsIDs(Filter):
     ) -> pl.Series:
         spec = get_mission(mission)
         require_columns(table, ("obs_id",), what="the ObsID filter")
-        ids = check_obs_ids(spec, list(self.obs_ids))
+        ids = check_obs_ids(spec, remap_obs_ids(spec, list(self.obs_ids)))
         column = (
             table["obs_id"].str.to_uppercase() if spec.obs_id_case_insensitive else table["obs_id"]
         )

@@ -198,12 +198,12 @@ def _nearest_within(
     """
     from scipy.spatial import cKDTree
 
-    from daxa.sky.geometry import angular_separation, unit_vectors
+    from daxa.sky.geometry import angular_separation, loosen, unit_vectors
 
     radius = np.asarray(radius, dtype=np.float64)
     if obs_ra.size == 0 or ra.size == 0:
         return np.zeros(0, dtype=np.int64)
-    widest = float(radius.max())
+    widest = float(loosen(radius.max()))
     chord = 2.0 * np.sin(np.radians(min(widest, 180.0)) / 2.0) * (1 + 1e-9) + 1e-12
     tree = cKDTree(unit_vectors(ra, dec))
     _, nearest = tree.query(unit_vectors(obs_ra, obs_dec), k=1, distance_upper_bound=chord)
@@ -211,7 +211,7 @@ def _nearest_within(
     idx = nearest[found]
     sep = angular_separation(obs_ra[found], obs_dec[found], ra[idx], dec[idx])
     limit = radius if radius.ndim == 0 else radius[found]
-    return found[sep <= limit].astype(np.int64)
+    return found[sep <= loosen(limit)].astype(np.int64)  # the pair search's tolerance rule
 
 
 @dataclass(frozen=True, eq=False)
@@ -220,7 +220,9 @@ class Positions(Filter):
 
     ``radius``: None (default, per row: the largest 1.2 × FoV among the chosen instruments that
     observed in that row — DAXA takes the largest chosen FoV for every row), degrees or an angle
-    Quantity, ``{instrument: radius}``, or one radius per position.
+    Quantity, ``{instrument: radius}``, or one radius per position. "Within" is inclusive up to
+    rounding (:data:`daxa.sky.geometry.REL_TOL`): a radius of 0 keeps observations at the same
+    point, to within 1e-12 degrees.
     """
 
     positions: Any

@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 import polars as pl
 
-from daxa.errors import InputError
+from daxa.errors import NoTargetTypeInfoError, UnknownTargetTypeError
 from daxa.filters._base import Filter, as_mask, names_tuple, require_columns
 from daxa.missions import TARGET_TYPES, Mission, get_mission
 
@@ -53,7 +53,8 @@ class TargetTypes(Filter):
 
     Codes are those of :func:`show_target_types` (any case). The types come from crude
     mappings of each archive's own categories and ignore serendipitous sources. Missions
-    without type information (XMM, eROSITA) raise :class:`~daxa.errors.InputError`.
+    without type information (XMM, eROSITA) raise :class:`~daxa.errors.NoTargetTypeInfoError`;
+    unknown codes :class:`~daxa.errors.UnknownTargetTypeError` (both are ``InputError``).
     """
 
     target_types: Any
@@ -69,7 +70,7 @@ class TargetTypes(Filter):
         codes = tuple(c.strip().upper() for c in codes)
         bad = [c for c in codes if c not in TARGET_TYPES]
         if bad:
-            raise InputError(
+            raise UnknownTargetTypeError(
                 f"unknown target type(s) {', '.join(map(repr, bad))}; choose from "
                 f"{', '.join(TARGET_TYPES)} (daxa.filters.show_target_types() describes them)"
             )
@@ -84,7 +85,7 @@ class TargetTypes(Filter):
     ) -> pl.Series:
         spec = get_mission(mission)
         if not spec.has_target_types:
-            raise InputError(
+            raise NoTargetTypeInfoError(
                 f"{spec.pretty_name} ({spec.name}) has no target type information, so target "
                 f"type(s) {', '.join(self.target_types)} cannot be used; filter on positions, "
                 "names or fields instead"

@@ -25,8 +25,8 @@ this layer differs:
   that observed (DAXA takes the largest chosen FoV for every observation: Swift XRT-only
   observations get BAT's 60°), computed in one vectorised pass (no per-position loops).
 - ``return_pos_obs_info`` / ``return_obs_info`` frames are typed: ``pos_ind`` integers,
-  ``pos_ra``/``pos_dec`` floats (mission frame) and ``ObsIDs`` lists, nearest first (DAXA: one
-  frame of strings with comma-joined ObsIDs).
+  ``pos_ra``/``pos_dec`` floats (mission frame); ``ObsIDs`` are comma-joined as in DAXA,
+  nearest first (:meth:`daxa.filters.Positions.associate` gives lists).
 - "downloaded" means every selected ObsID has a complete manifest with its files intact, not
   that its folder exists; downloads go to ``<top_level_path>/<mission>/<ObsID>/`` (DAXA:
   ``<mission>_raw/``), fetch only the instruments covering a searched position, and retry,
@@ -64,6 +64,13 @@ from daxa.filters import (
 )
 from daxa.filters._params import decode, encode
 from daxa.mission import assess as _assess
+from daxa.mission._compat import (
+    DAXA_ID_REGEX,
+    archive_ordered,
+    check_time_windows,
+    daxa_exceptions,
+    warn_on_aliases,
+)
 from daxa.mission._downloads import DownloadsMixin
 from daxa.mission._frames import daxa_frame
 from daxa.missions import Mission, get_mission, normalise_instruments
@@ -99,13 +106,16 @@ class BaseMission(DownloadsMixin):
         if not self._mission:
             raise TypeError("BaseMission is abstract; use a mission class such as XMMPointed")
         self._spec: Mission = get_mission(self._mission)
-        self._base = Selection(self._spec, table, cache_dir=cache_dir)
+        self._base = Selection(
+            self._spec, archive_ordered(self._spec, table, cache_dir), cache_dir=cache_dir
+        )
         self._ops: list[dict[str, Any]] = []
         self._top = os.path.abspath(DEFAULT_DEST) + os.sep
         self._processed = False
         self._download_options: dict[str, Any] = {}
         self._frame: tuple[pl.DataFrame, Any] | None = None
         if save_file_path is None:
+            warn_on_aliases(self._spec, insts)
             self._sel = self._root(_chosen(self._spec, insts))
         else:
             self._load_state(save_file_path, table, cache_dir)
@@ -152,7 +162,7 @@ class BaseMission(DownloadsMixin):
                 "pos_ind": grouped["pos_index"].to_numpy(),
                 "pos_ra": grouped["pos_ra"].to_numpy(),
                 "pos_dec": grouped["pos_dec"].to_numpy(),
-                "ObsIDs": grouped["obs_id"].to_list(),
+                "ObsIDs": grouped["obs_id"].list.join(",").to_list(),
             }
         )
 
@@ -189,8 +199,8 @@ class BaseMission(DownloadsMixin):
 
     @property
     def id_regex(self) -> str:
-        """The regular expression every ObsID of the mission matches."""
-        return self._spec.obs_id_regex
+        """The regular expression every ObsID of the mission matches (as DAXA writes it)."""
+        return DAXA_ID_REGEX.get(self.name, self._spec.obs_id_regex)
 
     @property
     def fov(self) -> Any:
@@ -214,6 +224,7 @@ class BaseMission(DownloadsMixin):
 
     @chosen_instruments.setter
     def chosen_instruments(self, new_insts: list[str] | str) -> None:
+        warn_on_aliases(self._spec, new_insts)
         self._sel = self._sel.with_instruments(new_insts)
 
     @property
@@ -250,8 +261,8 @@ class BaseMission(DownloadsMixin):
         for step in self._sel.steps:
             if step.name == Fields.name:
                 keep = keep & step.mask
-        names = self._sel.all_table.filter(keep)["field_name"]
-        return sorted(names.drop_nulls().unique().to_list())
+        names = self._sel.all_table.filter(keep)["field_name"].drop_nulls()
+        return list(set(names.to_list()))  # DAXA's order: a set's, of the archive-ordered names
 
     @chosen_fields.setter
     def chosen_fields(self, new_fields: list[str] | str) -> None:
@@ -439,8 +450,8 @@ class BaseMission(DownloadsMixin):
         instruments; DAXA uses the largest chosen FoV for every observation), degrees or a
         Quantity, ``{instrument: distance}``, or one per position. With
         ``return_pos_obs_info``, returns the ``pos_ind, pos_ra, pos_dec, ObsIDs`` frame of the
-        positions that found observations, typed (integers, floats, lists of ObsIDs nearest
-        first; DAXA gives strings with comma-joined ObsIDs).
+        positions that found observations: integers, floats and comma-joined ObsIDs nearest
+        first (DAXA gives the numbers as strings).
         """
         self._apply(
             "filter_on_positions",
@@ -458,7 +469,12 @@ class BaseMission(DownloadsMixin):
     ) -> None:
         """Keep observations near named objects (Sesame; with ``parse_name``, names holding
         J-coordinates are read offline first). Unresolved names are left out with a warning;
-        none resolving raises :class:`~daxa.errors.NameResolutionError`."""
+        none resolving raises :class:`~daxa.exceptions.DAXANameResolveError` (astropy's
+        ``NameResolveError``, as in DAXA)."""
+        with daxa_exceptions():
+            self._filter_on_name(object_name, search_distance, parse_name)
+
+    def _filter_on_name(self, object_name: Any, search_distance: Any, parse_name: bool) -> None:
         self._apply(
             "filter_on_name",
             {
@@ -479,8 +495,12 @@ class BaseMission(DownloadsMixin):
         )
 
     def filter_on_target_type(self, target_type: list[str] | str) -> None:
-        """Keep observations of these target types (:meth:`show_allowed_target_types`)."""
-        self._apply("filter_on_target_type", {"target_type": target_type}, TargetTypes(target_type))
+        """Keep observations of these target types (:meth:`show_allowed_target_types`); DAXA's
+        ``IllegalSourceType`` / ``NoTargetSourceTypeInfo`` for unknown types / missions
+        without types."""
+        with daxa_exceptions():
+            flt = TargetTypes(target_type)
+            self._apply("filter_on_target_type", {"target_type": target_type}, flt)
 
     def filter_on_positions_at_time(
         self,
@@ -494,7 +514,9 @@ class BaseMission(DownloadsMixin):
         """Keep observations near a position and within that position's own time window
         (one window per position), in one vectorised sky-and-time search (DAXA loops over
         positions). With ``return_obs_info``, returns the typed ``pos_ind, pos_ra, pos_dec,
-        ObsIDs`` frame of pairs matching in sky and time."""
+        ObsIDs`` frame of pairs matching in sky and time. Windows that are not one per
+        position raise DAXA's ``TypeError`` / ``ValueError``."""
+        check_time_windows(positions, start_datetimes, end_datetimes)
         self._apply(
             "filter_on_positions_at_time",
             {
@@ -576,7 +598,10 @@ class BaseMission(DownloadsMixin):
                 "that mission's class"
             )
         self._sel = Selection.from_dict(
-            data, table, cache_dir=cache_dir, source=str(save_file_path)
+            data,
+            archive_ordered(self._spec, table, cache_dir),
+            cache_dir=cache_dir,
+            source=str(save_file_path),
         )
         extra = data.get("daxa_mission") or {}
         self._ops = decode(extra.get("filtering_operations", []))

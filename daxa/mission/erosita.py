@@ -7,11 +7,7 @@ import os
 import warnings
 from typing import Any
 
-from daxa.filters import ObsIDs
 from daxa.mission.base import BaseMission
-
-#: ObsIDs the eROSITA EDR web pages print wrongly → the ObsIDs the list holds (as DAXA).
-MISPRINTED_OBS_IDS = {"700195": ("700199", "700200")}
 
 
 class eROSITACalPV(BaseMission):  # noqa: N801 (DAXA's name)
@@ -23,7 +19,9 @@ class eROSITACalPV(BaseMission):  # noqa: N801 (DAXA's name)
     (``47_TUC__NGC_04_``); daxa maps it to ``47_TUC__NGC_104_``. The field filter is part of
     ``filtering_operations`` (DAXA did not record it). Instruments: TM1–TM7; downloads fetch
     each field's tarball once and cut event lists to the chosen telescope modules.
-    ``filter_on_obs_ids`` also takes ``invert`` (DAXA's CalPV version did not).
+    ``filter_on_obs_ids`` also takes ``invert`` (DAXA's CalPV version did not); 700195,
+    misprinted on the EDR pages for Puppis A, means 700199 and 700200 (with a warning, as in
+    DAXA; daxa's own ObsID filter does the same).
     """
 
     _mission = "erosita_calpv"
@@ -41,23 +39,17 @@ class eROSITACalPV(BaseMission):  # noqa: N801 (DAXA's name)
         if fields is not None and save_file_path is None:
             self.filter_on_fields(fields)
 
-    def filter_on_obs_ids(self, allowed_obs_ids: list[str] | str, invert: bool = False) -> None:
-        """Keep the listed ObsIDs (``invert``: drop them). ``700195``, misprinted on the EDR
-        pages for Puppis A, means 700199 and 700200 (with a warning, as in DAXA)."""
-        ids = [allowed_obs_ids] if isinstance(allowed_obs_ids, str) else list(allowed_obs_ids)
-        wrong = [i for i in map(str, ids) if i in MISPRINTED_OBS_IDS]
-        if wrong:
-            warnings.warn(
-                f"ObsID(s) {', '.join(wrong)} are misprinted on the eROSITA EDR pages; using "
-                + ", ".join(n for w in wrong for n in MISPRINTED_OBS_IDS[w]),
-                stacklevel=2,
-            )
-        fixed = [n for i in map(str, ids) for n in MISPRINTED_OBS_IDS.get(i, (i,))]
-        self._apply(
-            "filter_on_obs_ids",
-            {"allowed_obs_ids": allowed_obs_ids, "invert": invert},
-            ObsIDs(fixed, invert=invert),
+    @property
+    def fov(self) -> Any:
+        """4.5°, the half-length of an eFEDS section, with DAXA's warning: CalPV mixes pointed
+        and slewed observations, so no one field of view fits them all."""
+        warnings.warn(
+            "a field of view cannot be defined well for eROSITA CalPV: 4.5 deg is the "
+            "half-length of an eFEDS section, far larger than a pointed observation needs; "
+            "choose your own search distance",
+            stacklevel=2,
         )
+        return super().fov
 
 
 class eRASS1DE(BaseMission):  # noqa: N801 (DAXA's name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from daxa.errors import InputError, NoObsAfterFilterError
@@ -44,6 +44,15 @@ def multi_mission_filter_on_positions(
     """
     from daxa.mission import MISS_INDEX
 
+    if isinstance(missions, str):
+        missions = [missions]
+    if missions is not None and (
+        not isinstance(missions, Iterable) or not all(isinstance(m, str) for m in missions)
+    ):
+        raise InputError(
+            f"missions must be a list of mission names, got {missions!r}; the missions are: "
+            f"{', '.join(MISS_INDEX)}"
+        )
     names = list(MISS_INDEX) if missions is None else list(missions)
     unknown = [m for m in names if m not in MISS_INDEX]
     if unknown:

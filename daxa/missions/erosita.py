@@ -102,6 +102,8 @@ EROSITA_CALPV = Mission(
     obs_id_regex=r"^[0-9]{6}$",
     has_target_types=False,
     raw_obs_id_column="ObsID",
+    # Puppis A is listed as 700195 on the EDR web pages; the list holds 700199 and 700200.
+    obs_id_remaps=(("700195", ("700199", "700200")),),
     source=TableSource("erosita_list", "erosita_calpv_info.csv"),
     normalise=normalise_calpv,
 )

@@ -17,9 +17,12 @@ def normalise(raw: pl.DataFrame, *, now: datetime | None = None) -> pl.DataFrame
     """intscwpub rows → standard schema (DESIGN §3.1); one row per science window.
 
     ``good_<inst>`` become ``exposure_<inst>``; ``exposure`` is the largest; a window with
-    all five 0 is not science-usable. ``public`` is ``data_in_heasarc == 'Y'``. intscwpub
-    holds pointings only and has no ``scw_type`` column; if a table with one is given (the
-    ``intscw`` table), only POINTING windows are kept. ``scw_ver`` (e.g. ``001``) is kept,
+    all five 0 is not science-usable. ``public`` needs both ``status`` PUBLIC and
+    ``data_in_heasarc`` Y: HEASARC lists PRIVATE windows whose data it already holds (see the
+    real ``intscw`` answers); a table without ``status`` (intscwpub as documented, public
+    windows only) goes by ``data_in_heasarc`` alone. intscwpub holds pointings only and may
+    have no ``scw_type`` column; if a table with one is given (the ``intscw`` table), only
+    POINTING windows are kept. ``scw_ver`` (e.g. ``001``) is kept,
     as downloads need it. No target categories (all MISC).
     """
     raw_exp = [f"good_{i}" for i in _INSTRUMENTS]
@@ -39,12 +42,20 @@ def normalise(raw: pl.DataFrame, *, now: datetime | None = None) -> pl.DataFrame
         N.mjd_to_utc(pl.col("start_date")).alias("start"),
         N.mjd_to_utc(pl.col("end_date")).alias("end"),
         *(N.num(r).alias(e) for r, e in zip(raw_exp, exposures, strict=True)),
-        N.flag("data_in_heasarc", df).fill_null(False).alias("public"),
+        _public(df).alias("public"),
         pl.lit("MISC").alias("target_category"),
         scw_ver.alias("scw_ver"),
     )
     df = N.with_best_exposure(df, exposures)
     return N.finish(df, NAME, exposures=exposures, extras=["scw_ver"])
+
+
+def _public(df: pl.DataFrame) -> pl.Expr:
+    in_heasarc = N.flag("data_in_heasarc", df).fill_null(False)
+    if "status" not in df.columns:
+        return in_heasarc
+    status = N.text("status", df).str.to_uppercase()
+    return in_heasarc & (status == "PUBLIC").fill_null(False)
 
 
 INTEGRAL_POINTED = Mission(
@@ -77,9 +88,10 @@ INTEGRAL_POINTED = Mission(
             "good_picsit",
             "good_spi",
             "data_in_heasarc",
+            "status",
             "scw_type",
         ),
-        optional=("scw_type",),
+        optional=("scw_type", "status"),
     ),
     normalise=normalise,
 )

@@ -32,7 +32,8 @@ def normalise(raw: pl.DataFrame, *, now: datetime | None = None) -> pl.DataFrame
     Keeps ``observation_mode`` SCIENCE with ``spacecraft_mode`` INERTIAL (no STELLAR-mode or
     slew data) and status ``processed``/``archived``. ``exposure_fpma``/``exposure_fpmb`` are
     ``exposure_a``/``exposure_b``; ``exposure`` is the larger. A row is science-usable unless
-    both on-times are 0. ``issue_flag`` (Boolean), ``ontime_a``, ``ontime_b`` and
+    both on-times are 0 or it has no start: numaster writes ``time = 0`` for approved targets
+    not yet observed, which gives null start and end (never 1858-11-17). ``issue_flag`` (Boolean), ``ontime_a``, ``ontime_b`` and
     ``nupsdout`` are kept.
     """
     now = N.resolve_now(now)
@@ -61,7 +62,9 @@ def normalise(raw: pl.DataFrame, *, now: datetime | None = None) -> pl.DataFrame
         N.mjd_to_utc(pl.col("end_time")).alias("end"),
         N.num("exposure_a").alias("exposure_fpma"),
         N.num("exposure_b").alias("exposure_fpmb"),
-        ((ontime_a > 0) | (ontime_b > 0)).fill_null(False).alias("science_usable"),
+        (((ontime_a > 0) | (ontime_b > 0)) & N.mjd_to_utc(pl.col("time")).is_not_null())
+        .fill_null(False)
+        .alias("science_usable"),
         prop_end.alias("proprietary_end"),
         N.public_by(prop_end, now).alias("public"),
         N.map_category(N.text("subject_category", df), CATEGORY_MAP).alias("target_category"),

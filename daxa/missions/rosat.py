@@ -88,8 +88,8 @@ ROSAT_POINTED = Mission(
     name="rosat_pointed",
     pretty_name="ROSAT Pointed",
     instruments=(
-        Instrument("PSPCB", 1.0),
-        Instrument("PSPCC", 1.0),
+        Instrument("PSPCB", 1.0, aliases=("PSPC-B", "PSPC B")),
+        Instrument("PSPCC", 1.0, aliases=("PSPC-C", "PSPC C")),
         Instrument("HRI", 19 / 60),
     ),
     frame="fk5",

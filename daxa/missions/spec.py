@@ -38,7 +38,10 @@ class TableSource:
 
     ``kind`` picks the service (HEASARC TAP, XSA TAP, or a published eROSITA list);
     ``table`` is the TAP table or the list's file name, ``columns`` what to ask for;
-    ``optional`` names the columns asked for only when the service has them.
+    ``optional`` names the columns asked for only when the service has them (a missing one
+    becomes a null column); ``alternates`` pairs a column with other names the service has
+    used for it, e.g. ``(("target", ("target_name",)),)``: when the service lacks the
+    column, the first alternate it has is fetched under the column's name.
     """
 
     kind: SourceKind
@@ -46,6 +49,17 @@ class TableSource:
     columns: tuple[str, ...] = ()
     fallback: TableSource | None = None
     optional: tuple[str, ...] = ()
+    alternates: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def alternates_of(self, column: str) -> tuple[str, ...]:
+        """Other names ``column`` has had on the service (empty when none are known).
+
+        >>> TableSource("heasarc_tap", "t", ("name",), alternates=(("name", ("object",)),)
+        ...             ).alternates_of("NAME")
+        ('object',)
+        """
+        wanted = column.lower()
+        return next((alts for col, alts in self.alternates if col.lower() == wanted), ())
 
 
 class Normaliser(Protocol):
@@ -74,6 +88,9 @@ class Mission:
     has_target_types: bool = True
     #: Column of the *raw* table holding the ObsID (for building WHERE clauses).
     raw_obs_id_column: str = "obsid"
+    #: ObsIDs the archive's own pages print wrongly → the ObsIDs its table holds; the ObsID
+    #: filter applies them with a warning. Pairs, so the spec stays hashable.
+    obs_id_remaps: tuple[tuple[str, tuple[str, ...]], ...] = ()
     normalise: Normaliser = field(default=_identity, compare=False, repr=False)
 
     @property

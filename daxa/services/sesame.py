@@ -82,8 +82,22 @@ class Resolved:
         return self.ra is not None and self.dec is not None
 
 
+#: Resolver preference, by the letter Sesame names each with (``S=Simbad``, ``N=NED``,
+#: ``V=VizieR``): the order daxa asks in. An answer from all resolvers (option ``A``) lists
+#: VizieR's coarse cached position (``184.73 +47.31`` for NGC 4258) before SIMBAD's.
+_PREFERENCE = "SNV"
+
+
+def _rank(resolver: ET.Element) -> int:
+    letter = (resolver.get("name") or "?")[:1].upper()
+    return _PREFERENCE.index(letter) if letter in _PREFERENCE else len(_PREFERENCE)
+
+
 def parse_sesame_xml(body: bytes, *, url: str) -> list[tuple[float, float] | None]:
-    """Positions of each ``<Target>`` in a Sesame ``-ox`` answer (None: nothing found)."""
+    """Positions of each ``<Target>`` in a Sesame ``-ox`` answer (None: nothing found).
+
+    Each target's position comes from SIMBAD if it answered, else NED, else VizieR.
+    """
     try:
         root = ET.fromstring(body)
     except ET.ParseError as exc:
@@ -99,7 +113,7 @@ def parse_sesame_xml(body: bytes, *, url: str) -> list[tuple[float, float] | Non
     out: list[tuple[float, float] | None] = []
     for target in root.iter("Target"):
         found = None
-        for resolver in target.iter("Resolver"):
+        for resolver in sorted(target.iter("Resolver"), key=_rank):
             ra, dec = resolver.findtext("jradeg"), resolver.findtext("jdedeg")
             if ra is not None and dec is not None:
                 try:

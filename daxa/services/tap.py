@@ -6,30 +6,18 @@ returns a random 100,000-row subset of larger tables and XSA only 2,000 rows wit
 
 from __future__ import annotations
 
-import io
-import re
-import struct
 import tempfile
-import warnings
-import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from typing import IO
 
 import polars as pl
 
 from daxa.config import service_url
 from daxa.errors import ServiceError
-from daxa.frames import astropy_table_to_polars
-from daxa.services.http import ArchiveSession, Response, default_session
-from daxa.services.votable import Unsupported, read_binary_votable
+from daxa.services.answers import parse_answer, parse_votable
+from daxa.services.http import ArchiveSession, default_session
 
 #: Larger than any archive table; what HEASARC's documentation suggests to lift its cap.
 TOP_ALL = 9_999_999
-
-_STATUS = re.compile(
-    rb'<INFO[^>]*name="QUERY_STATUS"[^>]*value="(?P<status>[A-Z]+)"[^>]*?(?:/>|>(?P<msg>.*?)</INFO>)',
-    re.DOTALL,
-)
 
 
 def run_query(
@@ -50,7 +38,7 @@ def run_query(
     with tempfile.TemporaryFile() as sink:
         answer = session.post(url, data=params, service=service, table=table, sink=sink)
         sink.seek(0)
-        return _parse_answer(answer, sink, service=service, table=table)
+        return parse_answer(answer, sink, service=service, table=table)
 
 
 def fetch_table(
@@ -59,29 +47,35 @@ def fetch_table(
     columns: Sequence[str] = (),
     *,
     optional: Sequence[str] = (),
+    alternates: dict[str, Sequence[str]] | None = None,
     where: str | None = None,
     session: ArchiveSession | None = None,
 ) -> pl.DataFrame:
     """Every row of ``table`` (optionally ``where``), checked against ``COUNT(*)``.
 
-    When ``columns`` are named, one row is fetched first to learn which the table has: a
-    missing required column is an error naming it (the archive changed its table), a missing
-    ``optional`` one is simply not asked for.
+    The table's columns are learnt first (:mod:`daxa.services.columns`: ``TAP_SCHEMA``, else a
+    ``TOP 0`` probe) and only the named ``columns`` are asked for, under the service's own
+    spelling (any case, or a known ``alternates`` name) and returned under daxa's: a missing
+    required column raises :class:`~daxa.errors.SchemaDriftError`, a missing ``optional`` one
+    comes back as a null column. Without ``columns`` every column the service lists is fetched
+    by name (still never ``SELECT *``).
     """
+    from daxa.services.columns import apply_plan, check_plan, plan_columns, plan_for_table
+
     url = f"{service_url(service)}/sync"
     if columns:
-        probe = run_query(service, f"SELECT TOP 1 * FROM {table}", table=table, session=session)
-        present = {c.lower() for c in probe.columns}
-        missing = [c for c in columns if c.lower() not in present and c not in optional]
-        if missing:
-            raise ServiceError(
-                f"the table no longer has column(s) {', '.join(missing)}; daxa needs an update "
-                "for this archive (please report it)",
-                service=service,
-                table=table,
-                url=url,
-            )
-        columns = [c for c in columns if c.lower() in present]
+        plan = plan_for_table(service, table, columns, optional, alternates, session=session)
+    else:
+        plan = plan_for_table(service, table, (), session=session)
+        plan = plan_columns(plan.available, [c.name for c in plan.available])
+    check_plan(plan, service=service, table=table, url=url)
+    if not plan.select:
+        raise ServiceError(
+            "the service lists no columns for this table; check its name",
+            service=service,
+            table=table,
+            url=url,
+        )
     condition = f" WHERE {where}" if where else ""
     counted = run_query(
         service, f"SELECT COUNT(*) AS n FROM {table}{condition}", table=table, session=session
@@ -89,10 +83,9 @@ def fetch_table(
     if counted.height != 1:
         raise ServiceError("COUNT(*) did not return one row", service=service, table=table, url=url)
     expected = int(counted.to_series(0)[0])
-    cols = ", ".join(columns) if columns else "*"
     rows = run_query(
         service,
-        f"SELECT TOP {TOP_ALL} {cols} FROM {table}{condition}",
+        f"SELECT TOP {TOP_ALL} {plan.select_list()} FROM {table}{condition}",
         table=table,
         session=session,
     )
@@ -104,56 +97,9 @@ def fetch_table(
             table=table,
             url=url,
         )
-    return rows
+    return apply_plan(rows, plan)
 
 
-def _parse_answer(
-    answer: Response, body: IO[bytes], *, service: str, table: str | None
-) -> pl.DataFrame:
-    where = {"service": service, "table": table, "url": answer.url}
-    head = body.read(4096)
-    body.seek(0)
-    stripped = head.lstrip().lower()
-    if stripped.startswith((b"<!doctype html", b"<html")) or answer.content_type == "text/html":
-        raise ServiceError(
-            f"answered with an HTML page (HTTP {answer.status}) where data was expected; the "
-            "service may be down or behind a proxy",
-            **where,
-        )
-    if answer.content_type in ("text/csv", "text/plain") and not stripped.startswith(b"<"):
-        if answer.status >= 400:
-            raise ServiceError(
-                f"HTTP {answer.status}: {head[:300].decode(errors='replace')}", **where
-            )
-        return pl.read_csv(body)
-    data = body.read()
-    status = _STATUS.search(data)
-    if status and status.group("status") == b"ERROR":
-        message = (status.group("msg") or b"").decode(errors="replace").strip()
-        raise ServiceError(f"query failed: {message or 'no message'}", **where)
-    if answer.status >= 400:
-        raise ServiceError(f"HTTP {answer.status}: {data[:300].decode(errors='replace')}", **where)
-    return _parse_votable(data, **where)
-
-
-def _parse_votable(data: bytes, **where: str | None) -> pl.DataFrame:
-    try:
-        return read_binary_votable(data)
-    except (Unsupported, ET.ParseError, ValueError, struct.error):
-        pass  # astropy reads every other form, and words the error for a damaged document
-    from astropy.io import votable
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            parsed = votable.parse(io.BytesIO(data), verify="ignore")
-            tables = list(parsed.iter_tables())
-    except Exception as exc:  # astropy raises many types on a damaged document
-        raise ServiceError(
-            f"answer is not a readable VOTable ({type(exc).__name__}: {str(exc)[:200]}); it may "
-            "have been truncated",
-            **where,  # type: ignore[arg-type]
-        ) from None
-    if not tables:
-        raise ServiceError("answer holds no table", **where)  # type: ignore[arg-type]
-    return astropy_table_to_polars(tables[0].to_table(use_names_over_ids=True))
+# The answer parsers live in daxa.services.answers; the old private names stay importable.
+_parse_answer = parse_answer
+_parse_votable = parse_votable

@@ -2,23 +2,36 @@
 
 astropy decodes BINARY streams row by row in Python (about 7 s for Swift's 373k-row table);
 here only the row boundaries need a sequential scan (one step per variable-length field per
-row), and every column is then gathered from the decoded stream with numpy. Anything this reader
-does not handle (TABLEDATA, FITS, multi-dimensional or complex fields) goes to astropy.
+row), and every column is then gathered from the decoded stream with numpy. Arrays (fixed,
+variable-length, multi-dimensional) become list columns, 2-D text lists of strings; complex
+numbers and bit arrays are skipped with a note. A variable-length field's count is read as a
+number of slices of its fixed dimensions (``100x*``: strings of 100 characters), as STIL
+writes it. TABLEDATA has its own reader (:mod:`daxa.services.tabledata`); the FITS
+serialisation goes to astropy.
 """
 
 from __future__ import annotations
 
 import base64
-import re
 import struct
 import xml.etree.ElementTree as ET
 from array import array
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
+
+from daxa.services.vofields import (
+    ELEMENT_SIZE,
+    BadField,
+    Field,
+    empty_frame,
+    finish_column,
+    local,
+    note_skipped,
+    read_fields,
+)
 
 _NUMERIC = {
     "unsignedByte": "u1",
@@ -28,61 +41,23 @@ _NUMERIC = {
     "float": ">f4",
     "double": ">f8",
 }
-_TEXT = {"char": 1, "unicodeChar": 2}
 
 
 class Unsupported(Exception):
     """The document uses a feature this reader leaves to astropy."""
 
 
-@dataclass(frozen=True)
-class _Field:
-    name: str
-    datatype: str
-    count: int | None  # elements for fixed fields, None when variable-length
-    null: str | None
-
-    @property
-    def element_size(self) -> int:
-        if self.datatype in _TEXT:
-            return _TEXT[self.datatype]
-        if self.datatype == "boolean":
-            return 1
-        return np.dtype(_NUMERIC[self.datatype]).itemsize
-
-    @property
-    def fixed_size(self) -> int:
-        return self.element_size * (self.count or 0)
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _fields(table: ET.Element) -> list[_Field]:
-    out: list[_Field] = []
-    for el in table:
-        if _local(el.tag) != "FIELD":
-            continue
-        datatype = el.get("datatype", "")
-        if datatype not in _NUMERIC and datatype not in _TEXT and datatype != "boolean":
-            raise Unsupported(f"datatype {datatype}")
-        arraysize = el.get("arraysize")
-        if arraysize is None:
-            count: int | None = 1
-        elif arraysize.endswith("*"):
-            count = None
-        elif arraysize.isdigit():
-            count = int(arraysize)
-        else:
-            raise Unsupported(f"arraysize {arraysize}")
-        if datatype not in _TEXT and count != 1:
-            raise Unsupported("numeric arrays")
-        null = next((v.get("null") for v in el if _local(v.tag) == "VALUES"), None)
-        out.append(
-            _Field(el.get("name") or el.get("ID") or f"col{len(out)}", datatype, count, null)
-        )
-    return out
+def _fields(table: ET.Element) -> list[Field]:
+    try:
+        fields = read_fields(table)
+    except BadField as exc:
+        raise Unsupported(str(exc)) from None
+    for f in fields:
+        if f.datatype == "bit" and f.variable:
+            raise Unsupported("variable-length bit arrays")
+        if f.datatype not in ELEMENT_SIZE and f.datatype != "bit":
+            raise Unsupported(f"datatype {f.datatype!r}")
+    return fields
 
 
 def read_binary_votable(document: bytes) -> pl.DataFrame:
@@ -91,55 +66,68 @@ def read_binary_votable(document: bytes) -> pl.DataFrame:
     Raises :class:`Unsupported` for anything else, so callers can fall back to astropy.
     """
     root = ET.fromstring(document)
-    table = next((el for el in root.iter() if _local(el.tag) == "TABLE"), None)
+    table = next((el for el in root.iter() if local(el.tag) == "TABLE"), None)
     if table is None:
         raise Unsupported("no TABLE")
+    return read_binary_table(table)
+
+
+def read_binary_table(table: ET.Element) -> pl.DataFrame:
+    """:func:`read_binary_votable` for a parsed TABLE element."""
     fields = _fields(table)
-    data = next((el for el in table if _local(el.tag) == "DATA"), None)
+    data = next((el for el in table if local(el.tag) == "DATA"), None)
     if data is None:
-        return pl.DataFrame({f.name: [] for f in fields})
+        return empty_frame(fields)
     serial = data[0] if len(data) else None
-    if serial is None or _local(serial.tag) not in ("BINARY", "BINARY2"):
+    if serial is None or local(serial.tag) not in ("BINARY", "BINARY2"):
         raise Unsupported("serialisation")
-    stream = next((el for el in serial if _local(el.tag) == "STREAM"), None)
+    stream = next((el for el in serial if local(el.tag) == "STREAM"), None)
     if stream is None or stream.get("encoding", "base64") != "base64":
         raise Unsupported("stream encoding")
-    buf = base64.b64decode(re.sub(rb"\s+", b"", (stream.text or "").encode()))
-    mask_bytes = (len(fields) + 7) // 8 if _local(serial.tag) == "BINARY2" else 0
+    buf = base64.b64decode((stream.text or "").encode())  # skips the blanks and newlines
+    mask_bytes = (len(fields) + 7) // 8 if local(serial.tag) == "BINARY2" else 0
+    note_skipped(fields)
     return _decode(np.frombuffer(buf, dtype=np.uint8), buf, fields, mask_bytes)
 
 
 def _decode(
-    arr: npt.NDArray[np.uint8], buf: bytes, fields: list[_Field], mask_bytes: int
+    arr: npt.NDArray[np.uint8], buf: bytes, fields: list[Field], mask_bytes: int
 ) -> pl.DataFrame:
     # Split the row into fixed groups separated by variable-length fields.
     group_sizes = [mask_bytes]
     var_fields: list[int] = []
     where: list[tuple[int, int]] = []  # (group, offset in group) of each fixed field
     for i, f in enumerate(fields):
-        if f.count is None:
+        if f.variable:
             var_fields.append(i)
             where.append((-1, 0))
             group_sizes.append(0)
         else:
             where.append((len(group_sizes) - 1, group_sizes[-1]))
-            group_sizes[-1] += f.fixed_size
-    element = [fields[i].element_size for i in var_fields]
-    starts, lengths = _scan_rows(buf, group_sizes, element)
+            group_sizes[-1] += f.unit_size
+    unit = [fields[i].unit_size for i in var_fields]
+    starts, lengths = _scan_rows(buf, group_sizes, unit)
     n = len(starts[0])
     columns: dict[str, pl.Series] = {}
     nulls = _null_flags(arr, starts[0], len(fields)) if mask_bytes else None
     for i, f in enumerate(fields):
-        if f.count is None:
+        if f.kind == "skip":
+            continue
+        if f.variable:
             k = var_fields.index(i)
-            series = _gather_text(arr, starts[k + 1] - lengths[k] * element[k], lengths[k], f)
+            items = lengths[k] * f.slice
+            series = _gather_cells(arr, starts[k + 1] - lengths[k] * unit[k], items, f)
         else:
             group, offset = where[i]
-            series = _gather_fixed(arr, starts[group] + offset, f, n)
+            pos = starts[group] + offset
+            if f.kind == "scalar":
+                series = _gather_scalar(arr, pos, f, n)
+            else:
+                series = _gather_cells(arr, pos, np.full(n, f.slice, dtype=np.int64), f)
         if nulls is not None and nulls[:, i].any():
             series = series.set(pl.Series(nulls[:, i]), None)  # type: ignore[arg-type]
-        columns[f.name] = series.alias(f.name)
-    return pl.DataFrame(columns)
+        columns[f.name] = finish_column(series.alias(f.name), f)
+    return pl.DataFrame(columns, height=n)
 
 
 def _scan_rows(
@@ -186,45 +174,58 @@ def _null_flags(
     return np.unpackbits(raw, axis=1, bitorder="big")[:, :n_fields].astype(bool)
 
 
-def _gather_fixed(
-    arr: npt.NDArray[np.uint8], pos: npt.NDArray[np.int64], f: _Field, n: int
+def _gather_scalar(
+    arr: npt.NDArray[np.uint8], pos: npt.NDArray[np.int64], f: Field, n: int
 ) -> pl.Series:
-    size = f.fixed_size
+    size = f.unit_size
     raw = arr[pos[:, None] + np.arange(size)] if n else np.zeros((0, size), dtype=np.uint8)
-    if f.datatype in _TEXT:
-        lengths = np.full(n, size, dtype=np.int64)
-        return _text_series(np.ascontiguousarray(raw).ravel(), lengths, f)
     if f.datatype == "boolean":
-        values = raw[:, 0]
-        truth = np.isin(values, np.frombuffer(b"Tt1", dtype=np.uint8))
-        known = truth | np.isin(values, np.frombuffer(b"Ff0", dtype=np.uint8))
-        return pl.Series(f.name, truth).set(pl.Series(~known), None)  # type: ignore[arg-type]
+        return _booleans(raw[:, 0], f.name)
+    if f.datatype == "bit":  # the standard sets the first bit; astropy writes 0x08: any bit
+        return pl.Series(f.name, raw[:, 0] != 0)
     values = np.ascontiguousarray(raw).view(_NUMERIC[f.datatype]).ravel()
     values = values.astype(values.dtype.newbyteorder("="))
     series = pl.Series(f.name, values)
-    if values.dtype.kind == "f":
-        return series.fill_nan(None)
-    if f.null is not None:
-        series = series.set(pl.Series(values == int(f.null)), None)  # type: ignore[arg-type]
-    return series
+    return series.fill_nan(None) if values.dtype.kind == "f" else series
 
 
-def _gather_text(
+def _booleans(values: npt.NDArray[np.uint8], name: str) -> pl.Series:
+    """VOTable logicals: T/t/1 true, F/f/0 false, anything else (``?``, blank, NUL) null."""
+    truth = np.isin(values, np.frombuffer(b"Tt1", dtype=np.uint8))
+    known = truth | np.isin(values, np.frombuffer(b"Ff0", dtype=np.uint8))
+    return pl.Series(name, truth).set(pl.Series(~known), None)  # type: ignore[arg-type]
+
+
+def _gather_cells(
     arr: npt.NDArray[np.uint8],
     starts: npt.NDArray[np.int64],
-    counts: npt.NDArray[np.int64],
-    f: _Field,
+    items: npt.NDArray[np.int64],
+    f: Field,
 ) -> pl.Series:
-    nbytes = counts * f.element_size
+    """Cells of ``items`` elements each starting at ``starts``: strings or lists."""
+    nbytes = items * f.element_size
     total = int(nbytes.sum())
     out_starts = np.cumsum(nbytes) - nbytes
     index = np.repeat(starts - out_starts, nbytes) + np.arange(total, dtype=np.int64)
-    return _text_series(arr[index], nbytes, f)
+    data = arr[index]
+    if f.kind == "text":  # an empty string is null, as an empty TABLEDATA cell or CSV field
+        text = _text_series(data, nbytes, f)
+        return text.set(text.str.len_bytes() == 0, None)  # type: ignore[arg-type]
+    offsets = np.concatenate(([0], np.cumsum(items // (f.first if f.kind == "text_list" else 1))))
+    if f.kind == "text_list":  # fixed-width strings of `first` characters
+        width = f.first * f.element_size
+        strings = _text_series(data, np.full(total // width, width, dtype=np.int64), f)
+        values: pa.Array = strings.to_arrow()
+    elif f.datatype == "boolean":
+        values = _booleans(data, f.name).to_arrow()
+    else:
+        flat = np.ascontiguousarray(data).view(_NUMERIC[f.datatype])
+        values = pa.array(flat.astype(flat.dtype.newbyteorder("=")))
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets.astype(np.int64)), values)
+    return pl.Series(f.name, lists).cast(pl.List(pl.Series(values).dtype))
 
 
-def _text_series(
-    data: npt.NDArray[np.uint8], nbytes: npt.NDArray[np.int64], f: _Field
-) -> pl.Series:
+def _text_series(data: npt.NDArray[np.uint8], nbytes: npt.NDArray[np.int64], f: Field) -> pl.Series:
     if f.datatype == "unicodeChar":
         data, nbytes = _utf16_to_utf8(data, nbytes)
     offsets = np.concatenate(([0], np.cumsum(nbytes))).astype(np.int64)

@@ -202,7 +202,10 @@ def chord2(
 
 #: A separation counts as within a radius r when sep <= r * (1 + REL_TOL) + ABS_TOL_DEG: exact
 #: boundary cases (a point exactly 0.5 degrees away, radius 0.5) survive rounding. 1e-12 degrees
-#: is 4 nano-arcseconds.
+#: is 4 nano-arcseconds. The rule for radius 0: it matches positions whose separation is at most
+#: 1e-12 degrees, i.e. the same point up to the rounding of its unit vector (two positions at a
+#: pole with different RA are ~5e-15 degrees apart in floating point). Every path that decides
+#: "within" (pair search, cone, nearest, the positions filter) applies this rule.
 REL_TOL = 1e-12
 ABS_TOL_DEG = 1e-12
 

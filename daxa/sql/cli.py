@@ -174,13 +174,22 @@ def _flatten(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _write(frame: pl.DataFrame, path: Path, fmt: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "csv":
-        _flatten(frame).write_csv(path)
-    elif fmt == "parquet":
-        frame.write_parquet(path)
-    else:
-        frame.write_ndjson(path)
+    """Write the result beside ``path`` and rename it into place (nothing half-written)."""
+    from daxa.atomic import atomic_path
+
+    try:
+        with atomic_path(path) as temp:
+            if fmt == "csv":
+                _flatten(frame).write_csv(temp)
+            elif fmt == "parquet":
+                frame.write_parquet(temp)
+            else:
+                frame.write_ndjson(temp)
+    except OSError as exc:
+        raise InputError(
+            f"could not write {path}: {exc.strerror or exc}; the previous file (if any) is "
+            "unchanged"
+        ) from None
 
 
 def _print_table(frame: pl.DataFrame, *, max_rows: int) -> None:

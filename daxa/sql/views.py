@@ -18,6 +18,7 @@ from daxa import cache
 from daxa.errors import CacheError
 from daxa.missions import mission_names
 from daxa.schema import SCHEMA_VERSION, STANDARD_COLUMNS
+from daxa.urls import redact
 
 #: Marker in the comment of every view daxa creates (so stale ones can be dropped).
 VIEW_COMMENT_PREFIX = "daxa view:"
@@ -132,7 +133,7 @@ def scan_cache(cache_dir: cache.CacheDir = None) -> CacheViews:
                 path=meta.path.resolve(),
                 rows=meta.rows,
                 fetched_at=meta.fetched_at.isoformat(),
-                source_url=meta.source_url,
+                source_url=redact(meta.source_url),
             )
         )
     for mission, reason in skipped:

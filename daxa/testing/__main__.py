@@ -47,7 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--sizes", default="small", help="small, real or table=rows,...")
     serve.add_argument("--seed", type=int, default=0)
     serve.add_argument(
-        "--serialization", choices=("binary", "tabledata"), default="binary", help="VOTable body"
+        "--serialization",
+        choices=("binary", "binary2", "tabledata"),
+        default=None,
+        help="force one VOTable body on both TAP services (default: HEASARC BINARY, XSA BINARY2)",
     )
     args = parser.parse_args(argv)
     try:

@@ -28,7 +28,11 @@ from typing import Any
 
 from daxa.errors import InputError
 
-KINDS = ("fail", "delay", "truncate", "html_error")
+KINDS = ("fail", "delay", "truncate", "html_error", "error_document", "unreachable")
+#: Schema drift commands (they change a served table, not one request).
+DRIFT = ("drop_column", "rename_column", "retype_column")
+#: How real services word a failed query (see :func:`daxa.testing.votable.error_document`).
+ERROR_STYLES = ("status_element", "status_value", "info_error")
 
 
 @dataclass
@@ -42,6 +46,8 @@ class Rule:
     seconds: float = 0.0
     fraction: float = 0.5
     retry_after: float | None = None
+    style: str = "status_element"
+    message: str = ""
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,8 @@ class Plan:
     headers: dict[str, str] = field(default_factory=dict)
     html_error: bool = False
     truncate: float | None = None
+    unreachable: bool = False
+    error_document: tuple[int, str, str] | None = None  # (status, style, message)
 
 
 def normalise_path(path: str) -> str:
@@ -82,6 +90,7 @@ class Faults:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._rules: list[Rule] = []
+        self._drift: list[tuple[str, str, str, str]] = []
         self._counts: Counter[str] = Counter()
 
     # -- programming faults -------------------------------------------------------------------
@@ -110,10 +119,65 @@ class Faults:
         """Answer 200 with an HTML error page where data was expected (what proxies do)."""
         self._add(Rule("html_error", path, _times(times)))
 
+    def error_document(
+        self,
+        path: str,
+        style: str = "status_element",
+        message: str = "the query failed on the service",
+        status: int = 400,
+        times: int | None = 1,
+    ) -> None:
+        """Answer with a VOTable error document in one real ``style`` and HTTP ``status``.
+
+        Styles: ``status_element`` (``QUERY_STATUS`` ERROR, the message as element text, as
+        ESAC TAP+ and HEASARC write it), ``status_value`` (``QUERY_STATUS`` ERROR with no text,
+        the message in the ``value`` of an ``INFO name="Error"``, the Cone Search 1.03 form),
+        ``info_error`` (an ``INFO name="ERROR"`` with the text and no ``QUERY_STATUS``, as
+        IRSA answers). A status of 200 sends the document as a normal answer.
+        """
+        if style not in ERROR_STYLES:
+            raise InputError(
+                f"unknown error style {style!r}; use one of: {', '.join(ERROR_STYLES)}"
+            )
+        if not 200 <= int(status) <= 599:
+            raise InputError(f"status {status} is not an HTTP status code for an answer (200-599)")
+        self._add(
+            Rule("error_document", path, _times(times), status=int(status), style=style,
+                 message=str(message))
+        )  # fmt: skip
+
+    def unreachable(self, path: str, times: int | None = None) -> None:
+        """Close the connection without answering requests under ``path`` (all by default):
+        what a client sees when a service is down or firewalled."""
+        self._add(Rule("unreachable", path, _times(times)))
+
+    def drop_column(self, table: str, column: str) -> None:
+        """Serve ``table`` without ``column`` (in its answers and in ``TAP_SCHEMA``)."""
+        with self._lock:
+            self._drift.append((table.lower(), "drop", column, ""))
+
+    def rename_column(self, table: str, column: str, new_name: str) -> None:
+        """Serve ``table``'s ``column`` as ``new_name`` (in its answers and in ``TAP_SCHEMA``)."""
+        if not new_name:
+            raise InputError("rename_column needs a non-empty new_name")
+        with self._lock:
+            self._drift.append((table.lower(), "rename", column, new_name))
+
+    def retype_column(self, table: str, column: str) -> None:
+        """Serve ``table``'s ``column`` as text (e.g. numbers turned into strings)."""
+        with self._lock:
+            self._drift.append((table.lower(), "retype", column, ""))
+
+    def drift(self, table: str) -> list[tuple[str, str, str]]:
+        """The column changes applied to ``table``, in order: ``(op, column, new_name)``."""
+        with self._lock:
+            return [(op, col, new) for t, op, col, new in self._drift if t == table.lower()]
+
     def reset(self, counts: bool = True) -> None:
-        """Remove every rule, and forget the request counts unless ``counts=False``."""
+        """Remove every rule and drift, and forget the request counts unless ``counts=False``."""
         with self._lock:
             self._rules.clear()
+            self._drift.clear()
             if counts:
                 self._counts.clear()
 
@@ -139,7 +203,8 @@ class Faults:
             self._counts[path] += 1
             matching = [r for r in self._rules if path_matches(r.path, path)]
             delays = [r for r in matching if r.kind == "delay"]
-            stop = next((r for r in matching if r.kind in ("fail", "html_error")), None)
+            stopping = ("fail", "html_error", "error_document", "unreachable")
+            stop = next((r for r in matching if r.kind in stopping), None)
             cut = next((r for r in matching if r.kind == "truncate"), None) if not stop else None
             for rule in [*delays, stop, cut]:
                 if rule is not None:
@@ -153,6 +218,10 @@ class Faults:
                 headers=headers,
                 html_error=stop is not None and stop.kind == "html_error",
                 truncate=cut.fraction if cut is not None else None,
+                unreachable=stop is not None and stop.kind == "unreachable",
+                error_document=(stop.status, stop.style, stop.message)
+                if stop is not None and stop.kind == "error_document"
+                else None,
             )
 
     def apply(self, command: dict[str, Any]) -> None:
@@ -164,9 +233,9 @@ class Faults:
         if action == "reset":
             self.reset(**args)
             return
-        if action not in KINDS:
+        if action not in KINDS and action not in DRIFT:
             raise InputError(
-                f"unknown fault action {action!r}; use one of: {', '.join(KINDS)}, reset"
+                f"unknown fault action {action!r}; use one of: {', '.join(KINDS + DRIFT)}, reset"
             )
         try:
             getattr(self, action)(**args)
@@ -225,6 +294,30 @@ class RemoteFaults:
 
     def html_error(self, path: str, times: int | None = 1) -> None:
         self._send({"action": "html_error", "path": path, "times": times})
+
+    def error_document(
+        self,
+        path: str,
+        style: str = "status_element",
+        message: str = "the query failed on the service",
+        status: int = 400,
+        times: int | None = 1,
+    ) -> None:
+        self._send({"action": "error_document", "path": path, "style": style,
+                    "message": message, "status": status, "times": times})  # fmt: skip
+
+    def unreachable(self, path: str, times: int | None = None) -> None:
+        self._send({"action": "unreachable", "path": path, "times": times})
+
+    def drop_column(self, table: str, column: str) -> None:
+        self._send({"action": "drop_column", "table": table, "column": column})
+
+    def rename_column(self, table: str, column: str, new_name: str) -> None:
+        self._send({"action": "rename_column", "table": table, "column": column,
+                    "new_name": new_name})  # fmt: skip
+
+    def retype_column(self, table: str, column: str) -> None:
+        self._send({"action": "retype_column", "table": table, "column": column})
 
     def reset(self, counts: bool = True) -> None:
         self._send({"action": "reset", "counts": counts})

@@ -5,7 +5,7 @@ service at it (``<url>/<service>/...``):
 
 =======================  ====================================================================
 ``/heasarc_tap/sync``    HEASARC TAP (ADQL, VOTable BINARY; 100,000 random rows without TOP)
-``/xsa_tap/sync``        XSA TAP for ``v_all_observations`` (2,000 first rows without TOP)
+``/xsa_tap/sync``        XSA TAP for ``v_all_observations`` (BINARY2; 2,000 rows without TOP)
 ``/erosita_edr/...``     the eROSITA CalPV list, ``erosita_calpv_info.csv`` or ``.fits``
 ``/erosita_dr1/...``     the eRASS1 DE tile list, ``erass_de_dr1_info.csv`` or ``.fits``
 ``/sesame/-ox/~SNV?M87`` CDS Sesame (XML)
@@ -15,7 +15,10 @@ service at it (``<url>/<service>/...``):
 More routes are mounted with :meth:`ArchiveEmulator.mount`: a handler takes a :class:`Request`
 and returns a :class:`Response` whose body is bytes or an iterator of bytes (streamed);
 :func:`bytes_response` and :func:`file_response` answer ``Range`` requests (206, 416).
-Anything unmatched is a 404 HTML page, like a real web server.
+Anything unmatched is a 404 HTML page, like a real web server. Both TAP services also serve
+``TAP_SCHEMA.columns`` (HEASARC names tables bare, XSA as ``xsa.<name>``), and every answer
+carries the header ``X-Daxa-Emulator: synthetic`` so a client can tell generated data from an
+archive's.
 
 >>> import requests
 >>> with ArchiveEmulator(tables=demo_tables) as emu:
@@ -26,6 +29,7 @@ Anything unmatched is a 404 HTML page, like a real web server.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import html
 import http
@@ -48,7 +52,7 @@ import numpy as np
 import polars as pl
 
 from daxa.errors import InputError
-from daxa.testing import adql, votable
+from daxa.testing import votable
 from daxa.testing.faults import Faults, normalise_path, path_matches
 from daxa.testing.sesame import SesameCatalogue, sesame_xml
 
@@ -77,6 +81,9 @@ XSA_CAP = 2_000
 
 TableSource = Callable[..., pl.DataFrame]
 Sizes = None | Literal["small", "real"] | Mapping[str, int | None]
+Serialization = Literal["binary", "binary2", "tabledata"]
+#: The header on every answer of the emulator (generated data, never an archive's).
+EMULATOR_HEADER = ("X-Daxa-Emulator", "synthetic")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -288,123 +295,6 @@ def file_response(
 Handler = Callable[[Request], Response]
 
 
-class TapService:
-    """A TAP service's ``/sync`` endpoint over a set of tables from the emulator."""
-
-    def __init__(
-        self,
-        emulator: ArchiveEmulator,
-        service: str,
-        tables: Iterable[str],
-        cap: int,
-        random_subset: bool,
-        schemas: Iterable[str] = (),
-    ) -> None:
-        self.emulator = emulator
-        self.service = service
-        self.tables = tuple(tables)
-        self.cap = cap
-        self.random_subset = random_subset
-        self.schemas = {s.lower() for s in schemas}
-        self._draws = 0
-        self._lock = threading.Lock()
-
-    def __call__(self, request: Request) -> Response:
-        if request.subpath.rstrip("/") != "/sync":
-            return html_page(404)
-        try:
-            return self.sync(request)
-        except adql.ADQLError as exc:
-            return _tap_error(str(exc))
-
-    def sync(self, request: Request) -> Response:
-        params = {k.upper(): v for k, v in request.form().items()}
-        if params.get("REQUEST", "doQuery").lower() != "doquery":
-            raise adql.ADQLError(f"REQUEST={params['REQUEST']} is not supported; use doQuery")
-        lang = params.get("LANG")
-        if not lang:
-            raise adql.ADQLError("the LANG parameter is required (LANG=ADQL)")
-        if not lang.upper().startswith("ADQL"):
-            raise adql.ADQLError(f"query language {lang} is not supported; use ADQL")
-        text = params.get("QUERY", "")
-        if not text.strip():
-            raise adql.ADQLError("the QUERY parameter is required")
-        kind = _answer_format(params, self.emulator.serialization)
-        maxrec = _maxrec(params.get("MAXREC"))
-        query = adql.parse(text)
-        table = self.table_name(query)
-        try:
-            frame = self.emulator.table(table)
-        except (KeyError, InputError):  # the table source does not know it
-            raise adql.ADQLError(f"table {table!r} does not exist on this service") from None
-        sample = self._rng() if self.random_subset else None
-        result = adql.execute(query, frame, limit=self.cap, sample=sample)
-        rows, overflow = result.frame, result.overflow
-        if maxrec is not None and rows.height > maxrec:
-            rows, overflow = rows.head(maxrec), True
-        whole = (
-            rows.height == frame.height
-            and query.where is None
-            and not query.order_by
-            and not query.distinct
-            and not query.is_count
-        )
-        key = (self.service, table, tuple(rows.columns), kind) if whole else None
-        body = self.emulator.encoded(key, lambda: _encode(rows, table, kind, overflow))
-        content_type = "text/csv" if kind == "csv" else "application/x-votable+xml"
-        return Response(200, body, content_type)
-
-    def table_name(self, query: adql.Query) -> str:
-        name = query.table.lower()
-        if (query.schema is None or query.schema.lower() in self.schemas) and name in self.tables:
-            return name
-        shown = f"{query.schema}.{query.table}" if query.schema else query.table
-        raise adql.ADQLError(
-            f"table {shown!r} does not exist; this service has: {', '.join(self.tables)}"
-        )
-
-    def _rng(self) -> np.random.Generator:
-        with self._lock:
-            self._draws += 1
-            return np.random.default_rng([self.emulator.seed, self._draws])
-
-
-def _tap_error(message: str) -> Response:
-    return Response(400, votable.votable_error(message), "application/x-votable+xml")
-
-
-def _answer_format(params: Mapping[str, str], default_serialization: str) -> str:
-    """'binary', 'tabledata' or 'csv' from RESPONSEFORMAT/FORMAT (and SERIALIZATION)."""
-    requested = (params.get("RESPONSEFORMAT") or params.get("FORMAT") or "votable").strip().lower()
-    serialization = params.get("SERIALIZATION", default_serialization).strip().lower()
-    if requested in ("csv", "text/csv"):
-        return "csv"
-    if requested in ("votable/td", "votable_plain") or "serialization=tabledata" in requested:
-        return "tabledata"
-    if requested in ("votable", "votable/b", "application/x-votable+xml", "text/xml", "xml"):
-        return "tabledata" if serialization == "tabledata" else "binary"
-    raise adql.ADQLError(f"output format {requested!r} is not supported; use votable or csv")
-
-
-def _maxrec(value: str | None) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        number = int(value)
-    except ValueError:
-        raise adql.ADQLError(f"MAXREC must be a whole number, not {value!r}") from None
-    if number < 0:
-        raise adql.ADQLError(f"MAXREC must be >= 0, not {number}")
-    return number
-
-
-def _encode(rows: pl.DataFrame, table: str, kind: str, overflow: bool) -> bytes:
-    if kind == "csv":
-        return rows.write_csv().encode()
-    writer = votable.votable_tabledata if kind == "tabledata" else votable.votable_binary
-    return writer(rows, table=table, overflow=overflow)
-
-
 class ListService:
     """A folder publishing one table as ``<name>.csv`` and ``<name>.fits`` (the eROSITA lists)."""
 
@@ -592,9 +482,18 @@ class _Handler(BaseHTTPRequestHandler):
             plan = emulator.faults.arrived(path)
             if plan.delay:
                 time.sleep(plan.delay)
+            if plan.unreachable:
+                self.close_connection = True
+                with contextlib.suppress(OSError):
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                return
             if plan.status is not None:
                 response = html_page(plan.status)
                 response.headers.update(plan.headers)
+            elif plan.error_document is not None:
+                status, style, message = plan.error_document
+                body = votable.error_document(message, style)
+                response = Response(status, body, "application/x-votable+xml")
             elif plan.html_error:
                 response = proxy_error_page()
             else:
@@ -616,6 +515,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             self.send_response(response.status)
             self.send_header("Content-Type", response.content_type)
+            self.send_header(*EMULATOR_HEADER)
             if length is not None:
                 self.send_header("Content-Length", str(length))
             elif self.command != "HEAD":
@@ -666,8 +566,9 @@ class ArchiveEmulator:
     ``tables(table, n_rows=None, seed=0) -> polars.DataFrame`` supplies every raw table (default:
     ``daxa.testing.tables.generate_table``); ``sizes`` picks row counts: ``"small"`` (the
     generator's default), ``"real"`` (the archives' real sizes) or a per-table mapping.
-    ``serialization`` is the default VOTable serialisation (``"binary"`` as the real services,
-    or ``"tabledata"``). ``samples_dir`` adds the shared sample objects to Sesame (default: the
+    ``serialization`` forces one VOTable serialisation on both TAP services (``"binary"``,
+    ``"binary2"`` or ``"tabledata"``); by default each answers as the real one does: HEASARC in
+    BINARY, XSA in BINARY2. A request's ``RESPONSEFORMAT`` still wins. ``samples_dir`` adds the shared sample objects to Sesame (default: the
     shared data folder when present). ``files`` mounts the archives' file trees for downloads
     (:mod:`daxa.testing.files`; their faults are on ``emulator.files``).
     """
@@ -679,7 +580,7 @@ class ArchiveEmulator:
         tables: TableSource | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
-        serialization: Literal["binary", "tabledata"] = "binary",
+        serialization: Serialization | None = None,
         samples_dir: Path | str | None | Literal["auto"] = "auto",
         files: bool = True,
     ) -> None:
@@ -687,9 +588,10 @@ class ArchiveEmulator:
             raise InputError(
                 f"sizes must be 'small', 'real' or a mapping table -> rows, not {sizes!r}"
             )
-        if serialization not in ("binary", "tabledata"):
+        if serialization not in (None, "binary", "binary2", "tabledata"):
             raise InputError(
-                f"serialization must be 'binary' or 'tabledata', not {serialization!r}"
+                "serialization must be 'binary', 'binary2' or 'tabledata' (or None for each "
+                f"service's own), not {serialization!r}"
             )
         self.seed = seed
         self.sizes = sizes
@@ -703,6 +605,8 @@ class ArchiveEmulator:
         self._frames: dict[str, pl.DataFrame] = {}
         self._frame_locks: dict[str, threading.Lock] = {}
         self._encoded: dict[Any, bytes] = {}
+        self._described: dict[Any, pl.DataFrame] = {}
+        self._queries: collections.deque[tuple[str, str]] = collections.deque(maxlen=1000)
         self._cache_lock = threading.Lock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -714,12 +618,18 @@ class ArchiveEmulator:
         else:
             samples = Path(samples_dir) if samples_dir is not None else None
         self.sesame = SesameCatalogue(samples)
+        from daxa.testing.tap import TapService
+
         self.mount(
             "/heasarc_tap", TapService(self, "heasarc_tap", HEASARC_TABLES, HEASARC_CAP, True)
         )
         self.mount(
-            "/xsa_tap", TapService(self, "xsa_tap", XSA_TABLES, XSA_CAP, False, schemas=("xsa",))
-        )
+            "/xsa_tap",
+            TapService(
+                self, "xsa_tap", XSA_TABLES, XSA_CAP, False, schemas=("xsa",),
+                serialization="binary2", schema_prefix="xsa.", type_style="adql",
+            ),
+        )  # fmt: skip
         for service, name in EROSITA_LISTS.items():
             self.mount(f"/{service}", ListService(self, name))
         self.mount("/sesame", SesameService(self.sesame))
@@ -846,6 +756,24 @@ class ArchiveEmulator:
             with self._cache_lock:
                 self._frames[name] = frame
             return frame
+
+    def log_query(self, service: str, text: str) -> None:
+        with self._cache_lock:
+            self._queries.append((service, text))
+
+    def queries(self, service: str | None = None) -> list[str]:
+        """The last ADQL queries the TAP services received (up to 1,000), oldest first."""
+        with self._cache_lock:
+            return [q for s, q in self._queries if service is None or s == service]
+
+    def described(self, key: Any, make: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+        """A cached TAP_SCHEMA description of a served table."""
+        with self._cache_lock:
+            if key in self._described:
+                return self._described[key]
+        frame = make()
+        with self._cache_lock:
+            return self._described.setdefault(key, frame)
 
     def encoded(self, key: Any, make: Callable[[], bytes]) -> bytes:
         """A cached encoded answer (``key`` None: not cacheable, always made afresh)."""

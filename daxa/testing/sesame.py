@@ -77,6 +77,8 @@ _WELL_KNOWN: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("ACO 1656", "ClG", "12:59:48.7 +27:58:50", ("Coma Cluster", "Abell 1656", "Coma")),
     ("ACO  426", "ClG", "03:19:47.2 +41:30:47", ("Perseus Cluster", "Abell 426", "ACO 426")),
     ("NAME Sgr A*", "BH", "17:45:40.03599 -29:00:28.1699", ("Sgr A*", "Sagittarius A*")),
+    ("M  51", "Sy2", "13:29:52.698 +47:11:42.93", ("M51", "Whirlpool Galaxy", "NGC 5194")),
+    ("ACO  3158", "ClG", "03:42:52.9 -53:37:52", ("A3158", "Abell 3158", "ACO 3158")),
     ("M  31", "AGN", "00:42:44.330 +41:16:07.50", ("M31", "Andromeda Galaxy", "NGC 224")),
     (
         "V* V1357 Cyg",

@@ -1,11 +1,15 @@
 """VOTable 1.4 documents from polars frames, as TAP services send them.
 
-The BINARY serialisation (base64 inside ``<STREAM>``) is what HEASARC and XSA answer with; it is
-packed here with numpy, column by column, instead of row by row through astropy's writer, so a
-373,000-row Swift table encodes in about a second. TABLEDATA is built with polars string
-expressions. Nulls follow the VOTable spec: NaN for floats, a ``<VALUES null="...">`` sentinel
-for integers (only declared when a column has nulls), ``?`` for booleans, and the empty string
-for text.
+The BINARY serialisation (base64 inside ``<STREAM>``) is what HEASARC answers with, BINARY2
+(the same with a null flag per cell at the start of each row) what XSA's TAP+ answers with; both
+are packed here with numpy, column by column, instead of row by row through astropy's writer, so
+a 373,000-row Swift table encodes in about a second. TABLEDATA is built with polars string
+expressions. Nulls follow the VOTable spec and the services: in BINARY, NaN for floats, a
+``<VALUES null="...">`` sentinel for integers (only declared when a column has nulls), ``?``
+for booleans, the empty string for text; in BINARY2 the null flags; in TABLEDATA an empty cell
+for every type. List columns are written as the real services' awkward columns: a list of
+floats as a variable-length ``double`` array (``xtype="polygon"``), a list of strings as a 2-D
+``char`` array (``arraysize="Wx*"``).
 
 >>> import polars as pl
 >>> doc = votable_binary(pl.DataFrame({"obsid": [1, 2], "ra": [10.5, None]}), table="t")
@@ -22,6 +26,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
@@ -76,24 +81,40 @@ def votable_binary(
     table: str = "results",
     infos: Iterable[tuple[str, str, str]] = (),
     overflow: bool = False,
+    binary2: bool = False,
 ) -> bytes:
-    """A VOTable document holding ``frame`` in the BINARY serialisation.
+    """A VOTable document holding ``frame`` in the BINARY (or ``binary2``) serialisation.
 
     ``infos`` are extra ``(name, value, text)`` INFO elements put before the table;
     ``overflow`` adds the TAP ``QUERY_STATUS=OVERFLOW`` marker after it (the result was capped).
     """
-    frame, columns = _prepare(frame)
-    stream = base64.b64encode(_pack_binary(frame, columns))
+    flags = _null_flags(frame) if binary2 else None
+    frame, columns = _prepare(frame, sentinels=not binary2)
+    stream = base64.b64encode(_pack_binary(frame, columns, flags))
     head, tail = _envelope(columns, table, infos, overflow)
+    tag = b"BINARY2" if binary2 else b"BINARY"
     return b"".join(
         [
             head.encode(),
-            b'<DATA><BINARY><STREAM encoding="base64">\n',
+            b"<DATA><" + tag + b'><STREAM encoding="base64">\n',
             stream,
-            b"\n</STREAM></BINARY></DATA>\n",
+            b"\n</STREAM></" + tag + b"></DATA>\n",
             tail.encode(),
         ]
     )
+
+
+def votable_binary2(frame: pl.DataFrame, **kwargs: Any) -> bytes:
+    """:func:`votable_binary` in the BINARY2 serialisation (null flags, no sentinels)."""
+    return votable_binary(frame, binary2=True, **kwargs)
+
+
+def _null_flags(frame: pl.DataFrame) -> npt.NDArray[np.uint8]:
+    """(rows, bytes) BINARY2 null-flag bytes: bit 7 of byte 0 is the first column."""
+    if frame.width == 0:
+        return np.zeros((frame.height, 0), dtype=np.uint8)
+    nulls = frame.select(pl.all().is_null()).to_numpy().astype(bool).reshape(frame.height, -1)
+    return np.packbits(nulls, axis=1, bitorder="big")
 
 
 def votable_tabledata(
@@ -104,7 +125,7 @@ def votable_tabledata(
     overflow: bool = False,
 ) -> bytes:
     """A VOTable document holding ``frame`` in the TABLEDATA (XML cells) serialisation."""
-    frame, columns = _prepare(frame)
+    frame, columns = _prepare(frame, sentinels=False)
     head, tail = _envelope(columns, table, infos, overflow)
     return b"".join(
         [
@@ -135,6 +156,73 @@ def votable_error(message: str, *, infos: Iterable[tuple[str, str, str]] = ()) -
     ).encode()
 
 
+def error_document(message: str, style: str = "status_element") -> bytes:
+    """An error answer in one of the styles real services use (see
+    :meth:`daxa.testing.Faults.error_document`).
+
+    >>> b'<INFO name="ERROR">' in error_document("bad position", "info_error")
+    True
+    >>> b'value="bad position"' in error_document("bad position", "status_value")
+    True
+    """
+    if style == "status_element":
+        return votable_error(message)
+    if style == "status_value":
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<VOTABLE version="1.3" xmlns="{NAMESPACE}">\n'
+            '<RESOURCE type="results">\n'
+            '<INFO name="QUERY_STATUS" value="ERROR"/>\n'
+            f'<INFO ID="Error" name="Error" value={quoteattr(message)}/>\n'
+            "</RESOURCE>\n</VOTABLE>\n"
+        ).encode()
+    if style == "info_error":
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<!DOCTYPE VOTABLE SYSTEM "http://us-vo.org/xml/VOTable.dtd">\n'
+            '<VOTABLE version="v1.0">\n'
+            f'<INFO name="ERROR"> "{escape(message)}" </INFO>\n'
+            "</VOTABLE>"
+        ).encode()
+    raise ValueError(f"unknown error style {style!r}")
+
+
+#: VOTable datatype → the ADQL type name ESAC's TAP_SCHEMA uses.
+_ADQL_TYPES = {
+    "double": "DOUBLE", "float": "REAL", "long": "BIGINT", "int": "INTEGER",
+    "short": "SMALLINT", "unsignedByte": "SMALLINT", "boolean": "BOOLEAN",
+    "char": "VARCHAR", "unicodeChar": "VARCHAR",
+}  # fmt: skip
+
+
+def describe(frame: pl.DataFrame, *, adql_types: bool = False) -> pl.DataFrame:
+    """One row per column as ``TAP_SCHEMA.columns`` lists it (name, datatype, arraysize,
+    xtype, unit, description); ``adql_types`` names types the ADQL way (``DOUBLE``).
+
+    >>> describe(pl.DataFrame({"ra": [1.0], "id": ["a"]}))["datatype"].to_list()
+    ['double', 'char']
+    """
+    _, columns = _prepare(frame)
+    units = {"ra": "deg", "dec": "deg"}
+    return pl.DataFrame(
+        {
+            "column_name": [c.name for c in columns],
+            "datatype": [
+                (_ADQL_TYPES.get(c.datatype, c.datatype) if adql_types else c.datatype)
+                if c.xtype != "timestamp" or not adql_types
+                else "TIMESTAMP"
+                for c in columns
+            ],
+            "arraysize": [c.arraysize for c in columns],
+            "xtype": [c.xtype for c in columns],
+            "unit": [units.get(c.name.lower()) for c in columns],
+            "description": [f"{c.name} (generated by the daxa emulator)" for c in columns],
+        },
+        schema={k: pl.String for k in
+                ("column_name", "datatype", "arraysize", "xtype", "unit", "description")},
+    )  # fmt: skip
+
+
 def _info(name: str, value: str, text: str = "") -> str:
     if text:
         return f"<INFO name={quoteattr(name)} value={quoteattr(value)}>{escape(text)}</INFO>\n"
@@ -160,19 +248,32 @@ def _envelope(
     return head, tail + "</RESOURCE>\n</VOTABLE>\n"
 
 
-def _prepare(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[_Column]]:
-    """Cast every column to what it is written as; describe each column's FIELD."""
+def _prepare(frame: pl.DataFrame, sentinels: bool = True) -> tuple[pl.DataFrame, list[_Column]]:
+    """Cast every column to what it is written as; describe each column's FIELD.
+
+    ``sentinels``: declare ``VALUES null`` for integer columns with nulls (BINARY); without,
+    null integers are written as 0 under a null flag (BINARY2) or as empty cells (TABLEDATA).
+    """
     casts: list[pl.Expr] = []
     columns: list[_Column] = []
     for name, dtype in frame.schema.items():
         col = pl.col(name)
         base = dtype.base_type()
-        if base in (pl.Float32, pl.Float64):
+        if base == pl.List and dtype.inner in (pl.Float32, pl.Float64):  # type: ignore[attr-defined]
+            columns.append(_Column(name, "double", "*", xtype="polygon"))
+            casts.append(col.cast(pl.List(pl.Float64)).fill_null([]))
+        elif base == pl.List:
+            text = frame[name].cast(pl.List(pl.String))
+            longest = text.list.eval(pl.element().str.len_bytes()).list.max().max()
+            width = max(int(longest or 1), 1)  # type: ignore[arg-type]
+            columns.append(_Column(name, "char", f"{width}x*"))
+            casts.append(col.cast(pl.List(pl.String)).fill_null([]))
+        elif base in (pl.Float32, pl.Float64):
             columns.append(_Column(name, "float" if base == pl.Float32 else "double"))
             casts.append(col.fill_null(float("nan")))
         elif base in _INTEGERS:
             datatype, _, sentinel = _INTEGERS[base]
-            has_null = frame[name].null_count() > 0
+            has_null = sentinels and frame[name].null_count() > 0
             columns.append(_Column(name, datatype, null=sentinel if has_null else None))
             casts.append(col)
         elif base == pl.Boolean:
@@ -193,10 +294,17 @@ def _prepare(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[_Column]]:
     return frame.select(casts), columns
 
 
-def _pack_binary(frame: pl.DataFrame, columns: list[_Column]) -> bytes:
-    """The raw BINARY stream: rows of big-endian cells, strings with a 4-byte length prefix."""
+def _pack_binary(
+    frame: pl.DataFrame, columns: list[_Column], flags: npt.NDArray[np.uint8] | None = None
+) -> bytes:
+    """The raw BINARY stream: rows of big-endian cells, arrays with a 4-byte count prefix,
+    each row led by its null-flag bytes when ``flags`` are given (BINARY2)."""
     parts = [
-        _pack_chunk(frame.slice(start, _CHUNK_ROWS), columns)
+        _pack_chunk(
+            frame.slice(start, _CHUNK_ROWS),
+            columns,
+            None if flags is None else flags[start : start + _CHUNK_ROWS],
+        )
         for start in range(0, frame.height, _CHUNK_ROWS)
     ]
     return b"".join(parts)
@@ -213,7 +321,7 @@ def _fixed_block(series: pl.Series, column: _Column) -> npt.NDArray[np.uint8]:
         values = np.frombuffer(b"FT?", dtype=np.uint8)[codes]
     else:
         _, dtype, _ = _INTEGERS[series.dtype.base_type()]
-        filled = series.fill_null(column.null) if column.null is not None else series
+        filled = series.fill_null(column.null if column.null is not None else 0)
         values = filled.to_numpy().astype(dtype)
     return np.ascontiguousarray(values).view(np.uint8).reshape(n, -1)
 
@@ -221,7 +329,18 @@ def _fixed_block(series: pl.Series, column: _Column) -> npt.NDArray[np.uint8]:
 def _text_cells(
     series: pl.Series, column: _Column
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], bytes]:
-    """Per-row (length in characters, length in bytes) and the concatenated encoded text."""
+    """Per-row (elements, bytes) and the concatenated encoded cells of an array column."""
+    if column.datatype == "double":  # variable-length double array
+        counts = series.list.len().to_numpy().astype(np.int64)
+        flat = series.explode().drop_nulls().to_numpy().astype(">f8")
+        return counts, counts * 8, flat.tobytes()
+    if column.arraysize and column.arraysize != "*":  # 2-D char: W characters per element
+        # the count prefix counts slices of the fixed dimensions (strings of W characters),
+        # as STIL writes and reads "Wx*" arrays
+        width = int(column.arraysize.split("x")[0])
+        joined = series.list.eval(pl.element().fill_null("").str.pad_end(width)).list.join("")
+        nbytes = joined.str.len_bytes().to_numpy().astype(np.int64)
+        return nbytes // width, nbytes, "".join(joined.to_list()).encode("ascii")
     values = series.fill_null("")
     if column.datatype == "char":
         nbytes = values.str.len_bytes().to_numpy().astype(np.int64)
@@ -238,7 +357,9 @@ def _to_bmp(text: str) -> str:
     return "".join(c if ord(c) < 0x10000 else "?" for c in text)
 
 
-def _pack_chunk(frame: pl.DataFrame, columns: list[_Column]) -> bytes:
+def _pack_chunk(
+    frame: pl.DataFrame, columns: list[_Column], flags: npt.NDArray[np.uint8] | None = None
+) -> bytes:
     """Pack one slice of rows by gathering byte runs into row order.
 
     A row is laid out as fixed-width groups (numbers, booleans, the length prefixes of strings)
@@ -249,7 +370,7 @@ def _pack_chunk(frame: pl.DataFrame, columns: list[_Column]) -> bytes:
     sources: list[npt.NDArray[np.uint8]] = []
     piece_len: list[npt.NDArray[np.int64]] = []  # one (n,) array per piece, in row order
     piece_src: list[npt.NDArray[np.int64]] = []
-    group: list[npt.NDArray[np.uint8]] = []
+    group: list[npt.NDArray[np.uint8]] = [] if flags is None else [flags]
     offset = 0
 
     def close_group() -> None:
@@ -264,7 +385,7 @@ def _pack_chunk(frame: pl.DataFrame, columns: list[_Column]) -> bytes:
 
     for column in columns:
         series = frame[column.name]
-        if column.arraysize != "*":
+        if not (column.arraysize or "").endswith("*"):
             group.append(_fixed_block(series, column))
             continue
         chars, nbytes, data = _text_cells(series, column)
@@ -294,6 +415,11 @@ def _tabledata_rows(frame: pl.DataFrame, columns: list[_Column]) -> str:
         col = pl.col(column.name)
         if column.datatype == "boolean":
             text = pl.when(col).then(pl.lit("T")).when(~col).then(pl.lit("F")).otherwise(None)
+        elif column.datatype == "double" and column.arraysize == "*":
+            text = col.list.eval(pl.element().cast(pl.String)).list.join(" ")
+        elif column.arraysize and column.arraysize.endswith("x*"):
+            width = int(column.arraysize.split("x")[0])
+            text = col.list.eval(pl.element().fill_null("").str.pad_end(width)).list.join("")
         elif column.null is not None:
             text = col.fill_null(column.null).cast(pl.String)
         elif column.arraysize == "*":

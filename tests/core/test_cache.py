@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import multiprocessing
 import os
@@ -12,7 +13,7 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from daxa import cache
+from daxa import cache, cache_file
 from daxa.errors import CacheError, SchemaError
 from daxa.schema import SCHEMA_VERSION
 from daxa.sky.healpix import healpix_index
@@ -78,19 +79,19 @@ def test_write_refuses_invalid_table_and_keeps_old_file(tmp_path):
     assert [p.name for p in tmp_path.iterdir() if p.suffix != ".lock"] == ["swift.parquet"]
 
 
-def test_failure_mid_write_leaves_previous_file_intact(tmp_path, monkeypatch):
+def test_disk_full_mid_write_is_our_error_and_keeps_the_old_table(tmp_path, monkeypatch):
     cache.write(make_table(10), "swift", source_url="first", cache_dir=tmp_path)
 
-    def explode(table, where, **kwargs):
-        with open(where, "wb") as f:
-            f.write(b"PAR1 half a file")
-        raise OSError("disk full")
+    def disk_full(handle, blob):
+        handle.write(blob[: len(blob) // 2])
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(cache.pq, "write_table", explode)
-    with pytest.raises(OSError, match="disk full"):
+    monkeypatch.setattr(cache, "_store", disk_full)
+    with pytest.raises(CacheError, match=rf"cache folder {tmp_path}: the disk is full.*unchanged"):
         cache.write(make_table(20), "swift", source_url="second", cache_dir=tmp_path)
     monkeypatch.undo()
     assert cache.read("swift", cache_dir=tmp_path).height == 10
+    assert cache.info("swift", cache_dir=tmp_path).source_url == "first"
     leftovers = [
         p.name for p in tmp_path.iterdir() if p.name not in ("swift.parquet", "swift.parquet.lock")
     ]
@@ -105,10 +106,9 @@ def test_corrupt_file_says_how_to_refresh(tmp_path):
 
 def test_older_schema_version_is_refused(tmp_path):
     path = cache.write(make_table(5), "swift", source_url="s", cache_dir=tmp_path)
-    table = pq.read_table(path)
-    meta = json.loads(table.schema.metadata[b"daxa"])
+    meta = json.loads(pq.ParquetFile(path).metadata.metadata[b"daxa"])
     meta["schema_version"] = SCHEMA_VERSION - 1
-    pq.write_table(table.replace_schema_metadata({b"daxa": json.dumps(meta).encode()}), path)
+    path.write_bytes(cache_file.encode(pq.read_table(path), meta))
     with pytest.raises(CacheError, match=rf"schema version {SCHEMA_VERSION - 1}.*refresh"):
         cache.read("swift", cache_dir=tmp_path)
 
@@ -139,4 +139,4 @@ def test_concurrent_writers_never_interleave(tmp_path):
     info = cache.info("swift", cache_dir=tmp_path)
     back = cache.read("swift", cache_dir=tmp_path)
     assert back.height == info.rows == int(info.source_url.removeprefix("child"))
-    assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+    assert not [p for p in os.listdir(tmp_path) if p.endswith((".tmp", ".part"))]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import polars as pl
@@ -84,3 +85,34 @@ def test_real_erosita_lists_load_with_their_real_values(tmp_path, session):
     assert tiles.filter(pl.col("obs_id") == "260177")["start"][0] == datetime(
         2020, 3, 25, 16, 41, 0, tzinfo=UTC
     )
+
+
+NOW = datetime(2025, 2, 3, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def tabledata_emulator():
+    """The same tables (seed 3), every TAP answer in TABLEDATA instead of BINARY/BINARY2."""
+    from daxa.testing import ArchiveEmulator
+
+    with ArchiveEmulator(seed=3, serialization="tabledata", files=False) as emu:
+        yield emu
+
+
+@pytest.mark.parametrize("mission", mission_names())
+def test_both_votable_serialisations_give_identical_tables(
+    mission, emulator, tabledata_emulator, session
+):
+    """HEASARC's BINARY / XSA's BINARY2 and TABLEDATA of the same rows normalise the same."""
+    from daxa.config import mirror
+
+    binary = fetch_mission(mission, session=session, now=NOW).table
+    sent = emulator.queries()
+    assert not [q for q in sent if re.search(r"SELECT\s+(TOP\s+\d+\s+)?\*", q, re.I)]
+    with mirror(tabledata_emulator.url):
+        before = tabledata_emulator.requests()
+        plain = fetch_mission(mission, session=session, now=NOW).table
+        assert tabledata_emulator.requests() > before  # really fetched from the second one
+    assert binary.height > 0
+    assert plain.schema == binary.schema
+    assert plain.equals(binary), mission

@@ -6,7 +6,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from daxa.errors import ServiceError, ServiceUnavailableError
+from daxa.errors import SchemaDriftError, ServiceError, ServiceUnavailableError
 from daxa.services import ArchiveSession, fetch_table, run_query
 from daxa.testing import emulated_archives
 
@@ -107,7 +107,7 @@ def test_unreachable_service_is_a_clear_error(session):
         run_query("heasarc_tap", "SELECT TOP 1 * FROM swiftmastr", session=session)
 
 
-def test_missing_optional_column_is_skipped_and_missing_required_is_named(emulator, session):
+def test_missing_optional_column_is_null_and_missing_required_is_named(emulator, session):
     rows = fetch_table(
         "heasarc_tap",
         "swiftmastr",
@@ -115,6 +115,7 @@ def test_missing_optional_column_is_skipped_and_missing_required_is_named(emulat
         optional=["roll_angle"],
         session=session,
     )
-    assert rows.columns == ["obsid", "ra"]
-    with pytest.raises(ServiceError, match=r"no longer has column\(s\) roll_angle"):
+    assert rows.columns == ["obsid", "ra", "roll_angle"]
+    assert rows["roll_angle"].null_count() == rows.height > 0
+    with pytest.raises(SchemaDriftError, match=r"no longer has the column daxa needs: roll_angle"):
         fetch_table("heasarc_tap", "swiftmastr", ["obsid", "roll_angle"], session=session)

@@ -16,7 +16,9 @@ XSA = "https://nxsa.esac.esa.int/nxsa-sl/servlet"
 
 
 def test_sources() -> None:
-    assert resolve_credentials(("u", "p"), XSA) == Credentials("u", "p", "nxsa.esac.esa.int")
+    assert resolve_credentials(("u", "p"), XSA) == Credentials(
+        "u", "p", "nxsa.esac.esa.int", scheme="https", port=443, path="/nxsa-sl/servlet"
+    )
     assert resolve_credentials({"user": "u", "password": "p"}, XSA).user == "u"  # type: ignore[union-attr]
     with pytest.raises(InputError, match="user"):
         resolve_credentials({"name": "u"}, XSA)

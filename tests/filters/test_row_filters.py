@@ -37,6 +37,17 @@ def test_obs_ids_keep_and_invert(calpv):
     )
 
 
+def test_misprinted_calpv_obs_id_is_remapped_with_a_warning(calpv):
+    """The EDR pages print Puppis A as 700195; the list holds 700199 and 700200 (as DAXA)."""
+    from daxa.filters import FilterWarning
+
+    with pytest.warns(FilterWarning, match="700195 is misprinted.*700199, 700200"):
+        assert kept(calpv, ObsIDs(["700195"]), "erosita_calpv") == ["700199", "700200"]
+    with pytest.warns(FilterWarning):
+        dropped = ObsIDs("700195", invert=True).mask(calpv, mission="erosita_calpv")
+    assert calpv.filter(dropped).height == calpv.height - 2
+
+
 def test_bad_obs_id_format_names_it():
     table = observation_table("xmm_pointed", [1.0], [1.0], obs_id=["0201903501"])
     assert kept(table, ObsIDs(["0201903501"]), "xmm_pointed") == ["0201903501"]

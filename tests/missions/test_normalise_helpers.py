@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from datetime import UTC, datetime
 
+import numpy as np
 import polars as pl
 import pytest
+from astropy.time import Time
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -50,10 +53,23 @@ def test_mjd_to_utc_rounds_float_noise_to_the_millisecond():
 
 @given(st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1)))
 def test_mjd_round_trip_within_a_millisecond(when):
-    when = when.replace(tzinfo=UTC)
-    mjd = when.timestamp() / 86400.0 + 40587.0
+    # the MJD astropy gives on the UTC scale (days with a leap second are 86,401 s long)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ERFA calls dates past its leap-second table dubious
+        mjd = Time(when, scale="utc").mjd
     back = pl.select(N.mjd_to_utc(pl.lit(mjd))).item()
-    assert abs((back - when).total_seconds()) <= 0.0011
+    assert abs((back - when.replace(tzinfo=UTC)).total_seconds()) <= 0.0011
+
+
+@pytest.mark.parametrize("day", N.LEAP_SECOND_DAYS[-12:])
+def test_mjd_on_leap_second_days_agrees_with_astropy(day):
+    mjd = day + np.array([0.0, 0.25, 0.5, 0.999, 0.99998, 0.999995])
+    ours = pl.select(N.mjd_to_utc(pl.lit(pl.Series(mjd)))).to_series()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # astropy warns about times inside the leap second
+        theirs = Time(mjd, format="mjd", scale="utc").to_datetime(leap_second_strict="silent")
+    expected = pl.Series(theirs.astype("datetime64[us]")).dt.replace_time_zone("UTC")
+    assert ((ours - expected).dt.total_microseconds().abs() <= 500).all()
 
 
 def test_iso_to_utc_variants_and_seconds_sixty():

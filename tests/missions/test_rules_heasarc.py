@@ -140,6 +140,20 @@ def test_nustar_both_ontimes_zero_is_unusable_one_is_enough():
     assert out["60001001002"]["exposure"] == 19_800.0
 
 
+def test_nustar_time_zero_rows_have_no_dates_and_are_not_usable():
+    # numaster writes time = 0 for approved targets not yet observed: never 1858-11-17
+    raw = frame(
+        R.nustar_row(),
+        {"obsid": "60001001002"},
+        {"obsid": "60001001004", "time": 0.0, "end_time": 0.0},
+    )
+    out = by_id(nustar.normalise(raw, now=NOW))
+    assert out["60001001002"]["start"] == datetime(2010, 1, 1, tzinfo=UTC)
+    waiting = out["60001001004"]
+    assert waiting["start"] is None and waiting["end"] is None and waiting["duration"] is None
+    assert not waiting["science_usable"]
+
+
 def test_nustar_categories_obsid_padding_and_blank_public_date():
     raw = frame(
         R.nustar_row(),
@@ -300,6 +314,27 @@ def test_integral_public_from_data_in_heasarc_and_all_good_zero_unusable():
     assert out["218500510010"]["scw_ver"] == "001"
     assert out["218500510010"]["target_category"] == "MISC"
     assert out["218500510010"]["exposure_isgri"] == 2990.0
+
+
+def test_integral_public_needs_status_public_and_data_at_heasarc():
+    # intscw lists PRIVATE windows whose data HEASARC already holds (DATA_IN_HEASARC = Y)
+    raw = frame(
+        {**R.integral_row(), "status": "PUBLIC"},
+        {"scw_id": "218500510010"},
+        {"scw_id": "218500520010", "status": "PRIVATE"},
+        {"scw_id": "218500530010", "status": "public", "data_in_heasarc": "N"},
+        {"scw_id": "218500540010", "status": "public "},
+        {"scw_id": "218500550010", "status": None},
+    )
+    out = by_id(integral.normalise(raw, now=NOW))
+    assert {k: v["public"] for k, v in out.items()} == {
+        "218500510010": True,
+        "218500520010": False,
+        "218500530010": False,
+        "218500540010": True,
+        "218500550010": False,
+    }
+    assert "status" in integral.INTEGRAL_POINTED.source.optional
 
 
 def test_integral_keeps_pointings_when_a_scw_type_column_exists():

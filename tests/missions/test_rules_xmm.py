@@ -77,6 +77,14 @@ def test_xsa_with_science_as_strings_and_integer_obsids():
     assert out["obs_id"].to_list() == ["0000110101"] and not out["science_usable"][0]
 
 
+def test_xsa_answer_without_a_target_column():
+    # the XSA column list astroquery documents has no target name
+    raw = frame(R.xmm_xsa_row(), {}).drop("target")
+    out = xmm.normalise(raw, now=NOW)
+    assert out.height == 1 and out["target_name"][0] is None
+    assert out["obs_id"][0] == "0123456701" and out["science_usable"][0]
+
+
 def test_heasarc_keeps_processed_and_archived_and_everything_is_usable():
     statuses = ["archived", "processed", "scheduled", "observed", "accepted", "unscheduled"]
     raw = frame(

@@ -1,4 +1,5 @@
-"""The emulator's ADQL subset: parsing, evaluation against known answers, and errors."""
+"""The emulator's ADQL (rewritten for DuckDB): evaluation against known answers, the
+rewrites, the row caps, and errors that name the problem."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from daxa.errors import InputError
-from daxa.testing.adql import ADQLError, Column, execute, parse
+from daxa.testing.adql import ADQLError, execute, parse, to_duckdb
 
 TABLE = pl.DataFrame(
     {
@@ -77,11 +78,9 @@ def test_where_predicates(where: str, expected: list[int]) -> None:
     assert ids(f"SELECT obsid FROM chanmaster WHERE {where}") == expected
 
 
-def test_keywords_and_identifiers_are_case_insensitive_unless_quoted() -> None:
+def test_keywords_and_identifiers_are_case_insensitive() -> None:
     assert ids("select OBSID from ChanMaster where NAME like 'M%'") == [102, 106]
     assert ids('SELECT "obsid" FROM chanmaster WHERE "status" = \'observed\'') == [104]
-    with pytest.raises(ADQLError, match="unknown column 'OBSID'"):
-        ids('SELECT "OBSID" FROM chanmaster')
 
 
 def test_select_list_top_order_alias_distinct() -> None:
@@ -94,18 +93,50 @@ def test_select_list_top_order_alias_distinct() -> None:
     assert by_alias["o"].to_list() == [106, 105, 104, 103, 102, 101]
     distinct = execute(parse("SELECT DISTINCT status FROM t"), TABLE).frame
     assert distinct["status"].to_list() == ["archived", "processed", "observed"]
-    assert execute(parse("SELECT * FROM t"), TABLE).frame.equals(TABLE)
+    everything = execute(parse("SELECT * FROM t"), TABLE).frame
+    assert everything.equals(TABLE.with_columns(pl.col("ra").fill_nan(None)))  # NaN is NULL
     assert ids("SELECT TOP 0 obsid FROM t") == []
 
 
 def test_qualified_names_and_table_alias() -> None:
     q = parse("SELECT c.obsid FROM xsa.v_all_observations AS c WHERE c.ra > 100")
-    assert (q.schema, q.table, q.alias) == ("xsa", "v_all_observations", "c")
-    assert q.items[0].column == Column("obsid", qualifier="c")
+    assert (q.schema, q.table, q.where, q.top) == ("xsa", "v_all_observations", True, None)
+    assert ids("SELECT c.obsid FROM xsa.v_all_observations AS c WHERE c.ra > 100") == [102, 104]
     assert ids("SELECT c.obsid FROM chanmaster c WHERE c.ra > 100") == [102, 104]
     assert ids("SELECT chanmaster.obsid FROM chanmaster WHERE obsid = 101") == [101]
-    with pytest.raises(ADQLError, match="unknown table or alias 'x'"):
+    assert parse('SELECT column_name FROM "TAP_SCHEMA".columns').schema == "TAP_SCHEMA"
+    with pytest.raises(ADQLError, match="x"):
         ids("SELECT x.obsid FROM chanmaster c")
+
+
+def test_top_and_geometry_are_rewritten_outside_string_literals() -> None:
+    q = parse("SELECT DISTINCT TOP 4 name FROM t WHERE name <> 'TOP 3 POINT(' ORDER BY name")
+    assert (q.top, q.distinct, q.order_by) == (4, True, True)
+    assert to_duckdb(q) == (
+        "SELECT DISTINCT name FROM t WHERE name <> 'TOP 3 POINT(' ORDER BY name LIMIT 4"
+    )
+
+
+def test_cone_with_adql_geometry_matches_the_haversine_distance() -> None:
+    """CONTAINS(POINT, CIRCLE) = 1 keeps exactly the rows within the radius (astropy's
+    separation is the independent answer)."""
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+
+    rng = np.random.default_rng(4)
+    n = 400
+    frame = pl.DataFrame({"obsid": np.arange(n), "ra": rng.uniform(80, 88, n),
+                          "dec": rng.uniform(18, 26, n)})  # fmt: skip
+    got = ids(
+        "SELECT obsid FROM t WHERE CONTAINS(POINT('ICRS', ra, dec), "
+        "CIRCLE('ICRS', 83.633, 22.0145, 1.5)) = 1 ORDER BY obsid",
+        frame,
+    )
+    sep = SkyCoord(frame["ra"].to_numpy(), frame["dec"].to_numpy(), unit="deg").separation(
+        SkyCoord(83.633, 22.0145, unit="deg")
+    )
+    assert got == [int(i) for i in np.flatnonzero(sep < 1.5 * u.deg)]
+    assert 0 < len(got) < n
 
 
 def test_count() -> None:
@@ -138,25 +169,17 @@ def test_cap_without_top_first_rows_or_random_subset() -> None:
     [
         ("", "empty query"),
         ("SELEC obsid FROM t", "expected SELECT"),
-        ("SELECT obsid FROM", "expected a table name, found end of query"),
-        ("SELECT obsid FROM t WHERE", "position 26: expected a column name or a literal"),
-        ("SELECT obsid FROM t WHERE ra >", "expected a column name or a literal"),
-        ("SELECT obsid FROM t WHERE ra ~ 3", "unexpected character '~'"),
-        ("SELECT obsid FROM t extra words", "expected end of query"),
-        ("SELECT obsid FROM t WHERE name LIKE 3", "expected a quoted LIKE pattern"),
+        ("SELECT obsid FROM", "expected a table name after FROM"),
+        ("SELECT obsid FROM t WHERE", "syntax error"),
+        ("SELECT obsid FROM t WHERE ra >", "syntax error"),
         ("SELECT TOP x obsid FROM t", "a row count after TOP"),
-        ("SELECT nope FROM t", "unknown column 'nope' in table t"),
-        ("SELECT obsid FROM t WHERE nope = 1", "unknown column 'nope'"),
-        ("SELECT obsid FROM t WHERE ra = 'x'", "cannot compare a numeric column"),
-        ("SELECT obsid FROM t WHERE name = 3", "cannot compare a text column"),
-        ("SELECT obsid FROM t WHERE time > 3", "quoted timestamps"),
-        ("SELECT obsid FROM t WHERE time > 'not a date'", "not a date or timestamp"),
-        ("SELECT obsid FROM t WHERE ra LIKE '1%'", "LIKE needs a text column"),
-        ("SELECT obsid, COUNT(*) FROM t", "COUNT(*) cannot be mixed"),
-        ("SELECT status FROM t GROUP BY status", "GROUP BY is not supported"),
-        ("SELECT obsid AS a, ra AS a FROM t", "duplicate output column names"),
-        ("SELECT obsid FROM t ORDER BY 3", "ORDER BY position 3"),
-        ("SELECT obsid FROM t WHERE obsid IN (ra)", "literal values only"),
+        ("SELECT nope FROM t", '"nope" not found'),
+        ("SELECT obsid FROM t WHERE nope = 1", '"nope" not found'),
+        ("SELECT obsid FROM t WHERE ra = 'x'", "'x'"),
+        ("SELECT obsid FROM t WHERE time > 'not a date'", "not a date"),
+        ("SELECT obsid, COUNT(*) FROM t", "obsid"),
+        ("SELECT obsid FROM t ORDER BY 3", "ORDER term out of range"),
+        ("SELECT obsid FROM elsewhere JOIN t ON obsid = obsid", "Table with name t does not"),
     ],
 )
 def test_errors_name_the_problem(sql: str, message: str) -> None:

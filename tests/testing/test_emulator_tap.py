@@ -193,11 +193,11 @@ def tap_error(answer: requests.Response) -> str:
 @pytest.mark.parametrize(
     ("query", "extra", "message"),
     [
-        ("SELECT obsid FRM chanmaster", {}, "syntax error at position 14"),
+        ("SELECT obsid FRM chanmaster", {}, "expected a table name after FROM"),
         ("SELECT obsid FROM nosuchtable", {}, "table 'nosuchtable' does not exist"),
         ("SELECT obsid FROM xsa.chanmaster", {}, "table 'xsa.chanmaster' does not exist"),
-        ("SELECT nope FROM chanmaster", {}, "unknown column 'nope' in table chanmaster"),
-        ("SELECT obsid FROM chanmaster WHERE name > 3", {}, "cannot compare a text column"),
+        ("SELECT nope FROM chanmaster", {}, 'column "nope" not found'),
+        ("SELECT obsid FROM chanmaster WHERE name > 3", {}, "Cannot compare values of type"),
         ("SELECT obsid FROM chanmaster", {"LANG": "SQL"}, "query language SQL"),
         ("SELECT obsid FROM chanmaster", {"REQUEST": "getCapabilities"}, "REQUEST="),
         ("SELECT obsid FROM chanmaster", {"FORMAT": "fits"}, "output format 'fits'"),
@@ -250,15 +250,21 @@ def test_daxa_tap_client_against_the_emulator() -> None:
 
 
 def test_every_generated_table_is_served_as_a_clean_votable() -> None:
-    """With the real table generators, each service table parses back to the raw table."""
+    """With the real table generators, each service table parses back to the raw table.
+
+    The array columns (XSA's polygon and 2-D char columns, which astropy refuses) are left
+    out, as daxa leaves them out: it names the columns it asks for.
+    """
     tables = pytest.importorskip("daxa.testing.tables")
     from daxa.testing.server import HEASARC_TABLES, XSA_TABLES
 
     with ArchiveEmulator(samples_dir=None) as emulator:
         for name in HEASARC_TABLES + XSA_TABLES:
             service = "xsa_tap" if name in XSA_TABLES else "heasarc_tap"
-            table = votable_of(tap(emulator, service, f"SELECT TOP 9999999 * FROM {name}"))
             raw = tables.generate_table(name)
+            raw = raw.select(c for c, t in raw.schema.items() if t.base_type() != pl.List)
+            query = f"SELECT TOP 9999999 {', '.join(raw.columns)} FROM {name}"
+            table = votable_of(tap(emulator, service, query))
             assert table.colnames == raw.columns, name
             assert len(table) == raw.height, name
             for column in raw.columns:

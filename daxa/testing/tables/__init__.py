@@ -39,7 +39,7 @@ from daxa.testing.tables import (
     xmm,
     xrism,
 )
-from daxa.testing.tables._common import rng_for
+from daxa.testing.tables._common import heasarc_extras, rng_for
 
 __all__ = ["SMALL_SIZES", "TABLES", "generate_table", "shared_data_dir"]
 
@@ -109,4 +109,10 @@ def generate_table(table: str, n_rows: int | None = None, seed: int = 0) -> pl.D
         return erosita.calpv(n, rng, shared_data_dir())
     if table == erosita.ERASS1_DE:
         return erosita.erass1(n, rng, shared_data_dir())
-    return _GENERATORS[table](n, rng)
+    frame = _GENERATORS[table](n, rng)
+    if table in _XSA_TABLES:
+        return frame
+    return heasarc_extras(frame, rng)
+
+
+_XSA_TABLES = frozenset({"v_all_observations"})

@@ -102,6 +102,33 @@ def galactic_to_icrs(gl: FloatArray, gb: FloatArray) -> tuple[FloatArray, FloatA
     return np.degrees(np.arctan2(y, x)) % 360.0, np.degrees(np.arcsin(np.clip(z, -1, 1)))
 
 
+def heasarc_extras(df: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+    """The columns HEASARC master tables carry besides the ones daxa asks for (``lii``,
+    ``bii``, PI names in upper case, a proposal number), for queries that ask for more."""
+    ra = df["ra"].cast(pl.Float64).fill_null(0.0).to_numpy()
+    dec = df["dec"].cast(pl.Float64).fill_null(0.0).to_numpy()
+    rr, dr = np.radians(ra), np.radians(dec)
+    b = np.degrees(np.arcsin(np.clip(
+        -0.8676661490 * np.cos(dr) * np.cos(rr) - 0.1980763734 * np.cos(dr) * np.sin(rr)
+        + 0.4559837762 * np.sin(dr), -1, 1)))  # fmt: skip
+    extra = {
+        "lii": np.round(icrs_to_galactic_l(ra, dec), 4),
+        "bii": np.round(b, 4),
+        "pi_lname": choice(rng, df.height, PI_NAMES),
+        "proposal_number": rng.integers(1, 99_999, df.height),
+    }
+    return df.with_columns(
+        pl.Series(k, v, dtype=pl.String if k == "pi_lname" else None)
+        for k, v in extra.items()
+        if k not in df.columns
+    )
+
+
+#: Upper-case PI surnames, as HEASARC's master tables spell them.
+PI_NAMES = ("HASINGER", "JONES", "WILMS", "TRUEMPER", "ARNAUD", "FABIAN", "MURRAY", "SMITH",
+            "GARCIA", "MUELLER", "TANAKA", "KOYAMA")  # fmt: skip
+
+
 def icrs_to_galactic_l(ra: FloatArray, dec: FloatArray) -> FloatArray:
     """Galactic longitude (degrees) of ICRS positions."""
     rot = np.array(
@@ -137,15 +164,29 @@ def jitter(
 def popular_targets(
     rng: np.random.Generator, n_rows: int, n_targets: int, tail: float = 1.3
 ) -> IntArray:
-    """A target index per row with heavy-tailed popularity (a few targets get many rows).
+    """A target index per row, as popular as real archive targets are.
 
-    Target 0 is the most popular, then 1, ...; weights fall as a power law, so repeated
-    pointings cluster the way archive tables do (the Crab or Sgr A* have hundreds of rows).
+    A few calibration and showcase targets (the first :data:`FAMOUS` ones, index 0 the most)
+    take a small share of the rows between them, falling as a power law of ``tail``, so the
+    Crab or Cas A get hundreds of pointings in a real-size table; the other targets follow a
+    gentle power law (offset so that none of them rivals the famous ones): most get one to a
+    few pointings, some dozens.
     """
     n_targets = max(1, min(n_targets, n_rows))
-    weights = (np.arange(n_targets) + 1.0) ** -tail
-    weights /= weights.sum()
-    return rng.choice(n_targets, size=n_rows, p=weights).astype(np.int64)
+    n_popular = min(len(FAMOUS), n_targets)
+    if n_popular == n_targets:
+        weights = (np.arange(n_targets) + 1.0) ** -tail
+        return rng.choice(n_targets, size=n_rows, p=weights / weights.sum()).astype(np.int64)
+    # ~4% of a table but at most ~2,000 rows in all (Swift's 373k snapshots would otherwise
+    # give the Crab thousands), and at least ~40 so small tables still have repeat pointings
+    share = min(0.3, max(min(0.04, 2000.0 / n_rows), 40.0 / n_rows))
+    popular = rng.random(n_rows) < share
+    weights = (np.arange(n_popular) + 1.0) ** -tail
+    n_rest = n_targets - n_popular
+    rest = (np.arange(n_rest) + max(1.0, n_rest / 50.0)) ** -tail
+    out = n_popular + rng.choice(n_rest, size=n_rows, p=rest / rest.sum())
+    out[popular] = rng.choice(n_popular, size=int(popular.sum()), p=weights / weights.sum())
+    return out.astype(np.int64)
 
 
 def target_positions(

@@ -89,6 +89,8 @@ def intscwpub(n: int, rng: np.random.Generator) -> pl.DataFrame:
             "good_picsit": pl.Series(picsit),
             "good_spi": pl.Series(np.where(spi_on, good, 0.0)),
             "data_in_heasarc": pl.Series(np.where(rng.random(n) < 0.998, "Y", "N")),
+            # as the recorded intscw: ~10% of windows still PRIVATE, mostly already at HEASARC
+            "status": pl.Series(np.where(rng.random(n) < 0.1, "PRIVATE", "PUBLIC")),
         }
     )  # fmt: skip
     zero = {f"good_{i}": 0.0 for i in ("jemx1", "jemx2", "isgri", "picsit", "spi")}
@@ -98,5 +100,8 @@ def intscwpub(n: int, rng: np.random.Generator) -> pl.DataFrame:
         {"data_in_heasarc": "N"},
         {"good_jemx1": 0.0, "good_jemx2": 0.0, "good_isgri": 0.0, "good_picsit": 0.0},
         {"scw_ver": "002"},
+        {"status": "PRIVATE", "data_in_heasarc": "Y"},
+        {"status": "PRIVATE", "data_in_heasarc": "N"},
+        {"status": "PUBLIC", "data_in_heasarc": "N"},
     ]
     return C.inject(df, edges, rng)

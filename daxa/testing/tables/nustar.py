@@ -114,5 +114,8 @@ def numaster(n: int, rng: np.random.Generator) -> pl.DataFrame:
         {**science, "public_date": None},
         {**science, "subject_category": "Gravitational Wave Counterparts"},
         {**science, "issue_flag": 1, "nupsdout": 2119},
+        # approved, not yet observed: HEASARC gives time = 0 (MJD 0 is 1858-11-17)
+        {**science, "status": "accepted", "time": 0.0, "end_time": 0.0, "exposure_a": 0.0,
+         "exposure_b": 0.0, "ontime_a": 0.0, "ontime_b": 0.0, "public_date": None},
     ]  # fmt: skip
     return C.inject(df, edges, rng)

@@ -22,6 +22,11 @@ _HRI_END = C.mjd(1999, 2, 1)
 _FIRST = C.mjd(1990, 6, 16)
 
 
+#: fits_type values and their frequencies in the recorded 1000-row rosmaster answer.
+FITS_TYPES = ["RDF 3_4", "RDF 3_6", "RDF 3_9", "RDF 4_2", "RFITS V3.", "RFITS V4.", "RDF 4_0"]
+FITS_TYPE_WEIGHTS = [388, 155, 106, 83, 77, 60, 40]
+
+
 def rosmaster(n: int, rng: np.random.Generator) -> pl.DataFrame:
     """HEASARC ``rosmaster`` as its TAP service returns it."""
     n_targets = max(1, n // 2)
@@ -41,8 +46,9 @@ def rosmaster(n: int, rng: np.random.Generator) -> pl.DataFrame:
     end = start + np.maximum(exposure, 600.0) / 86_400.0 / rng.uniform(0.05, 0.6, n)
 
     subj = rng.choice(11, n, p=[0.02, 0.12, 0.04, 0.07, 0.08, 0.1, 0.1, 0.2, 0.12, 0.1, 0.05])
-    site = C.choice(rng, n, ["MPE", "US", "UK"], [0.55, 0.35, 0.1])
-    prefix = np.char.add(np.where(site == "US", "W", "R"), np.where(inst == "HRI", "H", "P"))
+    # value sets as in HEASARC's recorded rosmaster answer (responses/heasarc_browse)
+    site = C.choice(rng, n, ["MPE", "GSFC", "UK"], [0.5, 0.45, 0.05])
+    prefix = np.char.add(np.where(site == "GSFC", "W", "R"), np.where(inst == "HRI", "H", "P"))
     number = C.unique_ints(rng, n, 0, 100_000)
     suffix = np.where(
         rng.random(n) < 0.85, "N00", np.char.add("A0", rng.integers(1, 6, n).astype(str))
@@ -60,7 +66,7 @@ def rosmaster(n: int, rng: np.random.Generator) -> pl.DataFrame:
             "start_time": pl.Series(start),
             "end_time": pl.Series(end),
             "exposure": pl.Series(exposure).cast(pl.Int32),
-            "fits_type": pl.Series(C.choice(rng, n, ["RDF 3_4", "RDF 4_0", "RFITS V3.", "RFITS V4."], [3, 2, 2, 3]), dtype=pl.String),
+            "fits_type": pl.Series(C.choice(rng, n, FITS_TYPES, FITS_TYPE_WEIGHTS), dtype=pl.String),
             "instrument": pl.Series(inst.astype(str)),
             "filter": pl.Series(np.where(pspc & (rng.random(n) < 0.05), "Y", "N")),
             "proc_rev": pl.Series(C.choice(rng, n, [2, 1, 0], [0.9, 0.08, 0.02]).astype(np.int32)),
@@ -78,6 +84,7 @@ def rosmaster(n: int, rng: np.random.Generator) -> pl.DataFrame:
         {"subj_cat": 10},
         {"subj_cat": 11},
         {"subj_cat": None},
+        {"start_time": None, "end_time": None},  # as in the recorded answer: no times at all
     ]
     return C.inject(df, edges, rng)
 

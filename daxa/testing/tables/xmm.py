@@ -99,7 +99,39 @@ def xsa(n: int, rng: np.random.Generator) -> pl.DataFrame:
         {"proprietary_end_date": far_future},
         {"target": None},
     ]
-    return C.inject(df, edges, rng)
+    return _xsa_extras(C.inject(df, edges, rng), rng)
+
+
+#: Instrument set-ups of an observation (a 2-D char column on XSA: one mode per element).
+_MODES = (["PN:FF", "M1:FF", "M2:FF"], ["PN:SW", "M1:SW", "M2:FF"], ["PN:FF"], ["M1:FF", "M2:LW"],
+          ["PN:TI", "M1:SW", "M2:SW", "RGS1:SPEC", "RGS2:SPEC"])  # fmt: skip
+
+
+def _xsa_extras(df: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+    """The real ``v_all_observations`` columns a ``SELECT *`` trips on: an STC-S footprint
+    string, the footprint as a polygon (variable-length double array) and the instrument
+    modes as a 2-D char array; plus plain extras (an oid, the PI's surname)."""
+    n = df.height
+    ra = df["ra"].to_numpy()
+    dec = df["dec"].to_numpy()
+    half = 0.25
+    corners = np.stack(
+        [ra - half, dec - half, ra + half, dec - half, ra + half, dec + half, ra - half,
+         dec + half], axis=1,
+    )  # fmt: skip
+    footprint = pl.Series("footprint_fov", corners).cast(pl.List(pl.Float64))
+    has_pos = df["ra"].is_not_null() & df["dec"].is_not_null() & df["ra"].is_not_nan()
+    footprint = pl.select(pl.when(has_pos).then(footprint)).to_series().alias("footprint_fov")
+    stc = footprint.list.eval(pl.element().round(5).cast(pl.String)).list.join(" ")
+    modes = pl.Series("instrument_modes", list(_MODES)).gather(rng.integers(0, len(_MODES), n))
+    return df.with_columns(
+        pl.Series("observation_oid", rng.permutation(n) + 1_000_000).cast(pl.Int64),
+        pl.Series("pi_surname", C.choice(rng, n, C.PI_NAMES), dtype=pl.String),
+        pl.select(pl.when(has_pos).then(pl.lit("Polygon ICRS ") + stc)).to_series()
+        .alias("stc_s"),
+        footprint,
+        modes,
+    )  # fmt: skip
 
 
 def heasarc(n: int, rng: np.random.Generator) -> pl.DataFrame:
