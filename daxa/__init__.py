@@ -13,10 +13,12 @@ The top level keeps imports light; the heavier parts load on first use:
 """
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from daxa.errors import DaxaError
-from daxa.missions import get_mission, mission_names
+
+if TYPE_CHECKING:
+    from daxa.missions import get_mission, mission_names
 
 __version__ = "0.1.0"
 
@@ -62,6 +64,10 @@ _LAZY_MODULES = {
 
 def __getattr__(name: str) -> Any:
     # Imported on first use: they pull in the cache, the sky engine, DuckDB and astropy.
+    if name in ("get_mission", "mission_names"):
+        from daxa import missions
+
+        return getattr(missions, name)
     if name == "Selection":
         from daxa.selection import Selection
 

@@ -82,6 +82,7 @@ def _filters(
     over_run: bool,
     session: Any,
     cache_dir: str | os.PathLike[str] | None,
+    time_format: str | None = None,
 ) -> tuple[Filter | None, Filter | None]:
     """(positional filter or None, time filter or None) for the arguments."""
     if positions is not None and names is not None:
@@ -96,6 +97,7 @@ def _filters(
             start if start is not None else _FAR_PAST,
             end if end is not None else _FAR_FUTURE,
             over_run,
+            time_format,
         )
     if names is not None:
         spatial: Filter = Names(names, radius, session=session, cache_dir=cache_dir)
@@ -107,18 +109,26 @@ def _filters(
         return spatial, None
     first = start if start is not None else _FAR_PAST
     last = end if end is not None else _FAR_FUTURE
-    per_position = max(to_us_array(first).size, to_us_array(last).size) > 1
-    if not per_position:
-        return spatial, TimeWindow(
-            first if np.ndim(first) == 0 else np.asarray(first).ravel()[0],
-            last if np.ndim(last) == 0 else np.asarray(last).ravel()[0],
-            over_run,
-        )
+    n_first = to_us_array(first, what="start", time_format=time_format).size
+    n_last = to_us_array(last, what="end", time_format=time_format).size
+    if max(n_first, n_last) <= 1:
+        return spatial, TimeWindow(_one(first), _one(last), over_run, time_format)
     if names is not None:
         raise InputError("one time window per position works with positions, not names")
-    if n != max(to_us_array(first).size, to_us_array(last).size):
+    if n != max(n_first, n_last):
         raise InputError(f"give one start and end per position ({n}), or a single window")
-    return PositionsAtTime(positions, first, last, radius, over_run), None
+    return PositionsAtTime(positions, first, last, radius, over_run, time_format), None
+
+
+def _one(value: Any) -> Any:
+    """The single time in ``value`` (a scalar, or a one-element list, array, Series or Time)."""
+    if isinstance(value, (str, bytes)) or np.ndim(value) == 0:
+        return value
+    if type(value).__name__ == "Time":
+        return value.ravel()[0]
+    if hasattr(value, "to_list"):
+        return value.to_list()[0]
+    return list(value)[0]
 
 
 def search(
@@ -134,6 +144,9 @@ def search(
     tables: Mapping[str, pl.DataFrame] | None = None,
     over_run: bool = True,
     session: Any = None,
+    id: str | bool | None = None,
+    keep: Iterable[str] | str = (),
+    time_format: str | None = None,
 ) -> pl.DataFrame:
     """Observations of several missions near ``positions`` (or ``names``) and/or in a window.
 
@@ -144,14 +157,23 @@ def search(
     ``instruments`` maps a mission to its chosen instruments (default: the mission's defaults).
     ``tables`` hands in normalised tables instead of reading the cache.
 
+    ``positions`` takes every form of :func:`daxa.inputs.read_positions` (paths, SkyCoord,
+    astropy/pandas/polars/Arrow tables, pyvo results, pairs); ``radius`` also ``'10arcmin'``;
+    times also ``pd.Timestamp`` and numbers with ``time_format='mjd'``. The positions' id
+    column (``id=``, else one found by UCD or name such as ``name`` or ``source_id``; ``False``
+    for none) comes back as ``row_id``, and ``keep`` columns under their own names.
+
     Returns one row per (position, observation) pair, sorted by position, mission (registry
     order) and separation: ``pos_index, pos_ra, pos_dec, mission, obs_id, separation_deg,
-    instruments`` (+ ``name`` with names) and the observation's columns.
+    instruments`` (+ ``name`` with names, ``row_id``, ``keep``) and the observation's columns.
     """
     chosen_map = {get_mission(k).name: v for k, v in (instruments or {}).items()}
     frames: list[pl.DataFrame] = []
     specs = _missions(missions, tables, cache_dir)  # before resolving names: fail fast
-    spatial, window = _filters(positions, radius, start, end, names, over_run, session, cache_dir)
+    spatial, window = _filters(
+        positions, radius, start, end, names, over_run, session, cache_dir, time_format
+    )
+    carried = _carried(spatial, positions, id, keep)
     for spec in specs:
         table = _table(spec, tables, cache_dir)
         chosen = chosen_instruments(spec, chosen_map.get(spec.name))
@@ -165,6 +187,9 @@ def search(
             frames.append(_time_only(table, spec, chosen))
             continue
         found = spatial.associate(table, mission=spec, instruments=chosen)  # type: ignore[attr-defined]
+        if carried is not None:
+            found = found.drop("row_id", strict=False)  # the filter's guess; ours was asked for
+            found = pl.concat([found, carried.gather(found["pos_index"])], how="horizontal")
         frames.append(_with_observations(found, table))
     if not frames:
         return _empty()
@@ -177,6 +202,21 @@ def search(
     )
 
 
+def _carried(spatial: Filter | None, positions: Any, id: Any, keep: Any) -> pl.DataFrame | None:
+    """The user's id (as ``row_id``) and ``keep`` columns, one row per position (or None)."""
+    if spatial is None or positions is None or (id is False and not keep):
+        return None
+    inner = spatial.__dict__.get("_inner", spatial)  # PositionsAtTime wraps a Positions
+    read = inner.parsed.read
+    if isinstance(id, str) or id is False:
+        from daxa.inputs import read_positions
+
+        read = read_positions(positions, id=id)
+    keep = [keep] if isinstance(keep, str) else list(keep)
+    out = read.carried(keep)
+    return out if out.width else None
+
+
 def _table(
     spec: Mission,
     tables: Mapping[str, pl.DataFrame] | None,
@@ -186,9 +226,9 @@ def _table(
         given = {get_mission(k).name: v for k, v in tables.items()}
         if spec.name not in given:
             raise InputError(f"no table given for {spec.name}; tables has {', '.join(given)}")
-        from daxa.frames import to_polars
+        from daxa.inputs import to_table
 
-        return to_polars(given[spec.name], what=f"{spec.name} table")
+        return to_table(given[spec.name], what=f"{spec.name} table").frame
     from daxa.cache import load
 
     return load(spec, cache_dir)

@@ -19,7 +19,7 @@ import os
 import sys
 import traceback
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
@@ -88,53 +88,76 @@ def common_options() -> argparse.ArgumentParser:
     return common
 
 
-Registrar = Callable[[Any, argparse.ArgumentParser], None]
-
-
-#: Subcommands in help order, each with the back end it needs: (module, attribute) or None.
-_SUBCOMMANDS: tuple[tuple[str, tuple[str, str] | None], ...] = (
-    ("missions", None),
-    ("select", ("daxa.search", "search")),
-    ("sql", ("daxa.sql", "register_cli")),
-    ("match", ("daxa.crossmatch", "match_observations")),
-    ("download", ("daxa.download", "download")),
-    ("doctor", None),
-    ("serve", ("daxa.testing", "ArchiveEmulator")),
-    ("demo", ("daxa.testing", "ArchiveEmulator")),
+#: Subcommands in help order: (module with ``register``, names and aliases, one-line help).
+#: The help lines are here so ``daxa --help`` lists every command without importing any of
+#: them; only the command being run is imported (with its back end: polars, astropy, DuckDB).
+_SUBCOMMANDS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("daxa.cli.missions", ("missions",), "list the missions and what is cached"),
+    ("daxa.cli.missions", ("fetch",), "fetch observation tables into the cache (or refresh them)"),
+    ("daxa.cli.missions", ("info", "summary"), "summarise one mission's table"),
+    (
+        "daxa.cli.select",
+        ("select",),
+        "filter missions' observations (positions, names, times, types...) to a file",
+    ),
+    ("daxa.sql.cli", ("sql",), "run SQL over the cached observation tables (DuckDB)"),
+    (
+        "daxa.cli.match",
+        ("match",),
+        "cross-match a catalogue of positions against the observations (bulk)",
+    ),
+    (
+        "daxa.cli.download",
+        ("download",),
+        "download observations' data (raw files or pre-processed products)",
+    ),
+    (
+        "daxa.cli.doctor",
+        ("doctor",),
+        "check the archives: reachable, columns daxa needs, rows per table",
+    ),
+    (
+        "daxa.cli.serve",
+        ("serve",),
+        "serve the local archive emulator (offline stand-in for the archives)",
+    ),
+    (
+        "daxa.cli.demo",
+        ("demo",),
+        "offline tour: emulated archives, searches, SQL, cross-match, download, plots",
+    ),
 )
 
 
-def _available(backend: tuple[str, str] | None) -> bool:
-    """Whether a back end is installed: its module imports and has the attribute."""
-    if backend is None:
-        return True
-    module, attribute = backend
+def _register(module: str, sub: Any, common: argparse.ArgumentParser) -> None:
+    """Run one command module's ``register`` (daxa.sql's takes only the subparsers)."""
+    mod = importlib.import_module(module)
+    if module == "daxa.sql.cli":
+        mod.register_cli(sub)
+    else:
+        mod.register(sub, common)
+
+
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The subcommand ``argv`` runs (None for none, or for ``daxa --help``), found by parsing
+    with placeholder subcommands, which imports nothing."""
+    names = {n for _, group, _ in _SUBCOMMANDS for n in group}
+    probe = _Parser(add_help=False, parents=[common_options()])
+    probe.add_argument("--version", action="store_true")
+    sub = probe.add_subparsers(dest="command", parser_class=_Parser)
+    for _, group, _ in _SUBCOMMANDS:
+        sub.add_parser(group[0], aliases=list(group[1:]), add_help=False)
     try:
-        return hasattr(importlib.import_module(module), attribute)
-    except Exception:
-        return False
+        known, _ = probe.parse_known_args(list(argv))
+    except (SystemExit, UsageError):  # the full parser says what is wrong
+        return None
+    command = getattr(known, "command", None)
+    return command if command in names else None
 
 
-def _registrars() -> list[Registrar]:
-    """The ``register`` function of every subcommand whose back end can be imported."""
-    regs: list[Registrar] = []
-    for name, backend in _SUBCOMMANDS:
-        if not _available(backend):
-            continue
-        if name == "sql":
-            from daxa.sql import register_cli  # type: ignore[attr-defined]
-
-            def _sql(sub: Any, common: argparse.ArgumentParser, _r: Any = register_cli) -> None:
-                _r(sub)
-
-            regs.append(_sql)
-        else:
-            regs.append(importlib.import_module(f"daxa.cli.{name}").register)
-    return regs
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The full ``daxa`` parser with every subcommand whose back end is installed."""
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The ``daxa`` parser. Given ``argv``, only the subcommand it runs is built in full (the
+    others are help-only placeholders, so ``daxa --help`` stays fast); without, all are."""
     common = common_options()
     parser = _Parser(
         prog=PROG,
@@ -147,8 +170,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"daxa {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="<command>", parser_class=_Parser)
-    for register in _registrars():
-        register(sub, common)
+    wanted = None if argv is None else _command_of(argv)
+    full = {m for m, group, _ in _SUBCOMMANDS if argv is None or wanted in group}
+    for module in dict.fromkeys(m for m, _, _ in _SUBCOMMANDS if m in full):
+        _register(module, sub, common)
+    for module, group, help_line in _SUBCOMMANDS:
+        if module not in full:
+            sub.add_parser(group[0], aliases=list(group[1:]), help=help_line, add_help=False)
     for name, subparser in sub.choices.items():
         _ensure_common(subparser, common)
         if subparser.epilog is None:
@@ -255,7 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     show_tb = "--traceback" in args_list
     try:
-        parser = build_parser()
+        parser = build_parser(args_list)
         args = parser.parse_args(args_list)
     except SystemExit as exc:  # --help and --version
         return int(exc.code or 0)

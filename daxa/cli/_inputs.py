@@ -24,24 +24,18 @@ import numpy as np
 import polars as pl
 
 from daxa.errors import InputError
+from daxa.inputs.columns import NAMES
+from daxa.inputs.times import utc_series
 
 if TYPE_CHECKING:
     from daxa.missions import Mission
 
-#: Column names accepted for right ascension / declination / name / time, lower-cased.
-RA_NAMES = ("ra", "ra_deg", "raj2000", "ra_j2000", "ra_icrs", "alpha")
-DEC_NAMES = (
-    "dec",
-    "dec_deg",
-    "declination",
-    "dej2000",
-    "decj2000",
-    "dec_j2000",
-    "de_icrs",
-    "delta",
-)
-NAME_NAMES = ("name", "object", "id", "target", "target_name", "source")
-TIME_NAMES = ("time", "date", "discoverydate", "discovery_date", "t0", "mjd", "epoch")
+#: Column names accepted for right ascension / declination / name / time, lower-cased (the
+#: input layer's lists: UCDs and units are looked at too).
+RA_NAMES = NAMES["ra"]
+DEC_NAMES = NAMES["dec"]
+NAME_NAMES = NAMES["id"]
+TIME_NAMES = NAMES["time"]
 
 _SPLIT = re.compile(r"[\s,]+")
 
@@ -83,152 +77,55 @@ def _checked(ra: float, dec: float, text: str) -> tuple[float, float]:
     return ra % 360.0, dec
 
 
-def _pick(columns: list[str], wanted: tuple[str, ...]) -> str | None:
-    lower = {c.lower(): c for c in columns}
-    return next((lower[w] for w in wanted if w in lower), None)
-
-
 def read_table_file(path: str | Path, *, what: str = "table") -> pl.DataFrame:
-    """A CSV, Parquet, JSON or FITS file as a DataFrame (``what`` names it in errors)."""
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"{what} file {str(p)!r} does not exist")
-    if p.is_dir():
-        raise InputError(f"{what} file {str(p)!r} is a folder, not a file")
-    suffix = p.suffix.lower()
-    try:
-        if suffix in (".parquet", ".pq"):
-            return pl.read_parquet(p)
-        if suffix == ".json":
-            return pl.read_json(p)
-        if suffix == ".ndjson":
-            return pl.read_ndjson(p)
-        if suffix in (".fits", ".fit", ".fts"):
-            from astropy.table import Table
+    """A table file of any kind :func:`daxa.inputs.read_table` reads, as a DataFrame."""
+    from daxa.inputs import read_table
 
-            from daxa.frames import astropy_table_to_polars
-
-            return astropy_table_to_polars(Table.read(p))
-        return pl.read_csv(p, infer_schema_length=10_000)
-    except Exception as exc:
-        raise InputError(f"cannot read {what} file {str(p)!r}: {exc}") from None
+    return read_table(path, what=what).frame
 
 
 def read_positions(path: str | Path) -> pl.DataFrame:
     """A file of positions → DataFrame with ``ra``, ``dec`` (degrees), ``name`` (and ``time``).
 
-    RA/Dec columns are found by common names (ra, RA, RAJ2000, declination, ...); they may hold
-    degrees or sexagesimal strings (RA in hours). A name column and a time column are kept when
-    present, so positions-at-time searches can use them.
+    Read by the input layer (:func:`daxa.inputs.read_positions`): RA/Dec columns found by UCD
+    or name (ra, RA, RAJ2000, declination, ...), degrees or sexagesimal text (RA in hours). A
+    name column and a time column (as it is; see :func:`to_utc_datetimes`) are kept, so
+    positions-at-time searches can use them.
     """
-    table = read_table_file(path, what="positions")
-    ra_col = _pick(table.columns, RA_NAMES)
-    dec_col = _pick(table.columns, DEC_NAMES)
-    if ra_col is None or dec_col is None:
-        raise InputError(
-            f"positions file {str(path)!r} needs RA and Dec columns (e.g. 'ra' and 'dec'); it "
-            f"has: {', '.join(table.columns[:15])}"
-        )
-    if table.height == 0:
-        raise InputError(f"positions file {str(path)!r} has no rows")
-    ra, dec = _to_degrees(table[ra_col], table[dec_col], str(path))
-    out = pl.DataFrame({"ra": ra, "dec": dec})
-    name_col = _pick(table.columns, NAME_NAMES)
-    if name_col is not None:
-        out = out.with_columns(table[name_col].cast(pl.String).alias("name"))
-    time_col = _pick(table.columns, TIME_NAMES)
+    from daxa.inputs import find_column
+    from daxa.inputs import read_positions as read
+
+    given = read(path, what="positions")
+    out = pl.DataFrame({"ra": given.ra, "dec": given.dec})
+    frame = given.table.frame
+    if given.id_column is not None:
+        out = out.with_columns(frame[given.id_column].cast(pl.String).alias("name"))
+    time_col = find_column(
+        frame.columns, "time", ucds=given.table.ucds, required=False, label=given.table.label
+    )
     if time_col is not None:
-        out = out.with_columns(table[time_col].alias("time"))
+        out = out.with_columns(frame[time_col].alias("time"))
     return out
-
-
-def _to_degrees(ra: pl.Series, dec: pl.Series, where: str) -> tuple[np.ndarray, np.ndarray]:
-    if ra.dtype.is_numeric() and dec.dtype.is_numeric():
-        ra_deg = ra.cast(pl.Float64).to_numpy()
-        dec_deg = dec.cast(pl.Float64).to_numpy()
-    else:
-        from astropy import units as u
-        from astropy.coordinates import SkyCoord
-
-        try:
-            coords = SkyCoord(
-                ra.cast(pl.String).to_list(),
-                dec.cast(pl.String).to_list(),
-                unit=(u.hourangle, u.deg),
-            )
-        except Exception as exc:
-            raise InputError(f"cannot read the coordinates in {where!r}: {exc}") from None
-        ra_deg, dec_deg = coords.ra.deg, coords.dec.deg
-    bad = ~np.isfinite(ra_deg) | ~np.isfinite(dec_deg) | (np.abs(dec_deg) > 90)
-    if bad.any():
-        rows = np.flatnonzero(bad)[:5] + 1
-        raise InputError(
-            f"{where!r}: {int(bad.sum())} rows have missing or impossible coordinates "
-            f"(data rows {', '.join(map(str, rows))}{'...' if bad.sum() > 5 else ''})"
-        )
-    return np.mod(ra_deg, 360.0), dec_deg
 
 
 def parse_radius(text: str) -> float:
     """A radius: a number of degrees, or a number with an angle unit (``30arcmin``, ``10'``)."""
-    raw = text.strip().replace("′", "arcmin").replace("″", "arcsec")
-    raw = raw.replace("'", "arcmin").replace('"', "arcsec").replace("°", "deg")
-    try:
-        value = float(raw)
-    except ValueError:
-        from astropy import units as u
+    from daxa.inputs import angle_deg
 
-        try:
-            value = float(u.Quantity(raw).to_value(u.deg))
-        except Exception:
-            raise InputError(
-                f"radius {text!r} is not an angle: give degrees (0.5) or a number with a unit "
-                "(30arcmin, 90arcsec)"
-            ) from None
-    if not np.isfinite(value) or value < 0:
-        raise InputError(f"radius {text!r} must be a finite angle >= 0")
-    return value
+    return angle_deg(text, what="radius")
 
 
-def to_utc_datetimes(values: pl.Series, *, what: str = "time") -> pl.Series:
-    """A column of times → Datetime(us, UTC): ISO strings, dates, datetimes, or MJD numbers.
+def to_utc_datetimes(
+    values: pl.Series, *, what: str = "time", time_format: str | None = None
+) -> pl.Series:
+    """A column of times → Datetime(us, UTC) (see :func:`daxa.inputs.utc_series`).
 
     >>> to_utc_datetimes(pl.Series(["2023-07-26 08:16:47.000", "2021-01-01"])).to_list()[0]
     datetime.datetime(2023, 7, 26, 8, 16, 47, tzinfo=zoneinfo.ZoneInfo(key='UTC'))
-    >>> to_utc_datetimes(pl.Series([51544.5])).dt.to_string("%Y-%m-%d %H:%M").to_list()
+    >>> to_utc_datetimes(pl.Series("mjd", [51544.5])).dt.to_string("%Y-%m-%d %H:%M").to_list()
     ['2000-01-01 12:00']
     """
-    target = pl.Datetime("us", "UTC")
-    if isinstance(values.dtype, pl.Datetime):
-        if values.dtype.time_zone is None:  # type: ignore[union-attr]
-            return values.dt.replace_time_zone("UTC").cast(target)
-        return values.dt.convert_time_zone("UTC").cast(target)
-    if values.dtype == pl.Date:
-        return values.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
-    if values.dtype.is_numeric():
-        mjd = values.cast(pl.Float64)
-        if ((mjd < 30_000) | (mjd > 100_000)).any():
-            raise InputError(
-                f"the {what} column holds numbers that are not MJDs (30000-100000); give ISO "
-                "dates (2023-07-26) or MJD"
-            )
-        us = ((mjd - 40587.0) * 86_400e6).round().cast(pl.Int64)
-        return us.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
-    text = values.cast(pl.String).str.strip_chars().str.replace("T", " ").str.replace("Z$", "")
-    parsed = pl.select(
-        pl.coalesce(
-            text.str.to_datetime(fmt, time_unit="us", strict=False)
-            for fmt in ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y/%m/%d")
-        )
-    ).to_series()
-    bad = parsed.is_null() & text.is_not_null()
-    if bad.any():
-        first = text.filter(bad).head(3).to_list()
-        raise InputError(
-            f"cannot read {int(bad.sum())} {what} values (e.g. {', '.join(map(repr, first))}); "
-            "use ISO dates such as 2023-07-26 or 2023-07-26 08:16:47"
-        )
-    return parsed.dt.replace_time_zone("UTC").cast(target)
+    return utc_series(values, what=f"{what} column", time_format=time_format)
 
 
 def add_mission_arguments(parser: argparse.ArgumentParser) -> None:

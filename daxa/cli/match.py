@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -11,14 +12,9 @@ from typing import Any
 import polars as pl
 
 from daxa.cli._inputs import (
-    DEC_NAMES,
-    NAME_NAMES,
-    RA_NAMES,
-    TIME_NAMES,
     add_mission_arguments,
     chosen_missions,
     parse_instruments,
-    parse_radius,
 )
 from daxa.cli._output import format_table, write_table
 from daxa.errors import InputError
@@ -48,9 +44,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("catalogue", metavar="CATALOGUE", help="file or HATS folder of positions")
     add_mission_arguments(p)
-    p.add_argument("--ra", metavar="COL", help="RA column in degrees (default: found by name)")
-    p.add_argument("--dec", metavar="COL", help="Dec column in degrees (default: found by name)")
-    p.add_argument("--id", metavar="COL", help="an id column copied to the result")
+    p.add_argument("--ra", metavar="COL", help="RA column (default: found by UCD or name)")
+    p.add_argument("--dec", metavar="COL", help="Dec column (default: found by UCD or name)")
+    p.add_argument("--id", metavar="COL", help="an id column copied to the result as row_id")
     p.add_argument(
         "--radius",
         metavar="ANGLE",
@@ -75,6 +71,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--overlap-only", action="store_true", help="keep only pairs overlapping the window"
     )
+    p.add_argument(
+        "--time-format",
+        metavar="FMT",
+        help="what numbers in the --epoch column count: mjd, jd, unix, decimalyear",
+    )
     p.add_argument("-o", "--output", metavar="FILE", help="write the result (.parquet streams)")
     p.add_argument("--moc", metavar="FILE", help="write the searched coverage as a MOC (.fits)")
     p.add_argument("--samp", action="store_true", help="send the result over SAMP (TOPCAT)")
@@ -84,77 +85,51 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=run_match)
 
 
-def catalogue_columns(path: str | Path) -> list[str]:
-    """Column names of a catalogue file, without reading its rows."""
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"catalogue {str(p)!r} does not exist")
-    suffix = p.suffix.lower()
-    try:
-        if p.is_dir():
-            return []  # HATS: the matcher knows its columns
-        if suffix in (".parquet", ".pq"):
-            return list(pl.read_parquet_schema(p))
-        if suffix in (".fits", ".fit", ".fts"):
-            from astropy.io import fits
-
-            with fits.open(p) as hdul:
-                return list(hdul[1].columns.names)  # type: ignore[union-attr]
-        return list(pl.scan_csv(p, n_rows=1).collect_schema())
-    except Exception as exc:
-        raise InputError(f"cannot read the catalogue {str(p)!r}: {exc}") from None
-
-
-def _pick(columns: list[str], given: str | None, names: tuple[str, ...], what: str) -> str | None:
-    if given is not None:
-        if columns and given not in columns:
-            raise InputError(
-                f"--{what} {given!r} is not a column of the catalogue; it has: "
-                f"{', '.join(columns[:15])}"
-            )
-        return given
-    lower = {c.lower(): c for c in columns}
-    return next((lower[n] for n in names if n in lower), None)
-
-
 def run_match(args: argparse.Namespace) -> int:
     from daxa.crossmatch import coverage_summary, match_observations
+    from daxa.inputs import find_column, open_source
 
-    columns = catalogue_columns(args.catalogue)
-    ra = _pick(columns, args.ra, RA_NAMES, "ra")
-    dec = _pick(columns, args.dec, DEC_NAMES, "dec")
-    if ra is None or dec is None:
-        raise InputError(
-            f"cannot tell the RA/Dec columns of {args.catalogue!r} (it has: "
-            f"{', '.join(columns[:15])}); name them with --ra and --dec"
-        )
-    ident = _pick(columns, args.id, NAME_NAMES, "id") if args.id or columns else None
+    source = open_source(Path(args.catalogue), what="catalogue")
+    columns = source.columns
+    label = source.label
+    ra, dec = args.ra, args.dec
+    if source.coordinates is None or ra or dec:  # a HATS catalogue declares its own
+        kw: dict[str, Any] = {"units": source.units, "ucds": source.ucds, "label": label}
+        ra = find_column(columns, "ra", given=args.ra, option="--ra", **kw)
+        dec = find_column(columns, "dec", given=args.dec, option="--dec", **kw)
+    ident = find_column(
+        columns,
+        "id",
+        given=args.id,
+        ucds=source.ucds,
+        required=bool(args.id),
+        label=label,
+        option="--id",
+    )
     missions = [m.name for m in chosen_missions(args, fetches=False)[0]]
     instruments = parse_instruments(args.instruments, missions) or None
-    radius: Any = None
-    if args.radius:
-        radius = args.radius if args.radius in columns else parse_radius(args.radius)
     progress = sys.stderr.isatty() and not args.quiet
     output = Path(args.output) if args.output else None
     stream = output is not None and output.suffix.lower() in (".parquet", ".pq")
+    common: dict[str, Any] = {
+        "ra": ra,
+        "dec": dec,
+        "id": ident,
+        "radius": args.radius or None,  # a column name or an angle such as 30arcmin
+        "instruments": instruments,
+        "memory_budget": args.memory,
+        "scheduler": args.scheduler,
+        "progress": progress,
+        "output": output if stream else None,
+    }
     if args.summary:
         if args.epoch or args.window or args.overlap_only:
             raise InputError("--summary does not take time windows (--epoch/--window)")
-        result = coverage_summary(
-            args.catalogue,
-            missions,
-            ra=ra,
-            dec=dec,
-            id=ident,
-            radius=radius,
-            instruments=instruments,
-            memory_budget=args.memory,
-            scheduler=args.scheduler,
-            progress=progress,
-            output=output if stream else None,
-        )
+        result = coverage_summary(source, missions, **common)
     else:
-        epoch = _pick(columns, args.epoch, TIME_NAMES, "epoch") if args.epoch else None
+        epoch = None
+        if args.epoch:
+            epoch = find_column(columns, "time", given=args.epoch, label=label, option="--epoch")
         if args.window and epoch is None:
             raise InputError("--window needs --epoch COL (the time column)")
         if args.overlap_only and epoch is None:
@@ -166,32 +141,34 @@ def run_match(args: argparse.Namespace) -> int:
                 raise InputError("--window DAYS_BEFORE DAYS_AFTER: both must be >= 0")
             window = (timedelta(days=before), timedelta(days=after))
         result = match_observations(
-            args.catalogue,
+            source,
             missions,
-            ra=ra,
-            dec=dec,
-            id=ident,
             epoch=epoch,
             window=window,
-            radius=radius,
             overlap_only=args.overlap_only,
-            memory_budget=args.memory,
-            scheduler=args.scheduler,
-            progress=progress,
-            output=output if stream else None,
+            time_format=args.time_format,
+            **common,
         )
-    frame = pl.read_parquet(result) if isinstance(result, Path) else result
-    _print_result(frame, args)
+    if isinstance(result, Path):
+        # streamed: the summary is tallied from the file a batch at a time, never by reading
+        # the result back into memory (the CLI's peak stays the matcher's)
+        n = _print_streamed(result, args)
+        print(f"wrote {n:,} rows to {result}")
+        _moc_and_samp(args, result, missions, instruments)
+        return 0
+    _print_result([result], result.height, result.head(args.rows), args)
     if output is not None:
-        if not stream:
-            write_table(frame, output)
-        print(f"wrote {frame.height:,} rows to {output}")
-    _moc_and_samp(args, frame, missions, instruments)
+        write_table(result, output)
+        print(f"wrote {result.height:,} rows to {output}")
+    _moc_and_samp(args, result, missions, instruments)
     return 0
 
 
-def _moc_and_samp(args: argparse.Namespace, frame: pl.DataFrame, missions: Any, inst: Any) -> None:
-    """``--moc``: the coverage searched (chosen missions and instruments); ``--samp``."""
+def _moc_and_samp(
+    args: argparse.Namespace, result: pl.DataFrame | Path, missions: Any, inst: Any
+) -> None:
+    """``--moc``: the coverage searched (chosen missions and instruments); ``--samp``: the
+    result (a streamed one is read back only for this, as asked)."""
     if args.moc:
         from daxa.moc import coverage_moc, write_moc
 
@@ -203,8 +180,25 @@ def _moc_and_samp(args: argparse.Namespace, frame: pl.DataFrame, missions: Any, 
     if args.samp:
         from daxa.outputs.samp import send_samp
 
+        frame = pl.read_parquet(result) if isinstance(result, Path) else result
         send_samp(frame, name="daxa match")
         print(f"sent {frame.height:,} rows over SAMP")
+
+
+def _print_streamed(path: Path, args: argparse.Namespace) -> int:
+    import pyarrow.parquet as pq
+
+    from daxa.cli._summary import batches
+
+    n = int(pq.read_metadata(path).num_rows)
+    cols = (
+        ["mission", "instrument", "n_obs", "exposure"]
+        if args.summary
+        else ["mission", "pos_index", "obs_id"]
+    )
+    head = pl.scan_parquet(path).head(args.rows).collect()
+    _print_result(batches(path, cols), n, head, args)
+    return n
 
 
 def _registry_order(frame: pl.DataFrame) -> pl.DataFrame:
@@ -214,34 +208,26 @@ def _registry_order(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.sort(pl.col("mission").replace_strict(order, default=len(order)))
 
 
-def _print_result(frame: pl.DataFrame, args: argparse.Namespace) -> None:
-    if frame.height == 0:
+def _print_result(
+    parts: Iterable[pl.DataFrame], height: int, head: pl.DataFrame, args: argparse.Namespace
+) -> None:
+    """Per-mission totals (tallied over ``parts``) and the first rows (``head``)."""
+    from daxa.cli._summary import PairTally, SummaryTally
+
+    if height == 0:
         print("no matches")
         return
-    if args.summary:
-        totals = (
-            frame.filter(pl.col("instrument").is_null()) if "instrument" in frame.columns else frame
-        )
-        per_mission = totals.group_by("mission", maintain_order=True).agg(
-            rows_covered=pl.col("n_obs").gt(0).sum(),
-            observations=pl.col("n_obs").sum(),
-            exposure_ks=pl.col("exposure").sum() / 1e3
-            if "exposure" in totals.columns
-            else pl.lit(None),
-        )
-        print(format_table(_registry_order(per_mission), max_rows=100))
+    tally = SummaryTally() if args.summary else PairTally()
+    for part in parts:
+        tally.add(part)
+    print(format_table(_registry_order(tally.table()), max_rows=100))
+    if isinstance(tally, SummaryTally):
         return
-    per_mission = frame.group_by("mission", maintain_order=True).agg(
-        pairs=pl.len(),
-        rows_matched=pl.col("pos_index").n_unique(),
-        observations=pl.col("obs_id").n_unique(),
-    )
-    print(format_table(_registry_order(per_mission), max_rows=100))
-    print(f"\n{frame.height:,} pairs; {frame['pos_index'].n_unique():,} catalogue rows matched")
+    print(f"\n{height:,} pairs; {tally.rows_matched():,} catalogue rows matched")
     shown = [
         c
         for c in ("pos_index", "row_id", "mission", "obs_id", "separation_deg", "instruments")
-        if c in frame.columns
+        if c in head.columns
     ]
     print()
-    print(format_table(frame.select(shown), max_rows=args.rows))
+    print(format_table(head.select(shown), max_rows=args.rows))

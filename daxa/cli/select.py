@@ -103,6 +103,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         metavar=("DAYS_BEFORE", "DAYS_AFTER"),
         help="per-position windows around the time column of --positions (e.g. 20 365)",
     )
+    p.add_argument(
+        "--time-format",
+        metavar="FMT",
+        help="what numbers in the time column count: mjd, jd, unix, decimalyear (astropy names)",
+    )
     what = p.add_argument_group("what")
     what.add_argument(
         "--obs-id",
@@ -244,7 +249,9 @@ def build_filters(args: argparse.Namespace) -> tuple[list[Any], list[str], pl.Da
                     f"--at-time: {args.positions!r} has no time column (time, date, "
                     "discoverydate, t0, mjd or epoch)"
                 )
-            times = to_utc_datetimes(positions["time"])
+            times = to_utc_datetimes(
+                positions["time"], time_format=getattr(args, "time_format", None)
+            )
             before, after = args.at_time
             if before < 0 or after < 0:
                 raise InputError("--at-time DAYS_BEFORE DAYS_AFTER: both must be >= 0")

@@ -23,7 +23,7 @@ for row.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -34,8 +34,9 @@ import polars as pl
 
 from daxa.crossmatch.chunked import NPIX29, PreparedSource, open_prepared, range_cells
 from daxa.crossmatch.execution import Task, finish_sink, open_sink, run_tasks
-from daxa.crossmatch.inputs import HPX, column_map, open_source, parse_bytes, report_skipped
+from daxa.crossmatch.inputs import HPX, catalogue_input, column_map, parse_bytes, report_skipped
 from daxa.errors import InputError
+from daxa.inputs._text import short
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -214,10 +215,10 @@ def match_catalogues(
     join: Join = "inner",
     left_columns: Sequence[str] | None = None,
     right_columns: Sequence[str] | None = None,
-    left_ra: str = "ra",
-    left_dec: str = "dec",
-    right_ra: str = "ra",
-    right_dec: str = "dec",
+    left_ra: str | None = None,
+    left_dec: str | None = None,
+    right_ra: str | None = None,
+    right_dec: str | None = None,
     radius_of: Literal["left", "right"] = "left",
     suffix: str = "_right",
     margin: Any = None,
@@ -232,7 +233,8 @@ def match_catalogues(
     """Match catalogue ``left`` against catalogue ``right`` within ``radius``.
 
     See the module docstring for ``how``, ``join`` and the output columns. ``left_columns`` /
-    ``right_columns`` choose the columns carried over (default: all). ``margin`` (degrees or
+    ``right_columns`` choose the columns carried over (default: all). Catalogues are any
+    input of :mod:`daxa.inputs`; RA/Dec columns are found by UCD, name or unit unless named. ``margin`` (degrees or
     an angle) fixes how far around each chunk rows of the other side are read; it must be at
     least the largest radius (by default it is the largest radius). ``output``, ``client``,
     ``memory_budget`` as in :func:`~daxa.crossmatch.match_observations`.
@@ -246,11 +248,29 @@ def match_catalogues(
     if radius_of not in ("left", "right"):
         raise InputError(f"radius_of={radius_of!r}: choose 'left' or 'right'")
     budget = parse_bytes(memory_budget)
-    radius = _degrees(radius)
-    lsrc = open_source(left, what="left catalogue")
-    rsrc = open_source(right, what="right catalogue")
-    left_ra, left_dec = lsrc.coordinate_columns(left_ra, left_dec)
-    right_ra, right_dec = rsrc.coordinate_columns(right_ra, right_dec)
+    lin = catalogue_input(
+        left,
+        ra=left_ra,
+        dec=left_dec,
+        radius=radius if radius_of == "left" else None,
+        what="left catalogue",
+    )
+    rin = catalogue_input(
+        right,
+        ra=right_ra,
+        dec=right_dec,
+        radius=radius if radius_of == "right" else None,
+        what="right catalogue",
+    )
+    lsrc, rsrc = lin.source, rin.source
+    left_ra, left_dec, right_ra, right_dec = lin.ra, lin.dec, rin.ra, rin.dec
+    side = lin if radius_of == "left" else rin
+    if radius is None or isinstance(radius, Mapping):
+        raise InputError(
+            f"radius={short(radius)}: give one radius (degrees, an angle, '2 arcsec'), one per "
+            f"{radius_of} row, or the name of a {radius_of} radius column"
+        )
+    radius = side.radius_column or (side.per_row if side.per_row is not None else side.radius)
     l_keep = _choose(left_columns, lsrc.columns, "left")
     r_keep = _choose(right_columns, rsrc.columns, "right")
 

@@ -31,8 +31,9 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from daxa.crossmatch.inputs import HPX, ColumnMap, Source, prepare
+from daxa.crossmatch.inputs import ColumnMap, prepare
 from daxa.errors import InputError
+from daxa.inputs.sources import HPX, Source
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]

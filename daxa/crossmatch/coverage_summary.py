@@ -40,9 +40,9 @@ from daxa.crossmatch.execution import chunks_in_flight, row_id_dtype, run_positi
 from daxa.crossmatch.inputs import (
     HPX,
     UTC_US,
+    catalogue_input,
     check_row_radii,
     column_map,
-    open_source,
     parse_bytes,
 )
 from daxa.crossmatch.observations import (
@@ -591,8 +591,8 @@ def coverage_summary(
     catalogue: Any,
     missions: Any = None,
     *,
-    ra: str = "ra",
-    dec: str = "dec",
+    ra: str | None = None,
+    dec: str | None = None,
     id: str | None = None,
     radius: Any = None,
     instruments: Mapping[str, Any] | None = None,
@@ -626,15 +626,10 @@ def coverage_summary(
             "(or use method='cells', the same numbers more slowly)"
         )
     budget = parse_bytes(memory_budget)
-    per_row_radius = None
-    radius_column = None
-    if isinstance(radius, str):
-        radius_column = radius
-    elif isinstance(radius, (list, tuple, np.ndarray)):
-        per_row_radius = np.asarray(radius, dtype=np.float64)
-    source = open_source(catalogue)
-    ra, dec = source.coordinate_columns(ra, dec)
-    cols = column_map(ra=ra, dec=dec, id=id, radius=radius_column)
+    given = catalogue_input(catalogue, ra=ra, dec=dec, id=id, radius=radius)
+    source, radius = given.source, given.radius
+    per_row_radius, radius_column = given.per_row, given.radius_column
+    cols = column_map(ra=given.ra, dec=given.dec, id=given.id, radius=radius_column)
     source.require(cols.needed())
     check_row_radii(per_row_radius, source.n_rows)
     per_row = per_row_radius is not None or radius_column is not None

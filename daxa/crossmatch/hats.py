@@ -31,101 +31,25 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from daxa.crossmatch.inputs import HPX, Source, open_source
 from daxa.errors import InputError
+from daxa.inputs.hats import is_hats, partition_path, read_properties
+from daxa.inputs.sources import HPX, open_hats, open_source
 
 IntArray = npt.NDArray[np.int64]
+
+__all__ = [
+    "is_hats",  # reading lives in daxa.inputs; kept here for imports
+    "open_hats",
+    "read_hats",
+    "read_properties",
+    "write_hats",
+]
 
 #: Default most rows in one partition file (the HATS importer's default threshold).
 DEFAULT_MAX_ROWS = 1_000_000
 #: Deepest order partitions are split to.
 MAX_PARTITION_ORDER = 12
 _ROWS_PER_BATCH = 1_000_000
-
-
-def is_hats(path: Path) -> bool:
-    """True for a HATS catalogue folder (it has ``hats.properties`` or ``properties``)."""
-    return (path / "hats.properties").is_file() or (
-        (path / "properties").is_file() and (path / "partition_info.csv").is_file()
-    )
-
-
-def read_properties(path: Path) -> dict[str, str]:
-    """The ``key=value`` pairs of a HATS properties file."""
-    file = path / "hats.properties"
-    if not file.is_file():
-        file = path / "properties"
-    out: dict[str, str] = {}
-    for line in file.read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if not line or line.startswith(("#", "!")) or "=" not in line:
-            continue
-        key, value = line.split("=", 1)
-        out[key.strip()] = value.strip().replace("\\:", ":")
-    return out
-
-
-def _partitions(path: Path) -> list[tuple[int, int]]:
-    info = path / "partition_info.csv"
-    if info.is_file():
-        frame = pl.read_csv(info)
-        if "Norder" not in frame.columns or "Npix" not in frame.columns:
-            raise InputError(f"{info} has no Norder and Npix columns")
-        return list(zip(frame["Norder"].to_list(), frame["Npix"].to_list(), strict=True))
-    found = []
-    for f in path.rglob("Npix=*"):
-        order = next(p for p in f.parts if p.startswith("Norder="))
-        found.append((int(order.split("=")[1]), int(f.name.split("=")[1].split(".")[0])))
-    return found
-
-
-def partition_path(root: Path, order: int, pixel: int, *, dataset: bool = True) -> Path:
-    """``root/dataset/Norder=K/Dir=D/Npix=N.parquet``."""
-    base = root / "dataset" if dataset else root
-    return base / f"Norder={order}" / f"Dir={pixel // 10_000 * 10_000}" / f"Npix={pixel}.parquet"
-
-
-def open_hats(path: str | os.PathLike[str], *, what: str = "catalogue") -> Source:
-    """A HATS catalogue as a :class:`Source` whose files come in HEALPix order."""
-    root = Path(path)
-    if not is_hats(root):
-        raise InputError(f"{root} is not a HATS catalogue (no hats.properties)")
-    props = read_properties(root)
-    dataset = (root / "dataset").is_dir()
-    parts = sorted(_partitions(root), key=lambda op: op[1] << (2 * (29 - op[0])))
-    files: list[Path] = []
-    for order, pixel in parts:
-        f = partition_path(root, order, pixel, dataset=dataset)
-        if f.is_file():
-            files.append(f)
-        elif f.with_suffix("").is_dir():  # Npix=N/ folders of several files
-            files.extend(sorted(f.with_suffix("").glob("*.parquet")))
-        else:
-            raise InputError(
-                f"the HATS catalogue {root} lists Norder={order} Npix={pixel} but {f} is missing"
-            )
-    if not files:
-        raise InputError(f"the HATS catalogue {root} has no partitions")
-    import pyarrow.parquet as pq
-
-    schema_file = root / "dataset" / "_common_metadata"
-    try:
-        names = pq.read_schema(schema_file if schema_file.is_file() else files[0]).names
-    except Exception as exc:
-        raise InputError(f"cannot read the HATS catalogue {root}: {exc}") from None
-    columns = [n for n in names if n not in ("Norder", "Dir", "Npix")]
-    rows = props.get("hats_nrows")
-    source = Source(
-        "hats",
-        f"the {what} HATS catalogue {root}",
-        columns,
-        paths=files,
-        healpix_sorted=HPX in columns,
-        hats_order=parts,
-        coordinates=(props.get("hats_col_ra", "ra"), props.get("hats_col_dec", "dec")),
-        _n_rows=int(rows) if rows and rows.isdigit() else None,
-    )
-    return source
 
 
 def read_hats(path: str | os.PathLike[str], columns: Sequence[str] | None = None) -> pl.DataFrame:

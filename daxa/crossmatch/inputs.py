@@ -1,10 +1,9 @@
-"""Catalogues as inputs: paths or frames, column mapping, time windows, bad coordinates.
+"""Catalogue rows prepared for the matchers: column mapping, time windows, bad coordinates.
 
-A catalogue is given as a path (Parquet file or folder, CSV, FITS, a HATS catalogue) or a frame
-(polars, pandas, Arrow, astropy Table, a dict of columns). :func:`open_source` turns any of them
-into a :class:`Source` that can be read whole, or piece by piece without loading it all
-(Parquet and HATS read only the chosen columns and row groups; CSV and FITS are streamed).
-:func:`prepare` then maps the user's columns to the standard ones the matchers use:
+Reading a catalogue (any path, frame, SkyCoord, pyvo result... see :mod:`daxa.inputs`) is the
+input layer's job: :func:`daxa.inputs.open_source` gives a :class:`~daxa.inputs.Source` that
+can be read whole or piece by piece. :func:`prepare` then maps the user's columns to the
+standard ones the matchers use:
 
 =============== ===================================================================
 ``pos_index``   row number in the input (0-based; kept when rows are skipped)
@@ -29,31 +28,22 @@ reported once in a :class:`CrossmatchWarning` naming the first few rows, and ski
 from __future__ import annotations
 
 import math
-import os
 import re
 import warnings
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
 from daxa.errors import InputError
-
-UTC_US = pl.Datetime("us", "UTC")
-HPX = "_healpix_29"
-ROW = "__row"
-
-#: Suffixes each reader takes (lower case; a trailing .gz is allowed for CSV and FITS).
-PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
-CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz")
-FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz")
-
-SourceKind = Literal["frame", "lazy", "parquet", "csv", "fits", "hats"]
+from daxa.inputs.angles import angle_deg, angles_deg, is_quantity
+from daxa.inputs.columns import find_column
+from daxa.inputs.sources import HPX, ROW, Source, open_source  # re-exported for imports
+from daxa.inputs.times import UTC_US, utc_series
 
 
 class CrossmatchWarning(UserWarning):
@@ -80,6 +70,7 @@ class ColumnMap:
     window: tuple[timedelta, timedelta] | None = None
     radius: str | None = None
     keep: tuple[str, ...] = ()
+    time_format: str | None = None
 
     @property
     def has_window(self) -> bool:
@@ -106,11 +97,14 @@ def column_map(
     window: Any = None,
     radius: str | None = None,
     keep: Iterable[str] | str | None = None,
+    time_format: str | None = None,
 ) -> ColumnMap:
     """Check the column arguments of the public matchers and bundle them.
 
     Time windows come either from ``start`` and ``end`` columns or from an ``epoch`` column
     with ``window``: a timedelta (± that much), a number of days, or ``(before, after)``.
+    Numeric time columns need ``time_format`` (``'mjd'``, ``'jd'``, ...) unless their name
+    says ``mjd``.
 
     >>> column_map(epoch="t0", window=(timedelta(days=365), 30)).window[1]
     datetime.timedelta(days=30)
@@ -141,6 +135,7 @@ def column_map(
         window=parsed,
         radius=radius,
         keep=tuple(keep or ()),
+        time_format=time_format,
     )
 
 
@@ -201,469 +196,7 @@ def parse_bytes(value: int | float | str) -> int:
     return out
 
 
-# --------------------------------------------------------------------------- sources
-
-
-@dataclass
-class Source:
-    """A catalogue that can be read whole or in pieces.
-
-    ``kind`` says how: an in-memory ``frame``, a polars ``lazy`` query, ``parquet`` files,
-    ``csv``, ``fits`` (first table HDU) or a ``hats`` catalogue (its partition files, in
-    HEALPix order). ``healpix_sorted`` is True when the rows are stored in ``_healpix_29``
-    order, so a HEALPix range can be read by pruning row groups.
-    """
-
-    kind: SourceKind
-    label: str
-    columns: list[str]
-    frame: pl.DataFrame | None = None
-    lazy: pl.LazyFrame | None = None
-    paths: list[Path] = field(default_factory=list)
-    healpix_sorted: bool = False
-    hats_order: list[tuple[int, int]] = field(default_factory=list)
-    coordinates: tuple[str, str] | None = None  # RA/Dec columns the catalogue declares (HATS)
-    _n_rows: int | None = None
-
-    def coordinate_columns(self, ra: str, dec: str) -> tuple[str, str]:
-        """``(ra, dec)``, or the catalogue's declared columns when those names are absent."""
-        if self.coordinates and ra not in self.columns and dec not in self.columns:
-            return self.coordinates
-        return ra, dec
-
-    @property
-    def n_rows(self) -> int:
-        """Number of rows (counted once for CSV and lazy queries)."""
-        if self._n_rows is None:
-            lf = self.scan(self.columns[:1])
-            self._n_rows = int(lf.select(pl.len()).collect().item())
-        return self._n_rows
-
-    def require(self, names: Iterable[str]) -> None:
-        """Raise InputError naming every column in ``names`` the catalogue lacks."""
-        missing = [n for n in names if n not in self.columns]
-        if missing:
-            shown = ", ".join(self.columns[:40]) + (" ..." if len(self.columns) > 40 else "")
-            raise InputError(
-                f"{self.label} has no column {', '.join(map(repr, missing))}; its columns are: "
-                f"{shown}. Name the right ones with ra=, dec=, id=, start=, end=, epoch="
-            )
-
-    def scan(self, columns: Sequence[str], *, row_index: bool = False) -> pl.LazyFrame:
-        """A lazy query of ``columns`` (plus the row number as ``__row`` when asked)."""
-        cols = list(columns)
-        try:
-            if self.kind == "frame":
-                assert self.frame is not None
-                lf = self.frame.lazy()
-                if row_index:
-                    lf = lf.with_row_index(ROW)
-            elif self.kind == "lazy":
-                assert self.lazy is not None
-                lf = self.lazy.with_row_index(ROW) if row_index else self.lazy
-            elif self.kind in ("parquet", "hats"):
-                lf = pl.scan_parquet(
-                    [str(p) for p in self.paths],
-                    row_index_name=ROW if row_index else None,
-                    missing_columns="insert",
-                    extra_columns="ignore",
-                )
-            elif self.kind == "csv":
-                lf = _scan_csv(self.paths[0], row_index)
-            else:
-                lf = read_fits(self.paths[0], cols).lazy()
-                if row_index:
-                    lf = lf.with_row_index(ROW)
-        except InputError:
-            raise
-        except Exception as exc:
-            raise InputError(f"cannot read {self.label}: {exc}") from None
-        if row_index:
-            lf = lf.with_columns(pl.col(ROW).cast(pl.Int64))
-            cols = [ROW, *cols]
-        return lf.select(cols)
-
-    def read(self, columns: Sequence[str], *, row_index: bool = False) -> pl.DataFrame:
-        """All rows of ``columns`` in memory, one chunk per column (so that ``to_numpy``
-        is a view, not a copy, however often it is called)."""
-        try:
-            if self.kind == "frame":  # eagerly: the selected columns are the input's own
-                assert self.frame is not None
-                frame = self.frame.select(list(columns))
-                if row_index:
-                    rows = pl.int_range(0, frame.height, dtype=pl.Int64, eager=True)
-                    frame = frame.insert_column(0, rows.alias(ROW))
-                return frame.rechunk()
-            return self.scan(columns, row_index=row_index).collect().rechunk()
-        except InputError:
-            raise
-        except Exception as exc:
-            raise InputError(f"cannot read {self.label}: {exc}") from None
-
-    def read_healpix_range(self, columns: Sequence[str], lo: int, hi: int) -> pl.DataFrame:
-        """Rows with ``lo <= _healpix_29 < hi`` (row groups outside are never read).
-
-        Only for sources with a ``_healpix_29`` column; ``__row`` is the global row number.
-        """
-        lf = self.scan([*columns, HPX] if HPX not in columns else columns, row_index=True)
-        try:
-            return lf.filter((pl.col(HPX) >= lo) & (pl.col(HPX) < hi)).collect()
-        except Exception as exc:
-            raise InputError(f"cannot read {self.label}: {exc}") from None
-
-    def iter_batches(
-        self, columns: Sequence[str], batch_rows: int
-    ) -> Iterator[tuple[int, pl.DataFrame]]:
-        """``(first row number, frame)`` pieces of at most about ``batch_rows`` rows, in order."""
-        cols = list(columns)
-        if self.kind in ("frame", "lazy", "fits"):
-            whole = self.frame if self.kind == "frame" else None
-            if whole is None:
-                whole = self.read(cols)
-            for off in range(0, whole.height, batch_rows):
-                yield off, whole.slice(off, batch_rows).select(cols)
-            return
-        if self.kind in ("parquet", "hats"):
-            import pyarrow.parquet as pq
-
-            off = 0
-            for path in self.paths:
-                try:
-                    pf = pq.ParquetFile(path)
-                    names = set(pf.schema_arrow.names)
-                    for batch in pf.iter_batches(
-                        batch_size=batch_rows, columns=[c for c in cols if c in names]
-                    ):
-                        frame = pl.from_arrow(batch)
-                        assert isinstance(frame, pl.DataFrame)
-                        yield (
-                            off,
-                            frame.select(
-                                [pl.col(c) if c in names else pl.lit(None).alias(c) for c in cols]
-                            ),
-                        )
-                        off += frame.height
-                except Exception as exc:
-                    raise InputError(f"cannot read {path}: {exc}") from None
-            return
-        yield from _csv_batches(self.paths[0], cols, batch_rows)
-
-
-def _csv_separator(path: Path) -> str:
-    return "\t" if ".tsv" in path.name.lower() else ","
-
-
-def _scan_csv(path: Path, row_index: bool) -> pl.LazyFrame:
-    if path.name.lower().endswith(".gz"):
-        frame = pl.read_csv(path, separator=_csv_separator(path), infer_schema_length=10_000)
-        return frame.lazy().with_row_index(ROW) if row_index else frame.lazy()
-    return pl.scan_csv(
-        path,
-        separator=_csv_separator(path),
-        infer_schema_length=10_000,
-        row_index_name=ROW if row_index else None,
-    )
-
-
-def _csv_batches(
-    path: Path, cols: list[str], batch_rows: int
-) -> Iterator[tuple[int, pl.DataFrame]]:
-    import pyarrow.csv as pacsv
-
-    try:
-        reader = pacsv.open_csv(
-            path,
-            read_options=pacsv.ReadOptions(block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(delimiter=_csv_separator(path)),
-            convert_options=pacsv.ConvertOptions(include_columns=cols),
-        )
-        off = 0
-        pending: list[pl.DataFrame] = []
-        size = 0
-        for batch in reader:
-            frame = pl.from_arrow(batch)
-            assert isinstance(frame, pl.DataFrame)
-            pending.append(frame)
-            size += frame.height
-            if size >= batch_rows:
-                out = pl.concat(pending, how="vertical_relaxed")
-                yield off, out
-                off += out.height
-                pending, size = [], 0
-        if pending:
-            yield off, pl.concat(pending, how="vertical_relaxed")
-    except InputError:
-        raise
-    except Exception as exc:
-        raise InputError(f"cannot read {path} as CSV: {exc}") from None
-
-
-def _lower_name(path: Path) -> str:
-    return path.name.lower()
-
-
-def _native(array: np.ndarray) -> np.ndarray:
-    if array.dtype.byteorder not in ("=", "|") and array.dtype.byteorder != (
-        "<" if np.little_endian else ">"
-    ):
-        return array.astype(array.dtype.newbyteorder("="))
-    return array
-
-
-def fits_table_hdu(path: Path) -> int:
-    """Index of the first table HDU of a FITS file."""
-    from astropy.io import fits
-
-    with fits.open(path, memmap=True) as hdul:
-        for i, hdu in enumerate(hdul):
-            if isinstance(hdu, (fits.BinTableHDU, fits.TableHDU)):
-                return i
-    raise InputError(f"{path} has no table HDU; give a FITS file with a binary table")
-
-
-def read_fits(path: Path, columns: Sequence[str] | None = None) -> pl.DataFrame:
-    """Columns of the first table HDU of a FITS file (memory-mapped, native byte order)."""
-    from astropy.io import fits
-
-    try:
-        hdu_index = fits_table_hdu(path)
-        with fits.open(path, memmap=True) as hdul:
-            data = hdul[hdu_index].data
-            names = list(data.columns.names) if data is not None else []
-            wanted = names if columns is None else list(columns)
-            out: dict[str, Any] = {}
-            for name in wanted:
-                if name not in names:
-                    continue
-                col = np.asarray(data[name])
-                if col.ndim > 1:
-                    continue
-                if col.dtype.kind == "S":
-                    out[name] = np.char.decode(col, "ascii", "replace")
-                else:
-                    out[name] = _native(col).copy()
-        return pl.DataFrame(out)
-    except InputError:
-        raise
-    except Exception as exc:
-        raise InputError(f"cannot read {path} as a FITS table: {exc}") from None
-
-
-def _fits_columns(path: Path) -> tuple[list[str], int]:
-    from astropy.io import fits
-
-    try:
-        hdu_index = fits_table_hdu(path)
-        with fits.open(path, memmap=True) as hdul:
-            header = hdul[hdu_index].header
-            names = [header[f"TTYPE{i}"] for i in range(1, int(header["TFIELDS"]) + 1)]
-            return names, int(header["NAXIS2"])
-    except InputError:
-        raise
-    except Exception as exc:
-        raise InputError(f"cannot read {path} as a FITS table: {exc}") from None
-
-
-def _parquet_sorted_by_healpix(paths: Sequence[Path]) -> bool:
-    """True when every file's row groups carry increasing, non-overlapping ``_healpix_29``."""
-    import pyarrow.parquet as pq
-
-    last = -1
-    for path in paths:
-        meta = pq.read_metadata(path)
-        try:
-            col = meta.schema.to_arrow_schema().get_field_index(HPX)
-        except Exception:
-            return False
-        if col < 0:
-            return False
-        for g in range(meta.num_row_groups):
-            stats = meta.row_group(g).column(col).statistics
-            if stats is None or not stats.has_min_max:
-                return False
-            if stats.min < last:
-                return False
-            last = stats.max
-    return True
-
-
-def _from_astropy(table: Any) -> pl.DataFrame:
-    """An astropy Table as polars: angles in degrees, Time as UTC datetimes, masks as nulls."""
-    out: dict[str, Any] = {}
-    for name in table.colnames:
-        col = table[name]
-        if type(col).__name__ == "Time":
-            values = np.asarray(col.utc.datetime64, dtype="datetime64[us]")
-            out[name] = pl.Series(name, values).dt.replace_time_zone("UTC")
-            continue
-        unit = getattr(col, "unit", None)
-        mask = getattr(col, "mask", None)
-        data = np.asarray(col)
-        if unit is not None and data.dtype.kind in "if":
-            try:
-                import astropy.units as u
-
-                if u.Unit(unit).physical_type == "angle":
-                    data = (data * u.Unit(unit)).to_value(u.deg)
-            except Exception:
-                pass
-        if data.ndim > 1:
-            continue
-        series = pl.Series(name, _native(data) if data.dtype.kind != "O" else data.tolist())
-        if mask is not None and np.any(mask):
-            series = (
-                pl.select(
-                    pl.when(pl.Series(np.asarray(mask, dtype=bool))).then(None).otherwise(series)
-                )
-                .to_series()
-                .alias(name)
-            )
-        out[name] = series
-    return pl.DataFrame(out)
-
-
-def as_polars(obj: Any) -> pl.DataFrame | pl.LazyFrame | None:
-    """An in-memory frame of any supported kind as polars, or None when ``obj`` is not one."""
-    if isinstance(obj, (pl.DataFrame, pl.LazyFrame)):
-        return obj
-    module = type(obj).__module__
-    name = type(obj).__name__
-    if module.startswith("pandas") and name == "DataFrame":
-        return pl.from_pandas(obj.reset_index(drop=True))
-    if module.startswith("pyarrow") and name in ("Table", "RecordBatch"):
-        frame = pl.from_arrow(obj)
-        assert isinstance(frame, pl.DataFrame)
-        return frame
-    if module.startswith("astropy") and name in ("Table", "QTable"):
-        return _from_astropy(obj)
-    if isinstance(obj, Mapping):
-        try:
-            return pl.DataFrame({str(k): v for k, v in obj.items()})
-        except Exception as exc:
-            raise InputError(f"cannot make a table of the dict given: {exc}") from None
-    return None
-
-
-def open_source(obj: Any, *, what: str = "catalogue") -> Source:
-    """A :class:`Source` for a path or an in-memory frame (see the module docstring)."""
-    if isinstance(obj, Source):
-        return obj
-    frame = as_polars(obj)
-    if isinstance(frame, pl.DataFrame):
-        return Source(
-            "frame",
-            f"the {what} frame",
-            frame.columns,
-            frame=frame,
-            healpix_sorted=_frame_sorted(frame),
-            _n_rows=frame.height,
-        )
-    if isinstance(frame, pl.LazyFrame):
-        return Source("lazy", f"the {what} query", list(frame.collect_schema().names()), lazy=frame)
-    if isinstance(obj, (str, os.PathLike)):
-        return _open_path(Path(obj), what)
-    raise InputError(
-        f"cannot use a {type(obj).__name__} as the {what}; give a path (Parquet, CSV, FITS, "
-        "HATS) or a polars/pandas/Arrow/astropy table"
-    )
-
-
-def _frame_sorted(frame: pl.DataFrame) -> bool:
-    if HPX not in frame.columns or frame.schema[HPX] not in (pl.Int64(), pl.UInt64()):
-        return False
-    return bool(frame.height < 2 or frame[HPX].is_sorted())
-
-
-def _open_path(path: Path, what: str) -> Source:
-    if not path.exists():
-        raise InputError(f"the {what} file {path} does not exist")
-    label = f"the {what} {path}"
-    if path.is_dir():
-        from daxa.crossmatch import hats
-
-        if hats.is_hats(path):
-            return hats.open_hats(path, what=what)
-        files = sorted(p for p in path.rglob("*") if _lower_name(p).endswith(PARQUET_SUFFIXES))
-        if not files:
-            raise InputError(
-                f"the {what} folder {path} holds no Parquet files and no HATS catalogue"
-            )
-        return _parquet_source(files, label)
-    name = _lower_name(path)
-    if name.endswith(PARQUET_SUFFIXES):
-        return _parquet_source([path], label)
-    if name.endswith(CSV_SUFFIXES):
-        try:
-            columns = list(_scan_csv(path, False).collect_schema().names())
-        except Exception as exc:
-            raise InputError(f"cannot read {path} as CSV: {exc}") from None
-        return Source("csv", label, columns, paths=[path])
-    if name.endswith(FITS_SUFFIXES):
-        columns, n = _fits_columns(path)
-        return Source("fits", label, columns, paths=[path], _n_rows=n)
-    raise InputError(
-        f"cannot tell how to read {path}: name it .parquet, .csv (.tsv) or .fits, or give a "
-        "HATS catalogue folder"
-    )
-
-
-def _parquet_source(files: list[Path], label: str) -> Source:
-    import pyarrow.parquet as pq
-
-    columns: list[str] = []
-    n = 0
-    for f in files:
-        try:
-            meta = pq.read_metadata(f)
-        except Exception as exc:
-            raise InputError(f"cannot read {f} as Parquet: {exc}") from None
-        n += meta.num_rows
-        for c in meta.schema.to_arrow_schema().names:
-            if c not in columns:
-                columns.append(c)
-    return Source(
-        "parquet",
-        label,
-        columns,
-        paths=files,
-        healpix_sorted=_parquet_sorted_by_healpix(files),
-        _n_rows=n,
-    )
-
-
 # --------------------------------------------------------------------------- preparing rows
-
-
-def _to_utc(series: pl.Series, what: str) -> pl.Series:
-    """A time column as Datetime(us, UTC): datetimes (naive = UTC), dates, ISO strings or MJD."""
-    dtype = series.dtype
-    if isinstance(dtype, pl.Datetime):
-        out = series.dt.cast_time_unit("us")
-        out = (
-            out.dt.replace_time_zone("UTC")
-            if dtype.time_zone is None
-            else out.dt.convert_time_zone("UTC")
-        )
-        return out
-    if dtype == pl.Date:
-        return series.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
-    if dtype in (pl.String, pl.Utf8):
-        try:
-            parsed = series.str.strip_chars().str.to_datetime(time_unit="us", strict=False)
-        except Exception as exc:
-            raise InputError(f"{what}: cannot read the times as dates ({exc})") from None
-        bad = parsed.is_null() & series.is_not_null()
-        if bad.any():
-            i = int(bad.arg_max() or 0)
-            raise InputError(f"{what}[{i}] = {series[i]!r} is not a date/time; give ISO times")
-        if isinstance(parsed.dtype, pl.Datetime) and parsed.dtype.time_zone is not None:
-            return parsed.dt.convert_time_zone("UTC")
-        return parsed.dt.replace_time_zone("UTC")
-    if dtype.is_numeric():
-        # Numbers are MJD (UTC) days, the convention of the archives' own tables.
-        us = ((series.cast(pl.Float64) - 40587.0) * 86_400e6).round(0).cast(pl.Int64)
-        return us.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
-    raise InputError(f"{what} holds {dtype}, not times; give datetimes, ISO strings or MJD")
 
 
 def prepare(
@@ -699,12 +232,14 @@ def prepare(
     if cols.id is not None:
         out["row_id"] = frame[cols.id].alias("row_id")
     if cols.start is not None and cols.end is not None:
-        out["win_start"] = _to_utc(frame[cols.start], f"start column {cols.start!r}").alias(
-            "win_start"
-        )
-        out["win_end"] = _to_utc(frame[cols.end], f"end column {cols.end!r}").alias("win_end")
+        out["win_start"] = utc_series(
+            frame[cols.start], what="start column", time_format=cols.time_format
+        ).alias("win_start")
+        out["win_end"] = utc_series(
+            frame[cols.end], what="end column", time_format=cols.time_format
+        ).alias("win_end")
     elif cols.epoch is not None and cols.window is not None:
-        epoch = _to_utc(frame[cols.epoch], f"epoch column {cols.epoch!r}")
+        epoch = utc_series(frame[cols.epoch], what="epoch column", time_format=cols.time_format)
         out["win_start"] = (epoch - cols.window[0]).alias("win_start")
         out["win_end"] = (epoch + cols.window[1]).alias("win_end")
     if cols.radius is not None:
@@ -768,6 +303,82 @@ def prepare(
     return prepared, np.asarray(skipped, dtype=np.int64)
 
 
+# --------------------------------------------------------------------------- entry points
+
+
+@dataclass
+class CatalogueInput:
+    """A catalogue argument resolved: its source, RA/Dec/id columns and the radius form.
+
+    ``radius`` is what applies to every row (None, degrees or a mapping), ``radius_column``
+    a per-row radius column, ``per_row`` per-row radii given as an array (degrees).
+    """
+
+    source: Source
+    ra: str
+    dec: str
+    id: str | None = None
+    radius: Any = None
+    radius_column: str | None = None
+    per_row: npt.NDArray[np.float64] | None = None
+    keep: tuple[str, ...] = ()
+
+
+def coordinate_columns(source: Source, ra: str | None, dec: str | None) -> tuple[str, str]:
+    """The RA and Dec columns: as named, else as a HATS catalogue declares, else found by
+    UCD, name or unit (:func:`daxa.inputs.find_column`)."""
+    if ra is None and dec is None and source.coordinates is not None:
+        return source.coordinates
+    if ra is not None and dec is not None and source.coordinates is not None:
+        ra, dec = source.coordinate_columns(ra, dec)
+    kw: dict[str, Any] = {"units": source.units, "ucds": source.ucds, "label": source.label}
+    found_ra = find_column(source.columns, "ra", given=ra, **kw)
+    found_dec = find_column(source.columns, "dec", given=dec, **kw)
+    assert found_ra is not None and found_dec is not None
+    return found_ra, found_dec
+
+
+def catalogue_input(
+    catalogue: Any,
+    *,
+    ra: str | None = None,
+    dec: str | None = None,
+    id: str | None = None,
+    radius: Any = None,
+    keep: Iterable[str] | str | None = None,
+    what: str = "catalogue",
+) -> CatalogueInput:
+    """Open ``catalogue`` (any input :func:`daxa.inputs.open_source` takes) and resolve its
+    columns and ``radius``: a string is a radius column when the catalogue has one of that
+    name, else an angle (``'10arcmin'``); a sequence or array Quantity is one radius per row."""
+    source = open_source(catalogue, what=what)
+    ra_col, dec_col = coordinate_columns(source, ra, dec)
+    id_col = None
+    if id is not None:
+        id_col = find_column(source.columns, "id", given=id, label=source.label, option="id=")
+    names = [keep] if isinstance(keep, str) else list(keep or ())
+    kept = tuple(
+        str(find_column(source.columns, "id", given=k, label=source.label, option="keep="))
+        for k in names
+    )
+    out = CatalogueInput(source, ra_col, dec_col, id_col, keep=kept)
+    if isinstance(radius, str):
+        lower = {c.lower(): c for c in source.columns}
+        if radius in source.columns or radius.lower() in lower:
+            out.radius_column = radius if radius in source.columns else lower[radius.lower()]
+        else:
+            out.radius = angle_deg(radius, what="radius")
+    elif is_quantity(radius) and radius.isscalar:
+        out.radius = angle_deg(radius, what="radius")
+    elif isinstance(radius, (list, tuple, np.ndarray)):  # Quantity arrays too
+        out.per_row = angles_deg(radius, what="radius")
+    elif radius is not None and not isinstance(radius, Mapping):
+        out.radius = angle_deg(radius, what="radius")
+    else:
+        out.radius = radius
+    return out
+
+
 def check_row_radii(radii: npt.NDArray[np.float64] | None, n_rows: int) -> None:
     """A per-row radius array must give one radius per catalogue row."""
     if radii is not None and radii.size != n_rows:
@@ -796,14 +407,18 @@ def report_skipped(
 
 
 __all__ = [
+    "CatalogueInput",
+    "catalogue_input",
+    "coordinate_columns",
+    "HPX",
+    "ROW",
+    "UTC_US",
     "ColumnMap",
     "CrossmatchWarning",
     "Source",
-    "as_polars",
     "column_map",
     "open_source",
     "parse_bytes",
     "prepare",
-    "read_fits",
     "report_skipped",
 ]

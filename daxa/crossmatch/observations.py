@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -30,7 +30,7 @@ import polars as pl
 
 from daxa.crossmatch.chunked import open_prepared
 from daxa.crossmatch.execution import chunks_in_flight, row_id_dtype, run_positions
-from daxa.crossmatch.inputs import HPX, check_row_radii, column_map, open_source, parse_bytes
+from daxa.crossmatch.inputs import HPX, catalogue_input, check_row_radii, column_map, parse_bytes
 from daxa.errors import InputError
 from daxa.missions import Mission, get_mission, resolve_missions
 from daxa.missions.coverage import chosen_instruments, covering_lists
@@ -165,7 +165,7 @@ def prepare_mission(
     """Cut a normalised mission table down to the rows that can match and their radii.
 
     ``per_row=True``: the radius comes with each position (an array or column), so every row
-    can match and the covering instruments are those that observed.
+    where a chosen instrument observed can match, and those instruments cover the pair.
     """
     from daxa.filters import radius as _radius
 
@@ -184,14 +184,16 @@ def prepare_mission(
     plan = _radius.plan(form, table, spec, chosen)
     rows = plan.rows if plan.rows is not None else np.arange(table.height, dtype=np.int64)
     kept = table[rows] if plan.rows is not None else table
+    observed = plan.observed[rows] if plan.rows is not None else plan.observed
     if per_row:
         r: FloatArray | float | None = None
-        plan = _radius.RadiusPlan(0.0, "left", None, plan.observed, None)
+        plan = _radius.RadiusPlan(0.0, "left", None, observed, None)
     elif plan.radius_of == "right":
         r = np.asarray(plan.radius, dtype=np.float64)
-        plan = _radius.RadiusPlan(r, "right", None, plan.observed[rows], plan.instrument_radii)
+        plan = _radius.RadiusPlan(r, "right", None, observed, plan.instrument_radii)
     else:
         r = float(plan.radius)  # type: ignore[arg-type]
+        plan = _radius.RadiusPlan(r, "left", None, observed, None)
     ra = kept["ra"].cast(pl.Float64).to_numpy()
     dec = kept["dec"].cast(pl.Float64).to_numpy()
     extras = [c for c in extra_columns if c in kept.columns]
@@ -358,9 +360,12 @@ class MatchOptions:
     with_window: bool
     overlap_only: bool
     streaming: bool
+    keep: tuple[str, ...] = ()  # the user's columns carried into every pair
 
 
-def output_schema(opts: MatchOptions, id_dtype: pl.DataType | None) -> dict[str, pl.DataType]:
+def output_schema(
+    opts: MatchOptions, id_dtype: pl.DataType | None, kept: Mapping[str, pl.DataType] | None = None
+) -> dict[str, pl.DataType]:
     """Column names and types of the association table."""
     from daxa.filters._base import ASSOCIATION_SCHEMA
 
@@ -370,6 +375,10 @@ def output_schema(opts: MatchOptions, id_dtype: pl.DataType | None) -> dict[str,
     schema.update({k: v for k, v in ASSOCIATION_SCHEMA.items() if k != "pos_index"})
     if opts.with_window:
         schema["time_overlap"] = pl.Boolean()
+    for name in opts.keep:
+        if name in schema:
+            raise InputError(f"keep={name!r}: the result already has a column {name!r}")
+        schema[name] = (kept or {}).get(name, pl.String())
     if opts.streaming:
         schema[HPX] = pl.Int64()
     return schema
@@ -475,6 +484,8 @@ def _frame(
     cols["pos_dec"] = positions["dec"].gather(left)
     if overlap is not None:
         cols["time_overlap"] = overlap
+    for name in opts.keep:
+        cols[name] = positions[name].gather(left)
     if opts.streaming:
         cols[HPX] = positions[HPX].gather(left)
     return pl.DataFrame(cols)
@@ -506,8 +517,8 @@ def match_observations(
     catalogue: Any,
     missions: Any = None,
     *,
-    ra: str = "ra",
-    dec: str = "dec",
+    ra: str | None = None,
+    dec: str | None = None,
     id: str | None = None,
     start: str | None = None,
     end: str | None = None,
@@ -518,6 +529,8 @@ def match_observations(
     cache_dir: str | os.PathLike[str] | None = None,
     tables: Mapping[str, pl.DataFrame] | None = None,
     overlap_only: bool = False,
+    keep: Iterable[str] | str | None = None,
+    time_format: str | None = None,
     output: str | os.PathLike[str] | None = None,
     output_format: Literal["parquet", "hats"] = "parquet",
     memory_budget: int | str = "2GB",
@@ -528,40 +541,38 @@ def match_observations(
 ) -> pl.DataFrame | Path:
     """Match every row of ``catalogue`` against the observations of ``missions``.
 
+    ``catalogue``: any input of :mod:`daxa.inputs` (a path, SkyCoord, astropy/pandas/polars/
+    Arrow table, pyvo result, list of pairs). ``ra``/``dec``: column names (default: found by
+    UCD, name or unit); ``id`` (as ``row_id``) and ``keep`` columns are carried into every
+    pair. ``radius``: degrees, an angle or ``'10arcmin'``, ``{instrument: radius}``, one per
+    row (array) or the name of a radius column.
     ``missions``: names, ``'all'`` or None (all; or the keys of ``tables`` when given).
     ``tables`` maps missions to already loaded normalised tables (else ``daxa.cache.load``).
     Time windows: ``start``/``end`` columns, or ``epoch`` with ``window`` (a timedelta for
-    ±Δt, or ``(before, after)``); ``overlap_only`` keeps only pairs that overlap in time.
+    ±Δt, or ``(before, after)``); ``overlap_only`` keeps only pairs that overlap in time;
+    numeric time columns need ``time_format`` (e.g. ``'mjd'``).
     ``output`` streams the result to a Parquet file (or a HATS folder with
     ``output_format='hats'``) and returns its path. ``client`` (a ``distributed.Client``) or
     ``scheduler`` (its address) runs one task per HEALPix chunk on Dask.
     """
     budget = parse_bytes(memory_budget)
-    per_row_radius = None
-    radius_column = None
-    if isinstance(radius, str):
-        radius_column = radius
-    elif isinstance(radius, (list, tuple, np.ndarray)) or (
-        hasattr(radius, "unit") and not getattr(radius, "isscalar", True)
-    ):
-        if hasattr(radius, "unit"):
-            radius = radius.to_value("deg")  # type: ignore[union-attr]
-        per_row_radius = np.asarray(radius, dtype=np.float64)
+    given = catalogue_input(catalogue, ra=ra, dec=dec, id=id, radius=radius, keep=keep)
+    source, radius = given.source, given.radius
+    per_row_radius, radius_column = given.per_row, given.radius_column
     cols = column_map(
-        ra=ra,
-        dec=dec,
-        id=id,
+        ra=given.ra,
+        dec=given.dec,
+        id=given.id,
         start=start,
         end=end,
         epoch=epoch,
         window=window,
         radius=radius_column,
+        keep=given.keep,
+        time_format=time_format,
     )
     if overlap_only and not cols.has_window:
         raise InputError("overlap_only=True needs time windows (start=/end= or epoch=/window=)")
-    source = open_source(catalogue)
-    ra, dec = source.coordinate_columns(ra, dec)
-    cols = replace(cols, ra=ra, dec=dec)
     source.require(cols.needed())
     check_row_radii(per_row_radius, source.n_rows)
     per_row = per_row_radius is not None or radius_column is not None
@@ -587,11 +598,15 @@ def match_observations(
         radius=per_row_radius,
         rows_per_chunk=None if streaming or chunk_rows else rows,
     )
-    opts = MatchOptions(cols.id is not None, cols.has_window, overlap_only, streaming)
+    opts = MatchOptions(cols.id is not None, cols.has_window, overlap_only, streaming, cols.keep)
     id_dtype = None
     if cols.id is not None:
         id_dtype = row_id_dtype(prepared)
-    schema = output_schema(opts, id_dtype)
+    kept = {}
+    if cols.keep:
+        empty = prepared.frame if prepared.frame is not None else prepared.empty()
+        kept = {k: empty.schema[k] for k in cols.keep}
+    schema = output_schema(opts, id_dtype, kept)
     plan = prepared.plan(rows)
     result = run_positions(
         prepared,

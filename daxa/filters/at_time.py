@@ -20,13 +20,16 @@ import polars as pl
 from daxa.errors import InputError
 from daxa.filters import radius as _radius
 from daxa.filters._base import Filter, as_mask, context, require_columns
-from daxa.filters.positions import Positions, association_frame
+from daxa.filters.positions import Positions, association_frame, with_row_id
 from daxa.filters.time import to_us_array, us_to_iso
 from daxa.missions import Mission
 
 
-def _windows(start: Any, end: Any, n: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    starts, ends = to_us_array(start, what="start"), to_us_array(end, what="end")
+def _windows(
+    start: Any, end: Any, n: int, time_format: str | None = None
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    starts = to_us_array(start, what="start", time_format=time_format)
+    ends = to_us_array(end, what="end", time_format=time_format)
     if starts.size == 1 and n > 1:
         starts = np.full(n, starts[0], dtype=np.int64)
     if ends.size == 1 and n > 1:
@@ -52,7 +55,9 @@ class PositionsAtTime(Filter):
 
     ``positions`` and ``radius`` as for :class:`~daxa.filters.positions.Positions`; ``start``
     and ``end`` one time per position (or one for all): lists or arrays of datetimes, ISO
-    strings, numpy datetime64, a polars/pandas Series, or astropy Time.
+    strings, pandas Timestamps, numpy datetime64, a polars/pandas Series, astropy Time, or
+    numbers with ``time_format`` (``'mjd'``...). ``positions`` takes every form of
+    :func:`daxa.inputs.read_positions`.
     """
 
     positions: Any
@@ -60,13 +65,14 @@ class PositionsAtTime(Filter):
     end: Any
     radius: Any = None
     over_run: bool = True
+    time_format: str | None = None
 
     name = "positions_at_time"
 
     def __post_init__(self) -> None:
         inner = Positions(self.positions, self.radius)
         object.__setattr__(self, "positions", inner.positions)
-        starts, ends = _windows(self.start, self.end, inner.n_positions)
+        starts, ends = _windows(self.start, self.end, inner.n_positions, self.time_format)
         if not isinstance(self.over_run, (bool, np.bool_)):
             raise InputError(f"over_run must be True or False, got {self.over_run!r}")
         object.__setattr__(self, "_inner", inner)
@@ -143,8 +149,10 @@ class PositionsAtTime(Filter):
         """The association table (as for Positions) of pairs that also match in time."""
         spec, chosen = context(table, mission, instruments)
         pos_index, rows, separation, plan = self._pairs(table, spec, chosen)
-        ra, dec = self.__dict__["_inner"].parsed.in_frame(spec.frame)
-        return association_frame(spec, table, pos_index, rows, separation, plan, chosen, ra, dec)
+        parsed = self.__dict__["_inner"].parsed
+        ra, dec = parsed.in_frame(spec.frame)
+        found = association_frame(spec, table, pos_index, rows, separation, plan, chosen, ra, dec)
+        return with_row_id(found, parsed)
 
     def describe(self) -> str:
         how = "overlapping" if self.over_run else "inside"

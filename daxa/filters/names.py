@@ -23,10 +23,40 @@ from daxa.missions import Mission
 from daxa.services.http import ArchiveSession
 
 
+def _name_list(given: Any) -> list[str]:
+    """Names from a string, a list/array/Series of strings, or a table (any kind of
+    :func:`daxa.inputs.to_table`, or a path object) whose name column is found by UCD or name."""
+    if isinstance(given, str):
+        return [given.strip()]
+    tabular = (
+        isinstance(given, os.PathLike)
+        or hasattr(given, "columns")
+        or (hasattr(given, "colnames") or hasattr(given, "to_table"))
+    )
+    if tabular and not isinstance(given, pl.Series):
+        from daxa.inputs import find_column, to_table
+
+        table = to_table(given, what="names")
+        column = find_column(table.frame.columns, "id", ucds=table.ucds, label=table.label)
+        assert column is not None
+        return [str(n).strip() for n in table.frame[column].drop_nulls().to_list()]
+    try:
+        return [str(n).strip() for n in given]
+    except TypeError:
+        from daxa.inputs._text import short
+
+        raise InputError(
+            f"names={short(given)}: give a name ('M87'), a list of names, or a table or file "
+            "with a name column"
+        ) from None
+
+
 @dataclass(frozen=True, eq=False)
 class Names(Filter):
     """Keep observations within ``radius`` of the named objects (radius forms as for
     :class:`~daxa.filters.positions.Positions`; a per-position radius is one per name).
+    ``names``: one name, a list of names, or a table/file whose name column is found by UCD
+    or name (``name``, ``object``, ``main_id``...).
 
     Unresolvable names raise :class:`~daxa.errors.NameResolutionError` when none resolves or
     ``on_unresolved="raise"``; otherwise they are listed in a :class:`FilterWarning` and left
@@ -47,8 +77,7 @@ class Names(Filter):
     def __post_init__(
         self, session: ArchiveSession | None, cache_dir: str | os.PathLike[str] | None
     ) -> None:
-        names = [self.names] if isinstance(self.names, str) else list(self.names)
-        names = [str(n).strip() for n in names]
+        names = _name_list(self.names)
         if not names or any(not n for n in names):
             raise InputError("no object names given (or an empty name); pass names like 'M87'")
         if self.on_unresolved not in ("warn", "raise"):

@@ -1,10 +1,11 @@
 """The positions filter: observations whose pointing lies within a radius of any position.
 
-Positions may be one ``[ra, dec]`` pair, a nested list or an (n, 2) array of pairs (degrees, in
-the mission's own frame, as DAXA reads them), a SkyCoord in any frame (transformed to the
-mission's frame), or a table (polars, pandas, astropy, dict of columns) with ``ra``/``dec``
-columns (``declination`` accepted; degrees in the mission's frame, or angle Quantity columns).
-For the radius forms see :mod:`daxa.filters.radius`.
+Positions are any input of :func:`daxa.inputs.read_positions`: one ``[ra, dec]`` pair, a
+list or (n, 2) array of pairs (degrees, in the mission's own frame, as DAXA reads them), a
+SkyCoord in any frame (transformed to the mission's frame), a table of any kind (polars,
+pandas, Arrow, astropy Table/QTable, a pyvo result, a dict of columns) or a path to one, with
+RA/Dec columns found by UCD or name (``ra``, ``RAJ2000``, ``declination``...). For the radius
+forms see :mod:`daxa.filters.radius`.
 
 Besides the mask, :meth:`Positions.associate` returns the typed association table: one row per
 (position, observation) pair with the separation and the chosen instruments covering it.
@@ -40,40 +41,14 @@ from daxa.filters._base import (
 )
 from daxa.missions import Mission
 
-_RA_NAMES = ("ra", "ra_deg", "raj2000", "right_ascension")
-_DEC_NAMES = ("dec", "dec_deg", "dej2000", "decj2000", "declination")
-
-
-def _check(ra: Any, dec: Any) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    from daxa.sky.geometry import check_coordinates
-
-    return check_coordinates(
-        np.asarray(ra, dtype=np.float64), np.asarray(dec, dtype=np.float64), what="positions"
-    )
-
-
-def _is_skycoord(value: Any) -> bool:
-    return type(value).__name__ == "SkyCoord" and type(value).__module__.startswith("astropy")
-
 
 def _is_frame(value: Any) -> bool:
+    """A frame kind a saved selection stores as it is (only the columns used are kept)."""
     if isinstance(value, (pl.DataFrame, dict)):
         return True
     module, name = type(value).__module__, type(value).__name__
     return (module.startswith("pandas") and name == "DataFrame") or (
         module.startswith("astropy") and name in ("Table", "QTable")
-    )
-
-
-def find_column(columns: Iterable[str], candidates: tuple[str, ...], *, what: str) -> str:
-    """The column among ``columns`` named like one of ``candidates`` (case-insensitive)."""
-    lookup = {c.lower(): c for c in columns}
-    for name in candidates:
-        if name in lookup:
-            return lookup[name]
-    raise InputError(
-        f"the positions table has no {what} column (looked for {', '.join(candidates)}); it "
-        f"has: {', '.join(lookup.values())}"
     )
 
 
@@ -99,89 +74,39 @@ def frame_columns(frame: Any) -> list[str]:
     return list(frame.colnames)
 
 
-def _frame_degrees(frame: Any, column: str) -> npt.NDArray[np.float64]:
-    col = frame[column]
-    unit = getattr(col, "unit", None)
-    if unit is not None and type(frame).__module__.startswith("astropy"):
-        try:
-            return np.asarray(col.quantity.to_value("deg"), dtype=np.float64)  # type: ignore[union-attr]
-        except Exception:
-            raise InputError(f"positions column {column!r} is in {unit}, not an angle") from None
-    if isinstance(col, pl.Series):
-        return col.cast(pl.Float64).to_numpy()
-    try:
-        return np.asarray(col, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InputError(f"positions column {column!r} does not hold numbers of degrees") from None
-
-
 class ParsedPositions:
-    """Positions ready for a mission: plain degrees, or a SkyCoord transformed per frame."""
+    """Positions ready for a mission: read by :func:`daxa.inputs.read_positions` (any input
+    kind), plain degrees or a SkyCoord transformed per frame."""
 
     def __init__(
-        self, positions: Any, *, ra_column: str | None = None, dec_column: str | None = None
+        self,
+        positions: Any,
+        *,
+        ra_column: str | None = None,
+        dec_column: str | None = None,
+        id_column: str | bool | None = None,
     ):
-        self.skycoord: Any = None
-        self.columns: tuple[str, str] | None = None
-        self._by_frame: dict[str, tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]] = {}
-        if _is_skycoord(positions):
-            if not positions.isscalar and positions.size == 0:
-                raise InputError("no positions given (the SkyCoord is empty)")
-            self.skycoord = positions.reshape(1) if positions.isscalar else positions.ravel()
-            sph = self.skycoord.spherical
-            _check(sph.lon.deg, sph.lat.deg)
-            self.size = len(self.skycoord)
-            return
-        if _is_frame(positions):
-            names = frame_columns(positions)
-            ra_col = ra_column or find_column(names, _RA_NAMES, what="RA")
-            dec_col = dec_column or find_column(names, _DEC_NAMES, what="Dec")
-            self.columns = (ra_col, dec_col)
-            ra, dec = _frame_degrees(positions, ra_col), _frame_degrees(positions, dec_col)
-        else:
-            ra, dec = _plain_pairs(positions)
-        if ra.size == 0:
-            raise InputError("no positions given; pass at least one [ra, dec] pair")
-        self._plain = _check(ra, dec)
-        self.size = int(ra.size)
+        from daxa.inputs import read_positions
+
+        parsed = read_positions(positions, ra=ra_column, dec=dec_column, id=id_column)
+        self.read = parsed
+        self.skycoord: Any = parsed.skycoord
+        self.columns: tuple[str, str] | None = parsed.columns
+        self.size = parsed.size
 
     def in_frame(self, frame: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """RA and Dec (degrees) in ``frame`` ('icrs' or 'fk5' J2000)."""
-        if self.skycoord is None:
-            return self._plain
-        if frame not in self._by_frame:
-            moved = self.skycoord.transform_to(frame)
-            self._by_frame[frame] = _check(moved.spherical.lon.deg, moved.spherical.lat.deg)
-        return self._by_frame[frame]
+        return self.read.in_frame(frame)
 
-
-def _plain_pairs(positions: Any) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    if positions is None:
-        raise InputError("no positions given; pass [ra, dec], [[ra, dec], ...] or a SkyCoord")
-    if type(positions).__module__.startswith("astropy") and hasattr(positions, "unit"):
-        try:
-            positions = positions.to_value("deg")
-        except Exception:
-            raise InputError(f"positions in {positions.unit} are not angles") from None
-    if isinstance(positions, (list, tuple)) and any(_is_skycoord(p) for p in positions):
-        raise InputError("a list of SkyCoords: combine them first, SkyCoord(list_of_coords)")
-    try:
-        array = np.asarray(positions, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InputError(
-            f"positions {positions!r:.80} are not [ra, dec] pairs of numbers; pass [ra, dec], "
-            "[[ra, dec], ...], an (n, 2) array, a SkyCoord or a table with ra/dec columns"
-        ) from None
-    if array.size == 0:
-        raise InputError("no positions given; pass at least one [ra, dec] pair")
-    if array.shape == (2,):
-        return array[:1].copy(), array[1:].copy()
-    if array.ndim == 2 and array.shape[1] == 2:
-        return array[:, 0].copy(), array[:, 1].copy()
-    raise InputError(
-        f"positions of shape {array.shape} are not [ra, dec] pairs; pass [ra, dec], "
-        "[[ra, dec], ...] or an (n, 2) array (np.column_stack([ra, dec]))"
-    )
+    def saved_form(self, given: Any) -> Any:
+        """What a saved selection keeps of ``given``: a frame cut to the columns used (the
+        same frame type when it has them; else a polars frame), or ``given`` itself."""
+        if self.columns is None:
+            return given
+        keep = [*self.columns] + ([self.read.id_column] if self.read.id_column else [])
+        if _is_frame(given) and all(c in frame_columns(given) for c in keep):
+            return reduce_frame(given, keep)
+        return self.read.table.frame.select(keep)
 
 
 #: Above this many expected pairs, ``mask`` stops listing pairs (see Positions.mask).
@@ -307,8 +232,7 @@ class Positions(Filter):
 
     def __post_init__(self) -> None:
         parsed = ParsedPositions(self.positions)
-        if parsed.columns is not None:
-            object.__setattr__(self, "positions", reduce_frame(self.positions, parsed.columns))
+        object.__setattr__(self, "positions", parsed.saved_form(self.positions))
         object.__setattr__(self, "_parsed", parsed)
         object.__setattr__(self, "_radius", _radius.parse_radius(self.radius, parsed.size))
 
@@ -390,12 +314,12 @@ class Positions(Filter):
     ) -> pl.DataFrame:
         """One row per (position, observation) pair: ``pos_index, mission, obs_id,
         separation_deg, instruments`` (chosen instruments that observed and reach the position)
-        and the position's ``pos_ra, pos_dec`` in the mission's frame; sorted by position, then
-        separation."""
+        and the position's ``pos_ra, pos_dec`` in the mission's frame (and ``row_id``, the
+        positions' id column, when they have one); sorted by position, then separation."""
         spec, chosen = context(table, mission, instruments)
         pairs, rows, plan = self._pairs(table, spec, chosen)
         ra, dec = self.parsed.in_frame(spec.frame)
-        return association_frame(
+        found = association_frame(
             spec,
             table,
             np.asarray(pairs.left, dtype=np.int64),
@@ -406,6 +330,7 @@ class Positions(Filter):
             ra,
             dec,
         )
+        return with_row_id(found, self.parsed)
 
     def describe(self) -> str:
         n = self.n_positions
@@ -448,6 +373,14 @@ def association_frame(
         schema=ASSOCIATION_SCHEMA,
     )
     return frame.sort("pos_index", "separation_deg", "obs_id")
+
+
+def with_row_id(found: pl.DataFrame, parsed: ParsedPositions) -> pl.DataFrame:
+    """``found`` with the positions' id column as ``row_id`` (when the positions have one)."""
+    ids = parsed.read.ids()
+    if ids is None or found.height == 0:
+        return found
+    return found.with_columns(row_id=ids.gather(found["pos_index"]))
 
 
 def _mapping_note(radius: Mapping[str, Any]) -> str:

@@ -7,13 +7,18 @@ A radius is one of:
   one-instrument missions). DAXA instead uses the largest FoV of any chosen instrument for every
   row (Swift XRT-only rows would get BAT's 60°); we do it per row. Rows where no chosen
   instrument observed can match nothing.
-- a scalar — degrees, or an astropy angle Quantity, for every position and row.
+- a scalar — degrees, an astropy angle Quantity, or a string like ``"10arcmin"``, for every
+  position and row.
 - a mapping ``{instrument: radius}`` — per instrument (aliases accepted); a row's radius is the
   largest among its chosen, observing instruments; instruments left out keep 1.2 × FoV.
 - an array (list, numpy array or Quantity) — one radius per position.
 
 An observation covers a position for instrument I when I is chosen, I observed, and the
 separation is within I's radius (the user's radius for the scalar and per-position forms).
+Whatever the form, an observation matches only when at least one chosen instrument observed
+in it (exposure > 0 / the instrument flags): with ``instruments=["XRT"]`` and
+``radius=0.5`` a Swift row where only BAT observed matches nothing. ``daxa.sql``'s
+``match_positions`` and the cross-matchers follow the same rule.
 
 >>> parse_radius(None, 3).kind, parse_radius(0.5, 3).kind, parse_radius([1, 2, 3], 3).kind
 ('default', 'scalar', 'per_position')
@@ -48,19 +53,9 @@ class Radius:
 
 
 def _degrees(value: Any, *, what: str) -> float:
-    if type(value).__module__.startswith("astropy") and hasattr(value, "unit"):
-        try:
-            value = value.to_value("deg")
-        except Exception:
-            raise InputError(
-                f"{what}={value!r} is not an angle; give degrees or e.g. 30*u.arcmin"
-            ) from None
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
-        raise InputError(f"{what}={value!r} is not a number of degrees")
-    out = float(value)
-    if not np.isfinite(out) or out < 0 or out > 180:
-        raise InputError(f"{what}={value!r}: a radius must be finite, between 0 and 180 degrees")
-    return out
+    from daxa.inputs.angles import angle_deg
+
+    return angle_deg(value, what=what)
 
 
 def parse_radius(radius: Any, n_positions: int) -> Radius:
@@ -82,6 +77,10 @@ def parse_radius(radius: Any, n_positions: int) -> Radius:
             raise InputError(f"radius {radius!r} is not an angle") from None
     if isinstance(radius, (np.ndarray, Sequence)) and not isinstance(radius, str):
         array = np.asarray(radius)
+        if array.ndim == 1 and array.dtype.kind in "UO":
+            from daxa.inputs.angles import angles_deg
+
+            array = angles_deg(radius, what="radius")
         if array.ndim != 1 or array.dtype.kind not in "iuf":
             raise InputError(
                 "a radius per position must be a flat list/array of numbers of degrees, "
@@ -131,9 +130,13 @@ def plan(
             return RadiusPlan(best, "right", None, observed, radii)
         rows = np.flatnonzero(finite).astype(np.int64)
         return RadiusPlan(best[rows], "right", rows, observed, radii)
+    # the user's radius replaces the fields of view, not the rule that a chosen instrument
+    # must have observed: rows where none did match nothing (as in daxa.sql's join)
+    seen = observed.any(axis=1)
+    kept = None if seen.all() else np.flatnonzero(seen).astype(np.int64)
     if radius.kind == "scalar":
-        return RadiusPlan(float(radius.value), "left", None, observed, None)
-    return RadiusPlan(np.asarray(radius.value, dtype=np.float64), "left", None, observed, None)
+        return RadiusPlan(float(radius.value), "left", kept, observed, None)
+    return RadiusPlan(np.asarray(radius.value, dtype=np.float64), "left", kept, observed, None)
 
 
 def covering(

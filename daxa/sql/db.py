@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from daxa import cache
 from daxa.errors import InputError, SQLError
+from daxa.inputs.angles import angle_deg
 from daxa.missions import get_mission, resolve_missions
 from daxa.schema import STANDARD_COLUMNS
 from daxa.sql import macros, match, views
@@ -217,21 +218,31 @@ class SkyDB:
         radius: RadiusLike | npt.ArrayLike = None,
         missions: str | Iterable[str] | None = None,
         instruments: Mapping[str, Iterable[str]] | None = None,
+        id: str | bool | None = None,
     ) -> pl.DataFrame:
         """All (position, observation) pairs within the search radius, as the positions filter.
 
-        ``positions``: a frame with ra/dec columns (degrees), a SkyCoord, a (ra, dec) pair of
-        sequences or an (n, 2) array. ``radius``: None for each row's default (1.2 × FoV of the
-        chosen instruments that observed), a number of degrees, a mapping {instrument: deg},
-        or one value per position. ``missions``: names (default: every cached mission);
-        ``instruments``: {mission: instruments} (default: each mission's defaults).
+        ``positions``: any input of :func:`daxa.inputs.read_positions` (a path, a table of any
+        kind with RA/Dec columns found by UCD or name, a SkyCoord, a pyvo result, an (n, 2)
+        array or list of pairs, or a (ra values, dec values) tuple). ``radius``: None for each
+        row's default (1.2 × FoV of the chosen instruments that observed), degrees, an angle or
+        ``'10arcmin'``, a mapping {instrument: deg}, or one value per position. Whatever the
+        radius, an observation matches only when at least one chosen instrument observed in
+        it (as the positions filter). ``missions``: names (default: every cached mission);
+        ``instruments``: {mission: instruments} (default: each mission's defaults). ``id``:
+        the positions' id column (default: one found by UCD or name; False for none), added
+        as ``row_id``.
 
         Returns pos_index, mission, obs_id, separation_deg, instruments (the chosen instruments
-        that observed and reach the position), sorted by pos_index, mission, obs_id.
+        that observed and reach the position) and row_id when there is an id, sorted by
+        pos_index, mission, obs_id.
         """
         wanted = [m.name for m in resolve_missions(missions)] if missions is not None else None
         chosen = match.check_missions(self.missions if wanted is None else wanted, self.missions)
-        table, per_position = match.prepare_positions(positions, radius)
+        given = match.read(positions, id=id)
+        if radius is not None and not isinstance(radius, Mapping) and np.ndim(radius) == 0:  # type: ignore[arg-type]
+            radius = angle_deg(radius, what="radius")
+        table, per_position = match.prepare_positions(given, radius)
         choice: dict[str, Iterable[str] | None] = {
             get_mission(name).name: [insts] if isinstance(insts, str) else list(insts)
             for name, insts in (instruments or {}).items()
@@ -267,9 +278,11 @@ class SkyDB:
             fk5_columns=not match.positions_share_frames(table),
         )
         out = self.query(query, **{match.CELLS_TABLE: match.candidates_table(table, cells)})
-        return out.cast(match.PAIR_SCHEMA).sort(  # type: ignore[no-any-return]
-            "pos_index", "mission", "obs_id"
-        )
+        out = out.cast(match.PAIR_SCHEMA).sort("pos_index", "mission", "obs_id")
+        ids = given.ids()
+        if ids is not None:
+            out = out.with_columns(row_id=ids.gather(out["pos_index"]))
+        return out  # type: ignore[no-any-return]
 
     # -- lifetime ---------------------------------------------------------------------------
     @property
@@ -310,19 +323,17 @@ def describe_relations(rel: Mapping[str, list[tuple[str, str]]], missions: Itera
 
 
 def _as_relation_source(frame: Any, name: str) -> Any:
-    """Something DuckDB can register: polars, pandas and Arrow pass; the rest via polars."""
+    """Something DuckDB can register: polars, pandas and Arrow pass; the rest through the
+    input layer (:func:`daxa.inputs.to_table`)."""
     if isinstance(frame, pl.DataFrame | pa.Table | pa.RecordBatchReader):
         return frame
     if isinstance(frame, pl.LazyFrame):
         return frame.collect()
     if type(frame).__module__.startswith("pandas"):
         return frame
-    if match.is_skycoord(frame):
-        ra, dec = match.positions_radec(frame, "icrs")
-        return pl.DataFrame({"ra": ra, "dec": dec})
-    from daxa.frames import to_polars
+    from daxa.inputs import to_table  # SkyCoord (as ICRS ra/dec), astropy, pyvo, paths...
 
-    return to_polars(frame, what=f"frame {name!r}")
+    return to_table(frame, what=f"frame {name!r}").frame
 
 
 def _convert(rel: Any, output: Output) -> Any:

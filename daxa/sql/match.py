@@ -24,6 +24,7 @@ import polars as pl
 import pyarrow as pa
 
 from daxa.errors import InputError
+from daxa.inputs import PositionTable, read_positions
 from daxa.missions import get_mission
 from daxa.sky.healpix import MAX_ORDER, healpix_index
 from daxa.sql.cone import neighbour_cells, orders_for_radii
@@ -58,45 +59,20 @@ def is_skycoord(value: Any) -> bool:
     return type(value).__name__ == "SkyCoord" and type(value).__module__.startswith("astropy")
 
 
+def read(positions: Any, id: str | bool | None = False) -> PositionTable:
+    """``positions`` in any form of :func:`daxa.inputs.read_positions` (no rows is fine)."""
+    if isinstance(positions, PositionTable):
+        return positions
+    return read_positions(positions, id=id, allow_empty=True)
+
+
 def positions_radec(
     positions: Any, frame: str = "icrs"
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """RA and Dec in degrees from a frame with ra/dec columns, a SkyCoord (transformed to
-    ``frame``), a (ra, dec) pair of sequences or an (n, 2) array; InputError on NaN or
-    |dec| > 90. Plain numbers are taken to be in every mission's own frame, as the positions
-    filter takes them."""
-    if is_skycoord(positions):
-        moved = positions.transform_to(frame)
-        ra = np.atleast_1d(moved.spherical.lon.deg)
-        dec = np.atleast_1d(moved.spherical.lat.deg)
-    elif isinstance(positions, tuple) and len(positions) == 2:
-        ra, dec = np.atleast_1d(positions[0]), np.atleast_1d(positions[1])
-    elif isinstance(positions, np.ndarray | list):
-        arr = np.asarray(positions, dtype=np.float64).reshape(-1, 2)
-        ra, dec = arr[:, 0], arr[:, 1]
-    else:
-        from daxa.frames import to_polars
-
-        table = to_polars(positions, what="positions")
-        lower = {c.lower(): c for c in table.columns}
-        if "ra" not in lower or "dec" not in lower:
-            raise InputError(
-                f"positions need 'ra' and 'dec' columns (degrees); got {table.columns}"
-            )
-        ra = table[lower["ra"]].to_numpy()
-        dec = table[lower["dec"]].to_numpy()
-    ra = np.asarray(ra, dtype=np.float64)
-    dec = np.asarray(dec, dtype=np.float64)
-    if ra.shape != dec.shape:
-        raise InputError(f"positions have {ra.size} RA values but {dec.size} Dec values")
-    bad = np.flatnonzero(~np.isfinite(ra) | ~np.isfinite(dec) | (np.abs(dec) > 90))
-    if bad.size:
-        i = int(bad[0])
-        raise InputError(
-            f"position {i} (ra={ra[i]!r}, dec={dec[i]!r}) is not a valid sky position "
-            f"({bad.size} bad in all); RA and Dec must be finite degrees with |dec| <= 90"
-        )
-    return np.mod(ra, 360.0), dec
+    """RA and Dec in degrees of ``positions`` (any input of :mod:`daxa.inputs`; a SkyCoord is
+    transformed to ``frame``); InputError on NaN or |dec| > 90. Plain numbers are taken to be
+    in every mission's own frame, as the positions filter takes them."""
+    return read(positions).in_frame(frame)
 
 
 def cells_table(
@@ -346,8 +322,9 @@ def prepare_positions(
     FK5 J2000, for missions whose pointings are FK5), their unit vectors x, y, z and x_fk5,
     y_fk5, z_fk5, and radius_deg, limit2 (squared-chord bound) when per position.
     """
-    ra, dec = positions_radec(positions, "icrs")
-    ra_fk5, dec_fk5 = positions_radec(positions, "fk5") if is_skycoord(positions) else (ra, dec)
+    given = read(positions)
+    ra, dec = given.in_frame("icrs")
+    ra_fk5, dec_fk5 = given.in_frame("fk5")
     per_position = _per_position_radii(radius, ra.size)
     x, y, z = unit_vectors(ra, dec)
     x5, y5, z5 = unit_vectors(ra_fk5, dec_fk5)
@@ -373,9 +350,9 @@ def prepare_positions(
 def _per_position_radii(radius: object, n: int) -> npt.NDArray[np.float64] | None:
     if radius is None or isinstance(radius, Mapping) or np.ndim(radius) == 0:  # type: ignore[arg-type]
         return None
-    unit = getattr(radius, "unit", None)
-    values = radius.to_value("deg") if unit is not None else radius  # type: ignore[attr-defined]
-    arr = np.asarray(values, dtype=np.float64)
+    from daxa.inputs import angles_deg
+
+    arr = angles_deg(radius, what="radius")
     if arr.shape != (n,):
         raise InputError(
             f"give one radius per position: {n} positions but radii of shape {arr.shape}"

@@ -76,15 +76,19 @@ def _canonical_or_none(spec: Mission, name: str) -> str | None:
 def observed_sql(mission: str | Mission, instrument: str, columns: Collection[str]) -> str | None:
     """SQL that is true when ``instrument`` observed in a row; None when it always counts.
 
-    The same rule as :func:`daxa.missions.coverage.observed_matrix`.
+    The same rule as :func:`daxa.missions.coverage.observed_active`.
     """
     spec = get_mission(mission)
     inst = spec.instrument(instrument)
+    base: str | None = None
     if spec.one_instrument_per_obs and "instrument" in columns:
-        return f"coalesce(instrument = {quote_literal(inst.name)}, false)"
-    if inst.exposure_column and inst.exposure_column in columns:
-        return f"coalesce({quote_ident(inst.exposure_column)} > 0, false)"
-    return None
+        base = f"coalesce(instrument = {quote_literal(inst.name)}, false)"
+    elif inst.exposure_column and inst.exposure_column in columns:
+        base = f"coalesce({quote_ident(inst.exposure_column)} > 0, false)"
+    if "active_insts" in columns:  # eROSITA lists the active instruments (observed_active)
+        active = f"coalesce(list_contains(active_insts, {quote_literal(inst.name)}), true)"
+        return active if base is None else f"({base} AND {active})"
+    return base
 
 
 def radius_sql(

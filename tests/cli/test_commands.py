@@ -175,7 +175,7 @@ def test_select_bad_input_is_one_line_exit_1(filled, tmp_path, args, message) ->
         (["xmm_pointed", "--target-type", "AGN"], "xmm"),
         (["chandra"], "no filter given"),
         (["chandra", "--at-time", "1", "2"], "--at-time needs --positions"),
-        (["chandra", "--pos", "1 2", "--radius", "wide"], "radius 'wide' is not an angle"),
+        (["chandra", "--pos", "1 2", "--radius", "wide"], "radius='wide' is not an angle"),
         (["chandra", "swift", "--obs-id", "123"], "--obs-id needs exactly one mission"),
         (["chandra", "--obs-id", "12ab"], "'12ab' is not a valid Chandra ObsID"),
         (["chandra", "--pos", "1 2", "--instruments", "XRT"], "chandra has no instrument 'XRT'"),
@@ -252,8 +252,8 @@ def test_match_missing_catalogue(filled, tmp_path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["cat.csv", "chandra", "--ra", "RAJ"], "--ra 'RAJ' is not a column"),
-        (["nocols.csv", "chandra"], "cannot tell the RA/Dec columns"),
+        (["cat.csv", "chandra", "--ra", "RAJ"], "no column 'RAJ' (given as --ra)"),
+        (["nocols.csv", "chandra"], "found no RA column in the catalogue nocols.csv"),
         (["cat.csv", "chandra", "--window", "1", "2"], "--window needs --epoch"),
         (["cat.csv", "chandra", "--summary", "--epoch", "t"], "--summary does not take time"),
         (["cat.csv", "hubble"], "unknown mission 'hubble'"),

@@ -73,13 +73,13 @@ def test_read_positions_errors(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="does not exist"):
         read_positions(tmp_path / "nope.csv")
     (tmp_path / "nocols.csv").write_text("x,y\n1,2\n")
-    with pytest.raises(InputError, match="needs RA and Dec columns.*it has: x, y"):
+    with pytest.raises(InputError, match="found no RA column.*its columns are: x, y"):
         read_positions(tmp_path / "nocols.csv")
     (tmp_path / "bad.csv").write_text("ra,dec\n1,2\n3,95\n4,\n")
-    with pytest.raises(InputError, match=r"2 rows have missing or impossible .*rows 2, 3"):
+    with pytest.raises(InputError, match=r"position 1 \(RA=3, Dec=95\).*2 bad in all"):
         read_positions(tmp_path / "bad.csv")
     (tmp_path / "words.csv").write_text("ra,dec\nfoo,bar\n")
-    with pytest.raises(InputError, match="cannot read the coordinates"):
+    with pytest.raises(InputError, match="cannot read 'foo' as an angle"):
         read_positions(tmp_path / "words.csv")
 
 

@@ -59,7 +59,7 @@ def test_one_window_broadcasts_to_every_position():
     [
         (["2020-01-02", "2020-01-01"], ["2020-01-01", "2020-01-03"], "window 0: start 2020-01-02"),
         (["2020-01-01"] * 3, ["2020-01-02"] * 3, "3 starts and 3 ends given for 2 positions"),
-        ([1.0, 2.0], [3.0, 4.0], "not a time"),
+        ([1.0, 2.0], [3.0, 4.0], "bare number .*time_format=.mjd."),
     ],
 )
 def test_bad_windows(start, end, message):
@@ -137,12 +137,12 @@ def test_positions_at_time_equal_brute_force(obs, pos, radius, over_run):
         table["ra"].to_numpy()[None, :],
         table["dec"].to_numpy()[None, :],
     )
+    isgri = table["exposure_isgri"].to_numpy() > 0
+    jemx = table["exposure_jemx1"].to_numpy() > 0
     if radius is None:  # ISGRI 4.15 deg where it observed, else JEM-X 2.4 deg, else nothing
-        isgri = table["exposure_isgri"].to_numpy() > 0
-        jemx = table["exposure_jemx1"].to_numpy() > 0
         limit = np.where(isgri, 1.2 * 4.15, np.where(jemx, 1.2 * 2.4, -1.0))[None, :]
-    else:
-        limit = radius
+    else:  # any radius: only rows where a chosen instrument observed
+        limit = np.where(isgri | jemx, radius, -1.0)[None, :]
     we = np.array([w.replace(tzinfo=None) for w in w_end], dtype="datetime64[us]")[:, None]
     ws = np.array([w.replace(tzinfo=None) for w in w_start], dtype="datetime64[us]")[:, None]
     os_ = np.array([o.replace(tzinfo=None) for o in o_start], dtype="datetime64[us]")[None, :]

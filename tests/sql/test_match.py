@@ -190,7 +190,7 @@ def test_no_positions_and_no_missions(small_cache: Path) -> None:
         (([10.0], [91.0]), None, "position 0"),
         (([10.0, 11.0], [0.0, 1.0]), [1.0], "one radius per position"),
         (([10.0], [0.0]), -1.0, "radius"),
-        (pl.DataFrame({"x": [1.0]}), None, "'ra' and 'dec'"),
+        (pl.DataFrame({"x": [1.0]}), None, "no RA column"),
     ],
 )
 def test_bad_input_raises_input_error(small_cache: Path, positions, radius, message: str) -> None:  # type: ignore[no-untyped-def]
