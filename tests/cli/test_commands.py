@@ -246,7 +246,10 @@ def test_match_pairs_agree_with_brute_force(filled, tmp_path) -> None:
 def test_match_missing_catalogue(filled, tmp_path) -> None:
     result = daxa("match", "missing.csv", "chandra", cache_dir=filled, cwd=tmp_path)
     assert result.code == 1 and "Traceback" not in result.err
-    assert result.error_lines == ["error: catalogue 'missing.csv' does not exist"]
+    assert result.error_lines == [
+        "error: the catalogue file missing.csv does not exist; give a CSV/TSV, FITS, Parquet, "
+        "VOTable or JSON file, a Parquet folder or a HATS folder"
+    ]
 
 
 @pytest.mark.parametrize(
