@@ -296,19 +296,36 @@ class Positions(Filter):
     ``radius``: None (default, per row: the largest 1.2 × FoV among the chosen instruments that
     observed in that row — DAXA takes the largest chosen FoV for every row), degrees or an angle
     Quantity, ``{instrument: radius}``, or one radius per position.
+
+    ``coverage``: ``"circle"`` (default, the radius rule above) or ``"footprint"``: the
+    circle search proposes pairs (each instrument's circumscribed radius when ``radius`` is
+    None), then the instruments' real fields decide (:mod:`daxa.footprints`); the association
+    table gains ``covered`` (yes / maybe), ``offaxis_arcmin``, ``footprint_instrument`` and
+    ``owner_tile`` (eRASS1). ``mask`` keeps rows covered yes or maybe.
     """
 
     positions: Any
     radius: Any = None
+    coverage: str = "circle"
 
     name = "positions"
 
     def __post_init__(self) -> None:
+        from daxa.footprints.assess import check_coverage
+
+        object.__setattr__(self, "coverage", check_coverage(self.coverage))
         parsed = ParsedPositions(self.positions)
         if parsed.columns is not None:
             object.__setattr__(self, "positions", reduce_frame(self.positions, parsed.columns))
         object.__setattr__(self, "_parsed", parsed)
         object.__setattr__(self, "_radius", _radius.parse_radius(self.radius, parsed.size))
+
+    def params(self) -> dict[str, Any]:
+        """As :meth:`Filter.params`; ``coverage`` only when not the default (older saves)."""
+        out = super().params()
+        if out.get("coverage") == "circle":
+            del out["coverage"]
+        return out
 
     @property
     def parsed(self) -> ParsedPositions:
@@ -323,7 +340,12 @@ class Positions(Filter):
     ) -> _SearchInputs:
         require_columns(table, ("ra", "dec", "_healpix_29"), what=f"the {self.name} filter")
         ra, dec = self.parsed.in_frame(mission.frame)
-        plan = _radius.plan(self.__dict__["_radius"], table, mission, instruments)
+        radius = self.__dict__["_radius"]
+        if self.coverage == "footprint" and radius.kind == "default":
+            from daxa.footprints.assess import candidate_radius
+
+            radius = _radius.Radius("mapping", candidate_radius(table, mission, instruments))
+        plan = _radius.plan(radius, table, mission, instruments)
         obs_ra, obs_dec = table["ra"].to_numpy(), table["dec"].to_numpy()
         hpx = table["_healpix_29"].to_numpy()
         if plan.rows is not None:
@@ -373,6 +395,12 @@ class Positions(Filter):
         radius for all), or the positions are searched in chunks (one radius per position).
         """
         spec, chosen = context(table, mission, instruments)
+        if self.coverage == "footprint":
+            pairs, rows, plan = self._pairs(table, spec, chosen)
+            cov = self._assess(table, spec, chosen, pairs, rows, plan)
+            keep = np.zeros(table.height, dtype=bool)
+            keep[rows[cov.status > 0]] = True
+            return as_mask(keep, table)
         x = self._inputs(table, spec, chosen)
         hit = x.rows_hit()
         keep = np.zeros(table.height, dtype=bool)
@@ -393,6 +421,9 @@ class Positions(Filter):
         spec, chosen = context(table, mission, instruments)
         pairs, rows, plan = self._pairs(table, spec, chosen)
         ra, dec = self.parsed.in_frame(spec.frame)
+        if self.coverage == "footprint":
+            cov = self._assess(table, spec, chosen, pairs, rows, plan)
+            return footprint_association(spec, table, pairs, rows, cov, chosen, ra, dec)
         return association_frame(
             spec,
             table,
@@ -405,6 +436,22 @@ class Positions(Filter):
             dec,
         )
 
+    def _assess(
+        self,
+        table: pl.DataFrame,
+        spec: Mission,
+        chosen: tuple[str, ...],
+        pairs: Any,
+        rows: npt.NDArray[np.int64],
+        plan: _radius.RadiusPlan,
+    ) -> Any:
+        """The footprint decision on the circle search's pairs (daxa.footprints)."""
+        from daxa.footprints.assess import assess_pairs
+
+        ra, dec = self.parsed.in_frame(spec.frame)
+        left = np.asarray(pairs.left, dtype=np.int64)
+        return assess_pairs(table, spec, chosen, plan.observed, rows, ra[left], dec[left])
+
     def describe(self) -> str:
         n = self.n_positions
         parsed: _radius.Radius = self.__dict__["_radius"]
@@ -416,7 +463,10 @@ class Positions(Filter):
             radius = f"radius per instrument ({_mapping_note(parsed.value)})"
         else:
             radius = "one radius per position"
-        return f"within {radius} of {n} position{'s' if n != 1 else ''}"
+        where = f"within {radius} of {n} position{'s' if n != 1 else ''}"
+        if self.coverage == "footprint":
+            where = f"footprint holds one of {n} position{'s' if n != 1 else ''} ({where})"
+        return where
 
 
 def association_frame(
@@ -450,3 +500,39 @@ def association_frame(
 
 def _mapping_note(radius: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}: {v:g}°" for k, v in radius.items())
+
+
+def footprint_association(
+    mission: Mission,
+    table: pl.DataFrame,
+    pairs: Any,
+    rows: npt.NDArray[np.int64],
+    cov: Any,
+    instruments: tuple[str, ...],
+    pos_ra: npt.NDArray[np.float64],
+    pos_dec: npt.NDArray[np.float64],
+) -> pl.DataFrame:
+    """The association table of ``coverage="footprint"``: pairs covered yes or maybe, with the
+    footprint columns (see :data:`daxa.footprints.assess.FOOTPRINT_SCHEMA`)."""
+    from daxa.footprints.assess import FOOTPRINT_SCHEMA
+    from daxa.missions.coverage import instrument_lists
+
+    keep = np.flatnonzero(cov.status > 0)
+    schema = {**ASSOCIATION_SCHEMA, **FOOTPRINT_SCHEMA}
+    if keep.size == 0:
+        return pl.DataFrame(schema=schema)
+    pos_index = np.asarray(pairs.left, dtype=np.int64)[keep]
+    frame = pl.DataFrame(
+        {
+            "pos_index": pos_index,
+            "mission": pl.repeat(mission.name, keep.size, eager=True, dtype=pl.String),
+            "obs_id": table["obs_id"].gather(rows[keep]),
+            "separation_deg": np.asarray(pairs.separation, dtype=np.float64)[keep],
+            "instruments": instrument_lists(cov.covers[keep], instruments),
+            "pos_ra": pos_ra[pos_index],
+            "pos_dec": pos_dec[pos_index],
+            **cov.columns(keep),
+        },
+        schema=schema,
+    )
+    return frame.sort("pos_index", "separation_deg", "obs_id")

@@ -20,7 +20,7 @@ def normalise(raw: pl.DataFrame, *, now: datetime | None = None) -> pl.DataFrame
     all five 0 is not science-usable. ``public`` is ``data_in_heasarc == 'Y'``. intscwpub
     holds pointings only and has no ``scw_type`` column; if a table with one is given (the
     ``intscw`` table), only POINTING windows are kept. ``scw_ver`` (e.g. ``001``) is kept,
-    as downloads need it. No target categories (all MISC).
+    as downloads need it, and ``posangle`` (degrees) as ``roll_angle`` for footprints. No target categories (all MISC).
     """
     raw_exp = [f"good_{i}" for i in _INSTRUMENTS]
     df = N.prepare(
@@ -42,9 +42,10 @@ def normalise(raw: pl.DataFrame, *, now: datetime | None = None) -> pl.DataFrame
         N.flag("data_in_heasarc", df).fill_null(False).alias("public"),
         pl.lit("MISC").alias("target_category"),
         scw_ver.alias("scw_ver"),
+        N.num("posangle", df).alias("roll_angle"),
     )
     df = N.with_best_exposure(df, exposures)
-    return N.finish(df, NAME, exposures=exposures, extras=["scw_ver"])
+    return N.finish(df, NAME, exposures=exposures, extras=["scw_ver", "roll_angle"])
 
 
 INTEGRAL_POINTED = Mission(
@@ -78,8 +79,9 @@ INTEGRAL_POINTED = Mission(
             "good_spi",
             "data_in_heasarc",
             "scw_type",
+            "posangle",
         ),
-        optional=("scw_type",),
+        optional=("scw_type", "posangle"),
     ),
     normalise=normalise,
 )
