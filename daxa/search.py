@@ -82,8 +82,11 @@ def _filters(
     over_run: bool,
     session: Any,
     cache_dir: str | os.PathLike[str] | None,
+    coverage: str = "circle",
 ) -> tuple[Filter | None, Filter | None]:
     """(positional filter or None, time filter or None) for the arguments."""
+    if coverage != "circle" and positions is None:
+        raise InputError(f"coverage={coverage!r} needs positions (names are searched by circles)")
     if positions is not None and names is not None:
         raise InputError("give positions or names, not both (search twice to combine them)")
     timed = start is not None or end is not None
@@ -101,7 +104,7 @@ def _filters(
         spatial: Filter = Names(names, radius, session=session, cache_dir=cache_dir)
         n = len(spatial.resolved_names)  # type: ignore[attr-defined]
     else:
-        spatial = Positions(positions, radius)
+        spatial = Positions(positions, radius, coverage)
         n = spatial.n_positions  # type: ignore[attr-defined]
     if not timed:
         return spatial, None
@@ -116,6 +119,11 @@ def _filters(
         )
     if names is not None:
         raise InputError("one time window per position works with positions, not names")
+    if coverage != "circle":
+        raise InputError(
+            f"coverage={coverage!r} takes one time window for all positions; one window per "
+            "position is searched by circles"
+        )
     if n != max(to_us_array(first).size, to_us_array(last).size):
         raise InputError(f"give one start and end per position ({n}), or a single window")
     return PositionsAtTime(positions, first, last, radius, over_run), None
@@ -134,6 +142,7 @@ def search(
     tables: Mapping[str, pl.DataFrame] | None = None,
     over_run: bool = True,
     session: Any = None,
+    coverage: str = "circle",
 ) -> pl.DataFrame:
     """Observations of several missions near ``positions`` (or ``names``) and/or in a window.
 
@@ -142,7 +151,9 @@ def search(
     :class:`daxa.filters.Positions` (default per row: 1.2 × FoV of the chosen instruments that
     observed). ``start``/``end``: one window for all, or one per position (positions at time).
     ``instruments`` maps a mission to its chosen instruments (default: the mission's defaults).
-    ``tables`` hands in normalised tables instead of reading the cache.
+    ``tables`` hands in normalised tables instead of reading the cache. ``coverage``:
+    ``"circle"`` (default) or ``"footprint"`` (positions only: the instruments' real fields
+    decide, adding ``covered``, ``offaxis_arcmin``, ``footprint_instrument``, ``owner_tile``).
 
     Returns one row per (position, observation) pair, sorted by position, mission (registry
     order) and separation: ``pos_index, pos_ra, pos_dec, mission, obs_id, separation_deg,
@@ -151,7 +162,12 @@ def search(
     chosen_map = {get_mission(k).name: v for k, v in (instruments or {}).items()}
     frames: list[pl.DataFrame] = []
     specs = _missions(missions, tables, cache_dir)  # before resolving names: fail fast
-    spatial, window = _filters(positions, radius, start, end, names, over_run, session, cache_dir)
+    from daxa.footprints.assess import check_coverage
+
+    coverage = check_coverage(coverage)
+    spatial, window = _filters(
+        positions, radius, start, end, names, over_run, session, cache_dir, coverage
+    )
     for spec in specs:
         table = _table(spec, tables, cache_dir)
         chosen = chosen_instruments(spec, chosen_map.get(spec.name))
