@@ -64,6 +64,13 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="instruments per mission (e.g. swift=XRT: leaves out BAT's 60° radius)",
     )
     p.add_argument("--summary", action="store_true", help="per row and mission, not per pair")
+    p.add_argument(
+        "--coverage",
+        choices=("circle", "footprint"),
+        default="circle",
+        help="circle: 1.2 x field of view (default); footprint: the instruments' real fields "
+        "(adds covered yes/maybe, offaxis_arcmin, footprint_instrument, owner_tile)",
+    )
     p.add_argument("--epoch", metavar="COL", help="a time column: each row's window is around it")
     p.add_argument(
         "--window",
@@ -138,6 +145,8 @@ def run_match(args: argparse.Namespace) -> int:
     if args.summary:
         if args.epoch or args.window or args.overlap_only:
             raise InputError("--summary does not take time windows (--epoch/--window)")
+        if args.coverage != "circle":
+            raise InputError("--summary counts circles; --coverage footprint lists pairs only")
         result = coverage_summary(
             args.catalogue,
             missions,
@@ -173,6 +182,7 @@ def run_match(args: argparse.Namespace) -> int:
             window=window,
             radius=radius,
             overlap_only=args.overlap_only,
+            coverage=args.coverage,
             memory_budget=args.memory,
             scheduler=args.scheduler,
             progress=progress,
