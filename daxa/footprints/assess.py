@@ -36,6 +36,7 @@ FOOTPRINT_SCHEMA: dict[str, pl.DataType] = {
     "offaxis_arcmin": pl.Float64(),
     "footprint_instrument": pl.String(),
     "owner_tile": pl.String(),
+    "s_region": pl.String(),
 }
 
 
@@ -102,6 +103,10 @@ class PairCoverage:
     instrument: pl.Series
     covers: npt.NDArray[np.bool_]
     owner_tile: pl.Series
+    #: table row of each pair, and the table / mission, for the ``s_region`` strings
+    rows: npt.NDArray[np.int64]
+    table: pl.DataFrame
+    mission: Mission
 
     def columns(self, keep: npt.NDArray[np.int64] | slice = slice(None)) -> dict[str, Any]:
         """The footprint columns (:data:`FOOTPRINT_SCHEMA`) for the pairs ``keep``."""
@@ -112,6 +117,9 @@ class PairCoverage:
             "offaxis_arcmin": self.offaxis_arcmin[keep],
             "footprint_instrument": self.instrument.gather(idx),
             "owner_tile": self.owner_tile.gather(idx),
+            "s_region": pair_regions(
+                self.table, self.mission, self.rows[idx], self.instrument.gather(idx)
+            ),
         }
 
 
@@ -190,7 +198,59 @@ def assess_pairs(
         .to_series()
         .alias("footprint_instrument")
     )
-    return PairCoverage(best, np.asarray(off, dtype=np.float64), instrument, per > NO, owner)
+    return PairCoverage(
+        best, np.asarray(off, dtype=np.float64), instrument, per > NO, owner, rows, table, mission
+    )
+
+
+def pair_regions(
+    table: pl.DataFrame, mission: Mission, rows: npt.NDArray[np.int64], instrument: pl.Series
+) -> pl.Series:
+    """STC-S ``s_region`` of each pair's footprint (its instrument, at the row's pointing and
+    roll), made once per distinct (row, instrument) and gathered."""
+    from daxa.footprints.stcs import box_strings, region_strings
+
+    out = pl.Series("s_region", [None] * rows.size, dtype=pl.String)
+    if rows.size == 0:
+        return out
+    names = instrument.fill_null("").to_numpy().astype(str)
+    key = rows * 64 + np.searchsorted(np.unique(names), names)
+    _, first, back = np.unique(key, return_index=True, return_inverse=True)
+    u_rows, u_names = rows[first], names[first]
+    text = np.full(first.size, None, dtype=object)
+    if is_box_mission(mission):
+        box = [table[c].to_numpy()[u_rows] for c in BOX_COLUMNS]
+        text[:] = box_strings(*box, mission.frame)
+    else:
+        ra, dec = table["ra"].to_numpy()[u_rows], table["dec"].to_numpy()[u_rows]
+        angle = np.broadcast_to(_angles(table, mission, u_rows), u_rows.shape)
+        detector = (
+            table["detector"].cast(pl.String).fill_null("").to_numpy().astype(str)[u_rows]
+            if mission.name == "chandra" and "detector" in table.columns
+            else np.full(u_rows.size, "", dtype=str)
+        )
+        for name in np.unique(u_names[u_names != ""]):
+            at = u_names == name
+            for shape, mask, factor in _row_shapes(mission, str(name), detector, at):
+                sel = np.flatnonzero(mask)
+                if sel.size:
+                    text[sel] = region_strings(
+                        shape, ra[sel], dec[sel], factor * angle[sel], mission.frame
+                    )
+    return pl.Series("s_region", text[back].tolist(), dtype=pl.String)
+
+
+def _row_shapes(
+    mission: Mission, instrument: str, detector: npt.NDArray[np.str_], at: npt.NDArray[np.bool_]
+) -> list[tuple[Any, npt.NDArray[np.bool_], float]]:
+    """(shape, rows, angle factor) for the rows ``at`` of one instrument; rows whose Chandra
+    detector is unknown get the wider shape with the angle unknown (factor NaN)."""
+    if mission.name != "chandra":
+        return [(footprint(mission.name, instrument), at, 1.0)]
+    i, s = footprint("chandra", f"{instrument}-I"), footprint("chandra", f"{instrument}-S")
+    is_i, is_s = detector == f"{instrument}-I", detector == f"{instrument}-S"
+    wider = i if i.outer_arcmin >= s.outer_arcmin else s
+    return [(i, at & is_i, 1.0), (s, at & is_s, 1.0), (wider, at & ~is_i & ~is_s, np.nan)]
 
 
 def owner_tiles(ra: Any, dec: Any, tiles: pl.DataFrame) -> pl.Series:

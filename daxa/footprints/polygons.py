@@ -109,7 +109,7 @@ def place_vertices(
 def shape_on_sky(
     shape: Shape, ra_deg: Any, dec_deg: Any, angle_deg: Any = 0.0, *, circle_vertices: int = 48
 ) -> tuple[FloatArray, FloatArray]:
-    """The outline of ``shape`` at n pointings: RA/Dec (n, k), counter-clockwise (east left).
+    """The outline of ``shape`` at n pointings: RA/Dec (n, k), in the shape's vertex order.
 
     Circles become regular ``circle_vertices``-gons through the circle (inscribed polygon);
     eRASS1 boxes are not placed here (their corners come from the table).

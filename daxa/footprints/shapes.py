@@ -2,8 +2,8 @@
 
 A shape is a convex polygon in the detector's tangent plane or a circle about the pointing.
 Polygon vertices are given as *angular* offsets (arcmin) along the two detector axes, ``x``
-(east at angle 0) and ``y`` (north at angle 0), counter-clockwise seen from inside the sphere
-(east left); :mod:`daxa.footprints.polygons` turns each offset ``a`` into the gnomonic
+(east at angle 0) and ``y`` (north at angle 0), counter-clockwise in those axes (as seen from
+outside the sphere; on a sky map with east left they run clockwise); :mod:`daxa.footprints.polygons` turns each offset ``a`` into the gnomonic
 tangent-plane coordinate ``tan(a)``, so a rectangle's edges are the great circles through its
 edge midpoints at the quoted half-widths (what matters for BAT's 100° × 60° field).
 
