@@ -153,7 +153,8 @@ def search(
     ``instruments`` maps a mission to its chosen instruments (default: the mission's defaults).
     ``tables`` hands in normalised tables instead of reading the cache. ``coverage``:
     ``"circle"`` (default) or ``"footprint"`` (positions only: the instruments' real fields
-    decide, adding ``covered``, ``offaxis_arcmin``, ``footprint_instrument``, ``owner_tile``).
+    decide, adding ``covered``, ``offaxis_arcmin``, ``footprint_instrument``, ``owner_tile``
+    and the observation's ``s_region``, its footprint as an STC-S string).
 
     Returns one row per (position, observation) pair, sorted by position, mission (registry
     order) and separation: ``pos_index, pos_ra, pos_dec, mission, obs_id, separation_deg,
@@ -181,6 +182,11 @@ def search(
             frames.append(_time_only(table, spec, chosen))
             continue
         found = spatial.associate(table, mission=spec, instruments=chosen)  # type: ignore[attr-defined]
+        if coverage == "footprint":
+            from daxa.footprints.stcs import observation_regions
+
+            hit = table.join(found.select("obs_id").unique(), on="obs_id", how="semi")
+            table = hit.with_columns(observation_regions(hit, spec, chosen))
         frames.append(_with_observations(found, table))
     if not frames:
         return _empty()
@@ -211,7 +217,7 @@ def _table(
 
 
 def _with_observations(found: pl.DataFrame, table: pl.DataFrame) -> pl.DataFrame:
-    present = [c for c in OBSERVATION_COLUMNS if c in table.columns]
+    present = [c for c in (*OBSERVATION_COLUMNS, "s_region") if c in table.columns]
     details = table.select("obs_id", *present).unique("obs_id", keep="first")
     return found.join(details, on="obs_id", how="left", maintain_order="left")
 

@@ -184,14 +184,14 @@ def prepare_mission(
                 "(daxa.cache.load)"
             )
     if per_row:
-        form = _radius.Radius("scalar", 0.0)
+        plan = _radius.plan(_radius.Radius("scalar", 0.0), table, spec, chosen)
     elif coverage == "footprint" and radius is None:
-        from daxa.footprints.assess import candidate_radius
+        from daxa.filters.positions import footprint_plan
 
-        form = _radius.Radius("mapping", candidate_radius(table, spec, chosen))
+        plan = footprint_plan(table, spec, chosen)
     else:
         form = _radius.parse_radius(_radius_for_mission(radius, spec), 1)
-    plan = _radius.plan(form, table, spec, chosen)
+        plan = _radius.plan(form, table, spec, chosen)
     rows = plan.rows if plan.rows is not None else np.arange(table.height, dtype=np.int64)
     kept = table[rows] if plan.rows is not None else table
     if per_row:
@@ -480,7 +480,7 @@ def _footprint_step(
     spec = get_mission(table.name)
     pra, pdec = positions["ra"].to_numpy()[left], positions["dec"].to_numpy()[left]
     cov = assess_pairs(
-        table.footprint, spec, table.instruments, table.plan.observed, trow, pra, pdec
+        table.footprint, spec, table.instruments, table.plan.observed, trow, pra, pdec, sep
     )
     keep = np.flatnonzero(cov.status > 0)
     cols = {

@@ -342,10 +342,9 @@ class Positions(Filter):
         ra, dec = self.parsed.in_frame(mission.frame)
         radius = self.__dict__["_radius"]
         if self.coverage == "footprint" and radius.kind == "default":
-            from daxa.footprints.assess import candidate_radius
-
-            radius = _radius.Radius("mapping", candidate_radius(table, mission, instruments))
-        plan = _radius.plan(radius, table, mission, instruments)
+            plan = footprint_plan(table, mission, instruments)
+        else:
+            plan = _radius.plan(radius, table, mission, instruments)
         obs_ra, obs_dec = table["ra"].to_numpy(), table["dec"].to_numpy()
         hpx = table["_healpix_29"].to_numpy()
         if plan.rows is not None:
@@ -450,7 +449,8 @@ class Positions(Filter):
 
         ra, dec = self.parsed.in_frame(spec.frame)
         left = np.asarray(pairs.left, dtype=np.int64)
-        return assess_pairs(table, spec, chosen, plan.observed, rows, ra[left], dec[left])
+        sep = np.asarray(pairs.separation, dtype=np.float64)
+        return assess_pairs(table, spec, chosen, plan.observed, rows, ra[left], dec[left], sep)
 
     def describe(self) -> str:
         n = self.n_positions
@@ -467,6 +467,23 @@ class Positions(Filter):
         if self.coverage == "footprint":
             where = f"footprint holds one of {n} position{'s' if n != 1 else ''} ({where})"
         return where
+
+
+def footprint_plan(
+    table: pl.DataFrame, mission: Mission, instruments: tuple[str, ...]
+) -> _radius.RadiusPlan:
+    """The candidate search of ``coverage="footprint"``: each row's circumscribed radius of
+    the footprints that observed (rows where none observed cannot match)."""
+    from daxa.footprints.assess import row_candidate_radius
+    from daxa.missions.coverage import observed_active
+
+    observed = observed_active(table, mission, instruments)
+    radius = row_candidate_radius(table, mission, instruments, observed)
+    finite = np.isfinite(radius)
+    if finite.all():
+        return _radius.RadiusPlan(radius, "right", None, observed, None)
+    rows = np.flatnonzero(finite).astype(np.int64)
+    return _radius.RadiusPlan(radius[rows], "right", rows, observed, None)
 
 
 def association_frame(

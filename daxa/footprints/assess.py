@@ -8,7 +8,6 @@ Loops run over instruments and detector shapes (a handful), never over rows.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,13 +16,12 @@ import numpy.typing as npt
 import polars as pl
 
 from daxa.errors import InputError
-from daxa.footprints.contain import MAYBE, NO, YES, classify, in_box
+from daxa.footprints.contain import MAYBE, NO, YES, decide, detector_axes, detector_xy, in_box
 from daxa.footprints.shapes import (
     ROLL_COLUMN,
     ROLL_OFFSET_DEG,
     SHAPES,
     footprint,
-    outer_radius_deg,
 )
 from daxa.missions.spec import Mission
 
@@ -36,7 +34,6 @@ FOOTPRINT_SCHEMA: dict[str, pl.DataType] = {
     "offaxis_arcmin": pl.Float64(),
     "footprint_instrument": pl.String(),
     "owner_tile": pl.String(),
-    "s_region": pl.String(),
 }
 
 
@@ -74,16 +71,6 @@ def box_radius_deg(table: pl.DataFrame) -> float:
     return far * (1 + 1e-6) + 1e-6
 
 
-def candidate_radius(
-    table: pl.DataFrame, mission: Mission, instruments: tuple[str, ...]
-) -> Mapping[str, float]:
-    """Per-instrument candidate radius (degrees) that holds every footprint shape."""
-    if is_box_mission(mission):
-        r = box_radius_deg(table)
-        return {name: r for name in instruments}
-    return {name: outer_radius_deg(mission.name, name) for name in instruments}
-
-
 def _require_boxes(table: pl.DataFrame) -> None:
     missing = [c for c in BOX_COLUMNS if c not in table.columns]
     if missing:
@@ -103,10 +90,6 @@ class PairCoverage:
     instrument: pl.Series
     covers: npt.NDArray[np.bool_]
     owner_tile: pl.Series
-    #: table row of each pair, and the table / mission, for the ``s_region`` strings
-    rows: npt.NDArray[np.int64]
-    table: pl.DataFrame
-    mission: Mission
 
     def columns(self, keep: npt.NDArray[np.int64] | slice = slice(None)) -> dict[str, Any]:
         """The footprint columns (:data:`FOOTPRINT_SCHEMA`) for the pairs ``keep``."""
@@ -117,34 +100,83 @@ class PairCoverage:
             "offaxis_arcmin": self.offaxis_arcmin[keep],
             "footprint_instrument": self.instrument.gather(idx),
             "owner_tile": self.owner_tile.gather(idx),
-            "s_region": pair_regions(
-                self.table, self.mission, self.rows[idx], self.instrument.gather(idx)
-            ),
         }
 
 
 def _angles(table: pl.DataFrame, mission: Mission, rows: npt.NDArray[np.int64]) -> Any:
     if ROLL_COLUMN not in table.columns:
         return np.nan
-    angle = table[ROLL_COLUMN].cast(pl.Float64).gather(rows).to_numpy()
+    angle = table[ROLL_COLUMN].cast(pl.Float64).gather(rows).fill_null(np.nan).to_numpy()
     return angle + ROLL_OFFSET_DEG.get(mission.name, 0.0)
 
 
-def _chandra_status(
-    table: pl.DataFrame, rows: npt.NDArray[np.int64], instrument: str, args: tuple[Any, ...]
-) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float64]]:
-    """Status on Chandra: the ``detector`` column picks -I or -S; unknown → both must agree."""
-    s_i, off = classify(footprint("chandra", f"{instrument}-I"), *args)
-    s_s, _ = classify(footprint("chandra", f"{instrument}-S"), *args)
-    detector = (
-        table["detector"].cast(pl.String).gather(rows).fill_null("").to_numpy().astype(str)
-        if "detector" in table.columns
-        else np.full(rows.size, "", dtype=str)
+def _row_angles(table: pl.DataFrame, mission: Mission) -> npt.NDArray[np.float64]:
+    """Roll angle of every table row (NaN: unknown), with the mission's offset."""
+    if ROLL_COLUMN not in table.columns:
+        return np.full(table.height, np.nan)
+    angle = table[ROLL_COLUMN].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    return angle + ROLL_OFFSET_DEG.get(mission.name, 0.0)
+
+
+def detector_codes(table: pl.DataFrame, instrument: str) -> npt.NDArray[np.int8]:
+    """Per Chandra row: 1 for ``<instrument>-I``, 2 for ``-S``, 0 when the detector is unknown."""
+    if "detector" not in table.columns:
+        return np.zeros(table.height, dtype=np.int8)
+    det = table["detector"].cast(pl.String).str.to_uppercase()
+    return (
+        pl.select(
+            pl.when(det == f"{instrument}-I")
+            .then(1)
+            .when(det == f"{instrument}-S")
+            .then(2)
+            .otherwise(0)
+            .fill_null(0)
+            .cast(pl.Int8)
+        )
+        .to_series()
+        .to_numpy()
     )
-    status = np.where(s_i == s_s, s_i, MAYBE).astype(np.int8)
-    status = np.where(detector == f"{instrument}-I", s_i, status)
-    status = np.where(detector == f"{instrument}-S", s_s, status)
-    return status.astype(np.int8), off
+
+
+def _shapes_of(mission: Mission, instrument: str) -> list[tuple[int, Any]]:
+    """(detector code, shape) pairs of an instrument; code -1 means every row."""
+    if mission.name == "chandra":
+        return [(1, footprint("chandra", f"{instrument}-I")),
+                (2, footprint("chandra", f"{instrument}-S"))]  # fmt: skip
+    return [(-1, footprint(mission.name, instrument))]
+
+
+def row_candidate_radius(
+    table: pl.DataFrame,
+    mission: Mission,
+    instruments: tuple[str, ...],
+    observed: npt.NDArray[np.bool_],
+) -> npt.NDArray[np.float64]:
+    """Per table row, the circumscribed radius (degrees) of the footprints of the chosen
+    instruments that observed (Chandra: the row's detector, both when unknown); NaN where
+    none observed. The circle search with these radii proposes every covered pair."""
+    if is_box_mission(mission):
+        radius = np.full(table.height, box_radius_deg(table))
+        return np.where(observed.any(axis=1), radius, np.nan)
+    best = np.full(table.height, -np.inf)
+    for j, name in enumerate(instruments):
+        best = np.where(observed[:, j], np.maximum(best, outer_per_row(table, mission, name)), best)
+    return np.where(np.isfinite(best), best, np.nan)
+
+
+def outer_per_row(
+    table: pl.DataFrame, mission: Mission, instrument: str
+) -> npt.NDArray[np.float64]:
+    """Circumscribed radius (degrees) of ``instrument``'s footprint in each row (Chandra: the
+    row's detector; the wider of -I and -S when unknown)."""
+    shapes = _shapes_of(mission, instrument)
+    if shapes[0][0] == -1:
+        return np.full(table.height, shapes[0][1].outer_arcmin / 60.0)
+    code = detector_codes(table, instrument)
+    wider = max(s.outer_arcmin for _, s in shapes) / 60.0
+    return np.select(
+        [code == c for c, _ in shapes], [s.outer_arcmin / 60.0 for _, s in shapes], wider
+    )
 
 
 def assess_pairs(
@@ -155,39 +187,54 @@ def assess_pairs(
     rows: npt.ArrayLike,
     pos_ra: npt.ArrayLike,
     pos_dec: npt.ArrayLike,
+    separation_deg: npt.ArrayLike | None = None,
 ) -> PairCoverage:
     """Decide each (position, table row) pair with the footprints of ``instruments``.
 
     ``observed`` is (table rows × instruments): did the instrument observe in the row (an
     instrument that did not observe covers nothing). ``rows`` index ``table``; ``pos_ra``,
-    ``pos_dec`` are the pairs' positions (degrees, the mission's frame).
+    ``pos_dec`` are the pairs' positions (degrees, the mission's frame); ``separation_deg``
+    the pairs' separations when the pair search already has them.
+
+    The detector axes are made once per table row; per pair there are three dot products and
+    one half-plane test per polygon edge.
     """
+    from daxa.sky.geometry import angular_separation, xyz
+
     rows = np.asarray(rows, dtype=np.int64)
     pra, pdec = np.asarray(pos_ra, dtype=np.float64), np.asarray(pos_dec, dtype=np.float64)
-    ora, odec = table["ra"].to_numpy()[rows], table["dec"].to_numpy()[rows]
+    obs_ra, obs_dec = table["ra"].to_numpy(), table["dec"].to_numpy()
+    if separation_deg is None:
+        off = angular_separation(pra, pdec, obs_ra[rows], obs_dec[rows]) * 60.0
+    else:
+        off = np.asarray(separation_deg, dtype=np.float64) * 60.0
     n, k = rows.size, len(instruments)
     per = np.zeros((n, k), dtype=np.int8)
     owner = pl.Series("owner_tile", [None] * n, dtype=pl.String)
     if is_box_mission(mission):
-        from daxa.sky.geometry import angular_separation
-
         _require_boxes(table)
         box = [table[c].to_numpy()[rows] for c in BOX_COLUMNS]
         inside = in_box(pra, pdec, *box)
-        off = angular_separation(pra, pdec, ora, odec) * 60.0
         per[:] = np.where(inside, YES, NO)[:, None]
         obs_id = table["obs_id"].gather(rows)
         owner = pl.select(
             pl.when(pl.Series(inside)).then(obs_id).otherwise(None).alias("owner_tile")
         ).to_series()
     else:
-        args = (pra, pdec, ora, odec, _angles(table, mission, rows))
-        off = np.zeros(n)
+        angle = _row_angles(table, mission)
+        known = np.isfinite(angle)[rows]
+        axes = detector_axes(obs_ra, obs_dec, angle)
+        x, y = detector_xy(xyz(pra, pdec), *(tuple(c[rows] for c in v) for v in axes))
         for j, name in enumerate(instruments):
-            if mission.name == "chandra":
-                per[:, j], off = _chandra_status(table, rows, name, args)
-            else:
-                per[:, j], off = classify(footprint(mission.name, name), *args)
+            shapes = _shapes_of(mission, name)
+            if shapes[0][0] == -1:
+                per[:, j] = decide(shapes[0][1], off, x, y, known)
+                continue
+            code = detector_codes(table, name)[rows]
+            both = [decide(s, off, x, y, known) for _, s in shapes]  # unknown: must agree
+            per[:, j] = np.where(both[0] == both[1], both[0], MAYBE)
+            for (c, _), status in zip(shapes, both, strict=True):
+                per[:, j] = np.where(code == c, status, per[:, j])
     per = np.where(observed[rows], per, NO).astype(np.int8)
     best = per.max(axis=1, initial=NO).astype(np.int8)
     first = np.argmax(per == best[:, None], axis=1)
@@ -198,59 +245,7 @@ def assess_pairs(
         .to_series()
         .alias("footprint_instrument")
     )
-    return PairCoverage(
-        best, np.asarray(off, dtype=np.float64), instrument, per > NO, owner, rows, table, mission
-    )
-
-
-def pair_regions(
-    table: pl.DataFrame, mission: Mission, rows: npt.NDArray[np.int64], instrument: pl.Series
-) -> pl.Series:
-    """STC-S ``s_region`` of each pair's footprint (its instrument, at the row's pointing and
-    roll), made once per distinct (row, instrument) and gathered."""
-    from daxa.footprints.stcs import box_strings, region_strings
-
-    out = pl.Series("s_region", [None] * rows.size, dtype=pl.String)
-    if rows.size == 0:
-        return out
-    names = instrument.fill_null("").to_numpy().astype(str)
-    key = rows * 64 + np.searchsorted(np.unique(names), names)
-    _, first, back = np.unique(key, return_index=True, return_inverse=True)
-    u_rows, u_names = rows[first], names[first]
-    text = np.full(first.size, None, dtype=object)
-    if is_box_mission(mission):
-        box = [table[c].to_numpy()[u_rows] for c in BOX_COLUMNS]
-        text[:] = box_strings(*box, mission.frame)
-    else:
-        ra, dec = table["ra"].to_numpy()[u_rows], table["dec"].to_numpy()[u_rows]
-        angle = np.broadcast_to(_angles(table, mission, u_rows), u_rows.shape)
-        detector = (
-            table["detector"].cast(pl.String).fill_null("").to_numpy().astype(str)[u_rows]
-            if mission.name == "chandra" and "detector" in table.columns
-            else np.full(u_rows.size, "", dtype=str)
-        )
-        for name in np.unique(u_names[u_names != ""]):
-            at = u_names == name
-            for shape, mask, factor in _row_shapes(mission, str(name), detector, at):
-                sel = np.flatnonzero(mask)
-                if sel.size:
-                    text[sel] = region_strings(
-                        shape, ra[sel], dec[sel], factor * angle[sel], mission.frame
-                    )
-    return pl.Series("s_region", text[back].tolist(), dtype=pl.String)
-
-
-def _row_shapes(
-    mission: Mission, instrument: str, detector: npt.NDArray[np.str_], at: npt.NDArray[np.bool_]
-) -> list[tuple[Any, npt.NDArray[np.bool_], float]]:
-    """(shape, rows, angle factor) for the rows ``at`` of one instrument; rows whose Chandra
-    detector is unknown get the wider shape with the angle unknown (factor NaN)."""
-    if mission.name != "chandra":
-        return [(footprint(mission.name, instrument), at, 1.0)]
-    i, s = footprint("chandra", f"{instrument}-I"), footprint("chandra", f"{instrument}-S")
-    is_i, is_s = detector == f"{instrument}-I", detector == f"{instrument}-S"
-    wider = i if i.outer_arcmin >= s.outer_arcmin else s
-    return [(i, at & is_i, 1.0), (s, at & is_s, 1.0), (wider, at & ~is_i & ~is_s, np.nan)]
+    return PairCoverage(best, off, instrument, per > NO, owner)
 
 
 def owner_tiles(ra: Any, dec: Any, tiles: pl.DataFrame) -> pl.Series:

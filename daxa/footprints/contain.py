@@ -22,7 +22,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from daxa.footprints.polygons import project, unrotate
 from daxa.footprints.shapes import Shape
 from daxa.sky.geometry import angular_separation
 
@@ -38,6 +37,39 @@ def _broadcast(n: int, *values: Any) -> list[FloatArray]:
     return [np.broadcast_to(np.asarray(v, dtype=np.float64), (n,)) for v in values]
 
 
+Vec = tuple[FloatArray, FloatArray, FloatArray]
+
+
+def detector_axes(ra: Any, dec: Any, angle_deg: Any) -> tuple[Vec, Vec, Vec]:
+    """Per pointing: the pointing ``r0`` and the detector axes ``X``, ``Y`` as unit 3-vectors
+    (component arrays), for the ``y`` axis at ``angle_deg`` east of north (NaN: unknown)."""
+    from daxa.sky.geometry import xyz
+
+    ra = np.asarray(ra, dtype=np.float64)
+    dec = np.asarray(dec, dtype=np.float64)
+    r0 = xyz(ra, dec)
+    a, d = np.radians(ra), np.radians(dec)
+    east = (-np.sin(a), np.cos(a), np.zeros_like(a))
+    north = (-np.sin(d) * np.cos(a), -np.sin(d) * np.sin(a), np.cos(d))
+    t = np.radians(np.asarray(angle_deg, dtype=np.float64))
+    c, s = np.cos(t), np.sin(t)
+    # x = ξ c − η s and y = ξ s + η c (see polygons.unrotate), with ξ = p·east / p·r0 ...
+    axis_x = tuple(c * e - s * n for e, n in zip(east, north, strict=True))
+    axis_y = tuple(s * e + c * n for e, n in zip(east, north, strict=True))
+    return r0, axis_x, axis_y  # type: ignore[return-value]
+
+
+def detector_xy(p: Vec, r0: Vec, axis_x: Vec, axis_y: Vec) -> tuple[FloatArray, FloatArray]:
+    """Element-wise detector tangent-plane coordinates of positions ``p`` (unit vectors);
+    infinite on the far hemisphere, NaN where the axes are unknown."""
+    z = p[0] * r0[0] + p[1] * r0[1] + p[2] * r0[2]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv = np.where(z > 0, 1.0 / z, np.inf)
+        x = (p[0] * axis_x[0] + p[1] * axis_x[1] + p[2] * axis_x[2]) * inv
+        y = (p[0] * axis_y[0] + p[1] * axis_y[1] + p[2] * axis_y[2]) * inv
+    return x, y
+
+
 def in_convex(x: FloatArray, y: FloatArray, vertices: FloatArray) -> npt.NDArray[np.bool_]:
     """Points (x, y) inside (or on) the convex polygon ``vertices`` (k, 2), counter-clockwise."""
     inside = np.isfinite(x) & np.isfinite(y)
@@ -45,6 +77,26 @@ def in_convex(x: FloatArray, y: FloatArray, vertices: FloatArray) -> npt.NDArray
     for (x0, y0), (x1, y1) in zip(vertices, nxt, strict=True):
         inside &= (x1 - x0) * (y - y0) - (y1 - y0) * (x - x0) >= 0.0
     return inside
+
+
+def decide(
+    shape: Shape, off: FloatArray, x: FloatArray, y: FloatArray, known: npt.NDArray[np.bool_]
+) -> Status:
+    """Status of each pair from its off-axis angle (arcmin), detector coordinates and whether
+    the roll is ``known`` (see :func:`classify`)."""
+    status = np.zeros(off.size, dtype=np.int8)
+    if shape.kind == "circle":
+        status[off <= shape.radius_arcmin] = YES
+        return status
+    if shape.kind != "polygon":
+        raise ValueError(f"decide() takes polygons and circles, not {shape.kind!r}")
+    near = off <= shape.outer_arcmin
+    k = np.flatnonzero(known & near)
+    status[k[in_convex(x[k], y[k], shape.tangent_vertices)]] = YES
+    unknown = ~known
+    status[unknown & near] = MAYBE
+    status[unknown & (off <= shape.inner_arcmin)] = YES
+    return status
 
 
 def classify(
@@ -60,25 +112,13 @@ def classify(
     Arguments are element-wise (broadcast to the longest); ``angle_deg`` NaN means unknown.
     Circles never need the angle. ``shape.kind == 'box'`` is handled by :func:`in_box`.
     """
+    from daxa.sky.geometry import xyz
+
     n = max(np.size(pos_ra), np.size(obs_ra), np.size(angle_deg))
     pra, pdec, ora, odec, angle = _broadcast(n, pos_ra, pos_dec, obs_ra, obs_dec, angle_deg)
     off = angular_separation(pra, pdec, ora, odec) * 60.0
-    status = np.full(n, NO, dtype=np.int8)
-    if shape.kind == "circle":
-        status[off <= shape.radius_arcmin] = YES
-        return status, off
-    if shape.kind != "polygon":
-        raise ValueError(f"classify() takes polygons and circles, not {shape.kind!r}")
-    known = np.isfinite(angle)
-    if known.any():
-        k = np.flatnonzero(known & (off <= shape.outer_arcmin))
-        xi, eta, _ = project(ora[k], odec[k], pra[k], pdec[k])
-        x, y = unrotate(xi, eta, angle[k])
-        status[k[in_convex(x, y, shape.tangent_vertices)]] = YES
-    unknown = ~known
-    status[unknown & (off <= shape.outer_arcmin)] = MAYBE
-    status[unknown & (off <= shape.inner_arcmin)] = YES
-    return status, off
+    x, y = detector_xy(xyz(pra, pdec), *detector_axes(ora, odec, angle))
+    return decide(shape, off, x, y, np.isfinite(angle)), off
 
 
 def in_box(

@@ -16,12 +16,15 @@ points along the parallels (edges of constant Dec are not great circles).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
+import polars as pl
 
 from daxa.footprints.polygons import shape_on_sky
 from daxa.footprints.shapes import Shape
+from daxa.missions.spec import Mission
 
 #: Points per parallel (constant-Dec) edge of an eRASS1 box, corners included.
 BOX_EDGE_POINTS = 5
@@ -81,3 +84,55 @@ def box_strings(ra_min: Any, ra_max: Any, dec_min: Any, dec_max: Any, frame: str
         [np.repeat(dlo[:, None], t.size, axis=1), np.repeat(dhi[:, None], t.size, axis=1)], axis=1
     )
     return _format("POLYGON", frame, np.stack([ras, decs], axis=-1).reshape(lo.size, -1))
+
+
+def observation_regions(
+    table: pl.DataFrame, mission: str | Mission, instruments: Iterable[str] | None = None
+) -> pl.Series:
+    """The ObsCore ``s_region`` of each observation: the footprint of the widest chosen
+    instrument that observed in the row (Chandra: the row's detector), at its pointing and
+    roll; eRASS1: the owned box. Null where no chosen instrument observed.
+
+    >>> from daxa.filters._examples import observation_table
+    >>> t = observation_table("swift", [0.0], [0.0], exposure_xrt=[1.0], exposure_bat=[0.0],
+    ...                       roll_angle=[0.0])
+    >>> observation_regions(t, "swift").item()[:30]
+    'POLYGON FK5 359.803333 0.19666'
+    """
+    from daxa.footprints import assess as A
+    from daxa.missions.coverage import chosen_instruments, observed_active
+    from daxa.missions.registry import get_mission
+
+    spec = get_mission(mission)
+    chosen = chosen_instruments(spec, instruments)
+    observed = observed_active(table, spec, chosen)
+    text = np.full(table.height, None, dtype=object)
+    if A.is_box_mission(spec):
+        A._require_boxes(table)
+        rows = np.flatnonzero(observed.any(axis=1))
+        box = [table[c].to_numpy()[rows] for c in A.BOX_COLUMNS]
+        text[rows] = box_strings(*box, spec.frame)
+        return pl.Series("s_region", text.tolist(), dtype=pl.String)
+    outer = np.column_stack([A.outer_per_row(table, spec, n) for n in chosen])
+    outer = np.where(observed, outer, -np.inf)
+    widest = np.argmax(outer, axis=1)
+    some = np.isfinite(outer.max(axis=1, initial=-np.inf))
+    ra, dec = table["ra"].to_numpy(), table["dec"].to_numpy()
+    angle = A._row_angles(table, spec)
+    for j, name in enumerate(chosen):
+        at = some & (widest == j)
+        shapes = A._shapes_of(spec, name)
+        if shapes[0][0] == -1:
+            parts = [(shapes[0][1], at, 1.0)]
+        else:
+            code = A.detector_codes(table, name)
+            wider = max((s for _, s in shapes), key=lambda s: s.outer_arcmin)
+            parts = [(s, at & (code == c), 1.0) for c, s in shapes]
+            parts.append((wider, at & (code == 0), np.nan))
+        for shape, mask, factor in parts:
+            sel = np.flatnonzero(mask)
+            if sel.size:
+                text[sel] = region_strings(
+                    shape, ra[sel], dec[sel], factor * angle[sel], spec.frame
+                )
+    return pl.Series("s_region", text.tolist(), dtype=pl.String)

@@ -133,3 +133,24 @@ def test_circle_is_the_default_and_saved_as_before():
     assert Positions.from_params(g.params()) == g
     with pytest.raises(InputError, match="coverage='square'"):
         Positions([[1.0, 2.0]], coverage="square")
+
+
+def test_search_with_footprints_adds_the_columns():
+    from daxa.search import search
+
+    tables = {"swift": _swift(0.0), "xmm_pointed": observation_table("xmm_pointed", [0.0], [0.0])}
+    # 15.56′ off axis: outside XMM's 15′ EPIC circle (the 18′ search circle takes it), inside
+    # the corner of XRT's 23.6′ square at roll 0 (the 14.2′ XRT circle misses it)
+    circles = search([11 / 60, 11 / 60], tables=tables)
+    assert circles["mission"].to_list() == ["xmm_pointed"]
+    found = search([11 / 60, 11 / 60], tables=tables, coverage="footprint")
+    assert found.select("mission", "covered", "footprint_instrument").rows() == [
+        ("swift", "yes", "XRT")
+    ]
+    assert found["s_region"][0].startswith("POLYGON FK5 ")
+    xmm = search([5 / 60, 0.0], tables=tables, coverage="footprint")
+    assert xmm.filter(pl.col("mission") == "xmm_pointed")["s_region"].to_list() == [
+        "CIRCLE FK5 0.000000 0.000000 0.250000"
+    ]
+    with pytest.raises(InputError, match="needs positions"):
+        search(names=["M87"], tables=tables, coverage="footprint")

@@ -1,6 +1,7 @@
 """``s_region`` strings: parsed back, the pointing is inside every polygon with the DALI
-orientation (counter-clockwise seen from inside the sphere), and each covered position lies in
-its pair's region (checked with the 3-D winding test, not the code that made the region)."""
+orientation (counter-clockwise seen from inside the sphere), and each position a footprint
+covers lies in its observation's region (checked with the 3-D winding test, not the code that
+made the region)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 import polars as pl
 
 from daxa.filters.positions import Positions
-from daxa.footprints.stcs import box_strings
+from daxa.footprints.stcs import box_strings, observation_regions
 from daxa.missions import get_mission
 from daxa.sky.geometry import angular_separation, unit_vectors
 from daxa.testing.tables import generate_table
@@ -41,7 +42,9 @@ def test_chandra_regions_hold_their_positions():
     )
     pairs = Positions(pos, coverage="footprint").associate(chandra, mission="chandra")
     assert pairs.height > 20
-    obs = chandra.select("obs_id", "detector", "roll_angle", obs_ra="ra", obs_dec="dec")
+    obs = chandra.select(
+        "obs_id", "detector", "roll_angle", obs_ra="ra", obs_dec="dec"
+    ).with_columns(s_region=observation_regions(chandra, "chandra"))
     seen = set()
     joined = pairs.join(obs, on="obs_id", how="left")
     step = max(1, joined.height // 400)  # every pair kind, a few hundred pairs checked
