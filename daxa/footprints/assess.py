@@ -93,10 +93,10 @@ class PairCoverage:
 
     def columns(self, keep: npt.NDArray[np.int64] | slice = slice(None)) -> dict[str, Any]:
         """The footprint columns (:data:`FOOTPRINT_SCHEMA`) for the pairs ``keep``."""
-        labels = np.array(["no", "maybe", "yes"], dtype=object)[self.status[keep]]
         idx = np.arange(self.status.size)[keep]
+        labels = pl.Series("covered", ["no", "maybe", "yes"], dtype=pl.String)
         return {
-            "covered": pl.Series("covered", labels, dtype=pl.String),
+            "covered": labels.gather(self.status[keep]),
             "offaxis_arcmin": self.offaxis_arcmin[keep],
             "footprint_instrument": self.instrument.gather(idx),
             "owner_tile": self.owner_tile.gather(idx),
@@ -222,16 +222,22 @@ def assess_pairs(
         ).to_series()
     else:
         angle = _row_angles(table, mission)
-        known = np.isfinite(angle)[rows]
-        axes = detector_axes(obs_ra, obs_dec, angle)
-        x, y = detector_xy(xyz(pra, pdec), *(tuple(c[rows] for c in v) for v in axes))
+        has = np.isfinite(angle)
+        known = np.flatnonzero(has[rows])
+        x = y = np.zeros(0)
+        if known.size:
+            axes = detector_axes(obs_ra[has], obs_dec[has], angle[has])
+            slot = np.cumsum(has) - 1  # table row → index among the rows with a roll
+            at = slot[rows[known]]
+            p = xyz(pra[known], pdec[known])
+            x, y = detector_xy(p, *(tuple(c[at] for c in v) for v in axes))
         for j, name in enumerate(instruments):
             shapes = _shapes_of(mission, name)
             if shapes[0][0] == -1:
-                per[:, j] = decide(shapes[0][1], off, x, y, known)
+                per[:, j] = decide(shapes[0][1], off, known, x, y)
                 continue
             code = detector_codes(table, name)[rows]
-            both = [decide(s, off, x, y, known) for _, s in shapes]  # unknown: must agree
+            both = [decide(s, off, known, x, y) for _, s in shapes]  # unknown: must agree
             per[:, j] = np.where(both[0] == both[1], both[0], MAYBE)
             for (c, _), status in zip(shapes, both, strict=True):
                 per[:, j] = np.where(code == c, status, per[:, j])

@@ -74,28 +74,33 @@ def in_convex(x: FloatArray, y: FloatArray, vertices: FloatArray) -> npt.NDArray
     """Points (x, y) inside (or on) the convex polygon ``vertices`` (k, 2), counter-clockwise."""
     inside = np.isfinite(x) & np.isfinite(y)
     nxt = np.roll(vertices, -1, axis=0)
-    for (x0, y0), (x1, y1) in zip(vertices, nxt, strict=True):
-        inside &= (x1 - x0) * (y - y0) - (y1 - y0) * (x - x0) >= 0.0
+    with np.errstate(invalid="ignore"):  # inf × 0 on the far hemisphere: NaN, i.e. outside
+        for (x0, y0), (x1, y1) in zip(vertices, nxt, strict=True):
+            inside &= (x1 - x0) * (y - y0) - (y1 - y0) * (x - x0) >= 0.0
     return inside
 
 
 def decide(
-    shape: Shape, off: FloatArray, x: FloatArray, y: FloatArray, known: npt.NDArray[np.bool_]
+    shape: Shape,
+    off: FloatArray,
+    known: npt.NDArray[np.int64],
+    x: FloatArray,
+    y: FloatArray,
 ) -> Status:
-    """Status of each pair from its off-axis angle (arcmin), detector coordinates and whether
-    the roll is ``known`` (see :func:`classify`)."""
+    """Status of each pair from its off-axis angle ``off`` (arcmin); ``known`` indexes the
+    pairs whose roll is known, and ``x``, ``y`` are their detector coordinates (same order).
+    Pairs with an unknown roll are decided by the inscribed / circumscribed circles."""
     status = np.zeros(off.size, dtype=np.int8)
     if shape.kind == "circle":
         status[off <= shape.radius_arcmin] = YES
         return status
     if shape.kind != "polygon":
         raise ValueError(f"decide() takes polygons and circles, not {shape.kind!r}")
-    near = off <= shape.outer_arcmin
-    k = np.flatnonzero(known & near)
-    status[k[in_convex(x[k], y[k], shape.tangent_vertices)]] = YES
-    unknown = ~known
-    status[unknown & near] = MAYBE
-    status[unknown & (off <= shape.inner_arcmin)] = YES
+    if known.size < off.size:
+        status[off <= shape.outer_arcmin] = MAYBE
+        status[off <= shape.inner_arcmin] = YES
+    if known.size:
+        status[known] = np.where(in_convex(x, y, shape.tangent_vertices), YES, NO)
     return status
 
 
@@ -117,8 +122,10 @@ def classify(
     n = max(np.size(pos_ra), np.size(obs_ra), np.size(angle_deg))
     pra, pdec, ora, odec, angle = _broadcast(n, pos_ra, pos_dec, obs_ra, obs_dec, angle_deg)
     off = angular_separation(pra, pdec, ora, odec) * 60.0
-    x, y = detector_xy(xyz(pra, pdec), *detector_axes(ora, odec, angle))
-    return decide(shape, off, x, y, np.isfinite(angle)), off
+    known = np.flatnonzero(np.isfinite(angle))
+    axes = detector_axes(ora[known], odec[known], angle[known])
+    x, y = detector_xy(xyz(pra[known], pdec[known]), *axes)
+    return decide(shape, off, known, x, y), off
 
 
 def in_box(
