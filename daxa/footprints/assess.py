@@ -223,7 +223,15 @@ def assess_pairs(
     else:
         angle = _row_angles(table, mission)
         has = np.isfinite(angle)
-        known = np.flatnonzero(has[rows])
+        # Only pairs between the smallest inscribed and the largest circumscribed circle need
+        # the roll: nearer ones are inside every shape, farther ones outside (the same answer
+        # the circle rule of ``decide`` gives them), so they are left out of the projection.
+        polygons = [
+            s for n in instruments for _, s in _shapes_of(mission, n) if s.kind == "polygon"
+        ]
+        lo = min((s.inner_arcmin for s in polygons), default=np.inf)
+        hi = max((s.outer_arcmin for s in polygons), default=-np.inf)
+        known = np.flatnonzero(has[rows] & (off > lo) & (off <= hi))
         x = y = np.zeros(0)
         if known.size:
             axes = detector_axes(obs_ra[has], obs_dec[has], angle[has])
