@@ -478,9 +478,9 @@ def _footprint_step(
 
     assert table.footprint is not None
     spec = get_mission(table.name)
-    pra, pdec = positions["ra"].to_numpy()[left], positions["dec"].to_numpy()[left]
+    pra, pdec = positions["ra"].to_numpy(), positions["dec"].to_numpy()
     cov = assess_pairs(
-        table.footprint, spec, table.instruments, table.plan.observed, trow, pra, pdec, sep
+        table.footprint, spec, table.instruments, table.plan.observed, trow, pra, pdec, sep, left
     )
     keep = np.flatnonzero(cov.status > 0)
     cols = {

@@ -450,7 +450,7 @@ class Positions(Filter):
         ra, dec = self.parsed.in_frame(spec.frame)
         left = np.asarray(pairs.left, dtype=np.int64)
         sep = np.asarray(pairs.separation, dtype=np.float64)
-        return assess_pairs(table, spec, chosen, plan.observed, rows, ra[left], dec[left], sep)
+        return assess_pairs(table, spec, chosen, plan.observed, rows, ra, dec, sep, left)
 
     def describe(self) -> str:
         n = self.n_positions

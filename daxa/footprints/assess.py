@@ -16,7 +16,7 @@ import numpy.typing as npt
 import polars as pl
 
 from daxa.errors import InputError
-from daxa.footprints.contain import MAYBE, NO, YES, decide, detector_axes, detector_xy, in_box
+from daxa.footprints.contain import MAYBE, NO, YES, decide, detector_axes, in_box
 from daxa.footprints.shapes import (
     ROLL_COLUMN,
     ROLL_OFFSET_DEG,
@@ -169,14 +169,45 @@ def outer_per_row(
 ) -> npt.NDArray[np.float64]:
     """Circumscribed radius (degrees) of ``instrument``'s footprint in each row (Chandra: the
     row's detector; the wider of -I and -S when unknown)."""
+    return radii_per_row(table, mission, instrument)[1] / 60.0
+
+
+def radii_per_row(
+    table: pl.DataFrame, mission: Mission, instrument: str
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """(inscribed, circumscribed) radius in arcmin of ``instrument``'s footprint in each row;
+    for an unknown Chandra detector the smaller inscribed and larger circumscribed of both."""
     shapes = _shapes_of(mission, instrument)
     if shapes[0][0] == -1:
-        return np.full(table.height, shapes[0][1].outer_arcmin / 60.0)
+        one = shapes[0][1]
+        return np.full(table.height, one.inner_arcmin), np.full(table.height, one.outer_arcmin)
     code = detector_codes(table, instrument)
-    wider = max(s.outer_arcmin for _, s in shapes) / 60.0
-    return np.select(
-        [code == c for c, _ in shapes], [s.outer_arcmin / 60.0 for _, s in shapes], wider
+    picks = [code == c for c, _ in shapes]
+    inner = np.select(
+        picks, [s.inner_arcmin for _, s in shapes], min(s.inner_arcmin for _, s in shapes)
     )
+    outer = np.select(
+        picks, [s.outer_arcmin for _, s in shapes], max(s.outer_arcmin for _, s in shapes)
+    )
+    return inner, outer
+
+
+def _ring_per_row(
+    table: pl.DataFrame,
+    mission: Mission,
+    instruments: tuple[str, ...],
+    observed: npt.NDArray[np.bool_],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Per row: the smallest inscribed and largest circumscribed radius (arcmin) over the
+    chosen instruments that observed. A pair nearer than the first is inside every shape, one
+    farther than the second outside: only pairs between them need the roll angle."""
+    lo = np.full(table.height, np.inf)
+    hi = np.full(table.height, -np.inf)
+    for j, name in enumerate(instruments):
+        inner, outer = radii_per_row(table, mission, name)
+        lo = np.where(observed[:, j], np.minimum(lo, inner), lo)
+        hi = np.where(observed[:, j], np.maximum(hi, outer), hi)
+    return lo, hi
 
 
 def assess_pairs(
@@ -188,13 +219,16 @@ def assess_pairs(
     pos_ra: npt.ArrayLike,
     pos_dec: npt.ArrayLike,
     separation_deg: npt.ArrayLike | None = None,
+    left: npt.ArrayLike | None = None,
 ) -> PairCoverage:
     """Decide each (position, table row) pair with the footprints of ``instruments``.
 
     ``observed`` is (table rows × instruments): did the instrument observe in the row (an
     instrument that did not observe covers nothing). ``rows`` index ``table``; ``pos_ra``,
     ``pos_dec`` are the pairs' positions (degrees, the mission's frame); ``separation_deg``
-    the pairs' separations when the pair search already has them.
+    the pairs' separations when the pair search already has them. With ``left``, ``pos_ra``
+    and ``pos_dec`` hold each position once and ``left`` gives each pair's position (their
+    unit vectors are then made once per position, not once per pair).
 
     The detector axes are made once per table row; per pair there are three dot products and
     one half-plane test per polygon edge.
@@ -203,6 +237,9 @@ def assess_pairs(
 
     rows = np.asarray(rows, dtype=np.int64)
     pra, pdec = np.asarray(pos_ra, dtype=np.float64), np.asarray(pos_dec, dtype=np.float64)
+    left = np.arange(rows.size) if left is None else np.asarray(left, dtype=np.int64)
+    pos_vec = xyz(pra, pdec)  # once per position
+    pra, pdec = pra[left], pdec[left]  # per pair
     obs_ra, obs_dec = table["ra"].to_numpy(), table["dec"].to_numpy()
     if separation_deg is None:
         off = angular_separation(pra, pdec, obs_ra[rows], obs_dec[rows]) * 60.0
@@ -215,7 +252,7 @@ def assess_pairs(
         _require_boxes(table)
         box = [table[c].to_numpy()[rows] for c in BOX_COLUMNS]
         inside = in_box(pra, pdec, *box)
-        per[:] = np.where(inside, YES, NO)[:, None]
+        per[:] = np.where(inside[:, None] & observed[rows], YES, NO)
         obs_id = table["obs_id"].gather(rows)
         owner = pl.select(
             pl.when(pl.Series(inside)).then(obs_id).otherwise(None).alias("owner_tile")
@@ -223,33 +260,43 @@ def assess_pairs(
     else:
         angle = _row_angles(table, mission)
         has = np.isfinite(angle)
-        # Only pairs between the smallest inscribed and the largest circumscribed circle need
-        # the roll: nearer ones are inside every shape, farther ones outside (the same answer
-        # the circle rule of ``decide`` gives them), so they are left out of the projection.
-        polygons = [
-            s for n in instruments for _, s in _shapes_of(mission, n) if s.kind == "polygon"
-        ]
-        lo = min((s.inner_arcmin for s in polygons), default=np.inf)
-        hi = max((s.outer_arcmin for s in polygons), default=-np.inf)
-        known = np.flatnonzero(has[rows] & (off > lo) & (off <= hi))
+        # Only pairs between the row's inscribed and circumscribed circles need the roll:
+        # the circle rule of ``decide`` gives the others the same answer without projecting.
+        lo, hi = _ring_per_row(table, mission, instruments, observed)
+        known = np.flatnonzero(has[rows] & (off > lo[rows]) & (off <= hi[rows]))
         x = y = np.zeros(0)
         if known.size:
-            axes = detector_axes(obs_ra[has], obs_dec[has], angle[has])
-            slot = np.cumsum(has) - 1  # table row → index among the rows with a roll
-            at = slot[rows[known]]
-            p = xyz(pra[known], pdec[known])
-            x, y = detector_xy(p, *(tuple(c[at] for c in v) for v in axes))
+            # one (rows, 9) matrix of r0, X, Y: a single gather of 72-byte rows per pair
+            axes = np.column_stack([c for v in detector_axes(obs_ra, obs_dec, angle) for c in v])
+            g = axes[rows[known]]
+            p = np.column_stack(pos_vec)[left[known]]
+            z = np.einsum("ij,ij->i", p, g[:, 0:3])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                inv = np.where(z > 0, 1.0 / z, np.inf)
+                x = np.einsum("ij,ij->i", p, g[:, 3:6]) * inv
+                y = np.einsum("ij,ij->i", p, g[:, 6:9]) * inv
+        where = np.full(n, -1, dtype=np.int64)  # pair → its slot in ``known`` (or -1)
+        where[known] = np.arange(known.size)
+
+        def on(shape: Any, idx: npt.NDArray[np.int64]) -> npt.NDArray[np.int8]:
+            """``decide`` on the pairs ``idx`` only."""
+            slot = where[idx]
+            has_xy = slot >= 0
+            return decide(shape, off[idx], np.flatnonzero(has_xy), x[slot[has_xy]], y[slot[has_xy]])
+
+        observed_pairs = observed[rows]
         for j, name in enumerate(instruments):
-            shapes = _shapes_of(mission, name)
+            sel = np.flatnonzero(observed_pairs[:, j])  # an instrument that did not observe
+            shapes = _shapes_of(mission, name)  # covers nothing: left NO
             if shapes[0][0] == -1:
-                per[:, j] = decide(shapes[0][1], off, known, x, y)
+                per[sel, j] = on(shapes[0][1], sel)
                 continue
-            code = detector_codes(table, name)[rows]
-            both = [decide(s, off, known, x, y) for _, s in shapes]  # unknown: must agree
-            per[:, j] = np.where(both[0] == both[1], both[0], MAYBE)
-            for (c, _), status in zip(shapes, both, strict=True):
-                per[:, j] = np.where(code == c, status, per[:, j])
-    per = np.where(observed[rows], per, NO).astype(np.int8)
+            code = detector_codes(table, name)[rows[sel]]
+            for c, shape in shapes:
+                per[sel[code == c], j] = on(shape, sel[code == c])
+            unknown = sel[code == 0]  # detector unknown: both shapes must agree
+            a, b = (on(shape, unknown) for _, shape in shapes)
+            per[unknown, j] = np.where(a == b, a, MAYBE)
     best = per.max(axis=1, initial=NO).astype(np.int8)
     first = np.argmax(per == best[:, None], axis=1)
     names = pl.Series("footprint_instrument", list(instruments) or [""], dtype=pl.String)
