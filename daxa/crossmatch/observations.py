@@ -447,7 +447,8 @@ def match_chunk(
     trow = np.concatenate([f[2] for f in found])[order]
     flags = [f[4] for f in found if f[4] is not None]
     overlap = pl.concat(flags).gather(order) if opts.with_window else None
-    feet = pl.concat([f[5] for f in found]).gather(order) if opts.footprint else None
+    parts = [f[5] for f in found if f[5] is not None]
+    feet = pl.concat(parts).gather(order) if opts.footprint else None
 
     def frames() -> Iterator[pl.DataFrame]:
         # the output is built a slice of pairs at a time, as the sink takes it: a chunk that

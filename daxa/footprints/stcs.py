@@ -110,8 +110,8 @@ def observation_regions(
     if A.is_box_mission(spec):
         A._require_boxes(table)
         rows = np.flatnonzero(observed.any(axis=1))
-        box = [table[c].to_numpy()[rows] for c in A.BOX_COLUMNS]
-        text[rows] = box_strings(*box, spec.frame)
+        lo, hi, dlo, dhi = (table[c].to_numpy()[rows] for c in A.BOX_COLUMNS)
+        text[rows] = box_strings(lo, hi, dlo, dhi, spec.frame)
         return pl.Series("s_region", text.tolist(), dtype=pl.String)
     outer = np.column_stack([A.outer_per_row(table, spec, n) for n in chosen])
     outer = np.where(observed, outer, -np.inf)
