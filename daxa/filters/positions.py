@@ -463,10 +463,11 @@ class Positions(Filter):
             radius = f"radius per instrument ({_mapping_note(parsed.value)})"
         else:
             radius = "one radius per position"
-        where = f"within {radius} of {n} position{'s' if n != 1 else ''}"
+        plural = "s" if n != 1 else ""
         if self.coverage == "footprint":
-            where = f"footprint holds one of {n} position{'s' if n != 1 else ''} ({where})"
-        return where
+            limit = "" if parsed.kind == "default" else f", within {radius}"
+            return f"an instrument's footprint holds one of {n} position{plural}{limit}"
+        return f"within {radius} of {n} position{plural}"
 
 
 def footprint_plan(
