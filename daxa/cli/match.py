@@ -145,8 +145,6 @@ def run_match(args: argparse.Namespace) -> int:
     if args.summary:
         if args.epoch or args.window or args.overlap_only:
             raise InputError("--summary does not take time windows (--epoch/--window)")
-        if args.coverage != "circle":
-            raise InputError("--summary counts circles; --coverage footprint lists pairs only")
         result = coverage_summary(
             args.catalogue,
             missions,
@@ -155,6 +153,7 @@ def run_match(args: argparse.Namespace) -> int:
             id=ident,
             radius=radius,
             instruments=instruments,
+            coverage=args.coverage,
             memory_budget=args.memory,
             scheduler=args.scheduler,
             progress=progress,

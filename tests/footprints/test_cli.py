@@ -69,11 +69,17 @@ def test_select_coverage_footprint_pairs(filled, tmp_path, capsys):
     )
 
 
-def test_summary_refuses_footprints(filled, tmp_path, capsys):
-    _, path = _catalogue(filled, tmp_path)
+def test_summary_with_footprints(filled, tmp_path, capsys):
+    chandra, path = _catalogue(filled, tmp_path)
+    out = tmp_path / "summary.csv"
     code = main(
-        ["match", str(path), "chandra", "--summary", "--coverage", "footprint",
+        ["match", str(path), "chandra", "--summary", "--coverage", "footprint", "-o", str(out),
          "--cache-dir", str(filled)]
     )  # fmt: skip
-    assert code == 1
-    assert "--coverage footprint lists pairs only" in capsys.readouterr().err
+    assert code == 0, capsys.readouterr().err
+    got = pl.read_csv(out).filter(pl.col("instrument").is_null())
+    pairs = match_observations(
+        pl.read_csv(path), tables={"chandra": chandra}, coverage="footprint", progress=False
+    )
+    want = pairs.group_by("pos_index").agg(n_obs=pl.len()).sort("pos_index")
+    assert got.select("pos_index", "n_obs").sort("pos_index").rows() == want.rows()

@@ -56,3 +56,28 @@ def test_match_equals_filter_with_footprints(mission):
         assert set(zip(got["pos_index"], got["obs_id"], strict=True)) <= pairs
         assert got.height <= circle.height
     assert set(got["covered"]) <= {"yes", "maybe"}
+
+
+def test_coverage_summary_counts_the_footprint_pairs():
+    from daxa.crossmatch import coverage_summary
+
+    swift = get_mission("swift").normalise(generate_table("swiftmastr"))
+    pos = _positions(swift, 300)
+    inst = {"swift": ["XRT", "UVOT"]}
+    kw = dict(tables={"swift": swift}, instruments=inst, progress=False, coverage="footprint")
+    pairs = match_observations(pos, **kw)
+    summary = coverage_summary(pos, **kw)
+    assert pairs.height > 0
+    total = summary.filter(pl.col("instrument").is_null())
+    want = pairs.group_by("pos_index").agg(n=pl.len()).sort("pos_index")
+    assert total.select("pos_index", n="n_obs").sort("pos_index").rows() == want.rows()
+    for name in ("XRT", "UVOT"):
+        got = summary.filter(pl.col("instrument") == name).select("pos_index", "n_obs")
+        per = (
+            pairs.filter(pl.col("instruments").list.contains(name))
+            .group_by("pos_index")
+            .agg(n_obs=pl.len())
+        )
+        assert got.sort("pos_index").rows() == per.sort("pos_index").rows()
+    circle = coverage_summary(pos, tables={"swift": swift}, instruments=inst, progress=False)
+    assert circle["n_obs"].sum() != summary["n_obs"].sum()
