@@ -211,6 +211,7 @@ def _direct(
         if table.footprint is not None:  # coverage="footprint": the real fields decide
             covers = _footprint_covers(table, obs, ra, dec, p.separation, left)
         for cls, tot in zip(classes, totals, strict=True):
+            keep: Any
             if covers is not None:
                 k = None if cls.instrument is None else table.instruments.index(cls.instrument)
                 keep = covers.any(axis=1) if k is None else covers[:, k]
@@ -220,7 +221,7 @@ def _direct(
                 ok = cls.applies[obs] if cls.applies is not None else np.ones(obs.size, bool)
                 if cls.radius is not None:
                     ok = ok & (p.separation <= cls.radius[obs])
-                keep = ok  # type: ignore[assignment]
+                keep = ok
             o = obs[keep]
             tot.add(left[keep], cls.exposure[o], start[o], end[o])
 
