@@ -20,7 +20,8 @@ def normalise(raw: pl.DataFrame, *, now: datetime | None = None) -> pl.DataFrame
     all five 0 is not science-usable. ``public`` is ``data_in_heasarc == 'Y'``. intscwpub
     holds pointings only and has no ``scw_type`` column; if a table with one is given (the
     ``intscw`` table), only POINTING windows are kept. ``scw_ver`` (e.g. ``001``) is kept,
-    as downloads need it, and ``posangle`` (degrees) as ``roll_angle`` for footprints. No target categories (all MISC).
+    as downloads need it, and ``posangle`` (degrees) as ``roll_angle`` for footprints. No
+    target categories (all MISC).
     """
     raw_exp = [f"good_{i}" for i in _INSTRUMENTS]
     df = N.prepare(
