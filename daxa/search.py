@@ -83,8 +83,11 @@ def _filters(
     session: Any,
     cache_dir: str | os.PathLike[str] | None,
     time_format: str | None = None,
+    coverage: str = "circle",
 ) -> tuple[Filter | None, Filter | None]:
     """(positional filter or None, time filter or None) for the arguments."""
+    if coverage != "circle" and positions is None:
+        raise InputError(f"coverage={coverage!r} needs positions (names are searched by circles)")
     if positions is not None and names is not None:
         raise InputError("give positions or names, not both (search twice to combine them)")
     timed = start is not None or end is not None
@@ -103,7 +106,7 @@ def _filters(
         spatial: Filter = Names(names, radius, session=session, cache_dir=cache_dir)
         n = len(spatial.resolved_names)  # type: ignore[attr-defined]
     else:
-        spatial = Positions(positions, radius)
+        spatial = Positions(positions, radius, coverage)
         n = spatial.n_positions  # type: ignore[attr-defined]
     if not timed:
         return spatial, None
@@ -115,6 +118,11 @@ def _filters(
         return spatial, TimeWindow(_one(first), _one(last), over_run, time_format)
     if names is not None:
         raise InputError("one time window per position works with positions, not names")
+    if coverage != "circle":
+        raise InputError(
+            f"coverage={coverage!r} takes one time window for all positions; one window per "
+            "position is searched by circles"
+        )
     if n != max(n_first, n_last):
         raise InputError(f"give one start and end per position ({n}), or a single window")
     return PositionsAtTime(positions, first, last, radius, over_run, time_format), None
@@ -147,6 +155,7 @@ def search(
     id: str | bool | None = None,
     keep: Iterable[str] | str = (),
     time_format: str | None = None,
+    coverage: str = "circle",
 ) -> pl.DataFrame:
     """Observations of several missions near ``positions`` (or ``names``) and/or in a window.
 
@@ -155,7 +164,10 @@ def search(
     :class:`daxa.filters.Positions` (default per row: 1.2 × FoV of the chosen instruments that
     observed). ``start``/``end``: one window for all, or one per position (positions at time).
     ``instruments`` maps a mission to its chosen instruments (default: the mission's defaults).
-    ``tables`` hands in normalised tables instead of reading the cache.
+    ``tables`` hands in normalised tables instead of reading the cache. ``coverage``:
+    ``"circle"`` (default) or ``"footprint"`` (positions only: the instruments' real fields
+    decide, adding ``covered``, ``offaxis_arcmin``, ``footprint_instrument``, ``owner_tile``
+    and the observation's ``s_region``, its footprint as an STC-S string).
 
     ``positions`` takes every form of :func:`daxa.inputs.read_positions` (paths, SkyCoord,
     astropy/pandas/polars/Arrow tables, pyvo results, pairs); ``radius`` also ``'10arcmin'``;
@@ -170,8 +182,11 @@ def search(
     chosen_map = {get_mission(k).name: v for k, v in (instruments or {}).items()}
     frames: list[pl.DataFrame] = []
     specs = _missions(missions, tables, cache_dir)  # before resolving names: fail fast
+    from daxa.footprints.assess import check_coverage
+
+    coverage = check_coverage(coverage)
     spatial, window = _filters(
-        positions, radius, start, end, names, over_run, session, cache_dir, time_format
+        positions, radius, start, end, names, over_run, session, cache_dir, time_format, coverage
     )
     carried = _carried(spatial, positions, id, keep)
     for spec in specs:
@@ -190,6 +205,11 @@ def search(
         if carried is not None:
             found = found.drop("row_id", strict=False)  # the filter's guess; ours was asked for
             found = pl.concat([found, carried.gather(found["pos_index"])], how="horizontal")
+        if coverage == "footprint":
+            from daxa.footprints.stcs import observation_regions
+
+            hit = table.join(found.select("obs_id").unique(), on="obs_id", how="semi")
+            table = hit.with_columns(observation_regions(hit, spec, chosen))
         frames.append(_with_observations(found, table))
     if not frames:
         return _empty()
@@ -235,7 +255,7 @@ def _table(
 
 
 def _with_observations(found: pl.DataFrame, table: pl.DataFrame) -> pl.DataFrame:
-    present = [c for c in OBSERVATION_COLUMNS if c in table.columns]
+    present = [c for c in (*OBSERVATION_COLUMNS, "s_region") if c in table.columns]
     details = table.select("obs_id", *present).unique("obs_id", keep="first")
     return found.join(details, on="obs_id", how="left", maintain_order="left")
 

@@ -60,6 +60,13 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="instruments per mission (e.g. swift=XRT: leaves out BAT's 60° radius)",
     )
     p.add_argument("--summary", action="store_true", help="per row and mission, not per pair")
+    p.add_argument(
+        "--coverage",
+        choices=("circle", "footprint"),
+        default="circle",
+        help="circle: 1.2 x field of view (default); footprint: the instruments' real fields "
+        "(adds covered yes/maybe, offaxis_arcmin, footprint_instrument, owner_tile)",
+    )
     p.add_argument("--epoch", metavar="COL", help="a time column: each row's window is around it")
     p.add_argument(
         "--window",
@@ -125,7 +132,7 @@ def run_match(args: argparse.Namespace) -> int:
     if args.summary:
         if args.epoch or args.window or args.overlap_only:
             raise InputError("--summary does not take time windows (--epoch/--window)")
-        result = coverage_summary(source, missions, **common)
+        result = coverage_summary(source, missions, coverage=args.coverage, **common)
     else:
         epoch = None
         if args.epoch:
@@ -147,6 +154,7 @@ def run_match(args: argparse.Namespace) -> int:
             window=window,
             overlap_only=args.overlap_only,
             time_format=args.time_format,
+            coverage=args.coverage,
             **common,
         )
     if isinstance(result, Path):

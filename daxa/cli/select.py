@@ -82,6 +82,13 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "instrument's field of view",
     )
     where.add_argument(
+        "--coverage",
+        choices=("circle", "footprint"),
+        default="circle",
+        help="with --pos/--positions: circle (1.2 x field of view, default) or footprint "
+        "(the instruments' real fields)",
+    )
+    where.add_argument(
         "--region",
         nargs=4,
         type=float,
@@ -228,6 +235,8 @@ def build_filters(args: argparse.Namespace) -> tuple[list[Any], list[str], pl.Da
         raise InputError("--at-time needs --positions FILE with a time column")
     if args.at_time and (args.start or args.end):
         raise InputError("--at-time gives each position its own window; drop --start/--end")
+    if args.coverage != "circle" and (positions is None or args.at_time):
+        raise InputError("--coverage footprint works with --pos/--positions (without --at-time)")
     if radius is not None and not names and positions is None:
         raise InputError("--radius needs --name, --pos or --positions")
     if names:
@@ -265,7 +274,7 @@ def build_filters(args: argparse.Namespace) -> tuple[list[Any], list[str], pl.Da
                 )
             )
         else:
-            out.append(F.Positions(positions.select("ra", "dec"), radius))
+            out.append(F.Positions(positions.select("ra", "dec"), radius, args.coverage))
     if args.region:
         out.append(F.Region(*args.region))
     if args.start or args.end:

@@ -219,8 +219,15 @@ def _direct(
             )
         left = p.left + a
         obs = rows[p.right]
+        covers = None
+        if table.footprint is not None:  # coverage="footprint": the real fields decide
+            covers = _footprint_covers(table, obs, ra, dec, p.separation, left)
         for cls, tot in zip(classes, totals, strict=True):
-            if cls.instrument is None:
+            keep: Any
+            if covers is not None:
+                k = None if cls.instrument is None else table.instruments.index(cls.instrument)
+                keep = covers.any(axis=1) if k is None else covers[:, k]
+            elif cls.instrument is None:
                 keep = slice(None)
             else:
                 ok = cls.applies[obs] if cls.applies is not None else np.ones(obs.size, bool)
@@ -229,6 +236,26 @@ def _direct(
                 keep = ok  # type: ignore[assignment]
             o = obs[keep]
             tot.add(left[keep], cls.exposure[o], start[o], end[o])
+
+
+def _footprint_covers(
+    table: MissionTable,
+    obs: IntArray,
+    ra: FloatArray,
+    dec: FloatArray,
+    separation: FloatArray,
+    left: IntArray,
+) -> BoolArray:
+    """(pairs × instruments): does the instrument's footprint hold the position (yes/maybe)?"""
+    from daxa.footprints.assess import assess_pairs
+
+    assert table.footprint is not None
+    spec = get_mission(table.name)
+    cov = assess_pairs(
+        table.footprint, spec, table.instruments, table.plan.observed, obs, ra, dec,
+        separation, left,
+    )  # fmt: skip
+    return cov.covers
 
 
 def _pos_radius(positions: pl.DataFrame) -> float:
@@ -441,9 +468,13 @@ def summarise_chunk(
             )
         classes, per_position = memo[key]
         totals = [Totals.zeros(positions.height) for _ in classes]
-        use_cells = isinstance(table.radius, np.ndarray) and (
-            opts.method in ("cells", "tree")
-            or (opts.method == "auto" and per_position > CELL_THRESHOLD)
+        use_cells = (
+            table.footprint is None
+            and isinstance(table.radius, np.ndarray)
+            and (
+                opts.method in ("cells", "tree")
+                or (opts.method == "auto" and per_position > CELL_THRESHOLD)
+            )
         )
         # the walk costs a pass over every field: worth it once the pairs outnumber them
         many = positions.height * per_position > TREE_PAIRS_PER_FIELD * table.ra.size
@@ -607,6 +638,7 @@ def coverage_summary(
     client: Any = None,
     scheduler: str | None = None,
     progress: bool = True,
+    coverage: str = "circle",
 ) -> pl.DataFrame | Path:
     """Per catalogue row and mission: observations covering it, exposure, first/last dates.
 
@@ -617,7 +649,12 @@ def coverage_summary(
     ``'auto'`` uses the tree (else cells) for missions whose fields cover many positions
     each, and pairs for the rest. Rows come
     sorted by ``pos_index`` and mission (registry order), the total before its instruments.
+    ``coverage="footprint"`` counts the observations whose real field holds the row (covered
+    yes or maybe, :mod:`daxa.footprints`); it sums over the pairs whatever ``method`` says.
     """
+    from daxa.footprints.assess import check_coverage
+
+    coverage = check_coverage(coverage)
     if method not in ("auto", "pairs", "cells", "tree"):
         raise InputError(f"method={method!r}: choose 'auto', 'pairs', 'cells' or 'tree'")
     if method == "tree" and not cap_cover.available():
@@ -642,6 +679,7 @@ def coverage_summary(
         radius=None if per_row else radius,
         per_row=per_row,
         extra_columns=extra_cols,
+        coverage=coverage,
     )
     wide = _wide_tables(prepared_tables)
     _warn_if_slow(wide, method)

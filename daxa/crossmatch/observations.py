@@ -4,7 +4,10 @@
 and returns the tidy association table of the positions filter — ``pos_index, mission, obs_id,
 separation_deg, instruments, pos_ra, pos_dec`` — plus ``row_id`` (the user's id column, when
 named) and ``time_overlap`` (when time windows are given: the observation's ``[start, end]``
-overlaps the row's window, bounds inclusive; null where the row has no window). Radii take
+overlaps the row's window, bounds inclusive; null where the row has no window). With
+``coverage="footprint"`` the pairs are decided by the instruments' real fields
+(:mod:`daxa.footprints`) and gain ``covered``, ``offaxis_arcmin``, ``footprint_instrument`` and
+``owner_tile``. Radii take
 every form the positions filter takes (default per-row 1.2 × FoV of the chosen instruments
 that observed, degrees, ``{instrument: radius}``, one per row as an array or a column name).
 
@@ -71,6 +74,8 @@ class MissionTable:
     radius: FloatArray | float | None
     plan: Any  # daxa.filters.radius.RadiusPlan on the kept rows
     extra: pl.DataFrame  # exposure columns etc. (for the coverage summary)
+    #: kept rows with what footprints need (coverage="footprint"), else None
+    footprint: pl.DataFrame | None = None
 
     @property
     def max_radius(self) -> float:
@@ -161,6 +166,7 @@ def prepare_mission(
     radius: Any = None,
     per_row: bool = False,
     extra_columns: Iterable[str] = (),
+    coverage: str = "circle",
 ) -> MissionTable:
     """Cut a normalised mission table down to the rows that can match and their radii.
 
@@ -178,10 +184,14 @@ def prepare_mission(
                 "(daxa.cache.load)"
             )
     if per_row:
-        form = _radius.Radius("scalar", 0.0)
+        plan = _radius.plan(_radius.Radius("scalar", 0.0), table, spec, chosen)
+    elif coverage == "footprint" and radius is None:
+        from daxa.filters.positions import footprint_plan
+
+        plan = footprint_plan(table, spec, chosen)
     else:
         form = _radius.parse_radius(_radius_for_mission(radius, spec), 1)
-    plan = _radius.plan(form, table, spec, chosen)
+        plan = _radius.plan(form, table, spec, chosen)
     rows = plan.rows if plan.rows is not None else np.arange(table.height, dtype=np.int64)
     kept = table[rows] if plan.rows is not None else table
     observed = plan.observed[rows] if plan.rows is not None else plan.observed
@@ -209,7 +219,16 @@ def prepare_mission(
         radius=r,
         plan=plan,
         extra=kept.select(extras),
+        footprint=_footprint_columns(kept) if coverage == "footprint" else None,
     )
+
+
+def _footprint_columns(kept: pl.DataFrame) -> pl.DataFrame:
+    from daxa.footprints.assess import BOX_COLUMNS
+    from daxa.footprints.shapes import ROLL_COLUMN
+
+    wanted = ("obs_id", "ra", "dec", "detector", ROLL_COLUMN, *BOX_COLUMNS)
+    return kept.select(c for c in wanted if c in kept.columns)
 
 
 def load_missions(
@@ -221,6 +240,7 @@ def load_missions(
     radius: Any,
     per_row: bool = False,
     extra_columns: Iterable[str] = (),
+    coverage: str = "circle",
 ) -> list[MissionTable]:
     """Prepared tables of the chosen missions (from ``tables`` or the cache)."""
     if isinstance(missions, Mission):
@@ -263,6 +283,7 @@ def load_missions(
                 radius=radius,
                 per_row=per_row,
                 extra_columns=extra_columns,
+                coverage=coverage,
             )
         )
     return out
@@ -361,6 +382,7 @@ class MatchOptions:
     overlap_only: bool
     streaming: bool
     keep: tuple[str, ...] = ()  # the user's columns carried into every pair
+    footprint: bool = False
 
 
 def output_schema(
@@ -379,6 +401,10 @@ def output_schema(
         if name in schema:
             raise InputError(f"keep={name!r}: the result already has a column {name!r}")
         schema[name] = (kept or {}).get(name, pl.String())
+    if opts.footprint:
+        from daxa.footprints.assess import FOOTPRINT_SCHEMA
+
+        schema.update(FOOTPRINT_SCHEMA)
     if opts.streaming:
         schema[HPX] = pl.Int64()
     return schema
@@ -415,8 +441,11 @@ def match_chunk(
                 left, trow, sep, flag = left[keep], trow[keep], sep[keep], flag.filter(keep)
         else:
             flag = None
+        foot = None
+        if opts.footprint and left.size:
+            left, trow, sep, flag, foot = _footprint_step(positions, table, left, trow, sep, flag)
         if left.size:
-            found.append((t, left, trow, sep, flag))
+            found.append((t, left, trow, sep, flag, foot))
     if not found:
         return [], skipped
     left = np.concatenate([f[1] for f in found])
@@ -427,6 +456,8 @@ def match_chunk(
     trow = np.concatenate([f[2] for f in found])[order]
     flags = [f[4] for f in found if f[4] is not None]
     overlap = pl.concat(flags).gather(order) if opts.with_window else None
+    parts = [f[5] for f in found if f[5] is not None]
+    feet = pl.concat(parts).gather(order) if opts.footprint else None
 
     def frames() -> Iterator[pl.DataFrame]:
         # the output is built a slice of pairs at a time, as the sink takes it: a chunk that
@@ -434,9 +465,48 @@ def match_chunk(
         for a in range(0, left.size, FRAME_PAIRS):
             b = min(left.size, a + FRAME_PAIRS)
             piece = None if overlap is None else overlap.slice(a, b - a)
-            yield _frame(positions, tables, opts, left[a:b], which[a:b], trow[a:b], sep[a:b], piece)
+            out = _frame(positions, tables, opts, left[a:b], which[a:b], trow[a:b], sep[a:b], piece)
+            if feet is not None:
+                out = _with_footprint(out, feet.slice(a, b - a))
+            yield out
 
     return frames(), skipped
+
+
+def _footprint_step(
+    positions: pl.DataFrame,
+    table: MissionTable,
+    left: IntArray,
+    trow: IntArray,
+    sep: FloatArray,
+    flag: pl.Series | None,
+) -> tuple[IntArray, IntArray, FloatArray, pl.Series | None, pl.DataFrame]:
+    """Keep the pairs a footprint covers (yes / maybe); their footprint columns as a frame
+    whose ``instruments`` replaces the circle rule's covering list."""
+    from daxa.footprints.assess import assess_pairs
+    from daxa.missions.coverage import instrument_lists
+
+    assert table.footprint is not None
+    spec = get_mission(table.name)
+    pra, pdec = positions["ra"].to_numpy(), positions["dec"].to_numpy()
+    cov = assess_pairs(
+        table.footprint, spec, table.instruments, table.plan.observed, trow, pra, pdec, sep, left
+    )
+    keep = np.flatnonzero(cov.status > 0)
+    cols = {
+        "instruments": instrument_lists(cov.covers[keep], table.instruments),
+        **cov.columns(keep),
+    }
+    flag = None if flag is None else flag.gather(keep)
+    return left[keep], trow[keep], sep[keep], flag, pl.DataFrame(cols)
+
+
+def _with_footprint(frame: pl.DataFrame, feet: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with the footprint step's instruments and columns (same pairs, same order)."""
+    extra = [c for c in feet.columns if c != "instruments"]
+    tail = [HPX] if HPX in frame.columns else []
+    order = [c for c in frame.columns if c != HPX] + extra + tail
+    return frame.drop("instruments").hstack(feet).select(order)
 
 
 def _frame(
@@ -463,20 +533,25 @@ def _frame(
         at = np.flatnonzero(which == t)
         table = tables[t]
         parts_ids.append(table.obs_id.gather(trow[at]))
-        parts_inst.append(
-            covering_lists(
-                table.plan.observed,
-                trow[at],
-                sep[at],
-                table.plan.instrument_radii,
-                table.instruments,
+        if not opts.footprint:  # the footprint step brings its own list
+            parts_inst.append(
+                covering_lists(
+                    table.plan.observed,
+                    trow[at],
+                    sep[at],
+                    table.plan.instrument_radii,
+                    table.instruments,
+                )
             )
-        )
         parts_pos.append(at)
     back = np.empty(left.size, dtype=np.int64)
     back[np.concatenate(parts_pos)] = np.arange(left.size)
     ids = pl.concat(parts_ids).gather(back)
-    inst = pl.concat(parts_inst).gather(back)
+    inst = (
+        pl.concat(parts_inst).gather(back)
+        if parts_inst
+        else pl.Series("instruments", [None] * left.size, dtype=pl.List(pl.String))
+    )
     cols["obs_id"] = ids
     cols["separation_deg"] = sep
     cols["instruments"] = inst
@@ -538,6 +613,7 @@ def match_observations(
     client: Any = None,
     scheduler: str | None = None,
     progress: bool = True,
+    coverage: str = "circle",
 ) -> pl.DataFrame | Path:
     """Match every row of ``catalogue`` against the observations of ``missions``.
 
@@ -553,8 +629,12 @@ def match_observations(
     numeric time columns need ``time_format`` (e.g. ``'mjd'``).
     ``output`` streams the result to a Parquet file (or a HATS folder with
     ``output_format='hats'``) and returns its path. ``client`` (a ``distributed.Client``) or
-    ``scheduler`` (its address) runs one task per HEALPix chunk on Dask.
+    ``scheduler`` (its address) runs one task per HEALPix chunk on Dask. ``coverage``:
+    ``"circle"`` (default) or ``"footprint"`` (see the module docstring).
     """
+    from daxa.footprints.assess import check_coverage
+
+    coverage = check_coverage(coverage)
     budget = parse_bytes(memory_budget)
     given = catalogue_input(catalogue, ra=ra, dec=dec, id=id, radius=radius, keep=keep)
     source, radius = given.source, given.radius
@@ -583,6 +663,7 @@ def match_observations(
         instruments=instruments,
         radius=None if per_row else radius,
         per_row=per_row,
+        coverage=coverage,
     )
     streaming = output is not None
     r_pos = float(np.max(per_row_radius, initial=0.0)) if per_row_radius is not None else 1.0
@@ -598,7 +679,14 @@ def match_observations(
         radius=per_row_radius,
         rows_per_chunk=None if streaming or chunk_rows else rows,
     )
-    opts = MatchOptions(cols.id is not None, cols.has_window, overlap_only, streaming, cols.keep)
+    opts = MatchOptions(
+        cols.id is not None,
+        cols.has_window,
+        overlap_only,
+        streaming,
+        cols.keep,
+        coverage == "footprint",
+    )
     id_dtype = None
     if cols.id is not None:
         id_dtype = row_id_dtype(prepared)

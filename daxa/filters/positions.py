@@ -223,18 +223,35 @@ class Positions(Filter):
     Quantity, ``{instrument: radius}``, or one radius per position. "Within" is inclusive up to
     rounding (:data:`daxa.sky.geometry.REL_TOL`): a radius of 0 keeps observations at the same
     point, to within 1e-12 degrees.
+
+    ``coverage``: ``"circle"`` (default, the radius rule above) or ``"footprint"``: the
+    circle search proposes pairs (each instrument's circumscribed radius when ``radius`` is
+    None), then the instruments' real fields decide (:mod:`daxa.footprints`); the association
+    table gains ``covered`` (yes / maybe), ``offaxis_arcmin``, ``footprint_instrument`` and
+    ``owner_tile`` (eRASS1). ``mask`` keeps rows covered yes or maybe.
     """
 
     positions: Any
     radius: Any = None
+    coverage: str = "circle"
 
     name = "positions"
 
     def __post_init__(self) -> None:
+        from daxa.footprints.assess import check_coverage
+
+        object.__setattr__(self, "coverage", check_coverage(self.coverage))
         parsed = ParsedPositions(self.positions)
         object.__setattr__(self, "positions", parsed.saved_form(self.positions))
         object.__setattr__(self, "_parsed", parsed)
         object.__setattr__(self, "_radius", _radius.parse_radius(self.radius, parsed.size))
+
+    def params(self) -> dict[str, Any]:
+        """As :meth:`Filter.params`; ``coverage`` only when not the default (older saves)."""
+        out = super().params()
+        if out.get("coverage") == "circle":
+            del out["coverage"]
+        return out
 
     @property
     def parsed(self) -> ParsedPositions:
@@ -249,7 +266,11 @@ class Positions(Filter):
     ) -> _SearchInputs:
         require_columns(table, ("ra", "dec", "_healpix_29"), what=f"the {self.name} filter")
         ra, dec = self.parsed.in_frame(mission.frame)
-        plan = _radius.plan(self.__dict__["_radius"], table, mission, instruments)
+        radius = self.__dict__["_radius"]
+        if self.coverage == "footprint" and radius.kind == "default":
+            plan = footprint_plan(table, mission, instruments)
+        else:
+            plan = _radius.plan(radius, table, mission, instruments)
         obs_ra, obs_dec = table["ra"].to_numpy(), table["dec"].to_numpy()
         hpx = table["_healpix_29"].to_numpy()
         if plan.rows is not None:
@@ -299,6 +320,12 @@ class Positions(Filter):
         radius for all), or the positions are searched in chunks (one radius per position).
         """
         spec, chosen = context(table, mission, instruments)
+        if self.coverage == "footprint":
+            pairs, rows, plan = self._pairs(table, spec, chosen)
+            cov = self._assess(table, spec, chosen, pairs, rows, plan)
+            keep = np.zeros(table.height, dtype=bool)
+            keep[rows[cov.status > 0]] = True
+            return as_mask(keep, table)
         x = self._inputs(table, spec, chosen)
         hit = x.rows_hit()
         keep = np.zeros(table.height, dtype=bool)
@@ -319,6 +346,10 @@ class Positions(Filter):
         spec, chosen = context(table, mission, instruments)
         pairs, rows, plan = self._pairs(table, spec, chosen)
         ra, dec = self.parsed.in_frame(spec.frame)
+        if self.coverage == "footprint":
+            cov = self._assess(table, spec, chosen, pairs, rows, plan)
+            found = footprint_association(spec, table, pairs, rows, cov, chosen, ra, dec)
+            return with_row_id(found, self.parsed)
         found = association_frame(
             spec,
             table,
@@ -332,6 +363,23 @@ class Positions(Filter):
         )
         return with_row_id(found, self.parsed)
 
+    def _assess(
+        self,
+        table: pl.DataFrame,
+        spec: Mission,
+        chosen: tuple[str, ...],
+        pairs: Any,
+        rows: npt.NDArray[np.int64],
+        plan: _radius.RadiusPlan,
+    ) -> Any:
+        """The footprint decision on the circle search's pairs (daxa.footprints)."""
+        from daxa.footprints.assess import assess_pairs
+
+        ra, dec = self.parsed.in_frame(spec.frame)
+        left = np.asarray(pairs.left, dtype=np.int64)
+        sep = np.asarray(pairs.separation, dtype=np.float64)
+        return assess_pairs(table, spec, chosen, plan.observed, rows, ra, dec, sep, left)
+
     def describe(self) -> str:
         n = self.n_positions
         parsed: _radius.Radius = self.__dict__["_radius"]
@@ -343,7 +391,28 @@ class Positions(Filter):
             radius = f"radius per instrument ({_mapping_note(parsed.value)})"
         else:
             radius = "one radius per position"
-        return f"within {radius} of {n} position{'s' if n != 1 else ''}"
+        plural = "s" if n != 1 else ""
+        if self.coverage == "footprint":
+            limit = "" if parsed.kind == "default" else f", within {radius}"
+            return f"an instrument's footprint holds one of {n} position{plural}{limit}"
+        return f"within {radius} of {n} position{plural}"
+
+
+def footprint_plan(
+    table: pl.DataFrame, mission: Mission, instruments: tuple[str, ...]
+) -> _radius.RadiusPlan:
+    """The candidate search of ``coverage="footprint"``: each row's circumscribed radius of
+    the footprints that observed (rows where none observed cannot match)."""
+    from daxa.footprints.assess import row_candidate_radius
+    from daxa.missions.coverage import observed_active
+
+    observed = observed_active(table, mission, instruments)
+    radius = row_candidate_radius(table, mission, instruments, observed)
+    finite = np.isfinite(radius)
+    if finite.all():
+        return _radius.RadiusPlan(radius, "right", None, observed, None)
+    rows = np.flatnonzero(finite).astype(np.int64)
+    return _radius.RadiusPlan(radius[rows], "right", rows, observed, None)
 
 
 def association_frame(
@@ -385,3 +454,39 @@ def with_row_id(found: pl.DataFrame, parsed: ParsedPositions) -> pl.DataFrame:
 
 def _mapping_note(radius: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}: {v:g}°" for k, v in radius.items())
+
+
+def footprint_association(
+    mission: Mission,
+    table: pl.DataFrame,
+    pairs: Any,
+    rows: npt.NDArray[np.int64],
+    cov: Any,
+    instruments: tuple[str, ...],
+    pos_ra: npt.NDArray[np.float64],
+    pos_dec: npt.NDArray[np.float64],
+) -> pl.DataFrame:
+    """The association table of ``coverage="footprint"``: pairs covered yes or maybe, with the
+    footprint columns (see :data:`daxa.footprints.assess.FOOTPRINT_SCHEMA`)."""
+    from daxa.footprints.assess import FOOTPRINT_SCHEMA
+    from daxa.missions.coverage import instrument_lists
+
+    keep = np.flatnonzero(cov.status > 0)
+    schema = {**ASSOCIATION_SCHEMA, **FOOTPRINT_SCHEMA}
+    if keep.size == 0:
+        return pl.DataFrame(schema=schema)
+    pos_index = np.asarray(pairs.left, dtype=np.int64)[keep]
+    frame = pl.DataFrame(
+        {
+            "pos_index": pos_index,
+            "mission": pl.repeat(mission.name, keep.size, eager=True, dtype=pl.String),
+            "obs_id": table["obs_id"].gather(rows[keep]),
+            "separation_deg": np.asarray(pairs.separation, dtype=np.float64)[keep],
+            "instruments": instrument_lists(cov.covers[keep], instruments),
+            "pos_ra": pos_ra[pos_index],
+            "pos_dec": pos_dec[pos_index],
+            **cov.columns(keep),
+        },
+        schema=schema,
+    )
+    return frame.sort("pos_index", "separation_deg", "obs_id")

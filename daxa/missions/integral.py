@@ -22,8 +22,8 @@ def normalise(raw: pl.DataFrame, *, now: datetime | None = None) -> pl.DataFrame
     real ``intscw`` answers); a table without ``status`` (intscwpub as documented, public
     windows only) goes by ``data_in_heasarc`` alone. intscwpub holds pointings only and may
     have no ``scw_type`` column; if a table with one is given (the ``intscw`` table), only
-    POINTING windows are kept. ``scw_ver`` (e.g. ``001``) is kept,
-    as downloads need it. No target categories (all MISC).
+    POINTING windows are kept. ``scw_ver`` (e.g. ``001``) is kept, as downloads need it, and
+    ``posangle`` (degrees) as ``roll_angle`` for footprints. No target categories (all MISC).
     """
     raw_exp = [f"good_{i}" for i in _INSTRUMENTS]
     df = N.prepare(
@@ -45,9 +45,10 @@ def normalise(raw: pl.DataFrame, *, now: datetime | None = None) -> pl.DataFrame
         _public(df).alias("public"),
         pl.lit("MISC").alias("target_category"),
         scw_ver.alias("scw_ver"),
+        N.num("posangle", df).alias("roll_angle"),
     )
     df = N.with_best_exposure(df, exposures)
-    return N.finish(df, NAME, exposures=exposures, extras=["scw_ver"])
+    return N.finish(df, NAME, exposures=exposures, extras=["scw_ver", "roll_angle"])
 
 
 def _public(df: pl.DataFrame) -> pl.Expr:
@@ -90,8 +91,9 @@ INTEGRAL_POINTED = Mission(
             "data_in_heasarc",
             "status",
             "scw_type",
+            "posangle",
         ),
-        optional=("scw_type", "status"),
+        optional=("scw_type", "status", "posangle"),
     ),
     normalise=normalise,
 )

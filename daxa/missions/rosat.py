@@ -31,7 +31,7 @@ def normalise_pointed(raw: pl.DataFrame, *, now: datetime | None = None) -> pl.D
     ``instrument`` is PSPCB, PSPCC or HRI; a bare ``PSPC`` (the RASS follow-up pointings,
     all taken with PSPC-B) means PSPCB. ``science_usable`` is ``exposure > 0``. Everything is
     public (the mission ended in 1999). ``filter``, ``proc_rev``, ``fits_type`` and ``site``
-    are kept.
+    are kept, and ``roll`` (degrees) as ``roll_angle`` for footprints (null when not asked).
     """
     name = "rosat_pointed"
     df = N.prepare(
@@ -59,8 +59,9 @@ def normalise_pointed(raw: pl.DataFrame, *, now: datetime | None = None) -> pl.D
         .alias("proc_rev"),
         N.text("fits_type", df).alias("fits_type"),
         N.text("site", df).alias("site"),
+        N.num("roll", df).alias("roll_angle"),
     )
-    return N.finish(df, name, extras=["filter", "proc_rev", "fits_type", "site"])
+    return N.finish(df, name, extras=["filter", "proc_rev", "fits_type", "site", "roll_angle"])
 
 
 def normalise_all_sky(raw: pl.DataFrame, *, now: datetime | None = None) -> pl.DataFrame:
@@ -114,7 +115,9 @@ ROSAT_POINTED = Mission(
             "subj_cat",
             "name",
             "site",
+            "roll",
         ),
+        optional=("roll",),
     ),
     normalise=normalise_pointed,
 )

@@ -20,10 +20,18 @@ They exist so that SQL users can ask positional and time questions without the P
 ``mjd_to_timestamp(mjd)``                 MJD (UTC) → TIMESTAMP (UTC), rounded to the
                                           millisecond as the normalisers round archive MJDs
 ``timestamp_to_mjd(ts)``                  TIMESTAMP (UTC) or TIMESTAMPTZ → MJD (UTC)
+``footprint_status(mission, detector,``   'yes' / 'maybe' / 'no': is (ra, dec) in the
+``ra0, dec0, roll, ra, dec)``              detector's real field at that pointing and roll
+                                          (roll NULL: unknown; see :mod:`daxa.footprints`)
+``in_footprint(mission, detector, ra0,``  ``footprint_status(...) <> 'no'``
+``dec0, roll, ra, dec)``
+``in_owned_box(ra, dec, ra_min, ra_max,``  (ra, dec) in an eRASS1 tile's owned box
+``dec_min, dec_max)``                     (half-open, as daxa.footprints.in_box)
 ========================================  =====================================================
 
 Macros are plain SQL (a persistent database file keeps them usable from the DuckDB shell);
-``healpix_index`` is a vectorised Python function and exists only on daxa's connections.
+``healpix_index`` and ``footprint_status`` (hence ``in_footprint``) are vectorised Python
+functions and exist only on daxa's connections.
 """
 
 from __future__ import annotations
@@ -108,8 +116,30 @@ MACROS: tuple[tuple[str, str], ...] = (
     ),
 )
 
+#: Macros over Python functions, created after those functions are registered.
+FUNCTION_MACROS: tuple[tuple[str, str], ...] = (
+    (
+        "in_footprint",
+        "CREATE OR REPLACE MACRO in_footprint(mission, detector, ra0, dec0, roll, ra, dec) AS "
+        "(footprint_status(mission, detector, ra0, dec0, roll, ra, dec) <> 'no')",
+    ),
+    (
+        "in_owned_box",
+        "CREATE OR REPLACE MACRO in_owned_box(ra, dec, ra_min, ra_max, dec_min, dec_max) AS "
+        "((CASE WHEN ra_max - ra_min >= 360 THEN true "
+        "WHEN ra_min > ra_max THEN (ra >= ra_min OR ra < ra_max) "
+        "ELSE (ra >= ra_min AND ra < ra_max) END) "
+        "AND dec >= dec_min AND (dec < dec_max OR (dec_max >= 90 AND dec <= 90)))",
+    ),
+)
+
 #: Names of the helpers, macros and functions, for listings and error messages.
-HELPER_NAMES: tuple[str, ...] = (*(name for name, _ in MACROS), "healpix_index")
+HELPER_NAMES: tuple[str, ...] = (
+    *(name for name, _ in MACROS),
+    "healpix_index",
+    "footprint_status",
+    *(name for name, _ in FUNCTION_MACROS),
+)
 
 
 def _healpix_udf(ra: pa.Array, dec: pa.Array, order: pa.Array) -> pa.Array:
@@ -142,3 +172,8 @@ def install(con: Any) -> None:
         null_handling="special",
         side_effects=False,
     )
+    from daxa.sql.footprints import install as install_footprints
+
+    install_footprints(con)
+    for _, statement in FUNCTION_MACROS:
+        con.execute(statement)
