@@ -14,16 +14,23 @@ Peers at their best:
 - astropy: SkyCoords are built before the timed region (``setup_s``; the row "incl. SkyCoord"
   builds them inside), ``storekdtree=False`` so every run does the same work as the first.
   ``search_around_sky(coords1, coords2)`` builds a KD-tree on both and loops in Python over
-  ``coords1``'s matches; measured both ways with ``--quick --both-orders`` the *smaller*
-  catalogue as ``coords1`` (the larger one as ``coords2``, the catalogue whose tree astropy
-  caches) was faster on A and B, and is the default. ``match_coordinates_sky`` must build its
-  tree on the right catalogue to answer "the nearest right row of each left row" (C); the other
-  order answers another question and is shown, with ``--both-orders``, for its time only.
+  ``coords1``'s matches. Measured both ways (``--quick --both-orders``, load ~10-30 on 2
+  cores): the larger catalogue as ``coords2`` — astropy's "catalogue", the one whose tree it
+  keeps, as its documentation suggests — was 2.8x faster on A (0.14 s against 0.40 s) and 7x
+  on B (0.15 s against 1.05 s), so that is the order used. ``match_coordinates_sky`` must
+  build its tree on the right catalogue to answer "the nearest right row of each left row"
+  (C); the other order (7.1 s against 21 s on C quick) answers another question and is shown,
+  with ``--both-orders``, for its time only.
 - scipy ``cKDTree``: ``query_ball_point`` and ``sparse_distance_matrix`` are always timed both
-  ways round (tree on the smaller or the larger side; smaller or larger tree first), and the
-  ratios use the fastest of the four: which order wins depends on the sizes (measured with
-  ``--quick``: sparse with the smaller tree first won on A; on B the ball query with the tree
-  on the larger side beat the smaller). ``query(k=1)`` must have its tree on the right side (C).
+  ways round (tree on the smaller or the larger side; smaller or larger tree first) and the
+  ratios use the fastest of the four, because the faster order depends on the sizes: on A
+  quick the ball query took 0.17 s with its tree on the larger side against 0.55 s on the
+  smaller, sparse 0.17 s either way; on B quick sparse with the smaller tree first (0.33 s)
+  and the ball query with the tree on the larger side (0.34 s) were the fastest. ``query(k=1)``
+  must have its tree on the right side (C).
+
+The first of the runs includes loading what a method loads lazily (numba's compiled code,
+for us), which the max column shows; the median is the steady figure.
 
 Goals (issue 3, full size, on this 2-core machine; issue 21 adds C <= 0.3 s and A <= 0.2 s):
 
