@@ -7,9 +7,10 @@ Fairness rules every script follows through this module:
   is the steadier figure on a shared machine, and CPU > wall shows that both cores worked);
 - each method runs in its **own fresh process** (``multiprocessing`` "spawn"): the parent
   writes the inputs once to a temporary folder (``.npy`` / Parquet), the child loads them,
-  records its resident size and high-water mark (``VmRSS`` / ``VmHWM``) after loading — the
-  baseline — then prepares the method (untimed, timed separately as ``setup``), runs it N
-  times and reports its final ``VmHWM``. Nothing resets the kernel's high-water mark: the
+  records its resident size (``VmRSS``) after loading — the baseline — then prepares the
+  method (untimed, timed separately as ``setup_s``), makes one untimed warm-up call (timed as
+  ``first_s``: lazy imports and compiled code a fresh process loads once, the same for every
+  method), runs it N times and reports its final ``VmHWM``. Nothing resets the kernel's high-water mark: the
   peak is the process's own, and "above inputs" is that peak minus the loaded baseline. The
   child writes the method's last result to the folder so the parent compares every method's
   answer with ours;
@@ -81,6 +82,7 @@ class Timing:
     walls: list[float] = field(default_factory=list)
     cpus: list[float] = field(default_factory=list)
     setup_s: float = 0.0
+    first_s: float | None = None
     base_rss: int = 0
     peak_hwm: int = 0
     result: Any = None
@@ -115,18 +117,24 @@ class Timing:
             "max_s": f.format(max(self.walls)),
             "cpu_s": f.format(self.cpu),
             "setup_s": f.format(self.setup_s) if self.setup_s else "",
+            "first_s": "" if self.first_s is None else f.format(self.first_s),
             "peak_MiB": mib(self.peak_hwm),
-            "above_inputs_MiB": mib(self.peak_above),
+            "above_inputs_MiB": mib(self.peak_above) if self.base_rss else "",
         }
 
 
-def median_runs(label: str, fn: Callable[[], Any], repeat: int) -> Timing:
+def median_runs(label: str, fn: Callable[[], Any], repeat: int, warmup: bool = False) -> Timing:
     """Run ``fn`` ``repeat`` times in this process (median wall and CPU times, last result).
 
     For methods that cannot leave the process (a warm database connection, a server already
-    started); memory is then not per method, and the scripts say so.
+    started); memory is then not per method, and the scripts say so. ``warmup``: one
+    untimed call first, as :func:`run_isolated` makes.
     """
     t = Timing(label)
+    if warmup:
+        t0 = time.perf_counter()
+        fn()
+        t.first_s = time.perf_counter() - t0
     for _ in range(max(1, repeat)):
         t.result = None
         gc.collect()
@@ -212,7 +220,7 @@ def _load_result(path: Path) -> Any:
 
 
 def _child(
-    factory: Factory, inputs: str, repeat: int, kwargs: dict[str, Any], out: str
+    factory: Factory, inputs: str, repeat: int, kwargs: dict[str, Any], out: str, warmup: bool
 ) -> dict[str, Any]:
     """Runs in the spawned process: load, baseline, prepare, N timed runs, final peak."""
     try:
@@ -223,6 +231,10 @@ def _child(
         call = factory(x, **kwargs)
         report["setup_s"] = time.perf_counter() - t0
         result = None
+        if warmup:  # one untimed call, the same for every method: lazy imports, JIT caches
+            t0 = time.perf_counter()
+            call()
+            report["first_s"] = time.perf_counter() - t0
         for _ in range(max(1, repeat)):
             result = None
             gc.collect()
@@ -249,17 +261,24 @@ def run_isolated(
     repeat: int,
     keep_result: bool = True,
     timeout: float | None = None,
+    warmup: bool | None = None,
     **kwargs: Any,
 ) -> Timing:
     """Time ``factory(inputs, **kwargs)()`` ``repeat`` times in a fresh spawned process.
 
-    A child still running after ``timeout`` seconds is killed and reported as such.
+    With ``warmup`` (default: the ``BENCH_WARMUP`` environment variable, else on) every
+    method first makes one untimed call, reported as ``first_s``: what a fresh process pays
+    once (lazy imports, numba's compiled code, dask's start) is shown, not mixed into the
+    median. A child still running after ``timeout`` seconds is killed and reported as such.
     """
+    if warmup is None:
+        warmup = os.environ.get("BENCH_WARMUP", "1") != "0"
     out = inputs.parent / f"result-{os.getpid()}-{time.monotonic_ns()}"
     ctx = get_context("spawn")
     receive, send = ctx.Pipe(duplex=False)
     child = ctx.Process(
-        target=_child_entry, args=(send, factory, str(inputs), repeat, kwargs, str(out))
+        target=_child_entry,
+        args=(send, factory, str(inputs), repeat, kwargs, str(out), warmup),
     )
     child.start()
     send.close()
@@ -284,6 +303,7 @@ def run_isolated(
         t.walls, t.cpus = report["walls"], report["cpus"]
         t.setup_s, t.base_rss = report["setup_s"], report["base_rss"]
         t.peak_hwm = report["peak_hwm"]
+        t.first_s = report.get("first_s")
         if keep_result:
             t.result = _load_result(out)
     for suffix in (".npz", ".parquet", ".json"):
@@ -347,6 +367,7 @@ TIMING_COLUMNS = [
     "max_s",
     "cpu_s",
     "setup_s",
+    "first_s",
     "peak_MiB",
     "above_inputs_MiB",
 ]

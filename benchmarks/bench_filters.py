@@ -108,7 +108,8 @@ def daxa_worker(folder: Path, repeat: int) -> None:
                 return []
             return selected(mission)
 
-        t = median_runs("DAXA", once, repeat)  # the same harness, in DAXA's own process
+        warm = os.environ.get("BENCH_WARMUP", "1") != "0"  # as ours get in run_isolated
+        t = median_runs("DAXA", once, repeat, warmup=warm)  # the same harness, DAXA's process
         return t.median, t.result, t.cpu
 
     erass = eRASS1DE()

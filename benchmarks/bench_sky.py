@@ -29,8 +29,9 @@ Peers at their best:
   and the ball query with the tree on the larger side (0.34 s) were the fastest. ``query(k=1)``
   must have its tree on the right side (C).
 
-The first of the runs includes loading what a method loads lazily (numba's compiled code,
-for us), which the max column shows; the median is the steady figure.
+Every method first makes one untimed warm-up call in its process (``first_s``: what a fresh
+process loads once — numba's compiled code for us, astropy's and scipy's lazy imports); set
+``BENCH_WARMUP=0`` to time from the first call.
 
 Goals (issue 3, full size, on this 2-core machine; issue 21 adds C <= 0.3 s and A <= 0.2 s):
 
