@@ -876,7 +876,7 @@ def main() -> None:
             print(table(result["rows"], ["method", *TIMING_COLUMNS, "pairs", "check"]))
         goals += result.get("goals", [])
     goals.append(footprint_goal(args.quick))
-    print_goals(goals, args.quick)
+    print_goals(goals, args.scale != 1)
     RESULTS.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     (RESULTS / f"crossmatch-{stamp}.json").write_text(json.dumps(results, indent=2, default=str))

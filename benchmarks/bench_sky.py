@@ -23,10 +23,10 @@ Peers at their best:
   with ``--both-orders``, for its time only.
 - scipy ``cKDTree``: ``query_ball_point`` and ``sparse_distance_matrix`` are always timed both
   ways round (tree on the smaller or the larger side; smaller or larger tree first) and the
-  ratios use the fastest of the four, because the faster order depends on the sizes: on A
-  quick the ball query took 0.17 s with its tree on the larger side against 0.55 s on the
-  smaller, sparse 0.17 s either way; on B quick sparse with the smaller tree first (0.33 s)
-  and the ball query with the tree on the larger side (0.34 s) were the fastest. ``query(k=1)``
+  ratios use the fastest of the four, because the faster order depends on the sizes: with
+  ``--quick`` at load ~4 the ball query took 0.066 s with its tree on the larger side against
+  0.19 s on the smaller (A), 0.051 s against 0.13 s (B); sparse was the same either way on A
+  (0.065 s) and faster with the larger tree first on B (0.054 s against 0.083 s). ``query(k=1)``
   must have its tree on the right side (C).
 
 Every method first makes one untimed warm-up call in its process (``first_s``: what a fresh
