@@ -10,6 +10,11 @@
    memory; or ``daxa.sky.pairs.pair_search`` when the filter is not installed) on the same
    data, checking the pairs are identical.
 
+Every method runs the same number of times in its own fresh process (``_common.run_isolated``:
+median, min, max, CPU time, peak memory); the connection or tables a method needs are set up
+in that process before the timed runs. The cone queries, many tiny ones, are timed in this
+process, every variant the same number of times (median per query).
+
 The tables come from the local archive emulator at real sizes, fetched and normalised through
 the real code (about 6 s), into a temporary cache unless ``--cache-dir`` names one to reuse.
 
@@ -21,7 +26,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,25 +35,67 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from daxa import cache
-from daxa.missions import mission_names
-from daxa.sql import connect, expand_cones
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import (  # noqa: E402
+    TIMING_COLUMNS,
+    goal,
+    load_average,
+    print_goals,
+    run_isolated,
+    save_inputs,
+    scratch,
+    table,
+)
+
+from daxa import cache  # noqa: E402
+from daxa.missions import mission_names  # noqa: E402
+from daxa.sql import connect, expand_cones  # noqa: E402
 
 GROUP_BY = (
     "SELECT mission, year(start) AS year, count(*) AS n, sum(exposure) AS exposure_s "
     "FROM observations GROUP BY ALL"
 )
 GROUP_BY_GOAL_S = 0.050
+GOALS: list[dict[str, str]] = []
 
 
 def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
-    """(best, median) wall seconds over ``repeat`` runs, and the last result."""
+    """(median, max) wall seconds over ``repeat`` runs, and the last result (used for the
+    many tiny cone queries, in this process; every variant gets the same runs)."""
     times, result = [], None
     for _ in range(repeat):
         start = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - start)
-    return min(times), statistics.median(times), result
+    return statistics.median(times), max(times), result
+
+
+def f_group_by(x: dict[str, Any], how: str) -> Callable[[], Any]:
+    """One group-by method in its own process: DuckDB warm, DuckDB fresh connection, polars."""
+    folder = Path(x["cfg"]["folder"])
+    if how == "warm":
+        db = connect(folder)
+        db.query(GROUP_BY)  # the first run reads the Parquet footers (untimed)
+        return lambda: db.query(GROUP_BY)
+    if how == "count":
+        db = connect(folder)
+        simple = "SELECT mission, count(*) AS n FROM observations GROUP BY mission"
+        db.query(simple)
+        return lambda: db.query(simple)
+    if how == "fresh":
+
+        def fresh() -> pl.DataFrame:
+            with connect(folder) as fresh_db:
+                return fresh_db.query(GROUP_BY)  # type: ignore[no-any-return]
+
+        return fresh
+    files = [str(cache.cache_path(m, folder)) for m in cache.cached_missions(folder)]
+    return lambda: (
+        pl.scan_parquet(files, missing_columns="insert", extra_columns="ignore")
+        .group_by("mission", pl.col("start").dt.year().alias("year"))
+        .agg(pl.len().alias("n"), pl.col("exposure").sum().alias("exposure_s"))
+        .collect()
+    )
 
 
 def fill_cache(folder: Path) -> None:
@@ -62,48 +109,36 @@ def fill_cache(folder: Path) -> None:
     print(f"filled the cache from the emulator (real sizes) in {time.perf_counter() - start:.1f} s")
 
 
-def bench_group_by(folder: Path, repeat: int) -> None:
+def bench_group_by(folder: Path, repeat: int, work: Path) -> None:
     print("\n== 1. group-by over `observations` ==")
     print(f"   {GROUP_BY}")
-    with connect(folder) as db:
-        db.query(GROUP_BY)  # first run reads the Parquet footers
-        best, median, out = timed(lambda: db.query(GROUP_BY), repeat)
-        simple = "SELECT mission, count(*) AS n FROM observations GROUP BY mission"
-        s_best, s_median, _ = timed(lambda: db.query(simple), repeat)
-
-    def fresh() -> pl.DataFrame:
-        with connect(folder) as fresh_db:
-            return fresh_db.query(GROUP_BY)  # type: ignore[no-any-return]
-
-    c_best, c_median, _ = timed(fresh, max(3, repeat // 3))
-    files = [str(cache.cache_path(m, folder)) for m in cache.cached_missions(folder)]
-
-    def polars_group_by() -> pl.DataFrame:
-        return (
-            pl.scan_parquet(files, missing_columns="insert", extra_columns="ignore")
-            .group_by("mission", pl.col("start").dt.year().alias("year"))
-            .agg(pl.len().alias("n"), pl.col("exposure").sum().alias("exposure_s"))
-            .collect()
+    inputs = work / "group_by"
+    save_inputs(inputs, cfg={"folder": str(folder)})
+    labels = {
+        "warm": "DuckDB, warm connection",
+        "count": "DuckDB, warm, count per mission only",
+        "fresh": "DuckDB, fresh connection (views + query)",
+        "polars": "polars scan_parquet, same group-by",
+    }
+    runs = {
+        how: run_isolated(label, f_group_by, inputs, repeat, how=how)
+        for how, label in labels.items()
+    }
+    rows = [{"method": t.label, **t.cells(4)} for t in runs.values()]
+    print(table(rows, ["method", *TIMING_COLUMNS]))
+    warm, polars_ = runs["warm"], runs["polars"]
+    if warm.ok:
+        print(f"   {warm.result.height} groups")
+        GOALS.append(
+            goal(
+                "group-by <= 50 ms (warm)",
+                f"{warm.median * 1e3:.1f} ms",
+                warm.median <= GROUP_BY_GOAL_S,
+            )
         )
-
-    try:
-        p_best, p_median, p_out = timed(polars_group_by, repeat)
-        assert p_out.height == out.height
-        polars_line = f"   polars scan_parquet, same group-by:       best {p_best * 1e3:6.1f} ms, median {p_median * 1e3:6.1f} ms"
-    except Exception as exc:  # polars options differ between versions
-        polars_line = f"   polars comparison skipped ({type(exc).__name__}: {exc})"
-    verdict = "meets" if median <= GROUP_BY_GOAL_S else "MISSES"
-    print(f"   {out.height} groups")
-    print(
-        f"   warm connection:                         best {best * 1e3:6.1f} ms, median {median * 1e3:6.1f} ms  ({verdict} the 50 ms goal)"
-    )
-    print(
-        f"   warm, count per mission only:             best {s_best * 1e3:6.1f} ms, median {s_median * 1e3:6.1f} ms"
-    )
-    print(
-        f"   fresh connection (views + query):         best {c_best * 1e3:6.1f} ms, median {c_median * 1e3:6.1f} ms"
-    )
-    print(polars_line)
+    if warm.ok and polars_.ok:
+        same = polars_.result.height == warm.result.height
+        print(f"   polars / DuckDB = {polars_.median / warm.median:.2f} (same groups: {same})")
 
 
 def bench_cone(folder: Path, repeat: int, n_centres: int) -> None:
@@ -129,7 +164,7 @@ def bench_cone(folder: Path, repeat: int, n_centres: int) -> None:
                 for a, d in centres:
                     sql = template.format(v=view, a=repr(float(a)), d=repr(float(d)), r=radius)
                     db.query(sql)
-                    _, median, out = timed(lambda sql=sql: db.query(sql), repeat)
+                    median, _, out = timed(lambda sql=sql: db.query(sql), repeat)
                     per_centre.append(median)
                     counts.append(int(out["n"].item()))
                 results[label] = (statistics.median(per_centre), counts)
@@ -206,7 +241,20 @@ def _python_pairs(
         return run
 
 
-def bench_positions(folder: Path, n_positions: int, repeat: int) -> None:
+def f_positions(x: dict[str, Any], engine: str) -> Callable[[], pl.DataFrame]:
+    """The positions join by SQL (connection opened and warmed untimed) or by Python (tables
+    loaded untimed), in its own process."""
+    folder = Path(x["cfg"]["folder"])
+    missions, instruments = x["cfg"]["missions"], x["cfg"]["instruments"]
+    ra, dec = x["ra"], x["dec"]
+    if engine == "python":
+        return _python_pairs(folder, missions, ra, dec, instruments)
+    db = connect(folder)
+    db.match_positions((ra[:10], dec[:10]), missions=missions, instruments=instruments)
+    return lambda: db.match_positions((ra, dec), missions=missions, instruments=instruments)
+
+
+def bench_positions(folder: Path, n_positions: int, repeat: int, work: Path) -> None:
     print("\n== 3. positions join: SQL vs the Python engine ==")
     rng = np.random.default_rng(7)
     cases = [
@@ -223,31 +271,30 @@ def bench_positions(folder: Path, n_positions: int, repeat: int) -> None:
             max(1000, n_positions // 10),
         ),
     ]
-    with connect(folder) as db:
-        for label, missions, instruments, n in cases:
-            ra = rng.uniform(0, 360, n)
-            dec = np.degrees(np.arcsin(rng.uniform(-1, 1, n)))
-            python = _python_pairs(folder, missions, ra, dec, instruments)
-            db.match_positions((ra[:10], dec[:10]), missions=missions, instruments=instruments)
-
-            def sql_join(
-                ra: np.ndarray = ra,
-                dec: np.ndarray = dec,
-                missions: list[str] = missions,
-                instruments: dict[str, list[str]] = instruments,
-            ) -> pl.DataFrame:
-                return db.match_positions((ra, dec), missions=missions, instruments=instruments)
-
-            s_best, s_median, sql_out = timed(sql_join, repeat)
-            p_best, p_median, py_out = timed(python, repeat)
-            keys = ["pos_index", "mission", "obs_id"]
-            same = sql_out.select(keys).sort(keys).equals(py_out.select(keys).sort(keys))
-            print(f"   {label}: {n:,} positions, {sql_out.height:,} pairs, identical pairs: {same}")
-            print(
-                f"     SQL (DuckDB, reads the Parquet files)  best {s_best:7.3f} s, median {s_median:7.3f} s"
-            )
-            print(f"     Python ({python.engine})  best {p_best:7.3f} s, median {p_median:7.3f} s")  # type: ignore[attr-defined]
-            print(f"     SQL / Python = {s_median / p_median:.2f}")
+    for k, (label, missions, instruments, n) in enumerate(cases):
+        ra = rng.uniform(0, 360, n)
+        dec = np.degrees(np.arcsin(rng.uniform(-1, 1, n)))
+        inputs = work / f"positions{k}"
+        cfg = {"folder": str(folder), "missions": missions, "instruments": instruments}
+        save_inputs(inputs, ra=ra, dec=dec, cfg=cfg)
+        sql = run_isolated(
+            "SQL (DuckDB, reads the Parquet files)", f_positions, inputs, repeat, engine="sql"
+        )
+        python = run_isolated(
+            "Python engine (tables in memory)", f_positions, inputs, repeat, engine="python"
+        )
+        keys = ["pos_index", "mission", "obs_id"]
+        same = (
+            sql.ok
+            and python.ok
+            and sql.result.select(keys).sort(keys).equals(python.result.select(keys).sort(keys))
+        )
+        pairs = sql.result.height if sql.ok else "-"
+        print(f"   {label}: {n:,} positions, {pairs} pairs, identical pairs: {same}")
+        rows = [{"method": t.label, **t.cells()} for t in (sql, python)]
+        print(table(rows, ["method", *TIMING_COLUMNS]))
+        if sql.ok and python.ok:
+            print(f"     SQL / Python = {sql.median / python.median:.2f} ({load_average()})")
 
 
 def main() -> None:
@@ -259,19 +306,23 @@ def main() -> None:
     parser.add_argument(
         "--positions", type=int, help="number of positions for the join (default 1e5)"
     )
+    parser.add_argument("--repeat", type=int, help="runs per method (default 15, quick 5)")
     args = parser.parse_args()
     n_positions = args.positions or (10_000 if args.quick else 100_000)
-    repeat = 5 if args.quick else 15
-    with tempfile.TemporaryDirectory(prefix="daxa-bench-sql-") as tmp:
-        folder = args.cache_dir or Path(tmp)
+    repeat = args.repeat or (5 if args.quick else 15)
+    with scratch("daxa-bench-sql-") as tmp:
+        folder = args.cache_dir or tmp / "cache"
+        folder.mkdir(parents=True, exist_ok=True)
         if set(cache.cached_missions(folder)) != set(mission_names()):
             fill_cache(folder)
         rows = {m: cache.info(m, folder).rows for m in cache.cached_missions(folder)}
         print(f"cache {folder}: {len(rows)} missions, {sum(rows.values()):,} rows")
         print("   " + ", ".join(f"{m} {n:,}" for m, n in rows.items()))
-        bench_group_by(folder, repeat)
+        print(f"every method {repeat} runs in its own process (median); {load_average()}")
+        bench_group_by(folder, repeat, tmp)
         bench_cone(folder, max(3, repeat // 3), n_centres=10 if args.quick else 20)
-        bench_positions(folder, n_positions, repeat=1 if args.quick else 3)
+        bench_positions(folder, n_positions, max(3, repeat // 5), tmp)
+    print_goals(GOALS, args.quick)
 
 
 if __name__ == "__main__":
