@@ -26,6 +26,7 @@ import polars as pl
 
 from daxa.errors import InputError
 from daxa.inputs._text import TIME_FORMS, short
+from daxa.utc import mjd_to_utc
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
@@ -195,13 +196,19 @@ def utc_series(
             first = series.drop_nulls().head(1).to_list()
             raise _number_hint(first[0] if first else series.name, f"{what} {series.name!r}")
         values = series.cast(pl.Float64)
-        if fmt == "mjd":  # the archives' own convention, vectorised
-            us = ((values - 40587.0) * 86_400e6).round(0).cast(pl.Int64)
-        else:
-            good = values.is_not_null() & values.is_not_nan()
-            parsed = np.zeros(series.len(), dtype=np.int64)
-            parsed[good.to_numpy()] = _from_format(values.filter(good).to_numpy(), fmt, what)
-            us = pl.Series(parsed).set(~good, None)  # type: ignore[arg-type]
+        if fmt == "mjd":  # the archives' own convention (UTC, leap-second days), vectorised
+            bad = values.is_not_null() & values.is_not_nan() & (values <= 0)
+            if bad.any():
+                raise InputError(
+                    f"{what} {series.name!r} holds MJD {values.filter(bad)[0]!r}, which is not "
+                    f"after 1858-11-17; give MJDs (UTC) of real dates, or another time_format"
+                )
+            converted = pl.select(mjd_to_utc(pl.lit(values), resolution="us")).to_series()
+            return converted.alias(series.name)
+        good = values.is_not_null() & values.is_not_nan()
+        parsed = np.zeros(series.len(), dtype=np.int64)
+        parsed[good.to_numpy()] = _from_format(values.filter(good).to_numpy(), fmt, what)
+        us = pl.Series(parsed).set(~good, None)  # type: ignore[arg-type]
         return us.cast(pl.Datetime("us")).dt.replace_time_zone("UTC").alias(series.name)
     if dtype in (pl.String, pl.Utf8):
         return _strings(series, what)

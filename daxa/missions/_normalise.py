@@ -24,13 +24,10 @@ import polars as pl
 from daxa.errors import SchemaError
 from daxa.schema import STANDARD_COLUMNS, UTC_DATETIME, validate
 from daxa.sky.healpix import healpix_index
+from daxa.utc import LEAP_SECOND_DAYS, MJD_UNIX_EPOCH, mjd_to_utc  # noqa: F401 (re-exported)
 
 log = logging.getLogger("daxa.missions")
 
-#: MJD of the Unix epoch (1970-01-01T00:00:00 UTC).
-MJD_UNIX_EPOCH = 40587.0
-
-_MS_PER_DAY = 86_400_000.0
 
 #: Dates written as ``YYYY-MM-DD``, optionally followed by ``[T ]HH:MM[:SS[.ffffff]]``, then
 #: anything (``Z``, ``+00:00``) which is ignored: every archive here writes UTC.
@@ -127,56 +124,6 @@ def obs_id(name: str, df: pl.DataFrame, width: int | None = None, upper: bool = 
     if width is not None:
         s = s.str.zfill(width)
     return s.str.to_uppercase() if upper else s
-
-
-def _leap_days() -> list[float]:
-    """MJDs of the UTC days that end with a leap second (86,401 s long), from ERFA's table.
-
-    Only the whole-second leaps from 1972 on: before that UTC ran at a different rate, and no
-    archive here holds such times.
-    """
-    import erfa
-
-    days = []
-    for year, month, _ in erfa.leap_seconds.get():
-        if year > 1972 or (year == 1972 and month > 1):
-            _, mjd = erfa.cal2jd(year, month, 1)
-            days.append(float(mjd) - 1.0)
-    return days
-
-
-#: UTC days 86,401 s long (the day before each leap second, 1972 on).
-LEAP_SECOND_DAYS: tuple[float, ...] = tuple(_leap_days())
-
-
-def mjd_to_utc(expr: pl.Expr, sentinels: Sequence[float] = ()) -> pl.Expr:
-    """MJD (UTC) floats → ``Datetime(us, UTC)``, rounded to the millisecond.
-
-    An MJD on the UTC scale counts days of 86,400 s except on days that end with a leap
-    second, which have 86,401: the fraction of such a day is read over 86,401 s, as astropy's
-    ``Time(mjd, format="mjd", scale="utc")`` does. A time inside the leap second itself
-    (23:59:60.x, which a datetime cannot hold) comes out as 00:00:00.x of the next day, as
-    astropy's ``to_datetime(leap_second_strict="silent")`` gives it.
-
-    ``sentinels`` are placeholder values that mean "no date" (HEASARC uses 0, 416422 or
-    88068 for unknown public dates); they, NaN, null and any MJD at or below 0 (1858, long
-    before X-ray astronomy: NuSTAR writes ``time = 0`` for approved, not yet observed
-    targets) give null. Archives give MJDs with
-    at most 8 decimals (0.9 ms), so rounding to 1 ms removes float noise without losing data.
-
-    >>> pl.select(mjd_to_utc(pl.lit(51544.5))).item()
-    datetime.datetime(2000, 1, 1, 12, 0, tzinfo=zoneinfo.ZoneInfo(key='UTC'))
-    >>> pl.select(mjd_to_utc(pl.lit(57753.75))).item()  # 2016-12-31 had a leap second
-    datetime.datetime(2016, 12, 31, 18, 0, 0, 750000, tzinfo=zoneinfo.ZoneInfo(key='UTC'))
-    """
-    x = expr.cast(pl.Float64, strict=False).fill_nan(None)
-    x = pl.when(x > 0).then(x)
-    if sentinels:
-        x = pl.when(x.is_in(list(sentinels))).then(None).otherwise(x)
-    day = x.floor()
-    day_ms = pl.when(day.is_in(LEAP_SECOND_DAYS)).then(_MS_PER_DAY + 1000.0).otherwise(_MS_PER_DAY)
-    ms = ((day - MJD_UNIX_EPOCH) * _MS_PER_DAY + ((x - day) * day_ms).round(0)).cast(pl.Int64)
-    return (ms * 1000).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
 
 
 def iso_to_utc(name: str, df: pl.DataFrame) -> pl.Expr:

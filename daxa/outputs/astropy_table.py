@@ -26,10 +26,7 @@ import polars as pl
 
 from daxa.errors import InputError
 from daxa.outputs.units import column_info
-
-#: MJD of the Unix epoch 1970-01-01T00:00:00 UTC.
-MJD_UNIX_EPOCH = 40587
-_US_PER_DAY = 86_400_000_000
+from daxa.utc import utc_to_mjd
 
 #: Pairs of (RA, Dec) columns that also become one SkyCoord column, and its name.
 COORDINATE_PAIRS = (("ra", "dec", "coord"), ("pos_ra", "pos_dec", "pos_coord"))
@@ -110,10 +107,9 @@ def utc_microseconds(series: pl.Series) -> npt.NDArray[np.int64]:
 
 
 def mjd_parts(series: pl.Series) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """(whole MJD days, fraction of the day) of a time column: exact to the microsecond."""
-    us = utc_microseconds(series)
-    days, rest = np.divmod(us, _US_PER_DAY)
-    return (days + MJD_UNIX_EPOCH).astype(np.float64), rest / _US_PER_DAY
+    """(whole MJD days, fraction of the day) of a time column, exact to the microsecond (a
+    leap-second day's fraction over 86,401 s: :func:`daxa.utc.utc_to_mjd`)."""
+    return utc_to_mjd(utc_microseconds(series))
 
 
 def to_time(series: pl.Series) -> Any:

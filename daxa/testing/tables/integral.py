@@ -91,6 +91,9 @@ def intscwpub(n: int, rng: np.random.Generator) -> pl.DataFrame:
             "data_in_heasarc": pl.Series(np.where(rng.random(n) < 0.998, "Y", "N")),
             # as the recorded intscw: ~10% of windows still PRIVATE, mostly already at HEASARC
             "status": pl.Series(np.where(rng.random(n) < 0.1, "PRIVATE", "PUBLIC")),
+            # the real intscw's POSANGLE (degrees); spread without drawing from rng, so the
+            # rest of the table is the same as before the column existed
+            "posangle": pl.Series(np.round((scw_id.cast(pl.Int64).to_numpy() * 0.37) % 360.0, 2)),
         }
     )  # fmt: skip
     zero = {f"good_{i}": 0.0 for i in ("jemx1", "jemx2", "isgri", "picsit", "spi")}
