@@ -36,6 +36,13 @@ from daxa.cli._output import SHORT_NAMES, format_table
 DEMO_NAMES = ("Crab", "M87", "Cas A", "Coma Cluster", "Eta Car", "SN 1987A")
 #: Objects whose surroundings the field-of-view maps show.
 FIELD_TARGETS = ("Crab", "SN 1987A")
+#: Missions whose fields span degrees: left off the field maps.
+WIDE_FIELD_MISSIONS = (
+    "integral_pointed",
+    "rosat_all_sky",
+    "erosita_all_sky_de_dr1",
+    "erosita_calpv",
+)
 #: Window of the transient search, around each discovery date.
 DAYS_BEFORE, DAYS_AFTER = 20, 365
 #: Swift's BAT reaches 60° (1.2 × 50°): the demo asks for XRT, as a user after images would.
@@ -290,26 +297,30 @@ def _plots(
 ) -> list[Path]:
     from daxa import plots
     from daxa.cache import load_many
+    from daxa.plots_footprints import footprint_map, sky_density
 
     everything = load_many("all", cache_dir)
     written = [
         plots.save(
-            plots.mission_sky_maps(
-                everything, title="Where each mission pointed (the whole emulated cache)"
-            ),
+            sky_density(everything, title="Where the missions pointed (the whole emulated cache)"),
             out_dir / "sky_missions.png",
         )
     ]
+    # the real fields (circumscribed circles where the roll is unknown) of the narrow-field
+    # missions: wide fields (INTEGRAL, RASS, eROSITA) would cover the whole map
+    narrow = named.filter(~pl.col("mission").is_in(list(WIDE_FIELD_MISSIONS)))
     for name in FIELD_TARGETS:
-        target = named.filter(pl.col("name") == name)
+        target = narrow.filter(pl.col("name") == name)
         if target.height:
             centre = (float(target["pos_ra"][0]), float(target["pos_dec"][0]))
             slug = name.lower().replace(" ", "")
-            written.append(
-                plots.save(
-                    plots.field_map(named, centre, label=name), out_dir / f"field_{slug}.png"
-                )
+            figure = footprint_map(
+                target,
+                centre,
+                instruments={"swift": ["XRT"]},
+                title=f"{name}: the fields of view that cover it",
             )
+            written.append(plots.save(figure, out_dir / f"field_{slug}.png"))
     narrow = transients.filter(pl.col("mission") != "integral_pointed")
     written.append(
         plots.save(
