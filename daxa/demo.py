@@ -297,7 +297,7 @@ def _plots(
 ) -> list[Path]:
     from daxa import plots
     from daxa.cache import load_many
-    from daxa.plots_footprints import footprint_map, sky_density
+    from daxa.plots.footprints import footprint_map, sky_density
 
     everything = load_many("all", cache_dir)
     written = [
