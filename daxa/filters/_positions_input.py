@@ -76,3 +76,4 @@ class ParsedPositions:
         keep = [*self.columns] + ([self.read.id_column] if self.read.id_column else [])
         if _is_frame(given) and all(c in frame_columns(given) for c in keep):
             return reduce_frame(given, keep)
+        return self.read.table.frame.select(keep)
