@@ -24,149 +24,41 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-import numpy as np
 import polars as pl
 
 from daxa import saved_selection
+from daxa import selection_lineage as _lineage
 from daxa.errors import DaxaError, InputError, SchemaError, SelectionError
-from daxa.filters import (
-    Fields,
-    Filter,
-    Instruments,
-    Names,
-    ObsIDs,
-    Positions,
-    PositionsAtTime,
-    Public,
-    Region,
-    TargetTypes,
-    TimeWindow,
-    Usable,
-)
+from daxa.filters import Filter, Instruments
 from daxa.filters._params import encode
 from daxa.frames import to_polars
 from daxa.missions import Mission, get_mission
 from daxa.missions.coverage import chosen_instruments
 from daxa.schema import validate
+from daxa.selection_changes import COMPARED_COLUMNS, Report, compare
+from daxa.selection_filters import FilterShortcuts
+from daxa.selection_lineage import Explanation, Snapshot, Step, and_masks, strip_credentials
+
+__all__ = [
+    "COMPARED_COLUMNS",
+    "FORMAT_VERSION",
+    "Explanation",
+    "Report",
+    "Selection",
+    "Snapshot",
+    "Step",
+    "compare",
+]
 
 #: Version of the saved-selection JSON layout; files from a newer layout are refused.
 FORMAT_VERSION = saved_selection.FORMAT_VERSION
 
-#: Columns compared for kept observations when a selection is replayed.
-COMPARED_COLUMNS = ("science_usable", "public", "exposure", "start", "end", "proprietary_end")
 
-
-@dataclass(frozen=True)
-class Snapshot:
-    """The table a selection ran on: when it was fetched (None if not from the cache), its
-    size, and where it came from (``synthetic`` for daxa's emulator: not real archive data)."""
-
-    rows: int
-    fetched_at: str | None = None
-    source_url: str | None = None
-    service: str | None = None
-    service_url: str | None = None
-    synthetic: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "rows": self.rows,
-            "fetched_at": self.fetched_at,
-            "source_url": self.source_url,
-        }
-        if self.service is not None:
-            out.update(service=self.service, service_url=self.service_url)
-        if self.synthetic:
-            out["synthetic"] = True
-            out["note"] = "SYNTHETIC data from daxa's emulator, not a real archive"
-        return out
-
-
-@dataclass(frozen=True)
-class Step:
-    """One lineage step: the filter, its own mask, and what it removed from the funnel."""
-
-    filter: Filter
-    mask: pl.Series = field(repr=False)
-    rows_kept: int
-    rows_removed: int
-
-    @property
-    def name(self) -> str:
-        return self.filter.name
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.filter.name,
-            "params": self.filter.params(),
-            "description": self.filter.describe(),
-            "rows_kept": self.rows_kept,
-            "rows_removed": self.rows_removed,
-        }
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """Why an observation is or is not in a selection."""
-
-    obs_id: str
-    found: bool
-    kept: bool
-    removed_by: tuple[str, ...] = ()
-
-    def __str__(self) -> str:
-        if not self.found:
-            return f"{self.obs_id} is not in the table"
-        if self.kept:
-            return f"{self.obs_id} is selected"
-        return f"{self.obs_id} was removed by: " + "; ".join(self.removed_by)
-
-
-@dataclass(frozen=True)
-class Report:
-    """What changed between two runs of the same steps."""
-
-    new: list[str]
-    removed: list[str]
-    changed: pl.DataFrame
-    before: Snapshot | None = None
-    after: Snapshot | None = None
-
-    @property
-    def usability_changed(self) -> list[str]:
-        """ObsIDs whose ``science_usable`` or ``public`` flag changed."""
-        flags = self.changed.filter(pl.col("column").is_in(["science_usable", "public"]))
-        return flags["obs_id"].unique(maintain_order=True).to_list()
-
-    @property
-    def unchanged(self) -> bool:
-        return not (self.new or self.removed or self.changed.height)
-
-    def __str__(self) -> str:
-        return (
-            f"{len(self.new)} new, {len(self.removed)} removed, "
-            f"{self.changed['obs_id'].n_unique()} changed "
-            f"({len(self.usability_changed)} in usability or public status)"
-        )
-
-
-def _strip_credentials(url: str | None) -> str | None:
-    if not url:
-        return url
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
-
-
-class Selection:
+class Selection(FilterShortcuts):
     """A mission's observations, filtered by a lineage of steps.
 
     ``Selection(mission)`` loads the cached table (``daxa.cache.load``); pass ``table`` to use
@@ -192,9 +84,9 @@ class Selection:
             snapshot = Snapshot(
                 meta.rows,
                 meta.fetched_at.isoformat(),
-                _strip_credentials(meta.source_url),
+                strip_credentials(meta.source_url),
                 meta.service,
-                _strip_credentials(meta.service_url),
+                strip_credentials(meta.service_url),
                 meta.synthetic,
             )
         else:
@@ -233,7 +125,7 @@ class Selection:
     def _run(self, filters: Iterable[Filter], start: tuple[Step, ...] = ()) -> tuple[Step, ...]:
         """Steps ``start`` plus ``filters``, each masked over the whole table."""
         steps = list(start)
-        current = _and_masks([s.mask for s in steps], self._table.height)
+        current = and_masks([s.mask for s in steps], self._table.height)
         for flt in filters:
             if not isinstance(flt, Filter):
                 raise InputError(
@@ -275,64 +167,6 @@ class Selection:
         """A locked copy: adding filters or changing instruments raises SelectionError."""
         return self._copy(locked=True)
 
-    # convenience constructors, one per filter family ----------------------------------------
-
-    def filter_on_obs_ids(self, obs_ids: Any, *, invert: bool = False) -> Selection:
-        """Keep (``invert``: drop) the listed ObsIDs."""
-        return self.where(ObsIDs(obs_ids, invert=invert))
-
-    def filter_on_rect_region(
-        self, ra_min: float, ra_max: float, dec_min: float, dec_max: float
-    ) -> Selection:
-        """Keep pointings with RA from ``ra_min`` eastward to ``ra_max`` (crossing 0 when
-        ``ra_min > ra_max``) and Dec between the bounds."""
-        return self.where(Region(ra_min, ra_max, dec_min, dec_max))
-
-    def filter_on_positions(self, positions: Any, radius: Any = None) -> Selection:
-        """Keep observations within ``radius`` of any position (see daxa.filters.Positions)."""
-        return self.where(Positions(positions, radius))
-
-    def filter_on_name(
-        self,
-        names: Any,
-        radius: Any = None,
-        *,
-        parse: bool = True,
-        on_unresolved: str = "warn",
-        session: Any = None,
-    ) -> Selection:
-        """Keep observations near named objects (Sesame / J-names; see daxa.filters.Names)."""
-        self._check_unlocked("adding filters")
-        return self.where(
-            Names(names, radius, parse=parse, on_unresolved=on_unresolved, session=session)  # type: ignore[arg-type]
-        )
-
-    def filter_on_time(self, start: Any, end: Any, *, over_run: bool = True) -> Selection:
-        """Keep observations overlapping (``over_run``) or inside [start, end]."""
-        return self.where(TimeWindow(start, end, over_run))
-
-    def filter_on_positions_at_time(
-        self, positions: Any, start: Any, end: Any, radius: Any = None, *, over_run: bool = True
-    ) -> Selection:
-        """Keep observations near a position and within that position's own window."""
-        return self.where(PositionsAtTime(positions, start, end, radius, over_run))
-
-    def filter_on_target_type(self, target_types: Any) -> Selection:
-        """Keep observations of the given target types (daxa.filters.show_target_types())."""
-        return self.where(TargetTypes(target_types))
-
-    def filter_on_fields(self, fields: Any) -> Selection:
-        """eROSITA CalPV: keep observations of the given fields or field types."""
-        return self.where(Fields(fields))
-
-    def filter_on_usable(self) -> Selection:
-        """Keep observations usable for science."""
-        return self.where(Usable())
-
-    def filter_on_public(self) -> Selection:
-        """Keep observations whose data are public."""
-        return self.where(Public())
-
     # ----------------------------------------------------------------------------------------
     # what the selection holds
 
@@ -368,7 +202,7 @@ class Selection:
     def mask(self) -> pl.Series:
         """The selection's Boolean mask over :attr:`all_table` (AND of every step's mask)."""
         if "mask" not in self._cache:
-            self._cache["mask"] = _and_masks([s.mask for s in self._steps], self._table.height)
+            self._cache["mask"] = and_masks([s.mask for s in self._steps], self._table.height)
         return self._cache["mask"]  # type: ignore[no-any-return]
 
     @property
@@ -434,66 +268,20 @@ class Selection:
 
     def counts(self) -> pl.DataFrame:
         """Row counts per step: rows passing the step alone, and kept/removed in the funnel."""
-        total = self._table.height
-        rows = [(0, "all", f"{self._spec.name} table", total, total, 0)]
-        for i, s in enumerate(self._steps, start=1):
-            passing = int(s.mask.sum())
-            rows.append((i, s.name, s.filter.describe(), passing, s.rows_kept, s.rows_removed))
-        return pl.DataFrame(
-            rows,
-            schema={
-                "step": pl.Int64,
-                "name": pl.String,
-                "description": pl.String,
-                "rows_passing": pl.Int64,
-                "rows_kept": pl.Int64,
-                "rows_removed": pl.Int64,
-            },
-            orient="row",
-        )
+        return _lineage.counts(self._steps, self._table.height, self._spec.name)
 
     def explain(self, obs_id: str) -> Explanation:
         """Which steps removed ``obs_id`` (every step that rejects it, whatever the order)."""
-        text = str(obs_id).strip()
-        column = self._table["obs_id"]
-        if self._spec.obs_id_case_insensitive:
-            text, column = text.upper(), column.str.to_uppercase()
-        where = np.flatnonzero((column == text).to_numpy())
-        if where.size == 0:
-            return Explanation(text, found=False, kept=False)
-        removed = tuple(
-            f"step {i} {s.name} ({s.filter.describe()})"
-            for i, s in enumerate(self._steps, start=1)
-            if not s.mask.to_numpy()[where].any()
-        )
-        return Explanation(
-            text, found=True, kept=bool(self.mask.to_numpy()[where].any()), removed_by=removed
-        )
+        return _lineage.explain(self._table, self._steps, self.mask, self._spec, obs_id)
 
     @property
     def associations(self) -> pl.DataFrame:
         """Association tables of the positional steps, for the selected observations, with
         the step number in ``step``."""
         if "associations" not in self._cache:
-            frames = []
-            kept = self.table["obs_id"]
-            for i, s in enumerate(self._steps, start=1):
-                associate = getattr(s.filter, "associate", None)
-                if associate is None:
-                    continue
-                found = associate(self._table, mission=self._spec, instruments=self._instruments)
-                frames.append(
-                    found.filter(pl.col("obs_id").is_in(kept.implode())).with_columns(
-                        step=pl.lit(i, dtype=pl.Int64)
-                    )
-                )
-            if frames:
-                out = pl.concat(frames, how="diagonal_relaxed")
-            else:
-                from daxa.filters._base import empty_association
-
-                out = empty_association().with_columns(step=pl.lit(0, dtype=pl.Int64)).clear()
-            self._cache["associations"] = out
+            self._cache["associations"] = _lineage.associations(
+                self._table, self._steps, self._spec, self._instruments, self.table["obs_id"]
+            )
         return self._cache["associations"]  # type: ignore[no-any-return]
 
     # ----------------------------------------------------------------------------------------
@@ -605,41 +393,3 @@ class Selection:
         if self._saved is None:
             raise SelectionError("this selection was not loaded from a file; use replay()")
         return compare(self._saved, self._result(), self._saved_snapshot, self._snapshot)
-
-
-def _and_masks(masks: list[pl.Series], height: int) -> pl.Series:
-    out = pl.Series("mask", np.ones(height, dtype=bool))
-    for m in masks:
-        out = out & m
-    return out.alias("mask")
-
-
-def compare(
-    before: pl.DataFrame,
-    after: pl.DataFrame,
-    before_snapshot: Snapshot | None = None,
-    after_snapshot: Snapshot | None = None,
-) -> Report:
-    """New, removed and changed observations between two results (obs_id + compared columns)."""
-    old_ids, new_ids = before["obs_id"], after["obs_id"]
-    added = after.filter(~pl.col("obs_id").is_in(old_ids.implode()))["obs_id"].to_list()
-    gone = before.filter(~pl.col("obs_id").is_in(new_ids.implode()))["obs_id"].to_list()
-    shared = [c for c in COMPARED_COLUMNS if c in before.columns and c in after.columns]
-    joined = before.unique("obs_id", keep="first", maintain_order=True).join(
-        after.unique("obs_id", keep="first", maintain_order=True), on="obs_id", suffix="__after"
-    )
-    pieces = []
-    for column in shared:
-        old, new = pl.col(column), pl.col(f"{column}__after")
-        differs = (old != new).fill_null(False) | (old.is_null() != new.is_null())
-        pieces.append(
-            joined.filter(differs).select(
-                "obs_id",
-                column=pl.lit(column),
-                before=old.cast(pl.String),
-                after=new.cast(pl.String),
-            )
-        )
-    schema = {"obs_id": pl.String, "column": pl.String, "before": pl.String, "after": pl.String}
-    changed = pl.concat(pieces) if pieces else pl.DataFrame(schema=schema)
-    return Report(added, gone, changed.sort("obs_id", "column"), before_snapshot, after_snapshot)

@@ -1,7 +1,9 @@
-"""DAXA's documented mission API on top of daxa: swap ``from daxa.mission import ...`` in.
+"""DAXA's mission API, a facade on top of daxa's core: it imports the core, never the reverse.
 
-Each class is a thin wrapper over a :class:`daxa.selection.Selection` of one mission's cached
-table (see :mod:`daxa.mission.base` for where daxa's behaviour differs from DAXA's, and why).
+Not to be confused with :mod:`daxa.missions` (the core's mission specs and normalisers, which
+this facade builds on). Swap ``from daxa.mission import ...`` in for DAXA's. Each class is a
+thin wrapper over a :class:`daxa.selection.Selection` of one mission's cached table (see
+:mod:`daxa.mission.base` for where daxa's behaviour differs from DAXA's, and why).
 
 >>> from daxa.mission import MISS_INDEX
 >>> MISS_INDEX["swift"].__name__

@@ -34,45 +34,30 @@ this layer differs:
 - saving writes the Selection's JSON (every filter parameter with its type) plus DAXA's state;
   loading re-runs the saved steps on today's table (DAXA restores the saved ObsIDs and needs
   ``update()`` to re-run them); :attr:`selection` ``.changes()`` says what differs.
+
+The filters live in :mod:`daxa.mission._filtering`, locking/saving/loading in
+:mod:`daxa.mission._state` and downloads in :mod:`daxa.mission._downloads` (mixins of
+:class:`BaseMission`).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 import polars as pl
 
 from daxa.download import DEFAULT_DEST
-from daxa.errors import InputError, NoObsAfterFilterError, SelectionError
-from daxa.filters import (
-    Fields,
-    Filter,
-    Names,
-    ObsIDs,
-    Positions,
-    PositionsAtTime,
-    Region,
-    TargetTypes,
-    TimeWindow,
-    Usable,
-    show_target_types,
-)
-from daxa.filters._params import decode, encode
+from daxa.errors import InputError, SelectionError
+from daxa.filters import Fields, ObsIDs, Usable
 from daxa.mission import assess as _assess
-from daxa.mission._compat import (
-    DAXA_ID_REGEX,
-    archive_ordered,
-    check_time_windows,
-    daxa_exceptions,
-    warn_on_aliases,
-)
+from daxa.mission._compat import DAXA_ID_REGEX, archive_ordered, warn_on_aliases
 from daxa.mission._downloads import DownloadsMixin
+from daxa.mission._filtering import FiltersMixin
 from daxa.mission._frames import daxa_frame
+from daxa.mission._state import StateMixin
 from daxa.missions import Mission, get_mission, normalise_instruments
 from daxa.missions.coverage import chosen_instruments as _chosen
 from daxa.selection import Selection
@@ -84,7 +69,7 @@ def _quantity(degrees: float) -> Any:
     return Quantity(degrees * 60, "arcmin") if degrees < 1 else Quantity(degrees, "deg")
 
 
-class BaseMission(DownloadsMixin):
+class BaseMission(FiltersMixin, StateMixin, DownloadsMixin):
     """DAXA's mission interface over a :class:`~daxa.selection.Selection` (module docstring).
 
     Subclasses set ``_mission`` (the registry name). ``insts`` are the chosen instruments
@@ -127,44 +112,6 @@ class BaseMission(DownloadsMixin):
         """The starting selection: chosen instruments, and DAXA's science-usable start."""
         start = self._base.with_instruments(instruments)
         return start.where(Usable()) if usable else start
-
-    def _apply(self, operation: str, arguments: dict[str, Any], flt: Filter) -> Selection:
-        """Add ``flt`` to the lineage, record the DAXA call, and raise when nothing is left."""
-        self._sel = self._sel.where(flt)
-        self._ops.append({"name": operation, "arguments": arguments})
-        if len(self._sel) == 0:
-            raise NoObsAfterFilterError(
-                f"{operation} left no {self.pretty_name} observations "
-                f"({flt.describe()}); the step stays in filtering_operations, reset_filter() "
-                "starts again"
-            )
-        return self._sel
-
-    def _position_frame(self) -> Any:
-        """DAXA's ``pos_ind, pos_ra, pos_dec, ObsIDs`` frame of the last (positional) step."""
-        import pandas as pd
-
-        sel = self._sel
-        found = (
-            sel.steps[-1]
-            .filter.associate(  # type: ignore[attr-defined]
-                sel.all_table, mission=self._spec, instruments=sel.instruments
-            )
-            .filter(pl.col("obs_id").is_in(sel.table["obs_id"].implode()))
-        )
-        grouped = (
-            found.group_by("pos_index", maintain_order=True)
-            .agg(pl.col("pos_ra").first(), pl.col("pos_dec").first(), pl.col("obs_id"))
-            .sort("pos_index")
-        )
-        return pd.DataFrame(
-            {
-                "pos_ind": grouped["pos_index"].to_numpy(),
-                "pos_ra": grouped["pos_ra"].to_numpy(),
-                "pos_dec": grouped["pos_dec"].to_numpy(),
-                "ObsIDs": grouped["obs_id"].list.join(",").to_list(),
-            }
-        )
 
     def _check_unlocked(self, what: str) -> None:
         if self.locked:
@@ -370,36 +317,7 @@ class BaseMission(DownloadsMixin):
         )
 
     # ----------------------------------------------------------------------------------------
-    # state
-
-    @property
-    def locked(self) -> bool:
-        """True once the selection may no longer change."""
-        return self._sel.locked
-
-    @locked.setter
-    def locked(self, new_val: bool) -> None:
-        if not isinstance(new_val, bool):
-            raise InputError(f"locked must be True or False, got {new_val!r}")
-        if new_val:
-            self._sel = self._sel.lock()
-        elif self.locked:
-            raise SelectionError(f"this {self.pretty_name} mission is locked for good")
-
-    @property
-    def processed(self) -> bool:
-        """True once the data have been processed (which also locks the mission)."""
-        return self._processed
-
-    @processed.setter
-    def processed(self, new_val: bool) -> None:
-        if not isinstance(new_val, bool):
-            raise InputError(f"processed must be True or False, got {new_val!r}")
-        if self._processed and not new_val:
-            raise SelectionError("processed was already set to True; it cannot be undone")
-        if new_val:
-            self.locked = True
-        self._processed = new_val
+    # checks
 
     def check_obsid_pattern(self, obs_id_to_check: str) -> bool:
         """True when ``obs_id_to_check`` matches the mission's ObsID pattern."""
@@ -418,131 +336,6 @@ class BaseMission(DownloadsMixin):
         return list(normalise_instruments(self._spec, names))
 
     # ----------------------------------------------------------------------------------------
-    # filters (DAXA's signatures)
-
-    def filter_on_obs_ids(self, allowed_obs_ids: list[str] | str, invert: bool = False) -> None:
-        """Keep the listed ObsIDs (``invert``: drop them)."""
-        self._apply(
-            "filter_on_obs_ids",
-            {"allowed_obs_ids": allowed_obs_ids, "invert": invert},
-            ObsIDs(allowed_obs_ids, invert=invert),
-        )
-
-    def filter_on_rect_region(self, lower_left: Any, upper_right: Any) -> None:
-        """Keep pointings inside the box with these corners ((ra, dec) degrees or SkyCoords).
-
-        A box whose corners straddle RA 0 is the strip across 0 (DAXA selects the complement);
-        when the corners are ambiguous the shorter RA span is taken, with a warning
-        (:meth:`daxa.filters.Region.from_corners`).
-        """
-        self._apply(
-            "filter_on_rect_region",
-            {"lower_left": lower_left, "upper_right": upper_right},
-            Region.from_corners(lower_left, upper_right),
-        )
-
-    def filter_on_positions(
-        self, positions: Any, search_distance: Any = None, return_pos_obs_info: bool = False
-    ) -> Any:
-        """Keep observations within ``search_distance`` of any position.
-
-        ``search_distance``: None (1.2 × FoV per observation, from its observing chosen
-        instruments; DAXA uses the largest chosen FoV for every observation), degrees or a
-        Quantity, ``{instrument: distance}``, or one per position. With
-        ``return_pos_obs_info``, returns the ``pos_ind, pos_ra, pos_dec, ObsIDs`` frame of the
-        positions that found observations: integers, floats and comma-joined ObsIDs nearest
-        first (DAXA gives the numbers as strings).
-        """
-        self._apply(
-            "filter_on_positions",
-            {
-                "positions": positions,
-                "search_distance": search_distance,
-                "return_pos_obs_info": return_pos_obs_info,
-            },
-            Positions(positions, search_distance),
-        )
-        return self._position_frame() if return_pos_obs_info else None
-
-    def filter_on_name(
-        self, object_name: list[str] | str, search_distance: Any = None, parse_name: bool = False
-    ) -> None:
-        """Keep observations near named objects (Sesame; with ``parse_name``, names holding
-        J-coordinates are read offline first). Unresolved names are left out with a warning;
-        none resolving raises :class:`~daxa.exceptions.DAXANameResolveError` (astropy's
-        ``NameResolveError``, as in DAXA)."""
-        with daxa_exceptions():
-            self._filter_on_name(object_name, search_distance, parse_name)
-
-    def _filter_on_name(self, object_name: Any, search_distance: Any, parse_name: bool) -> None:
-        self._apply(
-            "filter_on_name",
-            {
-                "object_name": object_name,
-                "search_distance": search_distance,
-                "parse_name": parse_name,
-            },
-            Names(object_name, search_distance, parse=parse_name),
-        )
-
-    def filter_on_time(self, start_datetime: Any, end_datetime: Any, over_run: bool = True) -> None:
-        """Keep observations overlapping (``over_run``) or inside [start, end]; naive times
-        are UTC."""
-        self._apply(
-            "filter_on_time",
-            {"start_datetime": start_datetime, "end_datetime": end_datetime, "over_run": over_run},
-            TimeWindow(start_datetime, end_datetime, over_run),
-        )
-
-    def filter_on_target_type(self, target_type: list[str] | str) -> None:
-        """Keep observations of these target types (:meth:`show_allowed_target_types`); DAXA's
-        ``IllegalSourceType`` / ``NoTargetSourceTypeInfo`` for unknown types / missions
-        without types."""
-        with daxa_exceptions():
-            flt = TargetTypes(target_type)
-            self._apply("filter_on_target_type", {"target_type": target_type}, flt)
-
-    def filter_on_positions_at_time(
-        self,
-        positions: Any,
-        start_datetimes: Any,
-        end_datetimes: Any,
-        search_distance: Any = None,
-        return_obs_info: bool = False,
-        over_run: bool = True,
-    ) -> Any:
-        """Keep observations near a position and within that position's own time window
-        (one window per position), in one vectorised sky-and-time search (DAXA loops over
-        positions). With ``return_obs_info``, returns the typed ``pos_ind, pos_ra, pos_dec,
-        ObsIDs`` frame of pairs matching in sky and time. Windows that are not one per
-        position raise DAXA's ``TypeError`` / ``ValueError``."""
-        check_time_windows(positions, start_datetimes, end_datetimes)
-        self._apply(
-            "filter_on_positions_at_time",
-            {
-                "positions": positions,
-                "start_datetimes": start_datetimes,
-                "end_datetimes": end_datetimes,
-                "search_distance": search_distance,
-                "return_obs_info": return_obs_info,
-                "over_run": over_run,
-            },
-            PositionsAtTime(positions, start_datetimes, end_datetimes, search_distance, over_run),
-        )
-        return self._position_frame() if return_obs_info else None
-
-    def filter_on_fields(self, fields: list[str] | str) -> None:
-        """eROSITA CalPV: keep observations of these fields or field types (DAXA's aliases
-        accepted); other missions raise :class:`~daxa.errors.InputError`."""
-        self._apply("filter_on_fields", {"fields": fields}, Fields(fields))
-
-    @staticmethod
-    def show_allowed_target_types(table_format: str = "fancy_grid") -> None:
-        """Print the target-type codes and what they mean (``table_format`` is accepted for
-        DAXA's signature)."""
-        show_target_types()
-
-    # ----------------------------------------------------------------------------------------
     # processing hooks (DESIGN §7)
 
     def assess_process_obs(self, obs_info: dict[str, Any]) -> dict[str, Any]:
@@ -555,57 +348,7 @@ class BaseMission(DownloadsMixin):
         return _assess.ident_to_obsid(self._spec, ident)
 
     # ----------------------------------------------------------------------------------------
-    # saving, loading, summary
-
-    def save(
-        self, save_root_path: str | os.PathLike[str], state_file_name: str | None = None
-    ) -> Path:
-        """Write the mission's state to ``save_root_path/<name>_state.json`` (or
-        ``state_file_name``, which must end in ``.json``); returns the path. Pass the path as
-        ``save_file_path`` to the mission's class to restore it."""
-        file_name = state_file_name or f"{self.name}_state.json"
-        if not file_name.endswith(".json"):
-            raise InputError(f"state_file_name must end in '.json', got {file_name!r}")
-        target = Path(save_root_path) / file_name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        data = self._sel.to_dict()
-        data["daxa_mission"] = {
-            "class": type(self).__name__,
-            "processed": self._processed,
-            "filtering_operations": encode(self._ops),
-        }
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_text(json.dumps(data, indent=1))
-        os.replace(tmp, target)
-        return target
-
-    def _load_state(
-        self,
-        save_file_path: str | os.PathLike[str],
-        table: Any,
-        cache_dir: str | os.PathLike[str] | None,
-    ) -> None:
-        try:
-            data = json.loads(Path(save_file_path).read_text())
-        except (OSError, ValueError) as exc:
-            raise SelectionError(
-                f"cannot read a saved mission from {save_file_path}: {exc}"
-            ) from None
-        saved = data.get("mission") if isinstance(data, dict) else None
-        if saved != self.name:
-            raise SelectionError(
-                f"{save_file_path} holds a {saved!r} mission, not {self.name!r}; load it with "
-                "that mission's class"
-            )
-        self._sel = Selection.from_dict(
-            data,
-            archive_ordered(self._spec, table, cache_dir),
-            cache_dir=cache_dir,
-            source=str(save_file_path),
-        )
-        extra = data.get("daxa_mission") or {}
-        self._ops = decode(extra.get("filtering_operations", []))
-        self._processed = bool(extra.get("processed", False))
+    # summary
 
     def info(self) -> None:
         """Print how many observations there are and are selected, their total duration and

@@ -1,4 +1,8 @@
-"""Mission specs and normalisers, one module per mission family, and the registry."""
+"""The core's mission specs and normalisers: the rest of daxa imports them, they import no facade.
+
+One module per mission family, and the registry. Not to be confused with :mod:`daxa.mission`,
+DAXA's API facade, which sits on top of the core and imports this package, never the reverse.
+"""
 
 from daxa.missions.registry import (
     MISSIONS,
