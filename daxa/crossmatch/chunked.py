@@ -10,12 +10,8 @@ made in one streaming pass, after which the rows are spilled to HEALPix-sorted t
 Pairs across chunk edges are never lost: every row belongs to exactly one chunk (its core),
 and the rows of the other side that a chunk needs are those within the *margin* of the
 chunk's pixels: the neighbours of the pixels along the chunk's edge, at an order whose pixels
-are at least the margin across. The margin is at least the match radius by construction, and
-only a thin strip around the chunk is read.
-
->>> cells = range_cells(0, 4 << (2 * 27), max_order=12)
->>> [(int(o), int(p)) for o, p in cells]
-[(1, 0)]
+are at least the margin across (:mod:`daxa.crossmatch.margins`). The margin is at least the
+match radius by construction, and only a thin strip around the chunk is read.
 """
 
 from __future__ import annotations
@@ -32,131 +28,17 @@ import numpy.typing as npt
 import polars as pl
 
 from daxa.crossmatch.inputs import ColumnMap, prepare
+from daxa.crossmatch.margins import ALIGN_ORDER, NPIX29, margin_ranges, range_cells, shift
 from daxa.errors import InputError
 from daxa.inputs.sources import HPX, Source
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
-#: Chunk bounds fall on pixel edges of this order (pixels of about 0.86 arcmin).
-ALIGN_ORDER = 12
 #: Order of the histogram made to plan chunks of files that are not sorted by HEALPix.
 HIST_ORDER = 10
-MAX_ORDER = 29
-NPIX29 = 12 * 4**MAX_ORDER
 #: Rows read at a time when streaming a file.
 BATCH_ROWS = 1_000_000
-
-
-def shift(order: int) -> int:
-    """Bits between an order-29 index and one at ``order``."""
-    return 2 * (MAX_ORDER - order)
-
-
-# --------------------------------------------------------------------------- HEALPix geometry
-
-
-def range_cells(lo: int, hi: int, max_order: int = ALIGN_ORDER) -> list[tuple[int, int]]:
-    """The fewest whole HEALPix cells ``(order, pixel)`` that make up ``[lo, hi)`` at order 29.
-
-    ``lo`` and ``hi`` must fall on pixel edges at ``max_order`` (cells are never finer).
-    """
-    step = 1 << shift(max_order)
-    if lo % step or (hi % step and hi != NPIX29):
-        raise ValueError(f"range [{lo}, {hi}) is not aligned to order {max_order}")
-    out: list[tuple[int, int]] = []
-    while lo < hi:
-        order = 0
-        while order < max_order:
-            size = 1 << shift(order)
-            if lo % size == 0 and lo + size <= hi:
-                break
-            order += 1
-        size = 1 << shift(order)
-        out.append((order, lo >> shift(order)))
-        lo += size
-    return out
-
-
-def merge_ranges(lo: IntArray, hi: IntArray) -> list[tuple[int, int]]:
-    """Ranges merged into as few as possible (touching or overlapping ones join)."""
-    if lo.size == 0:
-        return []
-    order = np.argsort(lo, kind="stable")
-    lo, hi = lo[order], hi[order]
-    run_hi = np.maximum.accumulate(hi)
-    starts = np.ones(lo.size, dtype=bool)
-    starts[1:] = lo[1:] > run_hi[:-1]
-    first = np.flatnonzero(starts)
-    last = np.append(first[1:], lo.size) - 1
-    return list(zip(lo[first].tolist(), run_hi[last].tolist(), strict=True))
-
-
-#: Pixels at order k are taken to be at least ``NEIGHBOUR_REACH / 2**k`` degrees across, so a
-#: pixel's 8 neighbours hold every point within that distance of it. HEALPix pixels are about
-#: 58.6 / 2**k degrees across; a quarter of that leaves room for the most distorted ones.
-NEIGHBOUR_REACH = 58.6 / 4
-#: A big cell's edge is followed by at most ``4 * 2**STRIP_DEPTH`` finer pixels.
-STRIP_DEPTH = 10
-
-
-def _interleave(x: IntArray, y: IntArray) -> IntArray:
-    """NESTED index within a pixel from local (x, y) coordinates (x on the even bits)."""
-    out = np.zeros(x.size, dtype=np.int64)
-    for bit in range(31):
-        out |= ((x >> bit) & 1) << (2 * bit)
-        out |= ((y >> bit) & 1) << (2 * bit + 1)
-    return out
-
-
-def _edge_pixels(order: int, pixel: int, k: int) -> IntArray:
-    """The order-``k`` pixels inside cell (``order``, ``pixel``) that touch its edge."""
-    d = 1 << (k - order)
-    t = np.arange(d, dtype=np.int64)
-    zero, last = np.zeros(d, dtype=np.int64), np.full(d, d - 1, dtype=np.int64)
-    x = np.concatenate([t, t, zero, last])
-    y = np.concatenate([zero, last, t, t])
-    return np.unique((np.int64(pixel) << (2 * (k - order))) | _interleave(x, y))
-
-
-def margin_ranges(cells: Sequence[tuple[int, int]], margin: float) -> list[tuple[int, int]]:
-    """Order-29 ranges that hold the ``cells`` and every point within ``margin`` degrees.
-
-    A cell no bigger than a pixel at the *margin order* (whose pixels are at least ``margin``
-    across) is replaced by its ancestor there, plus the ancestor's 8 neighbours. A bigger cell
-    keeps its own range plus the neighbours of its edge pixels, at the margin order (or
-    :data:`STRIP_DEPTH` orders below the cell, whichever is coarser): a thin strip around it.
-    The result is a superset, a few margins wide at most, which is all exact matching needs.
-    """
-    from astropy_healpix import core as hp
-
-    if not cells:
-        return []
-    if margin >= NEIGHBOUR_REACH:
-        return [(0, NPIX29)]
-    coarse = int(np.floor(np.log2(NEIGHBOUR_REACH / margin))) if margin > 0 else MAX_ORDER
-    coarse = min(coarse, MAX_ORDER)
-    by_order: dict[int, list[IntArray]] = {}
-    lo: list[IntArray] = []
-    hi: list[IntArray] = []
-    for order, pixel in cells:
-        if order >= coarse:
-            k = coarse
-            seeds = np.array([pixel >> (2 * (order - coarse))], dtype=np.int64)
-        else:
-            k = min(coarse, order + STRIP_DEPTH)
-            seeds = _edge_pixels(order, pixel, k)
-            lo.append(np.array([pixel << shift(order)], dtype=np.int64))
-            hi.append(np.array([(pixel + 1) << shift(order)], dtype=np.int64))
-        by_order.setdefault(k, []).append(seeds)
-    for k, parts in by_order.items():
-        seeds = np.unique(np.concatenate(parts))
-        with np.errstate(invalid="ignore"):  # missing neighbours come back as -1
-            near = hp.neighbours(seeds, 1 << k, order="nested").ravel()
-        every = np.unique(np.concatenate([seeds, near[near >= 0]])).astype(np.int64)
-        lo.append(every << shift(k))
-        hi.append((every + 1) << shift(k))
-    return merge_ranges(np.concatenate(lo), np.concatenate(hi))
 
 
 # --------------------------------------------------------------------------- planning

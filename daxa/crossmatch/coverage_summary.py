@@ -18,6 +18,11 @@ cells of positions (a cell wholly inside an observation's radius is counted once
 positions). Either way only positions near a field's edge are decided one by one, so the work
 scales with the edges of the fields rather than their areas, and every way gives the counts
 the association table would.
+
+The lines and totals live in :mod:`daxa.crossmatch.coverage_totals`, the sums by pairs in
+:mod:`daxa.crossmatch.coverage_pairs`, by cells or the walk in :mod:`daxa.crossmatch.coverage_cells`
+and the output rows in :mod:`daxa.crossmatch.coverage_rows`; this module sums each chunk and runs
+them.
 """
 
 from __future__ import annotations
@@ -27,7 +32,6 @@ import os
 import threading
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,16 +40,18 @@ import numpy.typing as npt
 import polars as pl
 
 from daxa.crossmatch.chunked import open_prepared
-from daxa.crossmatch.execution import chunks_in_flight, row_id_dtype, run_positions
-from daxa.crossmatch.inputs import (
-    HPX,
-    UTC_US,
-    catalogue_input,
-    check_row_radii,
-    column_map,
-    parse_bytes,
+from daxa.crossmatch.coverage_cells import cell_order, sum_by_cells, sum_by_tree, tree_fields
+from daxa.crossmatch.coverage_pairs import pos_radius, sum_pairs
+from daxa.crossmatch.coverage_rows import (
+    SummaryOptions,
+    summary_labels,
+    summary_rows,
+    summary_schema,
 )
-from daxa.crossmatch.observations import (
+from daxa.crossmatch.coverage_totals import Totals, cover_classes
+from daxa.crossmatch.execution import chunks_in_flight, row_id_dtype, run_positions
+from daxa.crossmatch.inputs import HPX, catalogue_input, check_row_radii, column_map, parse_bytes
+from daxa.crossmatch.mission_tables import (
     MissionTable,
     chunk_cap,
     expected_pairs_per_position,
@@ -53,390 +59,19 @@ from daxa.crossmatch.observations import (
     reachable,
 )
 from daxa.errors import InputError
-from daxa.missions import get_mission
 from daxa.sky import cap_cover
-from daxa.sky.geometry import loosen
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
 
-#: Slack on instrument radii, as the association table's ``instruments`` list uses.
-EDGE_DEG = 1e-9
-#: Rounding guard when deciding that a whole cell is inside or outside a radius.
-GUARD_DEG = 1e-9
-#: Most pairs (or cell pairs) held at once.
-MAX_PAIRS = 4_000_000
 #: Above this many expected pairs per position a mission is summed by cells.
 CELL_THRESHOLD = 24.0
 #: With numba, the tree walk is used once a chunk's pairs exceed this many per field.
 TREE_PAIRS_PER_FIELD = 20.0
-_BIG = np.iinfo(np.int64).max
-_SMALL = np.iinfo(np.int64).min
 _MEMO_LOCK = threading.Lock()
 
 
-@dataclass(frozen=True)
-class CoverClass:
-    """One summary line of a mission: the total (instrument None) or one instrument.
-
-    ``radius``: per kept row, or None when the radius comes with each position; ``rows``:
-    the kept rows this line can count (None: all).
-    """
-
-    instrument: str | None
-    radius: FloatArray | None
-    applies: BoolArray | None
-    exposure: FloatArray
-    #: False when the table knows no exposure for this line (eROSITA): the summary says null
-    known: bool = True
-
-
-def cover_classes(table: MissionTable, by_instrument: bool) -> list[CoverClass]:
-    """The summary lines of a mission table (see the module docstring)."""
-    n = table.ra.size
-    if table.radius is None:
-        base: FloatArray | None = None
-    elif isinstance(table.radius, float):
-        base = np.full(n, table.radius)
-    else:
-        base = table.radius
-    extra = table.extra
-    total_exp = _ms(extra["exposure"]) if "exposure" in extra.columns else np.zeros(n)
-    total_known = "exposure" in extra.columns and _any_known(extra["exposure"])
-    out = [CoverClass(None, base, None, total_exp, total_known)]
-    # whole milliseconds: sums stay exact whatever the order (see Totals.add)
-    spec = get_mission(table.name)
-    if not by_instrument or len(table.instruments) < 2:
-        return out
-    radii = table.plan.instrument_radii
-    for k, name in enumerate(table.instruments):
-        col = spec.instrument(name).exposure_column
-        if not (spec.one_instrument_per_obs or (col is not None and col in extra.columns)):
-            continue
-        if col is not None and col in extra.columns:
-            exp, known = _ms(extra[col]), _any_known(extra[col])
-        else:
-            exp, known = total_exp, total_known
-        if radii is not None:
-            r: FloatArray | None = np.full(n, float(radii[k]) + EDGE_DEG)
-        else:
-            r = base
-        out.append(CoverClass(name, r, table.plan.observed[:, k].copy(), exp, known))
-    return out
-
-
-def _any_known(series: pl.Series) -> bool:
-    return bool(series.cast(pl.Float64).fill_nan(None).drop_nulls().len())
-
-
-def _ms(series: pl.Series) -> FloatArray:
-    """Seconds as whole milliseconds (float64 holding integers; NaN and null are 0)."""
-    values = series.cast(pl.Float64).fill_null(0.0).fill_nan(0.0).to_numpy()
-    return np.round(values * 1000.0)
-
-
-# --------------------------------------------------------------------------- aggregation
-
-
-@dataclass
-class Totals:
-    """Per-key running count, exposure sum, earliest start and latest end."""
-
-    count: IntArray
-    exposure: FloatArray
-    first: IntArray
-    last: IntArray
-
-    @classmethod
-    def zeros(cls, n: int) -> Totals:
-        return cls(
-            np.zeros(n, dtype=np.int64),
-            np.zeros(n),
-            np.full(n, _BIG, dtype=np.int64),
-            np.full(n, _SMALL, dtype=np.int64),
-        )
-
-    def add(self, keys: IntArray, exposure: FloatArray, start: IntArray, end: IntArray) -> None:
-        """Add one observation per entry of ``keys``.
-
-        Exposures come in whole milliseconds, so every partial sum is an integer below 2**53
-        and the totals do not depend on the order of addition (chunked = in memory = Dask).
-        """
-        if keys.size == 0:
-            return
-        n = self.count.size
-        self.count += np.bincount(keys, minlength=n)
-        self.exposure += np.bincount(keys, weights=exposure, minlength=n)
-        np.minimum.at(self.first, keys, start)
-        np.maximum.at(self.last, keys, end)
-
-    def merge_from(self, other: Totals, index: IntArray) -> None:
-        """Add ``other`` (per cell) into these (per position): position i gets cell index[i]."""
-        self.count += other.count[index]
-        self.exposure += other.exposure[index]
-        np.minimum(self.first, other.first[index], out=self.first)
-        np.maximum(self.last, other.last[index], out=self.last)
-
-
-def _starts_ends(table: MissionTable) -> tuple[IntArray, IntArray]:
-    null = np.iinfo(np.int64).min
-    start = np.where(table.start_us == null, _BIG, table.start_us)
-    end = np.where(table.end_us == null, _SMALL, table.end_us)
-    return start, end
-
-
-def _direct(
-    positions: pl.DataFrame,
-    table: MissionTable,
-    classes: list[CoverClass],
-    rows: IntArray,
-    totals: list[Totals],
-) -> None:
-    """Sum over the pairs themselves, a bounded batch of positions at a time."""
-    from daxa.sky.pairs import pair_search
-
-    ra, dec = positions["ra"].to_numpy(), positions["dec"].to_numpy()
-    start, end = _starts_ends(table)
-    per_pos = max(1.0, expected_pairs_per_position([table], _pos_radius(positions)))
-    step = max(1, int(MAX_PAIRS / per_pos))
-    r_pos = positions["_radius"].to_numpy() if table.radius is None else None
-    for a in range(0, ra.size, step):
-        b = min(ra.size, a + step)
-        if table.radius is None:
-            assert r_pos is not None
-            p = pair_search(ra[a:b], dec[a:b], table.ra[rows], table.dec[rows], r_pos[a:b])
-        elif isinstance(table.radius, float):
-            p = pair_search(ra[a:b], dec[a:b], table.ra[rows], table.dec[rows], table.radius)
-        else:
-            p = pair_search(
-                ra[a:b],
-                dec[a:b],
-                table.ra[rows],
-                table.dec[rows],
-                table.radius[rows],
-                radius_of="right",
-            )
-        left = p.left + a
-        obs = rows[p.right]
-        covers = None
-        if table.footprint is not None:  # coverage="footprint": the real fields decide
-            covers = _footprint_covers(table, obs, ra, dec, p.separation, left)
-        for cls, tot in zip(classes, totals, strict=True):
-            keep: Any
-            if covers is not None:
-                k = None if cls.instrument is None else table.instruments.index(cls.instrument)
-                keep = covers.any(axis=1) if k is None else covers[:, k]
-            elif cls.instrument is None:
-                keep = slice(None)
-            else:
-                ok = cls.applies[obs] if cls.applies is not None else np.ones(obs.size, bool)
-                if cls.radius is not None:
-                    ok = ok & (p.separation <= loosen(cls.radius[obs]))  # the radius-0 rule
-                keep = ok  # type: ignore[assignment]
-            o = obs[keep]
-            tot.add(left[keep], cls.exposure[o], start[o], end[o])
-
-
-def _footprint_covers(
-    table: MissionTable,
-    obs: IntArray,
-    ra: FloatArray,
-    dec: FloatArray,
-    separation: FloatArray,
-    left: IntArray,
-) -> BoolArray:
-    """(pairs × instruments): does the instrument's footprint hold the position (yes/maybe)?"""
-    from daxa.footprints.assess import assess_pairs
-
-    assert table.footprint is not None
-    spec = get_mission(table.name)
-    cov = assess_pairs(
-        table.footprint, spec, table.instruments, table.plan.observed, obs, ra, dec,
-        separation, left,
-    )  # fmt: skip
-    return cov.covers
-
-
-def _pos_radius(positions: pl.DataFrame) -> float:
-    if "_radius" not in positions.columns:
-        return 0.0
-    value = positions["_radius"].max()
-    return float(value) if value is not None else 0.0  # type: ignore[arg-type]
-
-
-def _cell_order(n_pos: int, area_deg2: float, table: MissionTable) -> int:
-    """The HEALPix order of position cells that makes the least work for this table."""
-    assert isinstance(table.radius, np.ndarray)
-    r = np.radians(np.minimum(table.radius, 180.0))
-    best, best_cost = 8, math.inf
-    for k in range(2, 13):
-        side = math.sqrt(41253.0 / (12 * 4**k))
-        rho = math.radians(0.8 * side)
-        n_cells = min(n_pos, max(1.0, area_deg2 / side**2))
-        cell_pairs = n_cells * float(((1 - np.cos(np.minimum(r + rho, np.pi))) / 2).sum())
-        edge = float((np.sin(np.minimum(r, np.pi / 2)) * 2 * np.pi * 2 * rho / (4 * np.pi)).sum())
-        cost = cell_pairs + n_pos * edge
-        if cost < best_cost:
-            best, best_cost = k, cost
-    return best
-
-
-def _by_cells(
-    positions: pl.DataFrame,
-    table: MissionTable,
-    classes: list[CoverClass],
-    rows: IntArray,
-    totals: list[Totals],
-    order: int,
-) -> None:
-    """Sum by HEALPix cells of positions; only cells on a radius edge go position by position."""
-    from daxa.sky.geometry import angular_separation, loosen, separation_from_xyz, xyz
-    from daxa.sky.pairs import pair_search
-
-    assert isinstance(table.radius, np.ndarray)
-    hpx = positions[HPX].to_numpy()
-    sorter = np.argsort(hpx, kind="stable") if not positions[HPX].is_sorted() else None
-    pos_idx = sorter if sorter is not None else np.arange(hpx.size)
-    cell_key = hpx[pos_idx] >> (2 * (29 - order))
-    first = np.flatnonzero(np.concatenate(([True], cell_key[1:] != cell_key[:-1])))
-    n_cells = first.size
-    bounds = np.append(first, cell_key.size)
-    members = np.repeat(np.arange(n_cells), np.diff(bounds))  # cell of each sorted position
-    ra_s = positions["ra"].to_numpy()[pos_idx]
-    dec_s = positions["dec"].to_numpy()[pos_idx]
-    x, y, z = xyz(ra_s, dec_s)
-    cx = np.bincount(members, weights=x, minlength=n_cells)
-    cy = np.bincount(members, weights=y, minlength=n_cells)
-    cz = np.bincount(members, weights=z, minlength=n_cells)
-    norm = np.sqrt(cx * cx + cy * cy + cz * cz)
-    c_ra = np.degrees(np.arctan2(cy, cx)) % 360.0
-    c_dec = np.degrees(np.arcsin(np.clip(cz / norm, -1.0, 1.0)))
-    rho = np.zeros(n_cells)
-    np.maximum.at(rho, members, angular_separation(ra_s, dec_s, c_ra[members], c_dec[members]))
-    rho = rho * (1 + 1e-12) + GUARD_DEG
-    rho_max = float(rho.max(initial=0.0))
-
-    ox, oy, oz = xyz(table.ra, table.dec)
-    start, end = _starts_ends(table)
-    cell_totals = [Totals.zeros(n_cells) for _ in classes]
-    bound_totals = [Totals.zeros(hpx.size) for _ in classes]
-    o_ra, o_dec = table.ra[rows], table.dec[rows]
-    search_r = np.minimum(table.radius[rows] + rho_max, 180.0)
-    per_cell = max(1.0, expected_pairs_per_position([table], rho_max))
-    step = max(1, int(MAX_PAIRS / per_cell))
-    for a in range(0, n_cells, step):
-        b = min(n_cells, a + step)
-        p = pair_search(c_ra[a:b], c_dec[a:b], o_ra, o_dec, search_r, radius_of="right")
-        cell = p.left + a
-        obs = rows[p.right]
-        s = p.separation
-        r_cell = rho[cell]
-        edge = np.zeros(cell.size, dtype=bool)
-        parts: list[BoolArray] = []
-        for cls, tot in zip(classes, cell_totals, strict=True):
-            r = cls.radius[obs]  # type: ignore[index]
-            near = s - r_cell <= r
-            full = near & (s + r_cell <= r)
-            if cls.applies is not None:
-                ok = cls.applies[obs]
-                full &= ok
-                near &= ok
-            part = near & ~full  # the radius edge crosses the cell: decide per position
-            parts.append(part)
-            edge |= part
-            o = obs[full]
-            tot.add(cell[full], cls.exposure[o], start[o], end[o])
-        if not edge.any():
-            continue
-        e_cell, e_obs = cell[edge], obs[edge]
-        e_parts = [part[edge] for part in parts]
-        sizes = bounds[e_cell + 1] - bounds[e_cell]
-        batch = max(1, int(MAX_PAIRS // max(1.0, float(sizes.mean()))))
-        for lo in range(0, e_cell.size, batch):
-            ec, eo, sz = e_cell[lo : lo + batch], e_obs[lo : lo + batch], sizes[lo : lo + batch]
-            rep = np.repeat(np.arange(ec.size), sz)
-            offs = np.arange(rep.size) - np.repeat(np.cumsum(sz) - sz, sz)
-            pos = bounds[ec][rep] + offs  # index into the HEALPix-sorted positions
-            ob = eo[rep]
-            sep = separation_from_xyz(x[pos], y[pos], z[pos], ox[ob], oy[ob], oz[ob])
-            for cls, tot, part in zip(classes, bound_totals, e_parts, strict=True):
-                # only pairs whose cell the edge crosses for this line; the rest are done
-                take = part[lo : lo + batch][rep]
-                take &= sep <= loosen(cls.radius[ob])  # type: ignore[index]
-                o = ob[take]
-                tot.add(pos[take], cls.exposure[o], start[o], end[o])
-    for tot, ctot, btot in zip(totals, cell_totals, bound_totals, strict=True):
-        btot.merge_from(ctot, members)
-        # back from sorted order to the chunk's row order
-        if sorter is not None:
-            inv = np.empty_like(sorter)
-            inv[sorter] = np.arange(sorter.size)
-            btot = Totals(btot.count[inv], btot.exposure[inv], btot.first[inv], btot.last[inv])
-        tot.count += btot.count
-        tot.exposure += btot.exposure
-        np.minimum(tot.first, btot.first, out=tot.first)
-        np.maximum(tot.last, btot.last, out=tot.last)
-
-
-def _fields(table: MissionTable, classes: list[CoverClass]) -> cap_cover.Fields:
-    """All rows of ``table`` as fields of the compiled walk, one class per summary line."""
-    start, end = _starts_ends(table)
-    radius = np.empty((len(classes), table.ra.size))
-    weight = np.empty((len(classes), table.ra.size), dtype=np.int64)
-    for c, cls in enumerate(classes):
-        assert cls.radius is not None
-        radius[c] = cls.radius if cls.applies is None else np.where(cls.applies, cls.radius, np.nan)
-        weight[c] = cls.exposure  # whole milliseconds
-    return cap_cover.prepare_fields(table.ra, table.dec, radius, weight, start, end)
-
-
-def _by_tree(
-    tree: cap_cover.SkyTree,
-    fields: cap_cover.Fields,
-    totals: list[Totals],
-    threads: int | None = None,
-) -> None:
-    """Sum by the compiled walk of :mod:`daxa.sky.cap_cover` (numba): the fastest way."""
-    got = cap_cover.cap_totals(tree, fields, threads=threads)
-    for c, tot in enumerate(totals):
-        tot.count += got.count[c]
-        tot.exposure += got.weight[c]
-        np.minimum(tot.first, got.first[c], out=tot.first)
-        np.maximum(tot.last, got.last[c], out=tot.last)
-
-
 # --------------------------------------------------------------------------- one chunk
-
-
-@dataclass(frozen=True)
-class SummaryOptions:
-    with_id: bool
-    by_instrument: bool
-    streaming: bool
-    method: Literal["auto", "pairs", "cells", "tree"]
-    walk_threads: int | None = None  # threads of one chunk's tree walk (None: every core)
-
-
-def summary_schema(opts: SummaryOptions, id_dtype: pl.DataType | None) -> dict[str, pl.DataType]:
-    schema: dict[str, pl.DataType] = {"pos_index": pl.Int64()}
-    if opts.with_id:
-        schema["row_id"] = id_dtype or pl.String()
-    schema.update(
-        {
-            "mission": pl.String(),
-            "instrument": pl.String(),
-            "n_obs": pl.Int64(),
-            "exposure": pl.Float64(),
-            "first_start": UTC_US,
-            "last_end": UTC_US,
-            "pos_ra": pl.Float64(),
-            "pos_dec": pl.Float64(),
-        }
-    )
-    if opts.streaming:
-        schema[HPX] = pl.Int64()
-    return schema
 
 
 def summarise_chunk(
@@ -457,7 +92,7 @@ def summarise_chunk(
     # what depends on the tables alone is worked out once, not once per chunk
     memo = shared.setdefault("_memo", {})
     for table in tables:
-        rows = reachable(table, cap, _pos_radius(positions))
+        rows = reachable(table, cap, pos_radius(positions))
         if rows.size == 0:
             continue
         key = (table.name, opts.by_instrument)
@@ -489,13 +124,13 @@ def summarise_chunk(
             fields_key = (*key, "fields")
             with _MEMO_LOCK:  # chunks in flight at once build a table's fields once
                 if fields_key not in memo:
-                    memo[fields_key] = _fields(table, classes)
-            _by_tree(tree, memo[fields_key], totals, opts.walk_threads)
+                    memo[fields_key] = tree_fields(table, classes)
+            sum_by_tree(tree, memo[fields_key], totals, opts.walk_threads)
         elif use_cells:
-            order = _cell_order(positions.height, max(area, 1e-6), table)
-            _by_cells(positions, table, classes, rows, totals, order)
+            order = cell_order(positions.height, max(area, 1e-6), table)
+            sum_by_cells(positions, table, classes, rows, totals, order)
         else:
-            _direct(positions, table, classes, rows, totals)
+            sum_pairs(positions, table, classes, rows, totals)
         for cls, tot in zip(classes, totals, strict=True):
             hit = np.flatnonzero(tot.count)
             if hit.size == 0:
@@ -515,104 +150,8 @@ def summarise_chunk(
     if not parts:
         return pl.DataFrame(), skipped
     if "labels" not in memo:
-        memo["labels"] = _labels(tables)
-    return _summary_rows(positions, parts, lines, opts, memo["labels"]), skipped
-
-
-def _labels(tables: list[MissionTable]) -> tuple[pl.Enum, pl.Enum]:
-    """The enums of the ``mission`` and ``instrument`` columns: every mission and instrument
-    of the run, so that all chunks (and Dask workers) make the same dtype."""
-    missions = dict.fromkeys(t.name for t in tables)
-    instruments = dict.fromkeys(i for t in tables for i in t.instruments)
-    return pl.Enum(list(missions)), pl.Enum(list(instruments))
-
-
-def _summary_rows(
-    positions: pl.DataFrame,
-    parts: list[tuple[IntArray, IntArray, IntArray, FloatArray, IntArray, IntArray]],
-    lines: list[tuple[int, int, str, str | None]],
-    opts: SummaryOptions,
-    labels: tuple[pl.Enum, pl.Enum],
-) -> pl.DataFrame:
-    """One frame of summary rows, in position order and, per position, in mission order (the
-    total before its instruments), built from numpy arrays in one pass.
-
-    ``mission`` and ``instrument`` come as the ``labels`` enums (the same for every chunk):
-    gathering a code per row is cheaper than gathering strings, and the Parquet sink writes
-    the codes as they are (:class:`~daxa.crossmatch.execution.ParquetSink`).
-    """
-    row, line, count, exposure, first, last = (np.concatenate(c) for c in zip(*parts, strict=True))
-    keys = [HPX, "pos_index"] if opts.streaming else ["pos_index"]
-    order = _placement([p[0] for p in parts], lines, _position_rank(positions, keys))
-    row, line = row[order], line[order]
-    cols: dict[str, Any] = {"pos_index": positions["pos_index"].gather(row)}
-    if opts.with_id:
-        cols["row_id"] = positions["row_id"].gather(row)
-    missions, instruments = labels
-    cols["mission"] = pl.Series([m for _, _, m, _ in lines], dtype=missions).gather(line)
-    cols["instrument"] = pl.Series([i for _, _, _, i in lines], dtype=instruments).gather(line)
-    cols["n_obs"] = count[order]
-    cols["exposure"] = pl.Series(exposure[order] / 1000.0).fill_nan(None)
-    cols["first_start"] = _times(first[order], _BIG)
-    cols["last_end"] = _times(last[order], _SMALL)
-    cols["pos_ra"] = positions["ra"].gather(row)
-    cols["pos_dec"] = positions["dec"].gather(row)
-    if opts.streaming:
-        cols[HPX] = positions[HPX].gather(row)
-    return pl.DataFrame(cols)
-
-
-def _position_rank(positions: pl.DataFrame, keys: list[str]) -> IntArray:
-    """Each position's rank in the order of ``keys`` (lexicographic); chunks usually come
-    sorted already (by HEALPix index, then row), which is checked in one pass."""
-    columns = [positions[k].to_numpy() for k in keys]
-    rank = np.arange(positions.height, dtype=np.int64)
-    if not _lex_sorted(columns):
-        rank[np.lexsort(columns[::-1])] = rank.copy()
-    return rank
-
-
-def _lex_sorted(columns: list[npt.NDArray[Any]]) -> bool:
-    """Whether rows are in lexicographic order of ``columns``: each neighbour pair is in order
-    by its first column that differs."""
-    tied = np.ones(max(columns[0].size - 1, 0) if columns else 0, dtype=bool)
-    for c in columns:
-        if (c[1:][tied] < c[:-1][tied]).any():
-            return False
-        tied &= c[1:] == c[:-1]
-    return True
-
-
-def _placement(
-    hits: list[IntArray], lines: list[tuple[int, int, str, str | None]], position_rank: IntArray
-) -> IntArray:
-    """The order of the concatenated parts' rows that sorts them by position rank, then line
-    (mission rank, the total before its instruments), by counting rather than sorting: each
-    part holds a position at most once, so parts taken in line order fill each position's run
-    of rows one slot at a time."""
-    n = position_rank.size
-    sizes = np.array([h.size for h in hits], dtype=np.int64)
-    part_start = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-    per_position = np.bincount(np.concatenate(hits), minlength=n) if hits else np.zeros(n, int)
-    by_rank = np.empty(n, dtype=np.int64)
-    by_rank[position_rank] = per_position
-    cursor = (np.cumsum(by_rank) - by_rank)[position_rank]  # first slot of each position
-    order = np.empty(int(sizes.sum()), dtype=np.int64)
-    for k in sorted(range(len(hits)), key=lambda i: lines[i][:2]):
-        h = hits[k]
-        order[cursor[h]] = part_start[k] + np.arange(h.size)
-        cursor[h] += 1
-    return order
-
-
-def _times(values: IntArray, missing: int) -> pl.Series:
-    series = pl.Series(np.where(values == missing, 0, values)).cast(pl.Datetime("us"))
-    series = series.dt.replace_time_zone("UTC")
-    if (values == missing).any():
-        series = pl.select(
-            pl.when(pl.Series(values == missing)).then(None).otherwise(series)
-        ).to_series()
-    return series
+        memo["labels"] = summary_labels(tables)
+    return summary_rows(positions, parts, lines, opts, memo["labels"]), skipped
 
 
 # --------------------------------------------------------------------------- public API

@@ -19,8 +19,9 @@ import polars as pl
 
 from daxa.errors import InputError
 from daxa.filters import radius as _radius
+from daxa.filters._association import association_frame, with_row_id
 from daxa.filters._base import Filter, as_mask, context, require_columns
-from daxa.filters.positions import Positions, association_frame, with_row_id
+from daxa.filters.positions import Positions
 from daxa.filters.time import to_us_array, us_to_iso
 from daxa.missions import Mission
 

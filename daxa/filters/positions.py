@@ -31,82 +31,29 @@ import polars as pl
 
 from daxa.errors import InputError
 from daxa.filters import radius as _radius
-from daxa.filters._base import (
-    ASSOCIATION_SCHEMA,
-    Filter,
-    as_mask,
-    context,
-    empty_association,
-    require_columns,
+from daxa.filters._association import (
+    association_frame,
+    footprint_association,
+    footprint_plan,
+    with_row_id,
 )
+from daxa.filters._base import Filter, as_mask, context, require_columns
+from daxa.filters._positions_input import ParsedPositions, frame_columns, reduce_frame
 from daxa.missions import Mission
 
-
-def _is_frame(value: Any) -> bool:
-    """A frame kind a saved selection stores as it is (only the columns used are kept)."""
-    if isinstance(value, (pl.DataFrame, dict)):
-        return True
-    module, name = type(value).__module__, type(value).__name__
-    return (module.startswith("pandas") and name == "DataFrame") or (
-        module.startswith("astropy") and name in ("Table", "QTable")
-    )
-
-
-def reduce_frame(frame: Any, keep: Iterable[str]) -> Any:
-    """``frame`` cut down to the columns ``keep`` (same frame type), so only they are saved."""
-    keep = list(keep)
-    if isinstance(frame, dict):
-        return {k: frame[k] for k in keep}
-    if isinstance(frame, pl.DataFrame):
-        return frame.select(keep)
-    if type(frame).__module__.startswith("pandas"):
-        return frame[keep].reset_index(drop=True)
-    return frame[keep]
-
-
-def frame_columns(frame: Any) -> list[str]:
-    if isinstance(frame, dict):
-        return list(frame)
-    if isinstance(frame, pl.DataFrame):
-        return frame.columns
-    if type(frame).__module__.startswith("pandas"):
-        return [str(c) for c in frame.columns]
-    return list(frame.colnames)
-
-
-class ParsedPositions:
-    """Positions ready for a mission: read by :func:`daxa.inputs.read_positions` (any input
-    kind), plain degrees or a SkyCoord transformed per frame."""
-
-    def __init__(
-        self,
-        positions: Any,
-        *,
-        ra_column: str | None = None,
-        dec_column: str | None = None,
-        id_column: str | bool | None = None,
-    ):
-        from daxa.inputs import read_positions
-
-        parsed = read_positions(positions, ra=ra_column, dec=dec_column, id=id_column)
-        self.read = parsed
-        self.skycoord: Any = parsed.skycoord
-        self.columns: tuple[str, str] | None = parsed.columns
-        self.size = parsed.size
-
-    def in_frame(self, frame: str) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-        """RA and Dec (degrees) in ``frame`` ('icrs' or 'fk5' J2000)."""
-        return self.read.in_frame(frame)
-
-    def saved_form(self, given: Any) -> Any:
-        """What a saved selection keeps of ``given``: a frame cut to the columns used (the
-        same frame type when it has them; else a polars frame), or ``given`` itself."""
-        if self.columns is None:
-            return given
-        keep = [*self.columns] + ([self.read.id_column] if self.read.id_column else [])
-        if _is_frame(given) and all(c in frame_columns(given) for c in keep):
-            return reduce_frame(given, keep)
-        return self.read.table.frame.select(keep)
+# The helpers moved to _association / _positions_input stay importable from here.
+__all__ = [
+    "ASSOCIATION_REFUSE",
+    "MASK_PAIRS_LIMIT",
+    "ParsedPositions",
+    "Positions",
+    "association_frame",
+    "footprint_association",
+    "footprint_plan",
+    "frame_columns",
+    "reduce_frame",
+    "with_row_id",
+]
 
 
 #: Above this many expected pairs, ``mask`` stops listing pairs (see Positions.mask).
@@ -398,95 +345,5 @@ class Positions(Filter):
         return f"within {radius} of {n} position{plural}"
 
 
-def footprint_plan(
-    table: pl.DataFrame, mission: Mission, instruments: tuple[str, ...]
-) -> _radius.RadiusPlan:
-    """The candidate search of ``coverage="footprint"``: each row's circumscribed radius of
-    the footprints that observed (rows where none observed cannot match)."""
-    from daxa.footprints.assess import row_candidate_radius
-    from daxa.missions.coverage import observed_active
-
-    observed = observed_active(table, mission, instruments)
-    radius = row_candidate_radius(table, mission, instruments, observed)
-    finite = np.isfinite(radius)
-    if finite.all():
-        return _radius.RadiusPlan(radius, "right", None, observed, None)
-    rows = np.flatnonzero(finite).astype(np.int64)
-    return _radius.RadiusPlan(radius[rows], "right", rows, observed, None)
-
-
-def association_frame(
-    mission: Mission,
-    table: pl.DataFrame,
-    pos_index: npt.NDArray[np.int64],
-    rows: npt.NDArray[np.int64],
-    separation: npt.NDArray[np.float64],
-    plan: _radius.RadiusPlan,
-    instruments: tuple[str, ...],
-    pos_ra: npt.NDArray[np.float64],
-    pos_dec: npt.NDArray[np.float64],
-) -> pl.DataFrame:
-    """The typed association table of found pairs (see :meth:`Positions.associate`)."""
-    if len(rows) == 0:
-        return empty_association()
-    frame = pl.DataFrame(
-        {
-            "pos_index": pos_index,
-            "mission": pl.repeat(mission.name, len(rows), eager=True, dtype=pl.String),
-            "obs_id": table["obs_id"].gather(rows),
-            "separation_deg": separation,
-            "instruments": _radius.covering(plan, rows, separation, instruments),
-            "pos_ra": pos_ra[pos_index],
-            "pos_dec": pos_dec[pos_index],
-        },
-        schema=ASSOCIATION_SCHEMA,
-    )
-    return frame.sort("pos_index", "separation_deg", "obs_id")
-
-
-def with_row_id(found: pl.DataFrame, parsed: ParsedPositions) -> pl.DataFrame:
-    """``found`` with the positions' id column as ``row_id`` (when the positions have one)."""
-    ids = parsed.read.ids()
-    if ids is None or found.height == 0:
-        return found
-    return found.with_columns(row_id=ids.gather(found["pos_index"]))
-
-
 def _mapping_note(radius: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}: {v:g}°" for k, v in radius.items())
-
-
-def footprint_association(
-    mission: Mission,
-    table: pl.DataFrame,
-    pairs: Any,
-    rows: npt.NDArray[np.int64],
-    cov: Any,
-    instruments: tuple[str, ...],
-    pos_ra: npt.NDArray[np.float64],
-    pos_dec: npt.NDArray[np.float64],
-) -> pl.DataFrame:
-    """The association table of ``coverage="footprint"``: pairs covered yes or maybe, with the
-    footprint columns (see :data:`daxa.footprints.assess.FOOTPRINT_SCHEMA`)."""
-    from daxa.footprints.assess import FOOTPRINT_SCHEMA
-    from daxa.missions.coverage import instrument_lists
-
-    keep = np.flatnonzero(cov.status > 0)
-    schema = {**ASSOCIATION_SCHEMA, **FOOTPRINT_SCHEMA}
-    if keep.size == 0:
-        return pl.DataFrame(schema=schema)
-    pos_index = np.asarray(pairs.left, dtype=np.int64)[keep]
-    frame = pl.DataFrame(
-        {
-            "pos_index": pos_index,
-            "mission": pl.repeat(mission.name, keep.size, eager=True, dtype=pl.String),
-            "obs_id": table["obs_id"].gather(rows[keep]),
-            "separation_deg": np.asarray(pairs.separation, dtype=np.float64)[keep],
-            "instruments": instrument_lists(cov.covers[keep], instruments),
-            "pos_ra": pos_ra[pos_index],
-            "pos_dec": pos_dec[pos_index],
-            **cov.columns(keep),
-        },
-        schema=schema,
-    )
-    return frame.sort("pos_index", "separation_deg", "obs_id")

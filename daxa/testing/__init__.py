@@ -8,10 +8,8 @@ True
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from daxa.testing.faults import Faults, RemoteFaults
@@ -26,20 +24,7 @@ from daxa.testing.server import (
     parse_range,
     ranged_response,
 )
-
-
-def shared_data_dir() -> Path | None:
-    """The shared real-data folder: ``$DAXA_SHARED_DATA``, else ``<repo>/../shared/data``.
-
-    None when neither exists, so tests that need the files can skip cleanly.
-    """
-    env = os.environ.get("DAXA_SHARED_DATA")
-    if env:
-        return Path(env) if Path(env).is_dir() else None
-    import daxa
-
-    candidate = Path(daxa.__file__).resolve().parents[2] / "shared" / "data"
-    return candidate if candidate.is_dir() else None
+from daxa.testing.shared import shared_data_dir
 
 
 @contextmanager

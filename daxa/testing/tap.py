@@ -18,10 +18,10 @@ import polars as pl
 
 from daxa.errors import InputError
 from daxa.testing import adql, votable
-from daxa.testing.server import Request, Response, Serialization, html_page
+from daxa.testing.messages import Request, Response, html_page
 
 if TYPE_CHECKING:
-    from daxa.testing.server import ArchiveEmulator
+    from daxa.testing.server import ArchiveEmulator, Serialization
 
 
 class TapService:

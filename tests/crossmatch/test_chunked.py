@@ -8,18 +8,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from daxa.crossmatch.chunked import (
+from daxa.crossmatch.chunked import open_prepared, plan_sorted_array
+from daxa.crossmatch.inputs import column_map, open_source
+from daxa.crossmatch.margins import (
     ALIGN_ORDER,
     NEIGHBOUR_REACH,
     NPIX29,
     STRIP_DEPTH,
     margin_ranges,
-    open_prepared,
-    plan_sorted_array,
     range_cells,
     shift,
 )
-from daxa.crossmatch.inputs import column_map, open_source
 from daxa.sky.healpix import healpix_index
 
 from .conftest import awkward_positions

@@ -231,7 +231,7 @@ def test_a_failing_chunk_leaves_no_output(tables, tmp_path, monkeypatch):
 def test_rows_placed_by_counting_equal_a_stable_sort():
     """Summary rows are ordered by counting slots per position; a stable sort of the
     (position rank, line rank) keys is the independent answer."""
-    from daxa.crossmatch.coverage_summary import _placement
+    from daxa.crossmatch.coverage_rows import _placement
 
     rng = np.random.default_rng(1)
     for trial in range(100):
@@ -254,7 +254,7 @@ def test_rows_placed_by_counting_equal_a_stable_sort():
 def test_position_rank_equals_a_lexsort():
     """Chunks sorted by (HEALPix index, row) skip the sort; any other order is ranked as
     ``np.lexsort`` ranks it, ties in the first key included."""
-    from daxa.crossmatch.coverage_summary import _position_rank
+    from daxa.crossmatch.coverage_rows import _position_rank
 
     rng = np.random.default_rng(2)
     for trial in range(200):

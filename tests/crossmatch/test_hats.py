@@ -119,9 +119,24 @@ def test_lsdb_opens_the_catalogue(catalogue, tmp_path):
 def test_hats_input_declares_its_coordinates(catalogue, tables, tmp_path):
     from daxa.crossmatch import match_observations
 
+    xmm = {"xmm_pointed": tables["xmm_pointed"]}
+    pointed = tables["xmm_pointed"].head(50)  # sources at XMM pointings, so there are pairs
+    catalogue = pl.concat(
+        [
+            catalogue,
+            pl.DataFrame(
+                {
+                    "ra": pointed["ra"],
+                    "dec": pointed["dec"],
+                    "name": [f"xmm{i:02d}" for i in range(pointed.height)],
+                    "flux": [1.0] * pointed.height,
+                }
+            ),
+        ],
+        how="vertical_relaxed",
+    )
     renamed = catalogue.rename({"ra": "RAJ2000", "dec": "DEJ2000"})
     root = write_hats(renamed, tmp_path / "renamed", ra="RAJ2000", dec="DEJ2000", max_rows=900)
-    xmm = {"xmm_pointed": tables["xmm_pointed"]}
     got = match_observations(root, tables=xmm, id="name", progress=False)  # no ra=/dec= needed
     want = match_observations(catalogue, tables=xmm, id="name", progress=False)
     key = ["row_id", "obs_id"]

@@ -57,7 +57,7 @@ def _filter_rows(positions: pl.DataFrame, tables, radius) -> pl.DataFrame:
     for mission, table in tables.items():
         r = radius
         if isinstance(radius, dict):
-            from daxa.crossmatch.observations import _radius_for_mission
+            from daxa.crossmatch.mission_tables import _radius_for_mission
             from daxa.missions import get_mission
 
             r = _radius_for_mission(radius, get_mission(mission))
@@ -308,7 +308,7 @@ def test_reachable_keeps_every_row_within_reach(seed, rho, form, big):
     from astropy import units as u
     from astropy.coordinates import SkyCoord
 
-    from daxa.crossmatch.observations import MissionTable, reachable
+    from daxa.crossmatch.mission_tables import MissionTable, reachable
     from daxa.sky.geometry import angular_separation
 
     rng = np.random.default_rng(seed)

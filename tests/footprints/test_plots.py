@@ -11,7 +11,7 @@ pytest.importorskip("matplotlib")
 from matplotlib.collections import LineCollection  # noqa: E402
 
 from daxa.filters._examples import observation_table  # noqa: E402
-from daxa.plots_footprints import footprint_map, outlines, sky_density  # noqa: E402
+from daxa.plots.footprints import footprint_map, outlines, sky_density  # noqa: E402
 
 
 def test_footprint_map_draws_each_field_where_it_is():

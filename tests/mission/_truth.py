@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -161,9 +162,9 @@ def jname(ra: float, dec: float) -> str:
     """A J2000 designation ``Jhhmmss.ss+ddmmss.s`` for (ra, dec) degrees."""
     hours = ra / 15.0
     h, m = int(hours), int((hours * 60) % 60)
-    s = (hours * 3600) % 60
+    s = math.floor((hours * 3600) % 60 * 100) / 100  # IAU designations truncate, never round
     sign = "+" if dec >= 0 else "-"
     a = abs(dec)
     d, dm = int(a), int((a * 60) % 60)
-    ds = (a * 3600) % 60
+    ds = math.floor((a * 3600) % 60 * 10) / 10
     return f"TEST J{h:02d}{m:02d}{s:05.2f}{sign}{d:02d}{dm:02d}{ds:04.1f}"

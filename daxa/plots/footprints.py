@@ -21,10 +21,10 @@ import polars as pl
 try:
     from matplotlib.figure import Figure
 except ImportError as exc:  # matplotlib is the optional "plot" extra
-    raise ImportError("daxa.plots_footprints needs matplotlib: pip install 'daxa[plot]'") from exc
+    raise ImportError("daxa.plots.footprints needs matplotlib: pip install 'daxa[plot]'") from exc
 
 from daxa.errors import InputError
-from daxa.plots import mission_colour, positions_arrays
+from daxa.plots.common import mission_colour, positions_arrays
 
 FloatArray = npt.NDArray[np.float64]
 
