@@ -15,12 +15,11 @@ The top level keeps imports light; the heavier parts load on first use:
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from daxa._version import __version__
 from daxa.errors import DaxaError
 
 if TYPE_CHECKING:
     from daxa.missions import get_mission, mission_names
-
-__version__ = "0.1.0"
 
 __all__ = [
     "DaxaError",

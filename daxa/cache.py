@@ -111,7 +111,7 @@ def write(
     validate(table, mission=spec.name)
     fetched_at = fetched_at or datetime.now(UTC)
     path = cache_path(spec, cache_dir)
-    from daxa import __version__
+    from daxa._version import __version__
 
     ordered = table.select(
         [*STANDARD_COLUMNS, *sorted(c for c in table.columns if c not in STANDARD_COLUMNS)]

@@ -166,7 +166,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[common],
     )
-    from daxa import __version__
+    from daxa._version import __version__
 
     parser.add_argument("--version", action="version", version=f"daxa {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="<command>", parser_class=_Parser)

@@ -13,12 +13,10 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from daxa.crossmatch.tasks import Task, materialised
 from daxa.errors import InputError
-
-if TYPE_CHECKING:
-    from daxa.crossmatch.execution import Task
 
 #: Tasks in flight per worker thread.
 IN_FLIGHT_PER_THREAD = 2
@@ -64,8 +62,6 @@ def run_on_dask(
     client: Any, tasks: Sequence[Task], shared: dict[str, Any]
 ) -> Iterator[tuple[Task, Any]]:
     """Submit ``tasks`` to ``client`` and yield ``(task, result)`` in task order."""
-    from daxa.crossmatch.execution import materialised
-
     _require_distributed()
     shared_future = client.scatter(shared, broadcast=True) if shared else {}
     window = IN_FLIGHT_PER_THREAD * _threads(client) + 1

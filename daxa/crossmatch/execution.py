@@ -14,7 +14,6 @@ import os
 import queue
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +21,7 @@ import numpy as np
 import polars as pl
 
 from daxa.crossmatch.inputs import report_skipped
+from daxa.crossmatch.tasks import Task
 from daxa.errors import InputError
 from daxa.progress import Progress
 
@@ -32,24 +32,6 @@ if TYPE_CHECKING:
 def _write(sink: FrameSink | ParquetSink, result: pl.DataFrame | Iterable[pl.DataFrame]) -> None:
     for frame in [result] if isinstance(result, pl.DataFrame) else result:
         sink.write(frame)
-
-
-def materialised(func: Callable[..., Any], *args: Any) -> tuple[Any, np.ndarray]:
-    """``func(*args)`` with lazily produced frames turned into a list (for Dask results)."""
-    frames, skipped = func(*args)
-    return (frames if isinstance(frames, pl.DataFrame) else list(frames)), skipped
-
-
-@dataclass(frozen=True)
-class Task:
-    """One chunk's work: ``func(*args)`` returns ``(frame or frames, skipped row numbers)``.
-
-    An iterable of frames lets a chunk with very many pairs hand them over a slice at a time.
-    """
-
-    func: Callable[..., tuple[pl.DataFrame | Iterable[pl.DataFrame], np.ndarray]]
-    args: tuple[Any, ...]
-    rows: int  # positions in the chunk, for progress
 
 
 class FrameSink:

@@ -222,7 +222,7 @@ def _write_properties(
     counts: IntArray,
     order: int,
 ) -> None:
-    from daxa import __version__
+    from daxa._version import __version__
 
     sky_fraction = sum(4.0 ** (-o) for o, _ in parts) / 12.0  # area of the partitions
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M%Z")

@@ -89,9 +89,11 @@ class Filter:
 
 
 def filter_from_step(name: str, params: dict[str, Any]) -> Filter:
-    """The filter a saved lineage step describes."""
-    import daxa.filters  # noqa: F401  (registers every filter class)
+    """The filter a saved lineage step describes.
 
+    :data:`REGISTRY` is complete: importing this module runs ``daxa/filters/__init__.py`` first,
+    which imports (and so registers) every filter class.
+    """
     cls = REGISTRY.get(name)
     if cls is None:
         raise SelectionError(

@@ -4,8 +4,8 @@ Every entry point (the filters of a ``Selection``, ``daxa.search``, ``match_obse
 ``match_catalogues``, ``coverage_summary``, ``daxa.sql.connect().match_positions`` and every
 CLI command) reads its inputs here, so each accepts the same forms:
 
-- tables (:mod:`~daxa.inputs.tables`, :mod:`~daxa.inputs.readers`): paths (CSV/TSV, FITS,
-  Parquet, VOTable, JSON, HATS), ``SkyCoord`` in any frame, astropy ``Table``/``QTable``,
+- tables (:mod:`~daxa.inputs.load`, :mod:`~daxa.inputs.tables`, :mod:`~daxa.inputs.readers`):
+  paths (CSV/TSV, FITS, Parquet, VOTable, JSON, HATS), ``SkyCoord`` in any frame, astropy ``Table``/``QTable``,
   pandas, polars, Arrow, pyvo results (anything with ``.to_table()``), ``[ra, dec]`` or a list
   of pairs; ``nan``/``NaN``/empty text are missing values;
 - columns (:mod:`~daxa.inputs.columns`): RA, Dec, id, time and radius found by name, UCD or
@@ -20,10 +20,10 @@ accepted. This package sits below the filters: it imports nothing above ``daxa.s
 
 from daxa.inputs.angles import angle_deg, angles_deg
 from daxa.inputs.columns import find_column
+from daxa.inputs.load import read_table, to_table
 from daxa.inputs.positions import PositionTable, read_positions
-from daxa.inputs.readers import read_table
 from daxa.inputs.sources import Source, open_source
-from daxa.inputs.tables import Table, to_table
+from daxa.inputs.tables import Table
 from daxa.inputs.times import to_us, to_us_array, utc_series
 
 __all__ = [

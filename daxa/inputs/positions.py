@@ -23,7 +23,8 @@ import polars as pl
 from daxa.errors import InputError
 from daxa.inputs._text import TABLE_FORMS, short
 from daxa.inputs.columns import find_column
-from daxa.inputs.tables import Table, to_table
+from daxa.inputs.load import to_table
+from daxa.inputs.tables import Table
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -119,7 +120,7 @@ def read_positions(
     allow_missing: bool = False,
     allow_empty: bool = False,
 ) -> PositionTable:
-    """Positions from ``positions`` (any form :func:`daxa.inputs.tables.to_table` takes).
+    """Positions from ``positions`` (any form :func:`daxa.inputs.load.to_table` takes).
 
     ``ra``/``dec``/``id`` name columns (found by UCD or name otherwise; ``id=False``: none).
     ``allow_missing``: keep rows with missing or impossible coordinates as NaN (the caller

@@ -10,7 +10,6 @@ units and UCDs their columns declare (angles in any unit become degrees).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -142,12 +141,9 @@ def read_astropy(path: Path, kind: str, what: str) -> Table:
     return from_astropy(table, f"the {what} {path}")
 
 
-def read_table(path: str | os.PathLike[str], *, what: str = "positions") -> Table:
-    """The whole table at ``path`` (any kind in the module docstring)."""
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"the {what} file {str(p)!r} does not exist; give {PATH_FORMS}")
-    kind = kind_of(p)
+def read_file(p: Path, kind: str, what: str) -> Table:
+    """The whole file ``p`` of ``kind`` (:func:`kind_of`; folders are read as sources by
+    :func:`daxa.inputs.load.read_table`)."""
     label = f"the {what} {p}"
     try:
         if kind in ("fits", "votable"):
@@ -161,10 +157,7 @@ def read_table(path: str | os.PathLike[str], *, what: str = "positions") -> Tabl
             return Table(frame, label)
         if kind == "parquet":
             return Table(pl.read_parquet(p), label)
-        from daxa.inputs.sources import open_source
-
-        source = open_source(p, what=what)
-        return Table(source.read(source.columns), label)
+        raise InputError(f"{label} is a {kind}, not a file; give {PATH_FORMS}")
     except InputError:
         raise
     except Exception as exc:

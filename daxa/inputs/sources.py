@@ -1,7 +1,7 @@
 """Catalogues that can be read whole or piece by piece, without loading them all.
 
 :func:`open_source` takes a path (Parquet file or folder, CSV/TSV, FITS, VOTable, JSON, a HATS
-catalogue) or anything :func:`daxa.inputs.tables.to_table` takes, and gives a :class:`Source`:
+catalogue) or anything :func:`daxa.inputs.tables.memory_table` takes, and gives a :class:`Source`:
 Parquet and HATS read only the chosen columns and row groups, CSV and FITS are streamed; the
 rest are read into memory once.
 
@@ -23,7 +23,7 @@ import polars as pl
 from daxa.errors import InputError
 from daxa.inputs import readers
 from daxa.inputs.readers import PARQUET_SUFFIXES, csv_separator, read_fits
-from daxa.inputs.tables import Table, to_table
+from daxa.inputs.tables import Table, memory_table
 
 HPX = "_healpix_29"
 ROW = "__row"
@@ -246,7 +246,7 @@ def open_source(obj: Any, *, what: str = "catalogue") -> Source:
         return Source("lazy", f"the {what} query", list(obj.collect_schema().names()), lazy=obj)
     if isinstance(obj, (str, os.PathLike)):
         return _open_path(Path(obj), what)
-    return frame_source(to_table(obj, what=what))
+    return frame_source(memory_table(obj, what=what))
 
 
 def frame_source(table: Table) -> Source:
@@ -295,7 +295,7 @@ def _open_path(path: Path, what: str) -> Source:
     if kind == "fits":
         columns, n = readers.fits_columns(path)
         return Source("fits", label, columns, paths=[path], _n_rows=n)
-    return frame_source(readers.read_table(path, what=what))
+    return frame_source(readers.read_file(path, kind, what))
 
 
 def _parquet_source(files: list[Path], label: str) -> Source:

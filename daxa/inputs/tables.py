@@ -1,25 +1,24 @@
 """Every in-memory table kind users hold, as one polars frame with its units and UCDs.
 
-:func:`to_table` takes polars (eager or lazy), pandas, Arrow, astropy ``Table``/``QTable``
+:func:`memory_table` takes polars (eager or lazy), pandas, Arrow, astropy ``Table``/``QTable``
 (angle columns in any unit become degrees, ``Time`` columns UTC datetimes, ``SkyCoord``
 columns ICRS ``ra``/``dec``, masked values nulls), a pyvo result or anything else with a
 ``.to_table()`` giving an astropy table, a ``SkyCoord`` (any frame: ICRS ``ra``/``dec``, the
 SkyCoord itself kept for per-frame use), a dict of columns, ``[ra, dec]``, a list/array of
-``[ra, dec]`` pairs, a ``(ra_values, dec_values)`` tuple of two sequences, or a path
-(:mod:`daxa.inputs.readers`).
+``[ra, dec]`` pairs, or a ``(ra_values, dec_values)`` tuple of two sequences. Paths are read by
+:mod:`daxa.inputs.readers`; :func:`daxa.inputs.load.to_table` takes either.
 
->>> to_table([[10, 1], [20, 2]]).frame.rows()
+>>> memory_table([[10, 1], [20, 2]]).frame.rows()
 [(10.0, 1.0), (20.0, 2.0)]
 >>> import astropy.units as u
 >>> from astropy.coordinates import SkyCoord
->>> t = to_table(SkyCoord(0 * u.deg, 0 * u.deg, frame="galactic"))
+>>> t = memory_table(SkyCoord(0 * u.deg, 0 * u.deg, frame="galactic"))
 >>> [round(v, 3) for v in t.frame.row(0)]
 [266.405, -28.936]
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -169,8 +168,8 @@ def _pairs(value: Any, label: str) -> Table:
     return Table(frame, label, {"ra": "deg", "dec": "deg"})
 
 
-def to_table(obj: Any, *, what: str = "positions") -> Table:
-    """``obj`` (any kind in the module docstring) as a :class:`Table`."""
+def memory_table(obj: Any, *, what: str = "positions") -> Table:
+    """``obj`` (any in-memory kind in the module docstring) as a :class:`Table`."""
     label = f"the {what}"
     if isinstance(obj, Table):
         return obj
@@ -178,10 +177,6 @@ def to_table(obj: Any, *, what: str = "positions") -> Table:
         return Table(obj, label)
     if isinstance(obj, pl.LazyFrame):
         return Table(obj.collect(), label)
-    if isinstance(obj, (str, os.PathLike)):
-        from daxa.inputs.readers import read_table
-
-        return read_table(obj, what=what)
     if is_skycoord(obj):
         ra, dec = _icrs_degrees(obj)
         frame = pl.DataFrame({"ra": ra, "dec": dec})
@@ -208,7 +203,7 @@ def to_table(obj: Any, *, what: str = "positions") -> Table:
             raise InputError(f"{label} {short(obj)}: .to_table() failed ({exc})") from None
         if is_astropy_table(table):
             return from_astropy(table, label)
-        return to_table(table, what=what)
+        return memory_table(table, what=what)
     if isinstance(obj, (list, tuple, np.ndarray)) or (
         module.startswith("astropy") and hasattr(obj, "unit")
     ):

@@ -9,12 +9,11 @@ from typing import Any
 
 from daxa.errors import InputError, NoObsAfterFilterError
 from daxa.mission.base import BaseMission
+from daxa.mission.index import MISS_INDEX
 
 
 def _per_mission(search_distance: Any, names: list[str]) -> dict[str, Any]:
     """DAXA's ``search_distance`` forms as one value per mission (None: the default)."""
-    from daxa.mission import MISS_INDEX
-
     if isinstance(search_distance, Mapping):
         unknown = [m for m in search_distance if m not in MISS_INDEX]
         if unknown:
@@ -42,8 +41,6 @@ def multi_mission_filter_on_positions(
     missions left out use their default). ``insts`` maps mission → chosen instruments.
     ``cache_dir`` is where the tables are cached (daxa's addition).
     """
-    from daxa.mission import MISS_INDEX
-
     if isinstance(missions, str):
         missions = [missions]
     if missions is not None and (

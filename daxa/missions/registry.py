@@ -14,9 +14,9 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from daxa.errors import InstrumentError, ObsIDError, UnknownMissionError
+from daxa.errors import ObsIDError, UnknownMissionError
 from daxa.missions import asca, chandra, erosita, integral, nustar, rosat, suzaku, swift, xmm, xrism
-from daxa.missions.spec import Mission
+from daxa.missions.spec import Mission, canonical_instruments
 
 MISSIONS: dict[str, Mission] = {
     m.name: m
@@ -66,38 +66,7 @@ def normalise_instruments(mission: str | Mission, names: str | Iterable[str]) ->
 
     Raises :class:`~daxa.errors.InstrumentError` listing the allowed names.
     """
-    spec = get_mission(mission)
-    if isinstance(names, str):
-        names = [names]
-    lookup: dict[str, str] = {}
-    for inst in spec.instruments:
-        lookup[inst.name.upper()] = inst.name
-        for alias in inst.aliases:
-            lookup[alias.upper()] = inst.name
-    out: list[str] = []
-    bad: list[str] = []
-    for raw in names:
-        canonical = lookup.get(str(raw).strip().upper())
-        if canonical is None:
-            bad.append(str(raw))
-        elif canonical not in out:
-            out.append(canonical)
-    if bad:
-        allowed = ", ".join(
-            i.name + (f" ({'/'.join(i.aliases)})" if i.aliases else "") for i in spec.instruments
-        )
-        raise InstrumentError(
-            f"{spec.name} has no instrument {', '.join(map(repr, bad))}; allowed: {allowed}"
-        )
-    if not out:
-        raise InstrumentError(
-            f"no instruments chosen for {spec.name}; allowed: {allowed_list(spec)}"
-        )
-    return tuple(out)
-
-
-def allowed_list(spec: Mission) -> str:
-    return ", ".join(spec.instrument_names)
+    return canonical_instruments(get_mission(mission), names)
 
 
 def check_obs_ids(mission: str | Mission, obs_ids: str | Iterable[str]) -> list[str]:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
 import polars as pl
+
+from daxa.errors import InstrumentError
 
 SourceKind = Literal["heasarc_tap", "xsa_tap", "erosita_list"]
 
@@ -108,11 +111,47 @@ class Mission:
 
     def instrument(self, name: str) -> Instrument:
         """The :class:`Instrument` called ``name`` (canonical name or alias, any case)."""
-        from daxa.missions.registry import normalise_instruments
-
-        (canonical,) = normalise_instruments(self.name, [name])
+        (canonical,) = canonical_instruments(self, [name])
         return next(i for i in self.instruments if i.name == canonical)
 
     @property
     def obs_id_pattern(self) -> re.Pattern[str]:
         return re.compile(self.obs_id_regex, re.IGNORECASE if self.obs_id_case_insensitive else 0)
+
+
+def canonical_instruments(spec: Mission, names: str | Iterable[str]) -> tuple[str, ...]:
+    """Canonical instrument names of ``spec`` for ``names`` (aliases and any case), in order.
+
+    Raises :class:`~daxa.errors.InstrumentError` listing the allowed names.
+    """
+    if isinstance(names, str):
+        names = [names]
+    lookup: dict[str, str] = {}
+    for inst in spec.instruments:
+        lookup[inst.name.upper()] = inst.name
+        for alias in inst.aliases:
+            lookup[alias.upper()] = inst.name
+    out: list[str] = []
+    bad: list[str] = []
+    for raw in names:
+        canonical = lookup.get(str(raw).strip().upper())
+        if canonical is None:
+            bad.append(str(raw))
+        elif canonical not in out:
+            out.append(canonical)
+    if bad:
+        allowed = ", ".join(
+            i.name + (f" ({'/'.join(i.aliases)})" if i.aliases else "") for i in spec.instruments
+        )
+        raise InstrumentError(
+            f"{spec.name} has no instrument {', '.join(map(repr, bad))}; allowed: {allowed}"
+        )
+    if not out:
+        raise InstrumentError(
+            f"no instruments chosen for {spec.name}; allowed: {allowed_list(spec)}"
+        )
+    return tuple(out)
+
+
+def allowed_list(spec: Mission) -> str:
+    return ", ".join(spec.instrument_names)

@@ -31,6 +31,7 @@ from typing import Literal
 import polars as pl
 
 from daxa.errors import SchemaDriftError, ServiceError, ServiceUnavailableError
+from daxa.services.adql import run_query
 from daxa.services.http import ArchiveSession
 
 log = logging.getLogger("daxa.services")
@@ -245,8 +246,6 @@ def discover_columns(
     column at a time when the service refuses them together. An unreachable service raises
     :class:`~daxa.errors.ServiceUnavailableError` at once.
     """
-    from daxa.services.tap import run_query
-
     try:
         rows = run_query(service, schema_query(table), table=table, session=session)
         found = columns_from_schema(rows, table)
@@ -283,8 +282,6 @@ def discover_columns(
 def _top0(
     service: str, table: str, names: Sequence[str], session: ArchiveSession | None
 ) -> pl.DataFrame:
-    from daxa.services.tap import run_query
-
     cols = ", ".join(quote(n) for n in names)
     return run_query(service, f"SELECT TOP 0 {cols} FROM {table}", table=table, session=session)
 

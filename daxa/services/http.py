@@ -40,7 +40,7 @@ Check = Callable[["Response", IO[bytes] | None], str | None]
 
 
 def user_agent() -> str:
-    from daxa import __version__
+    from daxa._version import __version__
 
     return f"daxa/{__version__} (+https://github.com/daxa-project/daxa; python-requests)"
 

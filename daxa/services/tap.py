@@ -6,39 +6,19 @@ returns a random 100,000-row subset of larger tables and XSA only 2,000 rows wit
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
 
 import polars as pl
 
 from daxa.config import service_url
 from daxa.errors import ServiceError
+from daxa.services.adql import run_query
 from daxa.services.answers import parse_answer, parse_votable
-from daxa.services.http import ArchiveSession, default_session
+from daxa.services.columns import apply_plan, check_plan, plan_columns, plan_for_table
+from daxa.services.http import ArchiveSession
 
 #: Larger than any archive table; what HEASARC's documentation suggests to lift its cap.
 TOP_ALL = 9_999_999
-
-
-def run_query(
-    service: str,
-    adql: str,
-    *,
-    table: str | None = None,
-    session: ArchiveSession | None = None,
-) -> pl.DataFrame:
-    """Run ``adql`` on the TAP service ``service`` (e.g. ``"heasarc_tap"``) and return the rows.
-
-    Raises :class:`~daxa.errors.ServiceError` for an error VOTable, an HTML page, or a body that
-    does not parse, naming the service, table and URL.
-    """
-    session = session or default_session()
-    url = f"{service_url(service)}/sync"
-    params = {"REQUEST": "doQuery", "LANG": "ADQL", "QUERY": adql}
-    with tempfile.TemporaryFile() as sink:
-        answer = session.post(url, data=params, service=service, table=table, sink=sink)
-        sink.seek(0)
-        return parse_answer(answer, sink, service=service, table=table)
 
 
 def fetch_table(
@@ -60,8 +40,6 @@ def fetch_table(
     comes back as a null column. Without ``columns`` every column the service lists is fetched
     by name (still never ``SELECT *``).
     """
-    from daxa.services.columns import apply_plan, check_plan, plan_columns, plan_for_table
-
     url = f"{service_url(service)}/sync"
     if columns:
         plan = plan_for_table(service, table, columns, optional, alternates, session=session)

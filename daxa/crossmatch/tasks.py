@@ -1,0 +1,35 @@
+"""One chunk's unit of work (:class:`Task`) and the wrapper that makes its result picklable.
+
+Both the local runner (:mod:`daxa.crossmatch.execution`) and the Dask backend
+(:mod:`daxa.crossmatch.dask_backend`) need them; living here, below both, they let the two
+modules share them without importing each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+__all__ = ["Task", "materialised"]
+
+
+def materialised(func: Callable[..., Any], *args: Any) -> tuple[Any, np.ndarray]:
+    """``func(*args)`` with lazily produced frames turned into a list (for Dask results)."""
+    frames, skipped = func(*args)
+    return (frames if isinstance(frames, pl.DataFrame) else list(frames)), skipped
+
+
+@dataclass(frozen=True)
+class Task:
+    """One chunk's work: ``func(*args)`` returns ``(frame or frames, skipped row numbers)``.
+
+    An iterable of frames lets a chunk with very many pairs hand them over a slice at a time.
+    """
+
+    func: Callable[..., tuple[pl.DataFrame | Iterable[pl.DataFrame], np.ndarray]]
+    args: tuple[Any, ...]
+    rows: int  # positions in the chunk, for progress
