@@ -293,7 +293,7 @@ class Selection(FilterShortcuts):
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-able saved form (see :meth:`save`)."""
-        from daxa import __version__
+        from daxa._version import __version__
 
         return {
             "format_version": FORMAT_VERSION,

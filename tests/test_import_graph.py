@@ -34,23 +34,6 @@ MISSION_MODULES = (
 #: Circles that remain (issue 22): each circle found must lie inside one of these sets, and this
 #: list may only shrink. Remove an entry as soon as its circle is gone.
 KNOWN: list[frozenset[str]] = [
-    # The archive emulator: the server and its package, file tree, TAP and table helpers
-    # (daxa/testing is being split separately).
-    frozenset(
-        {
-            "daxa.testing",
-            "daxa.testing.files",
-            "daxa.testing.files.tree",
-            "daxa.testing.server",
-            "daxa.testing.tables",
-            "daxa.testing.tap",
-        }
-    )
-    | {f"daxa.testing.tables.{m}" for m in MISSION_MODULES},
-    # daxa.selection (being split separately) reads ``__version__`` from the package root,
-    # whose lazy ``daxa.Selection`` imports it back; ``from daxa._version import __version__``
-    # there ends it.
-    frozenset({"daxa", "daxa.selection"}),
     # ``schema.validate(table, mission="xmm_pointed")`` looks the mission's exposure columns up
     # in the registry, whose mission modules normalise through ``validate``: ending it means
     # ``validate`` taking the Mission rather than its name, a change of its callers and tests.

@@ -87,7 +87,7 @@ _GENERATORS: dict[str, _Generator] = {
 
 def shared_data_dir() -> Path | None:
     """The shared real-data folder, as :func:`daxa.testing.shared_data_dir` finds it."""
-    from daxa.testing import shared_data_dir as find
+    from daxa.testing.shared import shared_data_dir as find
 
     return find()
 
