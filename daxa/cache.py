@@ -108,7 +108,7 @@ def write(
     URLs are dropped). A failed write (disk full...) raises CacheError and keeps the old table.
     """
     spec = get_mission(mission)
-    validate(table, mission=spec.name)
+    validate(table, mission=spec.name, exposure_columns=spec.exposure_columns)
     fetched_at = fetched_at or datetime.now(UTC)
     path = cache_path(spec, cache_dir)
     from daxa._version import __version__
@@ -282,7 +282,7 @@ def read(
     except CacheError as exc:
         raise CacheError(f"{exc}" if hint in str(exc) else f"{exc}; {hint}") from None
     try:
-        validate(table, mission=spec.name)
+        validate(table, mission=spec.name, exposure_columns=spec.exposure_columns)
     except SchemaError as exc:
         raise CacheError(f"{exc}; {hint}") from None
     if table.height != meta.rows:

@@ -7,6 +7,7 @@ carry ``exposure_<instrument>`` columns (Float64 seconds) and mission-specific l
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import polars as pl
 
@@ -46,10 +47,14 @@ ARCHIVE_ROW = "_archive_row"
 _EXTRA_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
-def validate(table: pl.DataFrame, *, mission: str | None = None) -> pl.DataFrame:
+def validate(
+    table: pl.DataFrame, *, mission: str | None = None, exposure_columns: Iterable[str] = ()
+) -> pl.DataFrame:
     """Check ``table`` against the standard schema and return it unchanged.
 
-    Raises :class:`~daxa.errors.SchemaError` naming every missing column, every column of the
+    ``mission`` names the table in the error; ``exposure_columns`` are its per-instrument
+    exposure columns (``Mission.exposure_columns``), which must be Float64 seconds. The caller
+    passes them, so this bottom layer never looks a mission up. Raises :class:`~daxa.errors.SchemaError` naming every missing column, every column of the
     wrong type, and null values where none are allowed.
 
     >>> validate(empty_table()).height
@@ -67,7 +72,7 @@ def validate(table: pl.DataFrame, *, mission: str | None = None) -> pl.DataFrame
             continue
         if not _EXTRA_NAME.match(name):
             problems.append(f"extra column {name!r} is not lower-case snake case")
-    for name in _instrument_exposure_columns(mission):
+    for name in exposure_columns:
         if name in table.columns and table.schema[name] != pl.Float64():
             problems.append(f"column {name!r} is {table.schema[name]}, expected Float64 seconds")
     if not problems:
@@ -80,14 +85,6 @@ def validate(table: pl.DataFrame, *, mission: str | None = None) -> pl.DataFrame
     if problems:
         raise SchemaError(f"table{where} does not match the daxa schema: " + "; ".join(problems))
     return table
-
-
-def _instrument_exposure_columns(mission: str | None) -> set[str]:
-    if mission is None:
-        return set()
-    from daxa.missions import get_mission
-
-    return {i.exposure_column for i in get_mission(mission).instruments if i.exposure_column}
 
 
 def empty_table() -> pl.DataFrame:

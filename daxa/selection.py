@@ -91,7 +91,7 @@ class Selection(FilterShortcuts):
             )
         else:
             frame = to_polars(table, what=f"{spec.name} table")
-            validate(frame, mission=spec.name)
+            validate(frame, mission=spec.name, exposure_columns=spec.exposure_columns)
             snapshot = Snapshot(frame.height)
         others = frame.filter(pl.col("mission") != spec.name)["mission"].unique().to_list()
         if others:

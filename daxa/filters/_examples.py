@@ -92,4 +92,6 @@ def observation_table(
         dtype = pl.Float64 if key.startswith("exposure_") else None
         frame = frame.with_columns(pl.Series(key, values, dtype=dtype, strict=False))
     ordered = [*STANDARD_COLUMNS, *extras]
-    return validate(frame.select(ordered), mission=spec.name)
+    return validate(
+        frame.select(ordered), mission=spec.name, exposure_columns=spec.exposure_columns
+    )

@@ -282,4 +282,4 @@ def finish(
     out = df.select(columns).with_columns(
         pl.col("science_usable").fill_null(False), pl.col("public").fill_null(False)
     )
-    return validate(out, mission=mission)
+    return validate(out, mission=mission, exposure_columns=exposures)

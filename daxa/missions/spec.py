@@ -101,6 +101,11 @@ class Mission:
         return tuple(i.name for i in self.instruments)
 
     @property
+    def exposure_columns(self) -> tuple[str, ...]:
+        """The normalised per-instrument exposure columns (Float64 seconds) of this mission."""
+        return tuple(i.exposure_column for i in self.instruments if i.exposure_column)
+
+    @property
     def default_instruments(self) -> tuple[str, ...]:
         return tuple(i.name for i in self.instruments if i.default)
 
