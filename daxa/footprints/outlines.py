@@ -31,6 +31,9 @@ from daxa.footprints.stcs import box_vertices
 from daxa.missions.spec import Mission
 
 FloatArray = npt.NDArray[np.float64]
+#: Points per parallel edge of an eRASS1 box in a MOC: great-circle chords between them stray
+#: under 2″ from the parallel even for the widest boxes near the poles.
+MOC_BOX_EDGE_POINTS = 17
 
 
 @dataclass
@@ -43,14 +46,14 @@ class Outlines:
     )
     polygons: list[tuple[FloatArray, FloatArray]] = field(default_factory=list)
 
-    def add_circles(self, ra: FloatArray, dec: FloatArray, radius_deg: float) -> None:
-        """Append circles of one radius (degrees) centred on ``ra``, ``dec``."""
+    def add_circles(self, ra: FloatArray, dec: FloatArray, radius_deg: float | FloatArray) -> None:
+        """Append circles (radius in degrees, one or per circle) centred on ``ra``, ``dec``."""
         if ra.size:
             old_ra, old_dec, old_r = self.circles
             self.circles = (
                 np.concatenate([old_ra, ra]),
                 np.concatenate([old_dec, dec]),
-                np.concatenate([old_r, np.full(ra.size, radius_deg)]),
+                np.concatenate([old_r, np.broadcast_to(radius_deg, ra.shape)]),
             )
 
 
@@ -82,9 +85,17 @@ def observation_outlines(
     out = Outlines()
     if A.is_box_mission(spec):
         A._require_boxes(table)
-        rows = np.flatnonzero(observed.any(axis=1))
+        lo, hi, dlo, dhi = (table[c].to_numpy().astype(np.float64) for c in A.BOX_COLUMNS)
+        some = observed.any(axis=1)
+        # a box all round a pole is a cap: a circle about the pole, not a polygon
+        full = (hi - lo) >= 360.0
+        south, north = some & full & (dlo <= -90.0), some & full & (dhi >= 90.0) & (dlo > -90.0)
+        for cap, pole, radius in ((south, -90.0, 90.0 + dhi), (north, 90.0, 90.0 - dlo)):
+            out.add_circles(np.zeros(cap.sum()), np.full(cap.sum(), pole), radius[cap])
+        rows = np.flatnonzero(some & ~south & ~north)
         if rows.size:
-            out.polygons.append(box_vertices(*(table[c].to_numpy()[rows] for c in A.BOX_COLUMNS)))
+            box = box_vertices(lo[rows], hi[rows], dlo[rows], dhi[rows], MOC_BOX_EDGE_POINTS)
+            out.polygons.append(box)
         return out
     ra = table["ra"].to_numpy().astype(np.float64)
     dec = table["dec"].to_numpy().astype(np.float64)

@@ -65,17 +65,17 @@ def region_strings(shape: Shape, ra: Any, dec: Any, angle_deg: Any, frame: str) 
 
 
 def box_vertices(
-    ra_min: Any, ra_max: Any, dec_min: Any, dec_max: Any
+    ra_min: Any, ra_max: Any, dec_min: Any, dec_max: Any, points: int = BOX_EDGE_POINTS
 ) -> tuple[np.ndarray, np.ndarray]:
-    """RA/Dec (n, 2 × BOX_EDGE_POINTS) of RA/Dec boxes: westward along the lower parallel,
-    back along the upper (points along the parallels: their edges are not great circles)."""
+    """RA/Dec (n, 2 × ``points``) of RA/Dec boxes: westward along the lower parallel, back
+    along the upper (``points`` per parallel: its edges are not great circles)."""
     lo = np.atleast_1d(np.asarray(ra_min, dtype=np.float64))
     hi = np.atleast_1d(np.asarray(ra_max, dtype=np.float64))
     dlo = np.atleast_1d(np.asarray(dec_min, dtype=np.float64))
     dhi = np.atleast_1d(np.asarray(dec_max, dtype=np.float64))
     width = (hi - lo) % 360.0
     width = np.where((hi - lo) >= 360.0, 360.0, width)
-    t = np.linspace(1.0, 0.0, BOX_EDGE_POINTS)
+    t = np.linspace(1.0, 0.0, points)
     bottom = (lo[:, None] + width[:, None] * t[None, :]) % 360.0
     top = bottom[:, ::-1]
     ras = np.concatenate([bottom, top], axis=1)

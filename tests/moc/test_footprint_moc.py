@@ -19,6 +19,7 @@ from daxa.footprints.shapes import footprint
 from daxa.missions import get_mission
 from daxa.moc import coverage_moc
 from daxa.sky.geometry import angular_separation
+from daxa.testing import shared_data_dir
 from daxa.testing.tables import generate_table
 
 DEPTH = 9
@@ -90,3 +91,40 @@ def test_footprint_moc_errors():
         coverage_moc("xmm_pointed", table=t, coverage="square")
     with pytest.raises(InputError, match="radius=0.5"):
         coverage_moc("xmm_pointed", table=t, coverage="footprint", radius=0.5)
+
+
+def test_erass1_boxes_near_the_pole_hold_their_positions():
+    """The real eRASS1 tiles about the south pole: wide boxes and the polar cap (a box all
+    round the pole, written as a circle about it), against the footprint rule's in-box test."""
+    from daxa.missions.erosita import normalise_erass1_de
+
+    folder = shared_data_dir()
+    path = folder / "erosita" / "erass_de_dr1_info.csv" if folder else None
+    if path is None or not path.is_file():
+        pytest.skip("../shared/data is not present")
+    tiles = normalise_erass1_de(pl.read_csv(path, infer_schema=False))
+    south = tiles.filter(pl.col("dec_max") < -75.0)
+    assert (south["ra_max"] - south["ra_min"]).max() >= 360.0  # the cap is among them
+    rng = np.random.default_rng(3)
+    ra, dec = rng.uniform(0.0, 360.0, 4000), rng.uniform(-90.0, -74.0, 4000)
+    # depth 12 (0.86′ cells): finer than the 1.7′ a polygon through the cap's edge strays
+    moc = coverage_moc("erosita_all_sky_de_dr1", table=south, coverage="footprint", max_depth=12)
+    pairs = Positions(pl.DataFrame({"ra": ra, "dec": dec}), coverage="footprint").associate(
+        south, mission="erosita_all_sky_de_dr1"
+    )
+    covered = np.unique(pairs.filter(pl.col("covered") == "yes")["pos_index"].to_numpy())
+    assert covered.size > 1000
+    assert moc.contains_lonlat(ra[covered] * u.deg, dec[covered] * u.deg).all()
+    far = dec > south["dec_max"].max() + CELL_DEG  # north of every tile, by a cell
+    assert far.any() and not moc.contains_lonlat(ra[far] * u.deg, dec[far] * u.deg).any()
+    # the cap alone (its neighbours' edges no longer help): just inside its rim, all round
+    cap = south.filter(pl.col("dec_min") <= -90.0)
+    rim_ra, rim_dec = np.arange(0.0, 360.0, 360.0 / 64), np.full(64, cap["dec_max"].item() - 0.005)
+    assert (
+        Positions(pl.DataFrame({"ra": rim_ra, "dec": rim_dec}), coverage="footprint")
+        .associate(cap, mission="erosita_all_sky_de_dr1")["covered"]
+        .to_list()
+        == ["yes"] * 64
+    )
+    cap_moc = coverage_moc("erosita_all_sky_de_dr1", table=cap, coverage="footprint", max_depth=12)
+    assert cap_moc.contains_lonlat(rim_ra * u.deg, rim_dec * u.deg).all()
