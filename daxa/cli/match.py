@@ -84,7 +84,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="what numbers in the --epoch column count: mjd, jd, unix, decimalyear",
     )
     p.add_argument("-o", "--output", metavar="FILE", help="write the result (.parquet streams)")
-    p.add_argument("--moc", metavar="FILE", help="write the searched coverage as a MOC (.fits)")
+    p.add_argument(
+        "--moc",
+        metavar="FILE",
+        help="write the searched coverage as a MOC (.fits; footprints with --coverage footprint)",
+    )
     p.add_argument("--samp", action="store_true", help="send the result over SAMP (TOPCAT)")
     p.add_argument("--memory", default="2GB", help="memory budget for chunking (default 2GB)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run on this Dask scheduler")
@@ -180,7 +184,7 @@ def _moc_and_samp(
     if args.moc:
         from daxa.moc import coverage_moc, write_moc
 
-        mocs = [coverage_moc(m, (inst or {}).get(m)) for m in missions]
+        mocs = [coverage_moc(m, (inst or {}).get(m), coverage=args.coverage) for m in missions]
         moc = mocs[0]
         for other in mocs[1:]:
             moc = moc.union(other)

@@ -147,7 +147,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "--save", metavar="DIR", help="save each mission's selection (JSON) to replay later"
     )
     out.add_argument(
-        "--moc", metavar="FILE", help="write the selected observations' coverage MOC (.fits)"
+        "--moc",
+        metavar="FILE",
+        help="write the selected observations' coverage MOC (.fits; their footprints with "
+        "--coverage footprint)",
     )
     out.add_argument(
         "--samp", action="store_true", help="send the selection to TOPCAT/Aladin over SAMP"
@@ -357,7 +360,7 @@ def run_select(args: argparse.Namespace) -> int:
     if args.moc:
         from daxa.moc import coverage_moc, write_moc
 
-        path = write_moc(coverage_moc(selection=found.selections), args.moc)
+        path = write_moc(coverage_moc(selection=found.selections, coverage=args.coverage), args.moc)
         print(f"wrote the coverage MOC of the selected observations to {path}")
     if args.samp:
         from daxa.outputs.samp import send_samp

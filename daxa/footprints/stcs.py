@@ -64,26 +64,35 @@ def region_strings(shape: Shape, ra: Any, dec: Any, angle_deg: Any, frame: str) 
     return list(out)
 
 
-def box_strings(ra_min: Any, ra_max: Any, dec_min: Any, dec_max: Any, frame: str) -> list[str]:
-    """STC-S polygons of RA/Dec boxes: westward along the lower parallel, back along the upper.
-
-    >>> box_strings([10.0], [12.0], [0.0], [1.0], "fk5")[0]  # doctest: +ELLIPSIS
-    'POLYGON FK5 12.000000 0.000000 11.500000 0.000000 ... 12.000000 1.000000'
-    """
+def box_vertices(
+    ra_min: Any, ra_max: Any, dec_min: Any, dec_max: Any, points: int = BOX_EDGE_POINTS
+) -> tuple[np.ndarray, np.ndarray]:
+    """RA/Dec (n, 2 × ``points``) of RA/Dec boxes: westward along the lower parallel, back
+    along the upper (``points`` per parallel: its edges are not great circles)."""
     lo = np.atleast_1d(np.asarray(ra_min, dtype=np.float64))
     hi = np.atleast_1d(np.asarray(ra_max, dtype=np.float64))
     dlo = np.atleast_1d(np.asarray(dec_min, dtype=np.float64))
     dhi = np.atleast_1d(np.asarray(dec_max, dtype=np.float64))
     width = (hi - lo) % 360.0
     width = np.where((hi - lo) >= 360.0, 360.0, width)
-    t = np.linspace(1.0, 0.0, BOX_EDGE_POINTS)
+    t = np.linspace(1.0, 0.0, points)
     bottom = (lo[:, None] + width[:, None] * t[None, :]) % 360.0
     top = bottom[:, ::-1]
     ras = np.concatenate([bottom, top], axis=1)
     decs = np.concatenate(
         [np.repeat(dlo[:, None], t.size, axis=1), np.repeat(dhi[:, None], t.size, axis=1)], axis=1
     )
-    return _format("POLYGON", frame, np.stack([ras, decs], axis=-1).reshape(lo.size, -1))
+    return ras, decs
+
+
+def box_strings(ra_min: Any, ra_max: Any, dec_min: Any, dec_max: Any, frame: str) -> list[str]:
+    """STC-S polygons of RA/Dec boxes (:func:`box_vertices`).
+
+    >>> box_strings([10.0], [12.0], [0.0], [1.0], "fk5")[0]  # doctest: +ELLIPSIS
+    'POLYGON FK5 12.000000 0.000000 11.500000 0.000000 ... 12.000000 1.000000'
+    """
+    ras, decs = box_vertices(ra_min, ra_max, dec_min, dec_max)
+    return _format("POLYGON", frame, np.stack([ras, decs], axis=-1).reshape(ras.shape[0], -1))
 
 
 def observation_regions(

@@ -61,6 +61,11 @@ COLUMNS: dict[str, ColumnInfo] = {
     "separation_deg": _I("deg", "pos.angDistance", "position to pointing separation"),
     "instruments": _I(None, "meta.id;instr", "chosen instruments that observed and reach it"),
     "time_overlap": _I(None, "meta.code", "whether the observation overlaps the time window"),
+    "s_region": _I(
+        None,
+        "pos.outline;obs.field",
+        "the observation's field of view as an STC-S polygon or circle (frame named in it)",
+    ),
     "left_index": _I(None, "meta.id;meta.number", "row number in the left catalogue"),
     "right_index": _I(None, "meta.id;meta.number", "row number in the right catalogue"),
     # coverage summaries

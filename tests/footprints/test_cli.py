@@ -83,3 +83,20 @@ def test_summary_with_footprints(filled, tmp_path, capsys):
     )
     want = pairs.group_by("pos_index").agg(n_obs=pl.len()).sort("pos_index")
     assert got.select("pos_index", "n_obs").sort("pos_index").rows() == want.rows()
+
+
+def test_match_moc_with_footprints(filled, tmp_path, capsys):
+    from mocpy import MOC
+
+    from daxa.moc import coverage_moc
+
+    chandra, path = _catalogue(filled, tmp_path)
+    moc_path = tmp_path / "fp.fits"
+    code = main(
+        ["match", str(path), "chandra", "--coverage", "footprint", "-o", str(tmp_path / "p.csv"),
+         "--moc", str(moc_path), "--cache-dir", str(filled)]
+    )  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    got = MOC.from_fits(moc_path)
+    assert got == coverage_moc("chandra", table=chandra, coverage="footprint")
+    assert got.sky_fraction < coverage_moc("chandra", table=chandra).sky_fraction
