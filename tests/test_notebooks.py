@@ -22,10 +22,11 @@ def _ids() -> list[str]:
 
 
 def test_there_are_notebooks() -> None:
-    assert [p.name for p in NOTEBOOKS if p.name.startswith(("01_", "02_", "04_"))] == [
+    assert [p.name for p in NOTEBOOKS if p.name.startswith(("01_", "02_", "04_", "06_"))] == [
         "01_quick_start.ipynb",
         "02_sn_ia_positions_at_time.ipynb",
         "04_efeds_clusters_vs_calpv.ipynb",
+        "06_footprints_not_circles.ipynb",
     ]
 
 
