@@ -30,6 +30,7 @@ from __future__ import annotations
 from daxa.errors import InputError as InputError
 from daxa.plots.common import mission_colour, observations_frame, positions_arrays, save
 from daxa.plots.fields import WIDE_FIELD_DEG, field_map, fov_radius
+from daxa.plots.footprints import footprint_map, sky_density
 from daxa.plots.fields import _circle_points as _circle_points  # tests check the geometry
 from daxa.plots.sky import FOV_CIRCLE_LIMIT, mission_sky_maps, sky_map
 from daxa.plots.sky import _circle_paths as _circle_paths
@@ -50,6 +51,7 @@ __all__ = [
     "exposure_by_year",
     "exposure_per_year",
     "field_map",
+    "footprint_map",
     "merge_intervals",
     "mission_sky_maps",
     "fov_radius",
@@ -57,6 +59,7 @@ __all__ = [
     "observations_frame",
     "positions_arrays",
     "save",
+    "sky_density",
     "sky_map",
     "timeline",
 ]
