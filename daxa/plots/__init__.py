@@ -30,8 +30,8 @@ from __future__ import annotations
 from daxa.errors import InputError as InputError
 from daxa.plots.common import mission_colour, observations_frame, positions_arrays, save
 from daxa.plots.fields import WIDE_FIELD_DEG, field_map, fov_radius
-from daxa.plots.footprints import footprint_map, sky_density
 from daxa.plots.fields import _circle_points as _circle_points  # tests check the geometry
+from daxa.plots.footprints import footprint_map, sky_density
 from daxa.plots.sky import FOV_CIRCLE_LIMIT, mission_sky_maps, sky_map
 from daxa.plots.sky import _circle_paths as _circle_paths
 from daxa.plots.timelines import (
