@@ -6,13 +6,12 @@ from __future__ import annotations
 import copy
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import astropy.units as u
 import numpy as np
 import pandas as pd
-import polars as pl
 import pytest
 from astropy.coordinates import SkyCoord
 from astropy.time import Time
@@ -22,25 +21,9 @@ from hypothesis import strategies as st
 from daxa import saved_selection
 from daxa.errors import SelectionError
 from daxa.filters import Names
-from daxa.filters._examples import observation_table
 from daxa.filters._params import _DECODERS, TAG
 from daxa.selection import Selection
-
-
-def swift_table() -> pl.DataFrame:
-    starts = [datetime(2015, 1, 1, tzinfo=UTC) + timedelta(days=10 * i) for i in range(6)]
-    return observation_table(
-        "swift",
-        ra=[10.0, 10.05, 50.0, 120.0, 200.0, 359.99],
-        dec=[0.0, 0.0, 20.0, -30.0, 45.0, 0.0],
-        start=starts,
-        end=[s + timedelta(hours=2) for s in starts],
-        exposure_xrt=[1000.0, 0.0, 500.0, 800.0, 0.0, 100.0],
-        exposure_bat=[1000.0, 900.0, 500.0, 0.0, 0.0, 100.0],
-        exposure_uvot=[0.0] * 6,
-        science_usable=[True, True, True, True, False, True],
-    )
-
+from tests._swift_rows import swift_table
 
 TABLE = swift_table()
 

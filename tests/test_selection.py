@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import astropy.units as u
 import numpy as np
@@ -21,6 +21,7 @@ from daxa.filters import TimeWindow, Usable
 from daxa.filters._examples import observation_table
 from daxa.selection import FORMAT_VERSION, Selection
 from daxa.testing import shared_data_dir
+from tests._swift_rows import swift_table
 
 
 @pytest.fixture(scope="module")
@@ -36,18 +37,7 @@ def calpv() -> pl.DataFrame:
 
 @pytest.fixture
 def swift() -> pl.DataFrame:
-    starts = [datetime(2015, 1, 1, tzinfo=UTC) + timedelta(days=10 * i) for i in range(6)]
-    return observation_table(
-        "swift",
-        ra=[10.0, 10.05, 50.0, 120.0, 200.0, 359.99],
-        dec=[0.0, 0.0, 20.0, -30.0, 45.0, 0.0],
-        start=starts,
-        end=[s + timedelta(hours=2) for s in starts],
-        exposure_xrt=[1000.0, 0.0, 500.0, 800.0, 0.0, 100.0],
-        exposure_bat=[1000.0, 900.0, 500.0, 0.0, 0.0, 100.0],
-        exposure_uvot=[0.0] * 6,
-        science_usable=[True, True, True, True, False, True],
-    )
+    return swift_table()
 
 
 def test_real_calpv_selection_lineage(calpv):
