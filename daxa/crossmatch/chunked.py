@@ -28,7 +28,15 @@ import numpy.typing as npt
 import polars as pl
 
 from daxa.crossmatch.inputs import ColumnMap, prepare
-from daxa.crossmatch.margins import ALIGN_ORDER, NPIX29, margin_ranges, range_cells, shift
+from daxa.crossmatch.margins import (
+    ALIGN_ORDER,
+    NPIX29,
+    coarse_ranges,
+    in_ranges,
+    margin_ranges,
+    range_cells,
+    shift,
+)
 from daxa.errors import InputError
 from daxa.inputs.sources import HPX, Source
 
@@ -192,10 +200,13 @@ class PreparedSource:
             b = np.searchsorted(hpx, hi, side="left")
             idx = np.concatenate([np.arange(x, y) for x, y in zip(a, b, strict=True)])
             return self.frame[idx] if idx.size else self.empty()
-        expr = pl.lit(False)
-        for lo_, hi_ in ranges:
-            expr = expr | ((pl.col(HPX) >= lo_) & (pl.col(HPX) < hi_))
-        return self._read(expr)
+        lo = np.array([r[0] for r in ranges], dtype=np.int64)
+        hi = np.array([r[1] for r in ranges], dtype=np.int64)
+        rows = self._read(range_predicate(coarse_ranges(lo, hi)))
+        if rows.height == 0:
+            return rows
+        keep = in_ranges(rows[HPX].to_numpy(), lo, hi)  # exact, after a read of a few ranges
+        return rows.filter(pl.Series(keep)) if not keep.all() else rows
 
     def empty(self) -> pl.DataFrame:
         if self.frame is not None:
@@ -225,6 +236,15 @@ class PreparedSource:
     def for_task(self) -> PreparedSource:
         """A copy without the in-memory frame, for shipping to a worker that reads files."""
         return PreparedSource(self.cols, None, self.source, is_prepared=self.is_prepared)
+
+
+def range_predicate(ranges: Sequence[tuple[int, int]]) -> pl.Expr:
+    """``_healpix_29`` in any of ``ranges``, as one term per range (keep them few:
+    :func:`~daxa.crossmatch.margins.coarse_ranges`)."""
+    expr = pl.lit(False)
+    for lo, hi in ranges:
+        expr = expr | ((pl.col(HPX) >= lo) & (pl.col(HPX) < hi))
+    return expr
 
 
 def prepare_in_memory(

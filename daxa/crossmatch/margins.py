@@ -132,3 +132,47 @@ def margin_ranges(cells: Sequence[tuple[int, int]], margin: float) -> list[tuple
         lo.append(every << shift(k))
         hi.append((every + 1) << shift(k))
     return merge_ranges(np.concatenate(lo), np.concatenate(hi))
+
+
+#: At most this many range terms go into one read of HEALPix-sorted files: a polars filter of
+#: thousands of OR'd ranges took seconds to minutes per chunk (issue 21); a handful lets the
+#: Parquet reader prune row groups by their statistics and costs nothing to evaluate.
+MAX_READ_TERMS = 8
+
+
+def coarse_ranges(
+    lo: npt.NDArray[np.int64], hi: npt.NDArray[np.int64], max_terms: int = MAX_READ_TERMS
+) -> list[tuple[int, int]]:
+    """At most ``max_terms`` ranges covering every ``[lo, hi)``: merged ranges joined across
+    their smallest gaps, so the rows read beyond the asked ones are as few as the count allows.
+
+    >>> coarse_ranges(np.array([0, 10, 12, 100]), np.array([5, 11, 20, 110]), max_terms=2)
+    [(0, 20), (100, 110)]
+    """
+    merged = merge_ranges(np.asarray(lo, dtype=np.int64), np.asarray(hi, dtype=np.int64))
+    if len(merged) <= max_terms:
+        return merged
+    starts = np.array([a for a, _ in merged], dtype=np.int64)
+    ends = np.array([b for _, b in merged], dtype=np.int64)
+    gaps = starts[1:] - ends[:-1]
+    cut = np.sort(np.argsort(gaps, kind="stable")[len(gaps) - (max_terms - 1) :])
+    first = np.concatenate([[0], cut + 1])
+    last = np.concatenate([cut, [len(merged) - 1]])
+    return list(zip(starts[first].tolist(), ends[last].tolist(), strict=True))
+
+
+def in_ranges(
+    values: npt.NDArray[np.int64], lo: npt.NDArray[np.int64], hi: npt.NDArray[np.int64]
+) -> npt.NDArray[np.bool_]:
+    """Which ``values`` lie in any ``[lo, hi)`` (one binary search per value).
+
+    >>> in_ranges(np.array([1, 7, 12]), np.array([0, 10]), np.array([5, 20])).tolist()
+    [True, False, True]
+    """
+    merged = merge_ranges(np.asarray(lo, dtype=np.int64), np.asarray(hi, dtype=np.int64))
+    if not merged:
+        return np.zeros(np.shape(values), dtype=bool)
+    starts = np.array([a for a, _ in merged], dtype=np.int64)
+    ends = np.array([b for _, b in merged], dtype=np.int64)
+    at = np.searchsorted(starts, values, side="right") - 1
+    return (at >= 0) & (values < ends[np.maximum(at, 0)])

@@ -125,3 +125,39 @@ def test_spilled_file_gives_every_row_once(tmp_path):
     joined = got.join(want, on="pos_index")
     assert (joined["row_id"] == joined["name"]).all()
     np.testing.assert_allclose(joined["ra"], joined["ra_right"])
+
+
+def test_a_chunk_read_has_a_handful_of_range_terms(tmp_path, monkeypatch):
+    """Reading a chunk's margin from HEALPix-sorted files filters on at most MAX_READ_TERMS
+    ranges (thousands of OR'd terms made out-of-core matching hang), and gives exactly the
+    rows of the asked ranges."""
+    from daxa.crossmatch import chunked
+    from daxa.crossmatch.margins import MAX_READ_TERMS, coarse_ranges
+
+    frame = awkward_positions(4000, seed=52)
+    frame.write_parquet(tmp_path / "cat.parquet", row_group_size=250)
+    prepared = open_prepared(
+        open_source(tmp_path / "cat.parquet"), column_map(), memory_budget=50_000
+    )
+    assert prepared.frame is None
+    seen: list[int] = []
+    real = chunked.range_predicate
+
+    def counting(ranges):
+        seen.append(len(ranges))
+        return real(ranges)
+
+    monkeypatch.setattr(chunked, "range_predicate", counting)
+    plan = prepared.plan(300)
+    for i in range(len(plan)):
+        asked = margin_ranges(plan.cells(i), 0.5)
+        got = prepared.margin(plan.cells(i), 0.5)
+        hpx = got["_healpix_29"].to_numpy()
+        lo = np.array([a for a, _ in asked])
+        hi = np.array([b for _, b in asked])
+        inside = ((hpx[:, None] >= lo) & (hpx[:, None] < hi)).any(axis=1)
+        assert inside.all()  # nothing outside the asked ranges
+        whole = pl.concat([prepared.load_range(a, b)[0] for a, b in asked])
+        assert sorted(got["pos_index"].to_list()) == sorted(whole["pos_index"].to_list())
+    assert seen and max(seen) <= MAX_READ_TERMS
+    assert len(coarse_ranges(np.arange(0, 10_000, 10), np.arange(5, 10_005, 10))) == MAX_READ_TERMS
