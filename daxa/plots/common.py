@@ -46,6 +46,19 @@ def mission_colour(mission: str) -> str:
     return _PALETTE[names.index(mission) % len(_PALETTE)] if mission in names else "#000000"
 
 
+def missions_present(column: pl.Series, *, unknown: bool = True) -> list[str]:
+    """The missions named in ``column``, in registry order (then any others, sorted, when
+    ``unknown``): one pass over the distinct values, not one set of the whole column per
+    mission.
+
+    >>> missions_present(pl.Series(["swift", "xmm_pointed", "swift", "mine"]))
+    ['xmm_pointed', 'swift', 'mine']
+    """
+    present = set(column.unique().to_list())
+    known = [m for m in mission_names() if m in present]
+    return known + (sorted(present - set(known)) if unknown else [])
+
+
 def observations_frame(observations: Any) -> pl.DataFrame:
     """The columns plots need from any accepted observations input, as one DataFrame.
 

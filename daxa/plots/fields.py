@@ -14,11 +14,12 @@ import numpy.typing as npt
 import polars as pl
 from matplotlib.figure import Figure
 
-from daxa.missions import get_mission, mission_names
+from daxa.missions import get_mission
 from daxa.plots.common import (
     _legend_handle,
     _pretty,
     mission_colour,
+    missions_present,
     observations_frame,
     positions_arrays,
 )
@@ -91,7 +92,7 @@ def field_map(
 
     fig = Figure(figsize=figsize, layout="constrained")
     ax = fig.add_subplot()
-    missions = [m for m in mission_names() if m in set(frame["mission"].to_list())]
+    missions = missions_present(frame["mission"], unknown=False)
     handles: list[Any] = []
     for name in missions:
         rows = (frame["mission"] == name).to_numpy()

@@ -14,11 +14,11 @@ import numpy.typing as npt
 import polars as pl
 from matplotlib.figure import Figure
 
-from daxa.missions import mission_names
 from daxa.plots.common import (
     _legend_handle,
     _pretty,
     mission_colour,
+    missions_present,
     observations_frame,
     positions_arrays,
 )
@@ -70,8 +70,7 @@ def sky_map(
     ax = fig.add_subplot(projection="mollweide")
     ax.grid(True, color="0.75", lw=0.5)
     draw_fov = frame.height <= FOV_CIRCLE_LIMIT if fov is None else fov
-    missions = [m for m in mission_names() if m in set(frame["mission"].to_list())]
-    missions += sorted(set(frame["mission"].to_list()) - set(missions))
+    missions = missions_present(frame["mission"])
     size = float(np.clip(20_000 / max(frame.height, 1), 2.0, 30.0))
     counts = {name: int((frame["mission"] == name).sum()) for name in missions}
     # the biggest tables are drawn first, so small missions stay visible on top
@@ -140,8 +139,7 @@ def mission_sky_maps(
     are drawn in every panel.
     """
     frame = observations_frame(observations)
-    present = set(frame["mission"].to_list())
-    missions = [m for m in mission_names() if m in present] + sorted(present - set(mission_names()))
+    missions = missions_present(frame["mission"])
     n = max(len(missions), 1)
     ncols = min(ncols, n)
     nrows = -(-n // ncols)

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 
 from daxa.errors import InputError
 from daxa.missions import mission_names
-from daxa.plots.common import _pretty, mission_colour, observations_frame
+from daxa.plots.common import _pretty, mission_colour, missions_present, observations_frame
 
 
 def merge_intervals(start: Any, end: Any) -> list[tuple[np.datetime64, np.datetime64]]:
@@ -81,8 +81,7 @@ def timeline(
     frame = observations_frame(observations).filter(pl.col("start").is_not_null())
     fig = Figure(figsize=figsize, layout="constrained")
     ax = fig.add_subplot()
-    missions = [m for m in mission_names() if m in set(frame["mission"].to_list())]
-    missions += sorted(set(frame["mission"].to_list()) - set(missions))
+    missions = missions_present(frame["mission"])
     for lane, name in enumerate(missions):
         part = frame.filter(pl.col("mission") == name)
         start = part["start"].dt.replace_time_zone(None).to_numpy()
@@ -191,7 +190,7 @@ def exposure_per_year(
         year_of = per_year["year"].to_numpy()
         years = np.arange(year_of.min(), year_of.max() + 1)
         bottom = np.zeros(len(years))
-        missions = [m for m in mission_names() if m in set(per_year["mission"].to_list())]
+        missions = missions_present(per_year["mission"], unknown=False)
         for name in missions:
             part = per_year.filter(pl.col("mission") == name)
             values = np.zeros(len(years))
