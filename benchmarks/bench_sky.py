@@ -412,11 +412,16 @@ def _ratio(results: dict[str, Timing], peers: list[str], ours: str) -> tuple[flo
     return best / results[ours].median, name
 
 
+def sky_inputs(left: tuple[Any, Any], right: tuple[Any, Any], radius: Any) -> dict[str, Any]:
+    """The arrays every method of a workload is handed (written once to the inputs folder)."""
+    return {"lra": left[0], "ldec": left[1], "rra": right[0], "rdec": right[1], "radius": radius}
+
+
 def bench_a(run: Run, rng) -> None:
     """A: many pointings x fewer positions at 0.5 deg; per-row radii; a clustered sky."""
     k = run.k
     left, right, r = uniform(1_000_000 // k, rng), uniform(100_000 // k, rng), 0.5
-    inputs = {"lra": left[0], "ldec": left[1], "rra": right[0], "rdec": right[1], "radius": r}
+    inputs = sky_inputs(left, right, r)
     methods: dict[str, Method] = {
         "ours": (f_ours, {}, True),
         "astropy search_around": (f_astropy_pairs, {}, True),
@@ -469,15 +474,7 @@ def bench_b(run: Run, rng) -> None:
     """B: few pointings x many positions at 15 arcmin, from RA/Dec and with stored columns."""
     k = run.k
     left, right, r = uniform(20_000 // k, rng), uniform(1_000_000 // k, rng), 15 / 60
-    inputs = {
-        "lra": left[0],
-        "ldec": left[1],
-        "rra": right[0],
-        "rdec": right[1],
-        "radius": r,
-        "lh": healpix_index(*left),
-        "rh": healpix_index(*right),
-    }
+    inputs = {**sky_inputs(left, right, r), "lh": healpix_index(*left), "rh": healpix_index(*right)}
     methods: dict[str, Method] = {
         "ours": (f_ours, {}, True),
         "ours stored columns": (f_ours, {"stored": True}, True),
@@ -522,15 +519,7 @@ def bench_c(run: Run, rng, with_astropy: bool) -> None:
     pick = rng.choice(right[0].size, left[0].size // 10, replace=False)
     rows_c = rng.choice(left[0].size, pick.size, replace=False)
     left[0][rows_c], left[1][rows_c] = scatter(right[0][pick], right[1][pick], 0.7 * ARCSEC, rng)
-    inputs = {
-        "lra": left[0],
-        "ldec": left[1],
-        "rra": right[0],
-        "rdec": right[1],
-        "radius": r,
-        "lh": healpix_index(*left),
-        "rh": healpix_index(*right),
-    }
+    inputs = {**sky_inputs(left, right, r), "lh": healpix_index(*left), "rh": healpix_index(*right)}
     methods: dict[str, Method] = {
         "ours nearest": (f_ours_nearest, {}, True),
         "ours stored columns": (f_ours_nearest, {"stored": True}, True),

@@ -15,6 +15,7 @@ import polars as pl
 
 from daxa.filters import Filter
 from daxa.missions import Mission
+from daxa.urls import redact
 
 
 @dataclass(frozen=True)
@@ -87,11 +88,7 @@ def strip_credentials(url: str | None) -> str | None:
     """``url`` without user, password, query or fragment (none of them is saved)."""
     if not url:
         return url
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+    return urlunsplit(urlsplit(redact(url))._replace(query="", fragment=""))
 
 
 def and_masks(masks: list[pl.Series], height: int) -> pl.Series:
