@@ -7,7 +7,7 @@ modules share them without importing each other.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,9 +18,10 @@ __all__ = ["Task", "materialised"]
 
 
 def materialised(func: Callable[..., Any], *args: Any) -> tuple[Any, np.ndarray]:
-    """``func(*args)`` with lazily produced frames turned into a list (for Dask results)."""
+    """``func(*args)`` with lazily produced frames turned into a list (for Dask results);
+    any other result (a frame, a sink's own kind of result) is returned as it is."""
     frames, skipped = func(*args)
-    return (frames if isinstance(frames, pl.DataFrame) else list(frames)), skipped
+    return (list(frames) if isinstance(frames, Iterator) else frames), skipped
 
 
 @dataclass(frozen=True)
