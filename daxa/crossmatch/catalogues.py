@@ -260,7 +260,9 @@ def match_catalogues(
         return result
     if result.height == 0:
         return pl.DataFrame(schema=schema)
-    if len(plan) > 1:
+    if len(plan) > 1 and not result["left_index"].is_sorted():
+        # each chunk's rows are in order and a left row lives in one chunk: when the chunks'
+        # rows come in left order (catalogues stored in HEALPix order), so does the whole
         result = result.sort("left_index", "separation_deg", "right_index", nulls_last=True)
     return result.select(list(schema))
 

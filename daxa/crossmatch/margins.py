@@ -129,7 +129,8 @@ def _add_strips(
     """Append the order-``k`` pixels just outside cells (``order``, ``pixels``) as ranges."""
     from cdshealpix.nested import external_neighbours
 
-    edges, corners = external_neighbours(pixels.astype(np.uint64), order, k - order)
+    # one thread: a few hundred cells take tens of microseconds, a thread pool's start more
+    edges, corners = external_neighbours(pixels.astype(np.uint64), order, k - order, num_threads=1)
     every = np.concatenate([edges.ravel().astype(np.int64), corners.ravel().astype(np.int64)])
     every = every[every >= 0]  # missing corners come back as -1
     lo.append(every << shift(k))
