@@ -15,10 +15,8 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from daxa.crossmatch.chunked import ChunkPlan, PreparedSource, outside, with_strip
+from daxa.crossmatch.chunked import PreparedSource, with_strip
 from daxa.crossmatch.inputs import HPX
-from daxa.crossmatch.margins import NPIX29, margin_ranges
-from daxa.crossmatch.tasks import Task
 
 IntArray = npt.NDArray[np.int64]
 
@@ -144,6 +142,29 @@ def _strictly_increasing(series: pl.Series) -> bool:
     return bool((values[1:] > values[:-1]).all())
 
 
+def load_chunk(
+    left: PreparedSource | pl.DataFrame,
+    right: PreparedSource | pl.DataFrame,
+    right_strip: pl.DataFrame | None,
+    lo: int,
+    hi: int,
+) -> tuple[pl.DataFrame, pl.DataFrame, IntArray]:
+    """A chunk's own left rows, the right rows of the chunk and of its strip (``right_strip``:
+    rows outside the chunk within the margin), and the left rows skipped there; sides given
+    as files are read here (on a worker: from the files)."""
+    skipped = np.zeros(0, dtype=np.int64)
+    if isinstance(left, PreparedSource):
+        core, skipped = left.load_range(lo, hi)
+    else:
+        core = left
+    if core.height and isinstance(right, PreparedSource):
+        right = right.load_range(lo, hi)[0]
+    if core.height and right_strip is not None:
+        assert isinstance(right, pl.DataFrame)
+        right = with_strip(right, right_strip, lo)
+    return core, right, skipped  # type: ignore[return-value]
+
+
 def catalogue_task(
     left: PreparedSource | pl.DataFrame,
     left_strip: pl.DataFrame | None,
@@ -153,71 +174,14 @@ def catalogue_task(
     hi: int,
     opts: CatalogueOptions,
     shared: dict[str, Any],
-) -> tuple[Any, IntArray]:
-    """One chunk ``[lo, hi)``: its left rows against the right rows of the chunk and of its
-    strip (``right_strip``: rows outside the chunk within the margin), read here when given as
-    files (on a worker: from the files). For ``how='best'``, ``left_strip`` holds the left rows
-    within twice the margin, so that a right row's own nearest left row is always at hand."""
-    skipped = np.zeros(0, dtype=np.int64)
-    if isinstance(left, PreparedSource):
-        core, skipped = left.load_range(lo, hi)
-    else:
-        core = left
+) -> tuple[pl.DataFrame, IntArray]:
+    """One chunk ``[lo, hi)`` matched (see :func:`load_chunk`). For ``how='best'`` in one
+    phase, ``left_strip`` holds the left rows within twice the margin, so that a right row's
+    own nearest left row is always at hand."""
+    core, right_all, skipped = load_chunk(left, right, right_strip, lo, hi)
     if core.height == 0:
         return pl.DataFrame(), skipped
-    if isinstance(right, PreparedSource):
-        right = right.load_range(lo, hi)[0]
-    if right_strip is not None:
-        right = with_strip(right, right_strip, lo)
-    if opts.two_phase:
-        from daxa.crossmatch.catalogue_best import best_candidates
-
-        return best_candidates(core, right, opts), skipped
     left_all = None
     if opts.how == "best" and left_strip is not None:
         left_all = with_strip(core, left_strip, lo)
-    return match_frames(core, left_all, right, opts), skipped
-
-
-def chunk_tasks(
-    left: PreparedSource,
-    right: PreparedSource,
-    plan: ChunkPlan,
-    margin: float,
-    opts: CatalogueOptions,
-) -> list[Task]:
-    """One :func:`catalogue_task` per chunk of ``plan``.
-
-    Every chunk's strips (the right rows within ``margin`` of it and, for ``how='best'``, the
-    left rows within twice that) are harvested first, in one pass over each side's files, and
-    travel with the task; its own rows are read by the task. Sides in memory are sliced here.
-    """
-    whole = len(plan) == 1 and plan.range(0) == (0, NPIX29)
-    right_strips: list[pl.DataFrame] | None = None
-    left_strips: list[pl.DataFrame] | None = None
-    if not whole:
-        cells = [plan.cells(i) for i in range(len(plan))]
-        right_strips = right.harvest(
-            [outside(margin_ranges(c, margin), *plan.range(i)) for i, c in enumerate(cells)]
-        )
-        if opts.how == "best" and not opts.two_phase:
-            left_strips = left.harvest(
-                [outside(margin_ranges(c, 2 * margin), *plan.range(i)) for i, c in enumerate(cells)]
-            )
-    tasks = []
-    for i in range(len(plan)):
-        lo, hi = plan.range(i)
-        lt: PreparedSource | pl.DataFrame
-        rt: PreparedSource | pl.DataFrame
-        if left.frame is not None:
-            lt = left.load_range(lo, hi)[0]
-            rows = lt.height
-            if rows == 0:
-                continue
-        else:
-            lt, rows = left.for_task(), int(plan.rows[i])
-        rt = right.load_range(lo, hi)[0] if right.frame is not None else right.for_task()
-        ls = left_strips[i] if left_strips is not None else None
-        rs = right_strips[i] if right_strips is not None else None
-        tasks.append(Task(catalogue_task, (lt, ls, rt, rs, lo, hi, opts), rows))
-    return tasks
+    return match_frames(core, left_all, right_all, opts), skipped

@@ -32,11 +32,13 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from daxa.crossmatch.catalogue_best import BestSink
-from daxa.crossmatch.catalogue_chunks import CatalogueOptions, How, Join, chunk_tasks
-from daxa.crossmatch.chunked import PreparedSource, open_prepared
+from daxa.crossmatch.catalogue_best import BestSink, best_task
+from daxa.crossmatch.catalogue_chunks import CatalogueOptions, How, Join, catalogue_task
+from daxa.crossmatch.chunked import ChunkPlan, PreparedSource, open_prepared, outside
 from daxa.crossmatch.execution import finish_sink, open_sink, run_tasks
 from daxa.crossmatch.inputs import HPX, catalogue_input, column_map, parse_bytes, report_skipped
+from daxa.crossmatch.margins import NPIX29, margin_ranges
+from daxa.crossmatch.tasks import Task
 from daxa.errors import InputError
 from daxa.inputs._text import short
 
@@ -265,6 +267,53 @@ def match_catalogues(
         # rows come in left order (catalogues stored in HEALPix order), so does the whole
         result = result.sort("left_index", "separation_deg", "right_index", nulls_last=True)
     return result.select(list(schema))
+
+
+def chunk_tasks(
+    left: PreparedSource,
+    right: PreparedSource,
+    plan: ChunkPlan,
+    margin: float,
+    opts: CatalogueOptions,
+) -> list[Task]:
+    """One :func:`catalogue_task` per chunk of ``plan``.
+
+    Every chunk's strips (the right rows within ``margin`` of it and, for ``how='best'``, the
+    left rows within twice that) are harvested first, in one pass over each side's files, and
+    travel with the task; its own rows are read by the task. Sides in memory are sliced here.
+    """
+    whole = len(plan) == 1 and plan.range(0) == (0, NPIX29)
+    right_strips: list[pl.DataFrame] | None = None
+    left_strips: list[pl.DataFrame] | None = None
+    if not whole:
+        cells = [plan.cells(i) for i in range(len(plan))]
+        right_strips = right.harvest(
+            [outside(margin_ranges(c, margin), *plan.range(i)) for i, c in enumerate(cells)]
+        )
+        if opts.how == "best" and not opts.two_phase:
+            left_strips = left.harvest(
+                [outside(margin_ranges(c, 2 * margin), *plan.range(i)) for i, c in enumerate(cells)]
+            )
+    tasks = []
+    for i in range(len(plan)):
+        lo, hi = plan.range(i)
+        lt: PreparedSource | pl.DataFrame
+        rt: PreparedSource | pl.DataFrame
+        if left.frame is not None:
+            lt = left.load_range(lo, hi)[0]
+            rows = lt.height
+            if rows == 0:
+                continue
+        else:
+            lt, rows = left.for_task(), int(plan.rows[i])
+        rt = right.load_range(lo, hi)[0] if right.frame is not None else right.for_task()
+        rs = right_strips[i] if right_strips is not None else None
+        if opts.two_phase:
+            tasks.append(Task(best_task, (lt, rt, rs, lo, hi, opts), rows))
+        else:
+            ls = left_strips[i] if left_strips is not None else None
+            tasks.append(Task(catalogue_task, (lt, ls, rt, rs, lo, hi, opts), rows))
+    return tasks
 
 
 def _max_radius(prepared: PreparedSource) -> float:

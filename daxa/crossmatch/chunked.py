@@ -279,7 +279,9 @@ def prepare_in_memory(
     raw = source.read(cols.needed() + extra, row_index=True)
     single = rows_per_chunk is not None and raw.height <= rows_per_chunk
     prepared, skipped = prepare(raw, cols, radius=radius, healpix=not single)
-    if not single:
+    if not single and not prepared[HPX].is_sorted():
+        # rows come in input order, so a catalogue already in HEALPix order (HATS, daxa's own
+        # outputs) is sorted by (HEALPix, row) as it is: a sort of 1e7 rows costs 0.4 s
         prepared = prepared.sort(HPX, "pos_index")
     return PreparedSource(cols, frame=prepared, skipped=[skipped], whole=single)
 
