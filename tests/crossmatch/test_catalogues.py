@@ -186,7 +186,20 @@ def test_files_out_of_core_and_hats(sides, tmp_path):
     )
 
 
-def test_dask_equals_local(sides, dask_client):
+def test_dask_equals_local(sides, dask_client, monkeypatch):
+    """Dask workers on this machine read in-memory catalogues' chunks from one shared file
+    (no frame travels in a task) and give the local rows."""
+    from daxa.crossmatch import dask_backend, shared_files
+
+    assert shared_files.workers_share_disk(dask_client)
+    sent: list[type] = []
+    real = dask_backend._scatter_frames
+
+    def watch(client, args):
+        sent.extend(type(a) for a in args)
+        return real(client, args)
+
+    monkeypatch.setattr(dask_backend, "_scatter_frames", watch)
     left, right = sides
     for how in ("all", "best"):
         local = match_catalogues(left, right, 0.3, how=how, chunk_rows=150, progress=False)
@@ -194,6 +207,7 @@ def test_dask_equals_local(sides, dask_client):
             left, right, 0.3, how=how, chunk_rows=150, client=dask_client, progress=False
         )
         assert_frame_equal(remote, local)
+    assert sent.count(pl.DataFrame) <= sent.count(int) // 2  # the strips only, one per task
 
 
 @pytest.mark.filterwarnings("ignore::astropy.io.fits.verify.VerifyWarning")
