@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from daxa.sky._parallel import map_parts, split, threads_for
 from daxa.sky._zones import _ZONE_SCALE, ZoneGrid, zone_grid
 from daxa.sky.geometry import chord2_limit, far_separation, near_separation, xyz
 
@@ -35,6 +36,14 @@ CANDIDATE_BLOCK = 1 << 17
 CELLS_PER_ROW = 16
 #: ... and never more than this many cells in all (32 MiB of int32 offsets).
 MAX_CELLS = 1 << 23
+#: Probe rows per thread below which a join stays on one thread: handing a part to a thread
+#: costs ~0.1 ms, the time a join takes for a few thousand probe rows.
+MIN_PROBE_ROWS_PER_THREAD = 50_000
+#: Build rows per thread below which the cell table is built on one thread (as above).
+MIN_BUILD_ROWS_PER_THREAD = 50_000
+#: Parts per thread of a split join: threads take the next part as they finish one, so
+#: parts of uneven cost (a clustered sky) still keep every thread busy to the end.
+PARTS_PER_THREAD = 4
 #: Zone height as a multiple of the largest cover radius (measured best on A/B workloads).
 CELL_PER_RADIUS = 1.0
 #: Area of the sky in square degrees.
@@ -83,23 +92,57 @@ def build_table(
     cell_deg: float,
     own_radius: FloatArray | None,
 ) -> CellTable:
-    """Cover each build row's cone of ``cover_radius`` and index the cells."""
+    """Cover each build row's cone of ``cover_radius`` and index the cells.
+
+    The rows' unit vectors and the covers of consecutive parts of the rows are computed on
+    several threads when the side is large (see :mod:`daxa.sky._parallel`); the parts are put
+    back in row order, so the table is the same."""
     grid = zone_grid(cell_deg)
-    point, cell = grid.cover(ra, dec, cover_radius)
-    order = stable_argsort_int(cell, grid.ncells)
-    count = np.bincount(cell, minlength=grid.ncells)
+    threads = threads_for(ra.size, MIN_BUILD_ROWS_PER_THREAD)
+    ranges = split(ra.size, threads)
+
+    def part(i: int) -> Any:
+        if i == 0:
+            return _records(*xyz(ra, dec))
+        lo, hi = ranges[i - 1]
+        r = cover_radius if cover_radius.size == 1 else cover_radius[lo:hi]
+        point, cell = grid.cover(ra[lo:hi], dec[lo:hi], r)
+        point += lo
+        return point, cell
+
+    vectors, *covers = map_parts(part, len(ranges) + 1, threads)
+    point = np.concatenate([c[0] for c in covers]) if threads > 1 else covers[0][0]
+    cell = np.concatenate([c[1] for c in covers]) if threads > 1 else covers[0][1]
     # int32 offsets halve the table that every probe row looks up at random.
     offset_type = np.int32 if cell.size < 1 << 31 else np.int64
-    start = np.zeros(grid.ncells + 1, dtype=offset_type)
-    np.cumsum(count.astype(offset_type), out=start[1:])
+    start, occupied, order = _index_cells(cell, grid.ncells, offset_type)
     row = point.take(order)
-    vectors = _records(*xyz(ra, dec))
     limit = radius = None
     if own_radius is not None:
         radius = own_radius.take(row)
         limit = chord2_limit(radius)
-    occupied = np.packbits(count > 0, bitorder="little")
     return CellTable(grid, start, occupied, row, vectors.take(row), limit, radius)
+
+
+def _index_cells(
+    cell: IntArray, n_cells: int, offset_type: type
+) -> tuple[npt.NDArray[Any], npt.NDArray[np.uint8], IntArray]:
+    """(start, occupied, order): the offsets of each cell's rows, the occupancy bits, and the
+    rows in (cell, row) order. Compiled, one counting sort, when numba is installed; else
+    numpy's bincount, cumsum, packbits and a stable argsort (the same arrays)."""
+    kernels = _compiled_kernels()
+    start: npt.NDArray[Any]
+    if kernels is not None:
+        start = np.zeros(n_cells + 1, dtype=offset_type)
+        occupied = np.zeros((n_cells + 7) // 8, dtype=np.uint8)
+        order = np.empty(cell.size, dtype=np.int64)
+        kernels.index_cells(cell, start, occupied, order)
+        return start, occupied, order
+    order = stable_argsort_int(cell, n_cells)
+    count = np.bincount(cell, minlength=n_cells)
+    start = np.zeros(n_cells + 1, dtype=offset_type)
+    np.cumsum(count.astype(offset_type), out=start[1:])
+    return start, np.packbits(count > 0, bitorder="little"), order
 
 
 def _records(x: FloatArray, y: FloatArray, z: FloatArray) -> npt.NDArray[np.void]:
@@ -137,6 +180,17 @@ def _occupied(table: CellTable, ra: FloatArray, dec: FloatArray) -> tuple[IntArr
         rows.append(block[0, :k] + lo)
         cells.append(block[1, :k].copy())
     return np.concatenate(rows), np.concatenate(cells)
+
+
+@cache
+def _compiled_kernels() -> Any:
+    """The compiled index and candidate test (:mod:`daxa.sky._join_kernels`), or None without
+    numba."""
+    try:
+        from daxa.sky import _join_kernels
+    except ImportError:
+        return None
+    return _join_kernels
 
 
 @cache
@@ -195,37 +249,22 @@ def join(
     out_b: list[IntArray] = []
     out_s: list[FloatArray] = []
     limit_r = scalar_radius if scalar_radius is not None else 0.0
-    limit_s = float(chord2_limit(limit_r))
     limit_p = chord2_limit(probe_radius) if probe_radius is not None else None
+    vectors = _vectors(table.xyz)
+    near = _near_compiled if _compiled_kernels() is not None else _near_numpy
     for a, b in _blocks(counts):
         p = rows[a:b]
-        c = counts[a:b]
-        total = int(c.sum())
-        probe_vectors = _records(*xyz(ra.take(p), dec.take(p)))
-        local = np.repeat(np.arange(p.size, dtype=np.int64), c)
-        pos = np.arange(total, dtype=np.int64)
-        pos += np.repeat(firsts[a:b] - (np.cumsum(c) - c), c)
-        u = _vectors(probe_vectors.take(local))
-        v = _vectors(table.xyz.take(pos))
-        d = u - v  # same arithmetic as geometry.chord2(u, v)
-        d *= d
-        d2 = d[:, 0] + d[:, 1]
-        d2 += d[:, 2]
-        if table.limit is not None:
-            keep = np.flatnonzero(d2 <= table.limit.take(pos))
-        elif limit_p is not None:
-            keep = np.flatnonzero(d2 <= limit_p.take(p).take(local))
-        else:
-            keep = np.flatnonzero(d2 <= limit_s)
-        if keep.size == 0:
+        px, py, pz = xyz(ra.take(p), dec.take(p))
+        limit_of_probe = None if limit_p is None else limit_p.take(p)
+        local, pos, d2 = near(table, limit_r, limit_of_probe, px, py, pz, counts[a:b], firsts[a:b])
+        if local.size == 0:
             continue
-        d2 = d2.take(keep)
         sep = near_separation(d2)
         far = np.flatnonzero(d2 > 2.0)
         if far.size:  # as geometry.separation_from_xyz does
-            s = u[keep[far]] + v[keep[far]]
-            sep[far] = far_separation(s[:, 0] * s[:, 0] + s[:, 1] * s[:, 1] + s[:, 2] * s[:, 2])
-        local, pos = local.take(keep), pos.take(keep)
+            lf, v = local.take(far), vectors[pos.take(far)]
+            sx, sy, sz = px.take(lf) + v[:, 0], py.take(lf) + v[:, 1], pz.take(lf) + v[:, 2]
+            sep[far] = far_separation(sx * sx + sy * sy + sz * sz)
         if table.radius is not None:
             ok = np.flatnonzero(sep <= table.radius.take(pos))
         elif probe_radius is not None:
@@ -239,3 +278,91 @@ def join(
         e = np.zeros(0, dtype=np.int64)
         return e, e.copy(), np.zeros(0, dtype=np.float64)
     return np.concatenate(out_p), np.concatenate(out_b), np.concatenate(out_s)
+
+
+def _near_compiled(
+    table: CellTable,
+    limit_r: float,
+    limit_p: FloatArray | None,
+    px: FloatArray,
+    py: FloatArray,
+    pz: FloatArray,
+    counts: IntArray,
+    firsts: IntArray,
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """(probe row in the block, table position, squared chord) of the candidates within their
+    chord limit, in (probe, position) order: one compiled pass, no candidate arrays."""
+    if table.limit is not None:
+        limits, limit_of = table.limit, 2
+    elif limit_p is not None:
+        limits, limit_of = limit_p, 1
+    else:
+        limits, limit_of = np.array([chord2_limit(limit_r)], dtype=np.float64), 0
+    total = int(counts.sum())
+    local = np.empty(total, dtype=np.int64)
+    pos = np.empty(total, dtype=np.int64)
+    d2 = np.empty(total, dtype=np.float64)
+    k = _compiled_kernels().near_candidates(
+        px, py, pz, firsts, counts, _vectors(table.xyz), limits, limit_of, local, pos, d2
+    )
+    return local[:k], pos[:k], d2[:k]
+
+
+def _near_numpy(
+    table: CellTable,
+    limit_r: float,
+    limit_p: FloatArray | None,
+    px: FloatArray,
+    py: FloatArray,
+    pz: FloatArray,
+    counts: IntArray,
+    firsts: IntArray,
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """:func:`_near_compiled` in numpy: every candidate expanded, then tested."""
+    total = int(counts.sum())
+    local = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
+    pos = np.arange(total, dtype=np.int64)
+    pos += np.repeat(firsts - (np.cumsum(counts) - counts), counts)
+    u = _vectors(_records(px, py, pz).take(local))
+    v = _vectors(table.xyz.take(pos))
+    d = u - v  # same arithmetic as geometry.chord2(u, v)
+    d *= d
+    d2 = d[:, 0] + d[:, 1]
+    d2 += d[:, 2]
+    if table.limit is not None:
+        keep = np.flatnonzero(d2 <= table.limit.take(pos))
+    elif limit_p is not None:
+        keep = np.flatnonzero(d2 <= limit_p.take(local))
+    else:
+        keep = np.flatnonzero(d2 <= float(chord2_limit(limit_r)))
+    return local.take(keep), pos.take(keep), d2.take(keep)
+
+
+def join_split(
+    table: CellTable,
+    ra: FloatArray,
+    dec: FloatArray,
+    probe_radius: FloatArray | None,
+    scalar_radius: float | None,
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """:func:`join` with the probe rows cut into consecutive parts joined on several threads
+    (see :mod:`daxa.sky._parallel`); the parts are put back in order, so the answer is the
+    one-thread answer bit for bit."""
+    threads = threads_for(ra.size, MIN_PROBE_ROWS_PER_THREAD)
+    if threads == 1:
+        return join(table, ra, dec, probe_radius, scalar_radius)
+    ranges = split(ra.size, threads * PARTS_PER_THREAD)
+
+    def part(i: int) -> tuple[IntArray, IntArray, FloatArray]:
+        lo, hi = ranges[i]
+        r = None if probe_radius is None else probe_radius[lo:hi]
+        p, b, s = join(table, ra[lo:hi], dec[lo:hi], r, scalar_radius)
+        p += lo
+        return p, b, s
+
+    parts = map_parts(part, len(ranges), threads)
+    return (
+        np.concatenate([p[0] for p in parts]),
+        np.concatenate([p[1] for p in parts]),
+        np.concatenate([p[2] for p in parts]),
+    )
