@@ -36,14 +36,8 @@ CANDIDATE_BLOCK = 1 << 17
 CELLS_PER_ROW = 16
 #: ... and never more than this many cells in all (32 MiB of int32 offsets).
 MAX_CELLS = 1 << 23
-#: Probe rows per thread below which a join stays on one thread: handing a part to a thread
-#: costs ~0.1 ms, the time a join takes for a few thousand probe rows.
-MIN_PROBE_ROWS_PER_THREAD = 50_000
 #: Build rows per thread below which the cell table is built on one thread (as above).
 MIN_BUILD_ROWS_PER_THREAD = 50_000
-#: Parts per thread of a split join: threads take the next part as they finish one, so
-#: parts of uneven cost (a clustered sky) still keep every thread busy to the end.
-PARTS_PER_THREAD = 4
 #: Zone height as a multiple of the largest cover radius (measured best on A/B workloads).
 CELL_PER_RADIUS = 1.0
 #: Area of the sky in square degrees.
@@ -130,7 +124,7 @@ def _index_cells(
     """(start, occupied, order): the offsets of each cell's rows, the occupancy bits, and the
     rows in (cell, row) order. Compiled, one counting sort, when numba is installed; else
     numpy's bincount, cumsum, packbits and a stable argsort (the same arrays)."""
-    kernels = _compiled_kernels()
+    kernels = compiled_kernels()
     start: npt.NDArray[Any]
     if kernels is not None:
         start = np.zeros(n_cells + 1, dtype=offset_type)
@@ -158,10 +152,26 @@ def _vectors(records: npt.NDArray[np.void]) -> FloatArray:
 def _probe_hits(
     table: CellTable, ra: FloatArray, dec: FloatArray
 ) -> tuple[IntArray, IntArray, IntArray]:
-    """Probe rows that have candidates, with their candidate count and first table position."""
-    rows, cells = _occupied(table, ra, dec)
-    first = table.start.take(cells).astype(np.int64)
-    return rows, table.start.take(cells + 1) - first, first
+    """Probe rows that have candidates, with their candidate count and first table position;
+    blocks of :data:`PROBE_BLOCK` rows on several threads (see :mod:`daxa.sky._parallel`)."""
+    n_blocks = -(-ra.size // PROBE_BLOCK)
+
+    def block(i: int) -> tuple[IntArray, IntArray, IntArray]:
+        lo, hi = i * PROBE_BLOCK, (i + 1) * PROBE_BLOCK
+        rows, cells = _occupied(table, ra[lo:hi], dec[lo:hi])
+        rows += lo
+        kernels = compiled_kernels()
+        if kernels is None:
+            first = table.start.take(cells).astype(np.int64)
+            return rows, table.start.take(cells + 1) - first, first
+        first, count = np.empty((2, cells.size), dtype=np.int64)
+        kernels.hit_offsets(cells, table.start, first, count)
+        return rows, count, first
+
+    if n_blocks <= 1:
+        return block(0)
+    parts = map_parts(block, n_blocks, threads_for(n_blocks, 1))
+    return tuple(np.concatenate([p[k] for p in parts]) for k in range(3))  # type: ignore[return-value]
 
 
 def _occupied(table: CellTable, ra: FloatArray, dec: FloatArray) -> tuple[IntArray, IntArray]:
@@ -172,18 +182,13 @@ def _occupied(table: CellTable, ra: FloatArray, dec: FloatArray) -> tuple[IntArr
         return _occupied_numpy(table, ra, dec)
     grid = table.grid
     zone_scale = grid.nzones * _ZONE_SCALE  # as ZoneGrid.zone_of multiplies
-    rows, cells = [], []
-    block = np.empty((2, min(PROBE_BLOCK, ra.size)), dtype=np.int64)
-    for lo in range(0, ra.size, PROBE_BLOCK):
-        r, d = ra[lo : lo + PROBE_BLOCK], dec[lo : lo + PROBE_BLOCK]
-        k = kernel(r, d, zone_scale, grid.scale, grid.base, table.occupied, *block)
-        rows.append(block[0, :k] + lo)
-        cells.append(block[1, :k].copy())
-    return np.concatenate(rows), np.concatenate(cells)
+    rows, cells = np.empty((2, ra.size), dtype=np.int64)
+    k = kernel(ra, dec, zone_scale, grid.scale, grid.base, table.occupied, rows, cells)
+    return rows[:k], cells[:k]
 
 
 @cache
-def _compiled_kernels() -> Any:
+def compiled_kernels() -> Any:
     """The compiled index and candidate test (:mod:`daxa.sky._join_kernels`), or None without
     numba."""
     try:
@@ -245,20 +250,17 @@ def join(
     row's radius held in the table (exactly one of the three is given).
     """
     rows, counts, firsts = _probe_hits(table, ra, dec)
-    out_p: list[IntArray] = []
-    out_b: list[IntArray] = []
-    out_s: list[FloatArray] = []
     limit_r = scalar_radius if scalar_radius is not None else 0.0
-    limit_p = chord2_limit(probe_radius) if probe_radius is not None else None
     vectors = _vectors(table.xyz)
-    near = _near_compiled if _compiled_kernels() is not None else _near_numpy
-    for a, b in _blocks(counts):
+    near = _near_compiled if compiled_kernels() is not None else _near_numpy
+    blocks = list(_blocks(counts))
+
+    def block(i: int) -> tuple[IntArray, IntArray, FloatArray]:
+        a, b = blocks[i]
         p = rows[a:b]
         px, py, pz = xyz(ra.take(p), dec.take(p))
-        limit_of_probe = None if limit_p is None else limit_p.take(p)
-        local, pos, d2 = near(table, limit_r, limit_of_probe, px, py, pz, counts[a:b], firsts[a:b])
-        if local.size == 0:
-            continue
+        limit_p = None if probe_radius is None else chord2_limit(probe_radius.take(p))
+        local, pos, d2 = near(table, limit_r, limit_p, px, py, pz, counts[a:b], firsts[a:b])
         sep = near_separation(d2)
         far = np.flatnonzero(d2 > 2.0)
         if far.size:  # as geometry.separation_from_xyz does
@@ -271,13 +273,19 @@ def join(
             ok = np.flatnonzero(sep <= probe_radius.take(p.take(local)))
         else:
             ok = np.flatnonzero(sep <= limit_r)
-        out_p.append(p.take(local.take(ok)))
-        out_b.append(table.row.take(pos.take(ok)))
-        out_s.append(sep.take(ok))
-    if not out_p:
+        return p.take(local.take(ok)), table.row.take(pos.take(ok)), sep.take(ok)
+
+    # blocks in order, on several threads when there are several (a block is milliseconds
+    # of work, a hand-off to a thread ~0.1 ms): the same pairs in the same order
+    parts = map_parts(block, len(blocks), threads_for(len(blocks), 1))
+    if not parts:
         e = np.zeros(0, dtype=np.int64)
         return e, e.copy(), np.zeros(0, dtype=np.float64)
-    return np.concatenate(out_p), np.concatenate(out_b), np.concatenate(out_s)
+    return (
+        np.concatenate([p[0] for p in parts]),
+        np.concatenate([p[1] for p in parts]),
+        np.concatenate([p[2] for p in parts]),
+    )
 
 
 def _near_compiled(
@@ -302,7 +310,7 @@ def _near_compiled(
     local = np.empty(total, dtype=np.int64)
     pos = np.empty(total, dtype=np.int64)
     d2 = np.empty(total, dtype=np.float64)
-    k = _compiled_kernels().near_candidates(
+    k = compiled_kernels().near_candidates(
         px, py, pz, firsts, counts, _vectors(table.xyz), limits, limit_of, local, pos, d2
     )
     return local[:k], pos[:k], d2[:k]
@@ -336,33 +344,3 @@ def _near_numpy(
     else:
         keep = np.flatnonzero(d2 <= float(chord2_limit(limit_r)))
     return local.take(keep), pos.take(keep), d2.take(keep)
-
-
-def join_split(
-    table: CellTable,
-    ra: FloatArray,
-    dec: FloatArray,
-    probe_radius: FloatArray | None,
-    scalar_radius: float | None,
-) -> tuple[IntArray, IntArray, FloatArray]:
-    """:func:`join` with the probe rows cut into consecutive parts joined on several threads
-    (see :mod:`daxa.sky._parallel`); the parts are put back in order, so the answer is the
-    one-thread answer bit for bit."""
-    threads = threads_for(ra.size, MIN_PROBE_ROWS_PER_THREAD)
-    if threads == 1:
-        return join(table, ra, dec, probe_radius, scalar_radius)
-    ranges = split(ra.size, threads * PARTS_PER_THREAD)
-
-    def part(i: int) -> tuple[IntArray, IntArray, FloatArray]:
-        lo, hi = ranges[i]
-        r = None if probe_radius is None else probe_radius[lo:hi]
-        p, b, s = join(table, ra[lo:hi], dec[lo:hi], r, scalar_radius)
-        p += lo
-        return p, b, s
-
-    parts = map_parts(part, len(ranges), threads)
-    return (
-        np.concatenate([p[0] for p in parts]),
-        np.concatenate([p[1] for p in parts]),
-        np.concatenate([p[2] for p in parts]),
-    )

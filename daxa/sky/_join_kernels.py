@@ -11,6 +11,7 @@ that numba's disk cache keys on this file.
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 
@@ -71,3 +72,37 @@ def near_candidates(
                 d2[k] = s
                 k += 1
     return k
+
+
+@njit(nogil=True, cache=True)
+def hit_offsets(cells, start, first, count):  # pragma: no cover - compiled
+    """``first`` and ``count`` of the table rows of each cell in ``cells`` (as
+    ``start.take(cells)`` and ``start.take(cells + 1) - first``, in one pass)."""
+    for i in range(cells.size):
+        c = cells[i]
+        a = start[c]
+        first[i] = a
+        count[i] = start[c + 1] - a
+
+
+@njit(nogil=True, cache=True)
+def mutual_best(left, right, sep, n_right, keep):  # pragma: no cover - compiled
+    """Set ``keep`` for the pairs (sorted by left, then right) that are the nearest of both
+    their rows, ties to the lowest index on either side: what the numpy path finds by
+    sorting the pairs by right row."""
+    n = left.size
+    best = np.full(n_right, -1, dtype=np.int64)  # per right row, its nearest pair so far
+    for i in range(n):
+        b = best[right[i]]
+        if b < 0 or sep[i] < sep[b]:  # strictly nearer: on ties the lower left row stays
+            best[right[i]] = i
+    i = 0
+    while i < n:  # per left row (a run of pairs), its first nearest pair
+        m = i
+        j = i + 1
+        while j < n and left[j] == left[i]:
+            if sep[j] < sep[m]:
+                m = j
+            j += 1
+        keep[m] = best[right[m]] == m
+        i = j

@@ -21,7 +21,8 @@ import numpy as np
 import numpy.typing as npt
 
 from daxa.errors import InputError
-from daxa.sky._join import build_table, cell_size, count_candidates, join_split, stable_argsort_int
+from daxa.sky import _join
+from daxa.sky._join import build_table, cell_size, count_candidates, join, stable_argsort_int
 from daxa.sky._parallel import map_parts, threads_for
 from daxa.sky.geometry import check_coordinates, check_radius, loosen
 
@@ -111,7 +112,7 @@ def _one_group(
     else:
         cover = np.array([r_scalar])
     table = build_table(b_ra, b_dec, cover, cell_size(float(cover.max()), b_ra.size), r_build)
-    probe, build, sep = join_split(table, p_ra, p_dec, r_probe, r_scalar)
+    probe, build, sep = join(table, p_ra, p_dec, r_probe, r_scalar)
     if build_is_right:
         return probe, build, sep
     order = stable_argsort_int(build, lra.size)  # (right, left) order -> (left, right)
@@ -296,6 +297,12 @@ def best_match_symmetric(
         left_hpx29=left_hpx29,
         right_hpx29=right_hpx29,
     )
+    kernels = _join.compiled_kernels()
+    if kernels is not None:  # one pass, no sort of the pairs by right row
+        keep = np.zeros(len(pairs), dtype=bool)
+        n_right = int(pairs.right.max(initial=-1)) + 1
+        kernels.mutual_best(pairs.left, pairs.right, pairs.separation, n_right, keep)
+        return pairs.take(keep)
     # each side's best is independent of the other's: two threads when there are many pairs
     left_best, right_best = map_parts(
         lambda i: _best_of(pairs, i == 1), 2, threads_for(len(pairs), MIN_PAIRS_PER_THREAD)

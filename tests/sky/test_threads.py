@@ -31,13 +31,12 @@ def engine(threads: int, compiled: bool = True) -> Iterator[None]:
     """Run the engine on ``threads`` threads with every part tiny (or with numpy only)."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DAXA_THREADS", str(threads))
-        mp.setattr(_join, "MIN_PROBE_ROWS_PER_THREAD", 1)
         mp.setattr(_join, "MIN_BUILD_ROWS_PER_THREAD", 1)
-        mp.setattr(_join, "PARTS_PER_THREAD", 3)
-        mp.setattr(_join, "CANDIDATE_BLOCK", 7)  # several candidate blocks per part too
+        mp.setattr(_join, "PROBE_BLOCK", 5)  # many blocks of probe rows and of candidates
+        mp.setattr(_join, "CANDIDATE_BLOCK", 7)
         mp.setattr(pairs_module, "MIN_PAIRS_PER_THREAD", 1)
         if not compiled:
-            mp.setattr(_join, "_compiled_kernels", lambda: None)
+            mp.setattr(_join, "compiled_kernels", lambda: None)
             mp.setattr(_join, "_compiled_probe", lambda: None)
         yield
 
@@ -56,7 +55,7 @@ def run(search: str, threads: int, *args, compiled: bool = True, **kw) -> Pairs:
 
 
 def compiled_available() -> bool:
-    return _join._compiled_kernels() is not None
+    return _join.compiled_kernels() is not None
 
 
 @SETTINGS
@@ -82,13 +81,13 @@ def test_per_row_radii_on_either_side(left, right, data):
 
 
 @SETTINGS
-@given(skies(max_size=60), skies(max_size=60), radius_values)
-def test_numpy_path_gives_the_compiled_answer(left, right, radius):
+@given(skies(max_size=60), skies(max_size=60), radius_values, st.sampled_from(list(SEARCHES)))
+def test_numpy_path_gives_the_compiled_answer(left, right, radius, search):
     if not compiled_available():
         pytest.skip("numba (the fast extra) is not installed")
-    compiled = run("pairs", 2, *left, *right, radius)
-    assert_identical(run("pairs", 2, *left, *right, radius, compiled=False), compiled)
-    assert_identical(run("pairs", 1, *left, *right, radius, compiled=False), compiled)
+    compiled = run(search, 2, *left, *right, radius)
+    assert_identical(run(search, 2, *left, *right, radius, compiled=False), compiled)
+    assert_identical(run(search, 1, *left, *right, radius, compiled=False), compiled)
 
 
 def _sky(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -133,18 +132,18 @@ def test_radius_groups_on_two_threads(radius_of):
     assert_identical(run("pairs", 2, *left, *right, radii, radius_of=radius_of), one)
 
 
-def test_the_split_join_uses_a_helper_thread(monkeypatch):
+def test_the_join_uses_a_helper_thread(monkeypatch):
     names = []
-    real = _join.join
+    real = _join._occupied
 
     def spy(*args):
         names.append(threading.current_thread().name)
         return real(*args)
 
-    monkeypatch.setattr(_join, "join", spy)
+    monkeypatch.setattr(_join, "_occupied", spy)
     with engine(2):
         pair_search(*_sky(3000, 8), *_sky(200, 9), 2.0)
-    assert len(names) == 6  # 2 threads x 3 parts
+    assert len(names) == 600  # one per block of 5 probe rows
     if _parallel.cores() > 1:
         assert any(n.startswith("daxa-sky") for n in names)
 
@@ -200,7 +199,7 @@ def test_compiled_cell_index_is_numpys(cells, spare):
     n_cells = int(cell.max(initial=0)) + 1 + spare
     got = _join._index_cells(cell, n_cells, np.int32)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(_join, "_compiled_kernels", lambda: None)
+        mp.setattr(_join, "compiled_kernels", lambda: None)
         expected = _join._index_cells(cell, n_cells, np.int32)
     for g, e in zip(got, expected, strict=True):
         assert g.dtype == e.dtype
