@@ -88,29 +88,33 @@ def build_table(
 ) -> CellTable:
     """Cover each build row's cone of ``cover_radius`` and index the cells.
 
-    The rows' unit vectors and the covers of consecutive parts of the rows are computed on
-    several threads when the side is large (see :mod:`daxa.sky._parallel`); the parts are put
-    back in row order, so the table is the same."""
+    Work is shared between threads when the side is large (see :mod:`daxa.sky._parallel`):
+    the covers of consecutive parts of the rows, then the index beside the unit vectors. The
+    parts are put back in row order, so the table is the same."""
     grid = zone_grid(cell_deg)
     threads = threads_for(ra.size, MIN_BUILD_ROWS_PER_THREAD)
     ranges = split(ra.size, threads)
 
-    def part(i: int) -> Any:
-        if i == 0:
-            return _records(*xyz(ra, dec))
-        lo, hi = ranges[i - 1]
+    def cover(i: int) -> tuple[IntArray, IntArray]:
+        lo, hi = ranges[i]
         r = cover_radius if cover_radius.size == 1 else cover_radius[lo:hi]
         point, cell = grid.cover(ra[lo:hi], dec[lo:hi], r)
         point += lo
         return point, cell
 
-    vectors, *covers = map_parts(part, len(ranges) + 1, threads)
-    point = np.concatenate([c[0] for c in covers]) if threads > 1 else covers[0][0]
-    cell = np.concatenate([c[1] for c in covers]) if threads > 1 else covers[0][1]
-    # int32 offsets halve the table that every probe row looks up at random.
-    offset_type = np.int32 if cell.size < 1 << 31 else np.int64
-    start, occupied, order = _index_cells(cell, grid.ncells, offset_type)
-    row = point.take(order)
+    covers = map_parts(cover, len(ranges), threads)
+    point = np.concatenate([c[0] for c in covers]) if len(covers) > 1 else covers[0][0]
+    cell = np.concatenate([c[1] for c in covers]) if len(covers) > 1 else covers[0][1]
+
+    def index_or_vectors(i: int) -> Any:
+        if i == 1:
+            return _records(*xyz(ra, dec))
+        # int32 offsets halve the table that every probe row looks up at random.
+        offset_type = np.int32 if cell.size < 1 << 31 else np.int64
+        start, occupied, order = _index_cells(cell, grid.ncells, offset_type)
+        return start, occupied, point.take(order)
+
+    (start, occupied, row), vectors = map_parts(index_or_vectors, 2, threads)
     limit = radius = None
     if own_radius is not None:
         radius = own_radius.take(row)
