@@ -9,8 +9,9 @@ it at once, which daxa's chunk pool does.)
 
 How many threads (:func:`threads_for`):
 
-- ``DAXA_THREADS`` (a whole number >= 1) caps the threads of one call; the default is the
-  cores this process may run on. ``DAXA_THREADS=1`` makes every call serial.
+- ``DAXA_THREADS`` (a whole number >= 1) caps the threads of one call; the default (and the
+  most that helps: there are ``cores - 1`` helpers) is the cores this process may run on.
+  ``DAXA_THREADS=1`` makes every call serial.
 - A call made inside a daxa chunk worker (a thread named ``daxa-chunk...``: the crossmatch
   chunk pool already keeps every core busy) or inside one of this module's own helpers runs
   serially: no nested parallelism, no oversubscription.
@@ -74,14 +75,29 @@ def threads_for(work: int, min_work: int) -> int:
     return max(1, min(max_threads(), work // max(min_work, 1)))
 
 
+_POOL_LOCK = threading.Lock()
+
+
 @cache
 def _pool() -> tuple[ThreadPoolExecutor, threading.Semaphore]:
+    """The helpers and the count of idle ones, made once (under a lock: one pool only)."""
+    with _POOL_LOCK:
+        return _make_pool()
+
+
+@cache
+def _make_pool() -> tuple[ThreadPoolExecutor, threading.Semaphore]:
     n = max(1, cores() - 1)
     return ThreadPoolExecutor(n, thread_name_prefix="daxa-sky"), threading.Semaphore(n)
 
 
+def _forget_pool() -> None:
+    _pool.cache_clear()
+    _make_pool.cache_clear()
+
+
 if hasattr(os, "register_at_fork"):  # a forked child has none of the parent's threads
-    os.register_at_fork(after_in_child=_pool.cache_clear)
+    os.register_at_fork(after_in_child=_forget_pool)
 
 
 def run_workers(worker: Callable[[], T], threads: int) -> list[T]:

@@ -204,3 +204,20 @@ def test_compiled_cell_index_is_numpys(cells, spare):
     for g, e in zip(got, expected, strict=True):
         assert g.dtype == e.dtype
         np.testing.assert_array_equal(g, e)
+
+
+def _split_search_in_child() -> int:
+    with engine(2):
+        return len(pair_search(*_sky(2000, 12), *_sky(300, 13), 3.0))
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded")
+def test_a_forked_child_gets_its_own_helpers():
+    """A child forked after the parent made its helpers has none of their threads: it must
+    make its own rather than wait for threads that do not exist."""
+    import multiprocessing
+
+    expected = _split_search_in_child()  # the parent's helpers now exist
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        assert pool.apply_async(_split_search_in_child).get(timeout=60) == expected
