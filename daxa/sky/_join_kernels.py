@@ -86,23 +86,31 @@ def hit_offsets(cells, start, first, count):  # pragma: no cover - compiled
 
 
 @njit(nogil=True, cache=True)
+def first_minimum(keys, sep, keep):  # pragma: no cover - compiled
+    """Set ``keep`` at the first smallest ``sep`` of each run of equal ``keys``."""
+    n = keys.size
+    i = 0
+    while i < n:
+        m = i
+        j = i + 1
+        while j < n and keys[j] == keys[i]:
+            if sep[j] < sep[m]:
+                m = j
+            j += 1
+        keep[m] = True
+        i = j
+
+
+@njit(nogil=True, cache=True)
 def mutual_best(left, right, sep, n_right, keep):  # pragma: no cover - compiled
     """Set ``keep`` for the pairs (sorted by left, then right) that are the nearest of both
     their rows, ties to the lowest index on either side: what the numpy path finds by
     sorting the pairs by right row."""
-    n = left.size
     best = np.full(n_right, -1, dtype=np.int64)  # per right row, its nearest pair so far
-    for i in range(n):
+    for i in range(left.size):
         b = best[right[i]]
         if b < 0 or sep[i] < sep[b]:  # strictly nearer: on ties the lower left row stays
             best[right[i]] = i
-    i = 0
-    while i < n:  # per left row (a run of pairs), its first nearest pair
-        m = i
-        j = i + 1
-        while j < n and left[j] == left[i]:
-            if sep[j] < sep[m]:
-                m = j
-            j += 1
-        keep[m] = best[right[m]] == m
-        i = j
+    first_minimum(left, sep, keep)  # per left row (a run of pairs), its first nearest pair
+    for i in range(left.size):
+        keep[i] = keep[i] and best[right[i]] == i

@@ -265,7 +265,12 @@ def nearest(
         left_hpx29=left_hpx29,
         right_hpx29=right_hpx29,
     )
-    return pairs.take(_first_minimum(pairs.left, pairs.separation))
+    kernels = _join.compiled_kernels()
+    if kernels is None:
+        return pairs.take(_first_minimum(pairs.left, pairs.separation))
+    keep = np.zeros(len(pairs), dtype=bool)
+    kernels.first_minimum(pairs.left, pairs.separation, keep)
+    return pairs.take(keep)
 
 
 def best_match_symmetric(
