@@ -13,8 +13,8 @@ How many threads (:func:`threads_for`):
   most that helps: there are ``cores - 1`` helpers) is the cores this process may run on.
   ``DAXA_THREADS=1`` makes every call serial.
 - A call made inside a daxa chunk worker (a thread named ``daxa-chunk...``: the crossmatch
-  chunk pool already keeps every core busy) or inside one of this module's own helpers runs
-  serially: no nested parallelism, no oversubscription.
+  chunk pool already keeps every core busy), a dask.distributed worker's task thread or one
+  of this module's own helpers runs serially: no nested parallelism, no oversubscription.
 - Small calls run serially: below a minimum of work per thread (each caller's threshold,
   measured and explained where it is defined) handing parts to a thread costs more than it
   saves.
@@ -38,8 +38,10 @@ from daxa.errors import InputError
 
 T = TypeVar("T")
 
-#: Name prefix of the crossmatch chunk workers (daxa.crossmatch.execution) and of our helpers.
+#: Name prefixes of the crossmatch chunk workers (daxa.crossmatch.execution) and of our helpers.
 _SERIAL_THREADS = ("daxa-chunk", "daxa-sky")
+#: In the names of a dask.distributed worker's task threads (the cluster fills the cores).
+_DASK_THREADS = "Dask-"
 
 
 def cores() -> int:
@@ -70,7 +72,8 @@ def max_threads() -> int:
 def threads_for(work: int, min_work: int) -> int:
     """Threads for a call with ``work`` units when a thread needs ``min_work`` of them to pay
     off: 1 inside a chunk worker or a helper, and never more than :func:`max_threads`."""
-    if threading.current_thread().name.startswith(_SERIAL_THREADS):
+    name = threading.current_thread().name
+    if name.startswith(_SERIAL_THREADS) or _DASK_THREADS in name:
         return 1
     return max(1, min(max_threads(), work // max(min_work, 1)))
 

@@ -148,11 +148,12 @@ def test_the_join_uses_a_helper_thread(monkeypatch):
         assert any(n.startswith("daxa-sky") for n in names)
 
 
-def test_serial_inside_a_chunk_worker_and_a_helper():
+def test_serial_inside_a_chunk_worker_a_dask_worker_and_a_helper():
     with engine(2):
         assert _parallel.threads_for(10**9, 1) == 2
-        with ThreadPoolExecutor(1, thread_name_prefix="daxa-chunk") as pool:
-            assert pool.submit(_parallel.threads_for, 10**9, 1).result() == 1
+        for prefix in ("daxa-chunk", "worker-1-Dask-Default-Threads"):
+            with ThreadPoolExecutor(1, thread_name_prefix=prefix) as pool:
+                assert pool.submit(_parallel.threads_for, 10**9, 1).result() == 1
         inner = _parallel.map_parts(
             lambda i: (threading.current_thread().name, _parallel.threads_for(10**9, 1)), 8, 2
         )
