@@ -44,15 +44,14 @@ them and sums the totals.
 from __future__ import annotations
 
 import itertools
-import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import numpy as np
 
+from daxa.sky._parallel import run_workers, threads_for
 from daxa.sky.cap_fields import FIELD_LEAF as FIELD_LEAF
 from daxa.sky.cap_fields import TOP_ORDER as TOP_ORDER
 from daxa.sky.cap_fields import WINDOW, Fields, _accumulators, prepare_fields
@@ -93,7 +92,9 @@ class CapTotals:
 def cap_totals(tree: SkyTree, fields: Fields, threads: int | None = None) -> CapTotals:
     """Totals, per class and position of ``tree``, over the ``fields`` covering it.
 
-    ``threads`` (default: every core) walk blocks of field cells, each with its own totals.
+    ``threads`` walk blocks of field cells, each with its own totals; the default follows
+    :func:`daxa.sky._parallel.threads_for` (``DAXA_THREADS`` or every core, one inside a
+    crossmatch chunk worker). Helpers come from the engine's shared pool, and only idle ones.
     """
     n_classes = fields.n_classes
     ft = fields.tree
@@ -131,11 +132,7 @@ def cap_totals(tree: SkyTree, fields: Fields, threads: int | None = None) -> Cap
             )
         return n_acc, p_acc, np.concatenate(found) if found else np.zeros((0, 2), np.int64)
 
-    if n_threads == 1:
-        parts = [run()]
-    else:
-        with ThreadPoolExecutor(n_threads) as pool:
-            parts = [f.result() for f in [pool.submit(run) for _ in range(n_threads)]]
+    parts = run_workers(run, n_threads)  # the threads' own totals, merged below
     n_acc, p_acc = _combine([p[0] for p in parts]), _combine([p[1] for p in parts])
     _decide_ambiguous(np.concatenate([p[2] for p in parts]), tree, fields, p_acc)
     _push_down(tree, n_acc)
@@ -149,8 +146,8 @@ def cap_totals(tree: SkyTree, fields: Fields, threads: int | None = None) -> Cap
 
 
 def _threads(threads: int | None, n_cells: int) -> int:
-    if threads is None:
-        threads = os.cpu_count() or 1
+    if threads is None:  # the engine's rule: DAXA_THREADS, serial inside a chunk worker
+        return threads_for(n_cells, MIN_CELLS_PER_THREAD)
     return max(1, min(threads, n_cells // MIN_CELLS_PER_THREAD))
 
 

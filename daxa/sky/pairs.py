@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from daxa.errors import InputError
+from daxa.sky import _join
 from daxa.sky._join import (
     build_table,
     cell_size,
@@ -29,11 +30,15 @@ from daxa.sky._join import (
     join,
     stable_argsort_int,
 )
+from daxa.sky._parallel import map_parts, threads_for
 from daxa.sky.geometry import check_coordinates, check_radius, loosen
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
+#: Pairs below which best_match_symmetric finds each side's best on one thread (handing a
+#: part to a thread costs ~0.1 ms, what finding the best of ~50k pairs takes).
+MIN_PAIRS_PER_THREAD = 50_000
 #: Per-row radii whose largest/smallest ratio exceeds this are searched in groups.
 RADIUS_SPREAD = 4.0
 
@@ -276,7 +281,12 @@ def nearest(
         left_hpx29=left_hpx29,
         right_hpx29=right_hpx29,
     )
-    return pairs.take(_first_minimum(pairs.left, pairs.separation))
+    kernels = _join.compiled_kernels()
+    if kernels is None:
+        return pairs.take(_first_minimum(pairs.left, pairs.separation))
+    keep = np.zeros(len(pairs), dtype=bool)
+    kernels.first_minimum(pairs.left, pairs.separation, keep)
+    return pairs.take(keep)
 
 
 def best_match_symmetric(
@@ -308,9 +318,25 @@ def best_match_symmetric(
         left_hpx29=left_hpx29,
         right_hpx29=right_hpx29,
     )
-    left_best = np.zeros(len(pairs), dtype=bool)
-    left_best[_first_minimum(pairs.left, pairs.separation)] = True
-    by_right = stable_argsort_int(pairs.right, int(pairs.right.max(initial=0)) + 1)
-    right_best = np.zeros(len(pairs), dtype=bool)
-    right_best[by_right[_first_minimum(pairs.right[by_right], pairs.separation[by_right])]] = True
+    kernels = _join.compiled_kernels()
+    if kernels is not None:  # one pass, no sort of the pairs by right row
+        keep = np.zeros(len(pairs), dtype=bool)
+        n_right = int(pairs.right.max(initial=-1)) + 1
+        kernels.mutual_best(pairs.left, pairs.right, pairs.separation, n_right, keep)
+        return pairs.take(keep)
+    # each side's best is independent of the other's: two threads when there are many pairs
+    left_best, right_best = map_parts(
+        lambda i: _best_of(pairs, i == 1), 2, threads_for(len(pairs), MIN_PAIRS_PER_THREAD)
+    )
     return pairs.take(left_best & right_best)
+
+
+def _best_of(pairs: Pairs, right: bool) -> npt.NDArray[np.bool_]:
+    """Which pairs hold the nearest partner of their left (or right) row, lowest index first."""
+    best = np.zeros(len(pairs), dtype=bool)
+    if not right:
+        best[_first_minimum(pairs.left, pairs.separation)] = True
+        return best
+    by_right = stable_argsort_int(pairs.right, int(pairs.right.max(initial=0)) + 1)
+    best[by_right[_first_minimum(pairs.right[by_right], pairs.separation[by_right])]] = True
+    return best

@@ -1,0 +1,224 @@
+"""The sky engine on two threads gives the one-thread answer bit for bit, as does its numpy path.
+
+Thresholds are lowered so that skies of a few dozen rows are split into many parts (the same
+code paths as a 1e7-row catalogue), and every result is compared array for array with the
+serial run: same pairs, same order, same separations to the last bit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from daxa.errors import InputError
+from daxa.sky import Pairs, _join, _parallel, best_match_symmetric, nearest, pair_search
+from daxa.sky import pairs as pairs_module
+from tests.sky._brute import brute_pairs, radius_values, skies
+
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SEARCHES = {"pairs": pair_search, "nearest": nearest, "best": best_match_symmetric}
+
+
+@contextlib.contextmanager
+def engine(threads: int, compiled: bool = True) -> Iterator[None]:
+    """Run the engine on ``threads`` threads with every part tiny (or with numpy only)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DAXA_THREADS", str(threads))
+        mp.setattr(_join, "MIN_BUILD_ROWS_PER_THREAD", 1)
+        mp.setattr(_join, "PROBE_BLOCK", 5)  # many blocks of probe rows and of candidates
+        mp.setattr(_join, "CANDIDATE_BLOCK", 7)
+        mp.setattr(pairs_module, "MIN_PAIRS_PER_THREAD", 1)
+        if not compiled:
+            mp.setattr(_join, "compiled_kernels", lambda: None)
+            mp.setattr(_join, "_compiled_probe", lambda: None)
+        yield
+
+
+def assert_identical(a: Pairs, b: Pairs) -> None:
+    for name in ("left", "right", "separation"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.dtype == y.dtype
+        np.testing.assert_array_equal(x, y)  # NaN-free: equal means bit for bit here
+        assert x.tobytes() == y.tobytes()
+
+
+def run(search: str, threads: int, *args, compiled: bool = True, **kw) -> Pairs:
+    with engine(threads, compiled):
+        return SEARCHES[search](*args, **kw)
+
+
+def compiled_available() -> bool:
+    return _join.compiled_kernels() is not None
+
+
+@SETTINGS
+@given(skies(max_size=60), skies(max_size=60), radius_values, st.sampled_from(list(SEARCHES)))
+def test_two_threads_give_the_one_thread_answer(left, right, radius, search):
+    one = run(search, 1, *left, *right, radius)
+    assert_identical(run(search, 2, *left, *right, radius), one)
+    if search == "pairs":  # and both are right
+        exp = brute_pairs(*left, *right, radius)
+        np.testing.assert_array_equal(one.left, exp[0])
+        np.testing.assert_array_equal(one.right, exp[1])
+
+
+@SETTINGS
+@given(skies(max_size=60), skies(max_size=60), st.data())
+def test_per_row_radii_on_either_side(left, right, data):
+    radius_of = data.draw(st.sampled_from(["left", "right"]))
+    n = left[0].size if radius_of == "left" else right[0].size
+    radii = np.array(data.draw(st.lists(radius_values, min_size=n, max_size=n)))
+    search = data.draw(st.sampled_from(list(SEARCHES)))
+    one = run(search, 1, *left, *right, radii, radius_of=radius_of)
+    assert_identical(run(search, 2, *left, *right, radii, radius_of=radius_of), one)
+
+
+@SETTINGS
+@given(skies(max_size=60), skies(max_size=60), radius_values, st.sampled_from(list(SEARCHES)))
+def test_numpy_path_gives_the_compiled_answer(left, right, radius, search):
+    if not compiled_available():
+        pytest.skip("numba (the fast extra) is not installed")
+    compiled = run(search, 2, *left, *right, radius)
+    assert_identical(run(search, 2, *left, *right, radius, compiled=False), compiled)
+    assert_identical(run(search, 1, *left, *right, radius, compiled=False), compiled)
+
+
+def _sky(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return rng.uniform(0, 360, n), np.degrees(np.arcsin(rng.uniform(-1, 1, n)))
+
+
+EMPTY = (np.zeros(0), np.zeros(0))
+ONE_CELL = (np.full(300, 10.0) + np.arange(300) * 1e-9, np.full(300, -20.0))  # one cell, ties
+POLE = (np.linspace(0, 359, 200), np.full(200, 90.0))  # every RA at the pole: one point
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "radius"),
+    [
+        (EMPTY, _sky(100, 1), 1.0),
+        (_sky(100, 1), EMPTY, 1.0),
+        (EMPTY, EMPTY, 1.0),
+        (ONE_CELL, ONE_CELL, 1e-6),
+        (ONE_CELL, _sky(500, 2), 30.0),
+        (POLE, POLE, 0.0),
+        (_sky(400, 3), _sky(900, 4), 5.0),
+        (_sky(400, 3), _sky(900, 4), 180.0),  # every pair, separations beyond 90 degrees
+    ],
+)
+@pytest.mark.parametrize("search", list(SEARCHES))
+def test_edge_cases(left, right, radius, search):
+    one = run(search, 1, *left, *right, radius)
+    assert_identical(run(search, 2, *left, *right, radius), one)
+    if compiled_available():
+        assert_identical(run(search, 2, *left, *right, radius, compiled=False), one)
+
+
+@pytest.mark.parametrize("radius_of", ["left", "right"])
+def test_radius_groups_on_two_threads(radius_of):
+    """Radii spread over several factors of RADIUS_SPREAD: each group is split too."""
+    left, right = _sky(700, 5), _sky(500, 6)
+    n = 700 if radius_of == "left" else 500
+    radii = np.geomspace(1e-3, 20.0, n)[np.random.default_rng(7).permutation(n)]
+    one = run("pairs", 1, *left, *right, radii, radius_of=radius_of)
+    assert len(one) > 300
+    assert_identical(run("pairs", 2, *left, *right, radii, radius_of=radius_of), one)
+
+
+def test_the_join_uses_a_helper_thread(monkeypatch):
+    names = []
+    real = _join._occupied
+
+    def spy(*args):
+        names.append(threading.current_thread().name)
+        return real(*args)
+
+    monkeypatch.setattr(_join, "_occupied", spy)
+    with engine(2):
+        pair_search(*_sky(3000, 8), *_sky(200, 9), 2.0)
+    assert len(names) == 600  # one per block of 5 probe rows
+    if _parallel.cores() > 1:
+        assert any(n.startswith("daxa-sky") for n in names)
+
+
+def test_serial_inside_a_chunk_worker_a_dask_worker_and_a_helper():
+    with engine(2):
+        assert _parallel.threads_for(10**9, 1) == 2
+        for prefix in ("daxa-chunk", "worker-1-Dask-Default-Threads"):
+            with ThreadPoolExecutor(1, thread_name_prefix=prefix) as pool:
+                assert pool.submit(_parallel.threads_for, 10**9, 1).result() == 1
+        inner = _parallel.map_parts(
+            lambda i: (threading.current_thread().name, _parallel.threads_for(10**9, 1)), 8, 2
+        )
+    for name, threads in inner:  # a helper's own calls are serial, the caller's are not
+        assert threads == (1 if name.startswith("daxa-sky") else 2)
+
+
+def test_calls_from_two_threads_at_once_are_each_right():
+    """The shape of daxa's chunk pool: two searches at once, each wanting a helper."""
+    left, right = _sky(5000, 10), _sky(3000, 11)
+    with engine(1):
+        expected = pair_search(*left, *right, 1.5)
+    with engine(2), ThreadPoolExecutor(2) as pool:
+        got = [f.result() for f in [pool.submit(pair_search, *left, *right, 1.5) for _ in range(4)]]
+    for g in got:
+        assert_identical(g, expected)
+
+
+def test_an_error_in_a_part_is_raised_after_every_thread_stopped():
+    def fn(i: int) -> int:
+        if i == 5:
+            raise ValueError("part 5")
+        return i
+
+    with pytest.raises(ValueError, match="part 5"):
+        _parallel.map_parts(fn, 40, 2)
+    assert _parallel.map_parts(lambda i: i * i, 9, 2) == [i * i for i in range(9)]
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-1", "1.5"])
+def test_bad_daxa_threads_is_our_error(monkeypatch, value):
+    monkeypatch.setenv("DAXA_THREADS", value)
+    with pytest.raises(InputError, match="DAXA_THREADS"):
+        _parallel.max_threads()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 70), max_size=300), st.integers(0, 30))
+def test_compiled_cell_index_is_numpys(cells, spare):
+    """The counting sort gives numpy's offsets, occupancy bits and stable order."""
+    if not compiled_available():
+        pytest.skip("numba (the fast extra) is not installed")
+    cell = np.array(cells, dtype=np.int64)
+    n_cells = int(cell.max(initial=0)) + 1 + spare
+    got = _join._index_cells(cell, n_cells, np.int32)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_join, "compiled_kernels", lambda: None)
+        expected = _join._index_cells(cell, n_cells, np.int32)
+    for g, e in zip(got, expected, strict=True):
+        assert g.dtype == e.dtype
+        np.testing.assert_array_equal(g, e)
+
+
+def _split_search_in_child() -> int:
+    with engine(2):
+        return len(pair_search(*_sky(2000, 12), *_sky(300, 13), 3.0))
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded")
+def test_a_forked_child_gets_its_own_helpers():
+    """A child forked after the parent made its helpers has none of their threads: it must
+    make its own rather than wait for threads that do not exist."""
+    import multiprocessing
+
+    expected = _split_search_in_child()  # the parent's helpers now exist
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        assert pool.apply_async(_split_search_in_child).get(timeout=60) == expected
