@@ -37,7 +37,7 @@ from daxa.crossmatch.catalogue_chunks import CatalogueOptions, How, Join, catalo
 from daxa.crossmatch.chunked import ChunkPlan, PreparedSource, open_prepared, outside
 from daxa.crossmatch.execution import finish_sink, open_sink, run_tasks
 from daxa.crossmatch.inputs import HPX, catalogue_input, column_map, parse_bytes, report_skipped
-from daxa.crossmatch.margins import NPIX29, margin_ranges
+from daxa.crossmatch.margins import NPIX29, margin_ranges_of_chunks
 from daxa.crossmatch.shared_files import through_file, workers_share_disk
 from daxa.crossmatch.tasks import Task
 from daxa.errors import InputError
@@ -291,11 +291,17 @@ def chunk_tasks(
     if not whole:
         cells = [plan.cells(i) for i in range(len(plan))]
         right_strips = right.harvest(
-            [outside(margin_ranges(c, margin), *plan.range(i)) for i, c in enumerate(cells)]
+            [
+                outside(r, *plan.range(i))
+                for i, r in enumerate(margin_ranges_of_chunks(cells, margin))
+            ]
         )
         if opts.how == "best" and not opts.two_phase:
             left_strips = left.harvest(
-                [outside(margin_ranges(c, 2 * margin), *plan.range(i)) for i, c in enumerate(cells)]
+                [
+                    outside(r, *plan.range(i))
+                    for i, r in enumerate(margin_ranges_of_chunks(cells, 2 * margin))
+                ]
             )
     tasks = []
     for i in range(len(plan)):

@@ -102,36 +102,69 @@ def margin_ranges(cells: Sequence[tuple[int, int]], margin: float) -> list[tuple
     >>> round(sum(hi - lo for lo, hi in ranges) / (1 << 52), 3)
     1.063
     """
-    if not cells:
-        return []
+    return margin_ranges_of_chunks([cells], margin)[0]
+
+
+def margin_ranges_of_chunks(
+    cell_lists: Sequence[Sequence[tuple[int, int]]], margin: float
+) -> list[list[tuple[int, int]]]:
+    """:func:`margin_ranges` of many chunks at once (one strip lookup per order for all of
+    them: a chunked match asks for dozens).
+
+    >>> margin_ranges_of_chunks([[(3, 0)], []], 0.01)[1]
+    []
+    """
+    n = len(cell_lists)
     if margin >= NEIGHBOUR_REACH:
-        return [(0, NPIX29)]
+        return [[(0, NPIX29)] if c else [] for c in cell_lists]
     coarse = margin_order(margin)
-    orders = np.array([o for o, _ in cells], dtype=np.int64)
-    pixels = np.array([p for _, p in cells], dtype=np.int64)
+    owner = np.repeat(np.arange(n, dtype=np.int64), [len(c) for c in cell_lists])
+    orders = np.array([o for c in cell_lists for o, _ in c], dtype=np.int64)
+    pixels = np.array([p for c in cell_lists for _, p in c], dtype=np.int64)
     lo = [pixels << (2 * (MAX_ORDER - orders))]
     hi = [(pixels + 1) << (2 * (MAX_ORDER - orders))]
+    owners = [owner]
     small = orders >= coarse
     if small.any():  # cells within one margin-order pixel: that pixel and its neighbours
-        seeds = np.unique(pixels[small] >> (2 * (orders[small] - coarse)))
+        seeds = pixels[small] >> (2 * (orders[small] - coarse))
         lo.append(seeds << shift(coarse))
         hi.append((seeds + 1) << shift(coarse))
-        _add_strips(seeds, coarse, coarse, lo, hi)
+        owners.append(owner[small])
+        _add_strips(seeds, owner[small], coarse, coarse, lo, hi, owners)
     for order in np.unique(orders[~small]).tolist():
+        pick = ~small & (orders == order)
         k = min(coarse, order + STRIP_DEPTH)
-        _add_strips(pixels[~small & (orders == order)], order, k, lo, hi)
-    return merge_ranges(np.concatenate(lo), np.concatenate(hi))
+        _add_strips(pixels[pick], owner[pick], order, k, lo, hi, owners)
+    all_lo, all_hi, all_owner = np.concatenate(lo), np.concatenate(hi), np.concatenate(owners)
+    by = np.lexsort((all_lo, all_owner))
+    all_lo, all_hi, all_owner = all_lo[by], all_hi[by], all_owner[by]
+    bounds = np.searchsorted(all_owner, np.arange(n + 1))
+    return [
+        merge_ranges(all_lo[a:b], all_hi[a:b])
+        for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
+    ]
 
 
 def _add_strips(
-    pixels: IntArray, order: int, k: int, lo: list[IntArray], hi: list[IntArray]
+    pixels: IntArray,
+    owner: IntArray,
+    order: int,
+    k: int,
+    lo: list[IntArray],
+    hi: list[IntArray],
+    owners: list[IntArray],
 ) -> None:
-    """Append the order-``k`` pixels just outside cells (``order``, ``pixels``) as ranges."""
+    """Append the order-``k`` pixels just outside cells (``order``, ``pixels``) as ranges,
+    each with its cell's ``owner``."""
     from cdshealpix.nested import external_neighbours
 
-    # one thread: a few hundred cells take tens of microseconds, a thread pool's start more
+    # one thread: a few thousand cells take a millisecond, a thread pool's start more
     edges, corners = external_neighbours(pixels.astype(np.uint64), order, k - order, num_threads=1)
-    every = np.concatenate([edges.ravel().astype(np.int64), corners.ravel().astype(np.int64)])
-    every = every[every >= 0]  # missing corners come back as -1
+    every = np.concatenate([edges.astype(np.int64), corners.astype(np.int64)], axis=1)
+    who = np.repeat(owner, every.shape[1])
+    every = every.ravel()
+    keep = every >= 0  # missing corners come back as -1
+    every, who = every[keep], who[keep]
     lo.append(every << shift(k))
     hi.append((every + 1) << shift(k))
+    owners.append(who)

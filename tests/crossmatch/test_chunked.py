@@ -201,3 +201,17 @@ def test_a_harvest_decodes_each_group_once_and_gives_every_chunk_its_rows(tmp_pa
     for i, strip in enumerate(got):  # a strip never repeats its own chunk's rows
         lo, hi = plan.range(i)
         assert not ((strip["_healpix_29"] >= lo) & (strip["_healpix_29"] < hi)).any()
+
+
+def test_margins_of_many_chunks_are_each_chunks_margins():
+    """The margins of every chunk, looked up together, are each chunk's own."""
+    from daxa.crossmatch.margins import margin_ranges_of_chunks
+
+    rng = np.random.default_rng(5)
+    hpx = np.sort(healpix_index(rng.uniform(0, 360, 20_000), rng.uniform(-90, 90, 20_000)))
+    plan = plan_sorted_array(hpx, 700)
+    cells = [plan.cells(i) for i in range(len(plan))]
+    for margin in (1 / 3600, 0.3, 20.0):
+        together = margin_ranges_of_chunks([*cells, []], margin)
+        assert together[-1] == []
+        assert together[:-1] == [margin_ranges(c, margin) for c in cells]
