@@ -198,10 +198,12 @@ class SortedFiles:
         frame = pl.concat(parts, rechunk=False) if len(parts) > 1 else parts[0]
         rows = cut(frame[HPX].to_numpy(), lo, hi)
         if rows.size == frame.height:
-            return frame
-        if lo.size == 1 and rows.size:  # one range: a slice, not a gather
-            return frame.slice(int(rows[0]), rows.size)
-        return frame[rows]
+            out = frame
+        elif lo.size == 1 and rows.size:  # one range: a slice, not a gather
+            out = frame.slice(int(rows[0]), rows.size)
+        else:
+            out = frame[rows]
+        return out.rechunk()  # one piece per column: later to_numpy calls are views, not copies
 
     def harvest(self, ranges: Sequence[tuple[IntArray, IntArray]]) -> list[pl.DataFrame]:
         """The rows of every chunk's ranges (``ranges[i]`` for chunk ``i``), each group decoded
