@@ -387,9 +387,12 @@ def spill(
     group = int(np.clip(rows_per_chunk // 32, 256, 65_536))
     for f in files:
         pl.read_parquet(f).sort(HPX, "pos_index").write_parquet(f, row_group_size=group)
+    if not files:  # no row with usable coordinates: an empty catalogue, in memory
+        tmp.cleanup()
+        empty, _ = prepare(source.scan(cols.needed()).head(0).collect(), cols)
+        return PreparedSource(cols, frame=empty, skipped=skipped)
     spilled = Source("parquet", source.label, [], paths=files, healpix_sorted=True)
-    if files:
-        spilled.columns = list(pq.read_schema(files[0]).names)
+    spilled.columns = list(pq.read_schema(files[0]).names)
     return PreparedSource(cols, source=spilled, skipped=skipped, tmpdir=tmp, is_prepared=True)
 
 

@@ -281,3 +281,26 @@ def test_best_in_chunks_ties_across_chunks_go_to_the_lowest_row(first_dec):
     for rows in (40, 100):
         chunked = match_catalogues(left, right, 0.3, how="best", chunk_rows=rows, progress=False)
         assert_frame_equal(chunked, whole)
+
+
+@pytest.mark.filterwarnings("ignore::daxa.crossmatch.inputs.CrossmatchWarning")
+@pytest.mark.parametrize("how", ["all", "best"])
+def test_a_file_without_one_usable_position_matches_nothing(tmp_path, how):
+    """A catalogue file bigger than the budget whose positions are all unusable is spilled to
+    nothing and matches nothing, on either side (no crash on the empty spill)."""
+    n = 5000
+    bad = pl.DataFrame({"ra": np.full(n, np.nan), "dec": np.full(n, np.nan)})
+    good = awkward_positions(n, seed=3).select("ra", "dec")
+    bad.write_parquet(tmp_path / "bad.parquet")
+    good.write_parquet(tmp_path / "good.parquet")
+    for a, b in (("bad", "good"), ("good", "bad")):
+        got = match_catalogues(
+            tmp_path / f"{a}.parquet",
+            tmp_path / f"{b}.parquet",
+            0.1,
+            how=how,
+            memory_budget=20_000,
+            progress=False,
+        )
+        assert got.height == 0
+        assert got.columns[:3] == ["left_index", "right_index", "separation_deg"]
