@@ -232,14 +232,20 @@ class PreparedSource:
         )
 
 
-def outside(ranges: Sequence[tuple[int, int]], lo: int, hi: int) -> tuple[IntArray, IntArray]:
-    """The parts of disjoint, sorted ``ranges`` outside ``[lo, hi)``, as sorted arrays.
+def outside(
+    ranges: Sequence[tuple[int, int]] | tuple[IntArray, IntArray], lo: int, hi: int
+) -> tuple[IntArray, IntArray]:
+    """The parts of disjoint, sorted ``ranges`` (pairs, or ``lo`` and ``hi`` arrays) outside
+    ``[lo, hi)``, as sorted arrays.
 
     >>> [a.tolist() for a in outside([(0, 10), (20, 30)], 5, 25)]
     [[0, 25], [5, 30]]
     """
-    a = np.array([r[0] for r in ranges], dtype=np.int64)
-    b = np.array([r[1] for r in ranges], dtype=np.int64)
+    if isinstance(ranges, tuple) and len(ranges) == 2 and isinstance(ranges[0], np.ndarray):
+        a, b = ranges
+    else:
+        a = np.array([r[0] for r in ranges], dtype=np.int64)
+        b = np.array([r[1] for r in ranges], dtype=np.int64)
     before_hi = np.minimum(b, lo)
     after_lo = np.maximum(a, hi)
     keep1 = a < before_hi

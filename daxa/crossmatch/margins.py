@@ -55,16 +55,23 @@ def range_cells(lo: int, hi: int, max_order: int = ALIGN_ORDER) -> list[tuple[in
 
 def merge_ranges(lo: IntArray, hi: IntArray) -> list[tuple[int, int]]:
     """Ranges merged into as few as possible (touching or overlapping ones join)."""
+    a, b = merged(lo, hi)
+    return list(zip(a.tolist(), b.tolist(), strict=True))
+
+
+def merged(lo: IntArray, hi: IntArray, *, presorted: bool = False) -> tuple[IntArray, IntArray]:
+    """:func:`merge_ranges` as two arrays (``presorted``: ``lo`` is sorted already)."""
     if lo.size == 0:
-        return []
-    order = np.argsort(lo, kind="stable")
-    lo, hi = lo[order], hi[order]
+        return lo.astype(np.int64), hi.astype(np.int64)
+    if not presorted:
+        order = np.argsort(lo, kind="stable")
+        lo, hi = lo[order], hi[order]
     run_hi = np.maximum.accumulate(hi)
     starts = np.ones(lo.size, dtype=bool)
     starts[1:] = lo[1:] > run_hi[:-1]
     first = np.flatnonzero(starts)
     last = np.append(first[1:], lo.size) - 1
-    return list(zip(lo[first].tolist(), run_hi[last].tolist(), strict=True))
+    return lo[first], run_hi[last]
 
 
 #: Pixels at order k are taken to be at least ``NEIGHBOUR_REACH / 2**k`` degrees across, so a
@@ -102,21 +109,24 @@ def margin_ranges(cells: Sequence[tuple[int, int]], margin: float) -> list[tuple
     >>> round(sum(hi - lo for lo, hi in ranges) / (1 << 52), 3)
     1.063
     """
-    return margin_ranges_of_chunks([cells], margin)[0]
+    lo, hi = margin_ranges_of_chunks([cells], margin)[0]
+    return list(zip(lo.tolist(), hi.tolist(), strict=True))
 
 
 def margin_ranges_of_chunks(
     cell_lists: Sequence[Sequence[tuple[int, int]]], margin: float
-) -> list[list[tuple[int, int]]]:
-    """:func:`margin_ranges` of many chunks at once (one strip lookup per order for all of
-    them: a chunked match asks for dozens).
+) -> list[tuple[IntArray, IntArray]]:
+    """:func:`margin_ranges` of many chunks at once, as sorted ``lo`` and ``hi`` arrays (one
+    strip lookup per order for all of them: a chunked match asks for dozens).
 
-    >>> margin_ranges_of_chunks([[(3, 0)], []], 0.01)[1]
-    []
+    >>> [a.tolist() for a in margin_ranges_of_chunks([[(3, 0)], []], 0.01)[1]]
+    [[], []]
     """
     n = len(cell_lists)
     if margin >= NEIGHBOUR_REACH:
-        return [[(0, NPIX29)] if c else [] for c in cell_lists]
+        whole = (np.array([0], dtype=np.int64), np.array([NPIX29], dtype=np.int64))
+        none = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+        return [whole if c else none for c in cell_lists]
     coarse = margin_order(margin)
     owner = np.repeat(np.arange(n, dtype=np.int64), [len(c) for c in cell_lists])
     orders = np.array([o for c in cell_lists for o, _ in c], dtype=np.int64)
@@ -140,7 +150,7 @@ def margin_ranges_of_chunks(
     all_lo, all_hi, all_owner = all_lo[by], all_hi[by], all_owner[by]
     bounds = np.searchsorted(all_owner, np.arange(n + 1))
     return [
-        merge_ranges(all_lo[a:b], all_hi[a:b])
+        merged(all_lo[a:b], all_hi[a:b], presorted=True)
         for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
     ]
 

@@ -213,5 +213,6 @@ def test_margins_of_many_chunks_are_each_chunks_margins():
     cells = [plan.cells(i) for i in range(len(plan))]
     for margin in (1 / 3600, 0.3, 20.0):
         together = margin_ranges_of_chunks([*cells, []], margin)
-        assert together[-1] == []
-        assert together[:-1] == [margin_ranges(c, margin) for c in cells]
+        as_pairs = [list(zip(a.tolist(), b.tolist(), strict=True)) for a, b in together]
+        assert as_pairs[-1] == []
+        assert as_pairs[:-1] == [margin_ranges(c, margin) for c in cells]
