@@ -116,6 +116,7 @@ class Labels:
     instruments: pl.Enum
     obs_id: pl.Series
     offset: IntArray
+    codes: list[IntArray]  # per table: each row's observing instruments (observed_codes)
 
 
 _LABELS_LOCK = threading.Lock()
@@ -133,25 +134,50 @@ def run_labels(tables: list[MissionTable], shared: dict[str, Any]) -> Labels:
                 pl.Enum(list(dict.fromkeys(i for t in tables for i in t.instruments))),
                 pl.concat(obs).rechunk() if obs else pl.Series("obs_id", [], dtype=pl.String),
                 np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64),
+                [observed_codes(t) for t in tables],
             )
         return shared["_labels"]  # type: ignore[no-any-return]
 
 
+def observed_codes(table: MissionTable) -> IntArray:
+    """Each kept row's observing instruments as bits (bit ``b``: ``table.instruments[b]``)."""
+    observed = table.plan.observed
+    code = np.zeros(observed.shape[0], dtype=np.int64)
+    for bit in range(observed.shape[1]):
+        code |= observed[:, bit].astype(np.int64) << bit
+    return code
+
+
 def _covering_patterns(
-    table: MissionTable, trow: IntArray, sep: FloatArray
+    table: MissionTable, codes: IntArray, trow: IntArray, sep: FloatArray
 ) -> tuple[IntArray, list[list[str]]]:
     """Each pair's covering instruments (the association table's rule, see
-    :func:`daxa.missions.coverage.covering_lists`) as an index into the few distinct lists."""
+    :func:`daxa.missions.coverage.covering_lists`: observed, and within the instrument's
+    radius plus the edge slack) as an index into the few distinct lists.
+
+    ``codes`` are :func:`observed_codes`. An instrument reaches a pair when
+    ``sep <= radius + slack``; with the reaches sorted, those that fall short of a pair are
+    the first ``searchsorted(reach, sep)`` of them: one binary search per pair, not a test
+    per instrument.
+    """
     from daxa.missions.coverage import EDGE_DEG
 
-    covers = table.plan.observed[trow]
+    code = codes[trow]
     radii = table.plan.instrument_radii
-    if radii is not None:
-        covers = covers & (sep[:, None] <= np.asarray(radii)[None, :] + EDGE_DEG)
     k = len(table.instruments)
-    code = np.zeros(trow.size, dtype=np.int64)
-    for bit in range(k):
-        code |= covers[:, bit].astype(np.int64) << bit
+    if radii is not None and k:
+        reach = np.asarray(radii, dtype=np.float64) + EDGE_DEG
+        if np.isnan(reach).any():  # no order: test each instrument
+            within = np.zeros(trow.size, dtype=np.int64)
+            for bit in range(k):
+                within |= (sep <= reach[bit]).astype(np.int64) << bit
+        else:
+            by_reach = np.argsort(reach, kind="stable")
+            # tail[j]: the bits of the instruments from the j-th shortest reach on
+            bits = np.int64(1) << by_reach.astype(np.int64)
+            tail = np.concatenate((np.cumsum(bits[::-1])[::-1], [0])).astype(np.int64)
+            within = tail[np.searchsorted(reach[by_reach], sep, side="left")]
+        code &= within
     if k <= 16:
         present = np.flatnonzero(np.bincount(code, minlength=1 << k))
         slot = np.zeros(1 << k, dtype=np.int64)
@@ -206,7 +232,7 @@ def match_chunk(
         if left.size:
             pattern = None
             if foot is None:  # the footprint step brings its own lists
-                index, distinct = _covering_patterns(table, trow, sep)
+                index, distinct = _covering_patterns(table, labels.codes[t], trow, sep)
                 pattern = index + len(lists)
                 lists += distinct
             found.append((t, left, trow, sep, flag, foot, pattern))
