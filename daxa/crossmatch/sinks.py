@@ -23,6 +23,10 @@ from daxa.errors import InputError
 
 #: Rows per Parquet row group of a streamed result.
 ROW_GROUP_ROWS = 262_144
+#: zstd level of streamed results (Arrow's default, stated): level 3 takes 10-18 % more of the
+#: writer's time for files 0.5-3 % smaller, level -1 5-8 % less for files 2-5 % larger
+#: (measured on association and summary rows).
+ZSTD_LEVEL = 1
 
 
 def is_label(dtype: pl.DataType) -> bool:
@@ -170,6 +174,7 @@ def _open_writer(path: Path, arrow_schema: Any, schema: dict[str, pl.DataType]) 
         path,
         arrow_schema,
         compression="zstd",
+        compression_level=ZSTD_LEVEL,
         use_dictionary=dictionary,
         write_statistics=statistics,
         store_schema=False,  # the declared schema is stated at the end (_declared_schema)

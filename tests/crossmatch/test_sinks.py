@@ -85,6 +85,7 @@ def test_enum_labels_read_back_as_the_declared_strings(tmp_path):
     assert not columns["obs_id"].has_dictionary_page
     assert columns["pos_index"].statistics.min == 0
     assert columns["obs_id"].statistics is None
+    assert {c.compression for c in columns.values()} == {"ZSTD"}
 
 
 def test_frame_sink_and_as_declared_give_the_strings(tmp_path):
