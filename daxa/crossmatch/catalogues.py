@@ -38,7 +38,6 @@ from daxa.crossmatch.chunked import ChunkPlan, PreparedSource, open_prepared, ou
 from daxa.crossmatch.execution import finish_sink, open_sink, run_tasks
 from daxa.crossmatch.inputs import HPX, catalogue_input, column_map, parse_bytes, report_skipped
 from daxa.crossmatch.margins import NPIX29, margin_ranges_of_chunks
-from daxa.crossmatch.shared_files import through_file, workers_share_disk
 from daxa.crossmatch.tasks import Task
 from daxa.errors import InputError
 from daxa.inputs._text import short
@@ -239,8 +238,6 @@ def match_catalogues(
     sink, hats_target = open_sink(output, output_format, schema)
 
     with dask_client(client, scheduler) as dclient:
-        if dclient is not None and len(plan) > 1 and workers_share_disk(dclient):
-            lprep, rprep = through_file(lprep), through_file(rprep)
         tasks = chunk_tasks(lprep, rprep, plan, m, opts)
         target = BestSink(rprep.n_rows, sink, opts, spill=streaming) if opts.two_phase else sink
         skipped = run_tasks(

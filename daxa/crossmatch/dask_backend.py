@@ -58,15 +58,20 @@ def _threads(client: Any) -> int:
         return 2
 
 
-#: In-memory frames of at least this many bytes go to the workers by ``scatter``, not in the
-#: task graph: on 8 chunks of a 1e7 x 1e6 match (42 MiB each) the graph route cost the client
-#: about 3 s of CPU.
+#: In-memory frames of at least this many bytes go to the workers through shared memory (on
+#: this machine) or by ``scatter``, never in the task graph: on 8 chunks of a 1e7 x 1e6 match
+#: (42 MiB each) the graph route cost the client about 3 s of CPU.
 SCATTER_BYTES = 1 << 20
 
 
-def _scatter_frames(client: Any, args: tuple[Any, ...]) -> tuple[Any, ...]:
-    """``args`` with large polars frames replaced by futures of their copies on the workers."""
+def _ship_frames(
+    client: Any, args: tuple[Any, ...], local: bool
+) -> tuple[tuple[Any, ...], list[Any]]:
+    """``args`` with large polars frames replaced by shared files (``local`` workers) or by
+    futures of their scattered copies; also the folders to remove once the task is done."""
     import polars as pl
+
+    from daxa.crossmatch.shared_files import share
 
     big = [
         i
@@ -74,39 +79,58 @@ def _scatter_frames(client: Any, args: tuple[Any, ...]) -> tuple[Any, ...]:
         if isinstance(a, pl.DataFrame) and a.estimated_size() >= SCATTER_BYTES
     ]
     if not big:
-        return args
-    futures = client.scatter([args[i] for i in big], direct=True, hash=False)
+        return args, []
     out = list(args)
-    for i, future in zip(big, futures, strict=True):
-        out[i] = future
-    return tuple(out)
+    folders = []
+    if local:
+        for i in big:
+            out[i], folder = share(args[i])
+            folders.append(folder)
+    else:
+        futures = client.scatter([args[i] for i in big], direct=True, hash=False)
+        for i, future in zip(big, futures, strict=True):
+            out[i] = future
+    return tuple(out), folders
+
+
+def _collect(item: tuple[Task, Any, list[Any]]) -> tuple[Task, Any]:
+    """A submitted task's result, its shared files removed."""
+    task, future, folders = item
+    try:
+        result = future.result()
+    finally:
+        future.release()
+        for folder in folders:
+            folder.cleanup()
+    return task, result
 
 
 def run_on_dask(
     client: Any, tasks: Sequence[Task], shared: dict[str, Any]
 ) -> Iterator[tuple[Task, Any]]:
     """Submit ``tasks`` to ``client`` and yield ``(task, result)`` in task order."""
+    from daxa.crossmatch.shared_files import workers_share_disk
+
     _require_distributed()
     shared_future = client.scatter(shared, broadcast=True) if shared else {}
     window = IN_FLIGHT_PER_THREAD * _threads(client) + 1
-    pending: deque[tuple[Task, Any]] = deque()
+    local = workers_share_disk(client)
+    pending: deque[tuple[Task, Any, list[Any]]] = deque()
     it = iter(tasks)
     try:
         for task in it:
-            args = _scatter_frames(client, task.args)
+            args, folders = _ship_frames(client, task.args, local)
             future = client.submit(materialised, task.func, *args, shared_future, pure=False)
-            pending.append((task, future))
+            pending.append((task, future, folders))
             if len(pending) >= window:
-                done_task, future = pending.popleft()
-                yield done_task, future.result()
-                future.release()
+                yield _collect(pending.popleft())
         while pending:
-            done_task, future = pending.popleft()
-            yield done_task, future.result()
-            future.release()
+            yield _collect(pending.popleft())
     finally:
-        for _, future in pending:
+        for _, future, folders in pending:
             future.cancel()
+            for folder in folders:
+                folder.cleanup()
         if shared:
             with suppress(Exception):
                 client.cancel(shared_future)

@@ -19,7 +19,9 @@ __all__ = ["Task", "materialised"]
 def materialised(func: Callable[..., Any], *args: Any) -> tuple[Any, np.ndarray]:
     """``func(*args)`` with lazily produced frames turned into a list (for Dask results);
     any other result (a frame, a sink's own kind of result) is returned as it is."""
-    frames, skipped = func(*args)
+    from daxa.crossmatch.shared_files import resolved
+
+    frames, skipped = func(*resolved(args))
     return (list(frames) if isinstance(frames, Iterator) else frames), skipped
 
 

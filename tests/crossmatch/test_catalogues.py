@@ -3,6 +3,8 @@ chunks (with pairs across chunk edges, at the poles and RA = 0), files, HATS and
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import polars as pl
 import pytest
@@ -187,19 +189,21 @@ def test_files_out_of_core_and_hats(sides, tmp_path):
 
 
 def test_dask_equals_local(sides, dask_client, monkeypatch):
-    """Dask workers on this machine read in-memory catalogues' chunks from one shared file
-    (no frame travels in a task) and give the local rows."""
+    """Dask gives the local rows; workers on this machine get a task's frames as shared files
+    (no frame travels in the task graph), removed once the task is done."""
     from daxa.crossmatch import dask_backend, shared_files
 
     assert shared_files.workers_share_disk(dask_client)
-    sent: list[type] = []
-    real = dask_backend._scatter_frames
+    monkeypatch.setattr(dask_backend, "SCATTER_BYTES", 0)  # every frame goes the shared way
+    shipped: list[tuple] = []
+    real = dask_backend._ship_frames
 
-    def watch(client, args):
-        sent.extend(type(a) for a in args)
-        return real(client, args)
+    def watch(client, args, local):
+        out, folders = real(client, args, local)
+        shipped.append((out, [f.name for f in folders]))
+        return out, folders
 
-    monkeypatch.setattr(dask_backend, "_scatter_frames", watch)
+    monkeypatch.setattr(dask_backend, "_ship_frames", watch)
     left, right = sides
     for how in ("all", "best"):
         local = match_catalogues(left, right, 0.3, how=how, chunk_rows=150, progress=False)
@@ -207,7 +211,11 @@ def test_dask_equals_local(sides, dask_client, monkeypatch):
             left, right, 0.3, how=how, chunk_rows=150, client=dask_client, progress=False
         )
         assert_frame_equal(remote, local)
-    assert sent.count(pl.DataFrame) <= sent.count(int) // 2  # the strips only, one per task
+    assert shipped
+    for args, folders in shipped:
+        assert not any(isinstance(a, pl.DataFrame) for a in args)
+        assert any(isinstance(a, shared_files.SharedFrame) for a in args)
+        assert folders and not any(Path(f).exists() for f in folders)
 
 
 @pytest.mark.filterwarnings("ignore::astropy.io.fits.verify.VerifyWarning")
