@@ -4,11 +4,13 @@ PYTHON ?= python3
 
 # The demo needs daxa and matplotlib; the tests need the test extras (pytest, hypothesis,
 # dask, nbmake, ruff, mypy).
+# pip's own notes (build back-end, root user) go to .install.log and are shown only if the
+# install fails, so the demo's first screen is the demo.
 install:
-	$(PYTHON) -m pip install -q -e ".[plot]"
+	@$(PYTHON) -m pip install -q -e ".[plot]" > .install.log 2>&1 || (cat .install.log; exit 1)
 
 install-test:
-	$(PYTHON) -m pip install -q -e ".[test]"
+	@$(PYTHON) -m pip install -q -e ".[test]" > .install.log 2>&1 || (cat .install.log; exit 1)
 
 demo: install
 	$(PYTHON) -m daxa demo

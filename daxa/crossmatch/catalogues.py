@@ -22,9 +22,9 @@ for row.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,30 +32,22 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from daxa.crossmatch.chunked import NPIX29, PreparedSource, open_prepared, range_cells
-from daxa.crossmatch.execution import Task, finish_sink, open_sink, run_tasks
+from daxa.crossmatch.catalogue_best import BestSink, best_task
+from daxa.crossmatch.catalogue_chunks import CatalogueOptions, How, Join, catalogue_task
+from daxa.crossmatch.chunked import ChunkPlan, PreparedSource, open_prepared, outside
+from daxa.crossmatch.execution import finish_sink, open_sink, run_tasks
 from daxa.crossmatch.inputs import HPX, catalogue_input, column_map, parse_bytes, report_skipped
+from daxa.crossmatch.margins import NPIX29, margin_ranges_of_chunks
+from daxa.crossmatch.shared_files import through_file, workers_share_disk
+from daxa.crossmatch.tasks import Task
 from daxa.errors import InputError
 from daxa.inputs._text import short
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
-How = Literal["all", "nearest", "best"]
-Join = Literal["inner", "left"]
 #: Bytes per left row while a chunk is matched (coordinates, the engine's work, output).
 BYTES_PER_ROW = 80
-
-
-@dataclass(frozen=True)
-class CatalogueOptions:
-    how: How
-    join: Join
-    radius: float | None  # None: per row, in the ``_radius`` column of the radius_of side
-    radius_of: Literal["left", "right"]
-    left_columns: tuple[str, ...]
-    right_columns: tuple[tuple[str, str], ...]  # (prepared name, output name)
-    streaming: bool
 
 
 def _degrees(radius: Any) -> Any:
@@ -65,131 +57,6 @@ def _degrees(radius: Any) -> Any:
         except Exception:
             raise InputError(f"radius {radius!r} is not an angle") from None
     return radius
-
-
-def _sorted_by_index(frame: pl.DataFrame) -> pl.DataFrame:
-    if frame.height < 2 or frame["pos_index"].is_sorted():
-        return frame
-    return frame.sort("pos_index")
-
-
-def _search(left: pl.DataFrame, right: pl.DataFrame, opts: CatalogueOptions) -> Any:
-    from daxa.sky import pairs as sky
-
-    func = {"all": sky.pair_search, "nearest": sky.nearest, "best": sky.best_match_symmetric}[
-        opts.how
-    ]
-    if opts.radius is not None:
-        radius: Any = opts.radius
-    else:
-        radius = (left if opts.radius_of == "left" else right)["_radius"].to_numpy()
-    return func(
-        left["ra"].to_numpy(),
-        left["dec"].to_numpy(),
-        right["ra"].to_numpy(),
-        right["dec"].to_numpy(),
-        radius,
-        radius_of=opts.radius_of,
-    )
-
-
-def match_frames(
-    core: pl.DataFrame,
-    left_all: pl.DataFrame | None,
-    right: pl.DataFrame,
-    opts: CatalogueOptions,
-) -> pl.DataFrame:
-    """The output rows of one chunk: ``core`` left rows against ``right`` (margin included).
-
-    ``left_all`` (core plus left margin) is needed for ``how='best'`` only.
-    """
-    same_left = left_all is None or left_all is core  # in memory: no margin rows to drop
-    core = _sorted_by_index(core)
-    right = _sorted_by_index(right)
-    if opts.how == "best" and same_left:
-        p = _search(core, right, opts)
-        li, ri, sep = p.left, p.right, p.separation
-    elif opts.how == "best":
-        assert left_all is not None
-        left = _sorted_by_index(left_all)
-        p = _search(left, right, opts)
-        core_idx = core["pos_index"].to_numpy()  # sorted
-        left_pos = left["pos_index"].to_numpy()[p.left]
-        where = np.searchsorted(core_idx, left_pos)
-        found = np.minimum(where, max(core_idx.size - 1, 0))
-        keep = (
-            (where < core_idx.size) & (core_idx[found] == left_pos) if core_idx.size else where < 0
-        )
-        li, ri, sep = where[keep], p.right[keep], p.separation[keep]
-    else:
-        p = _search(core, right, opts)
-        li, ri, sep = p.left, p.right, p.separation
-    out: dict[str, Any] = {
-        "left_index": core["pos_index"].gather(li),
-        "right_index": right["pos_index"].gather(ri),
-        "separation_deg": pl.Series(sep, dtype=pl.Float64),
-    }
-    for name in opts.left_columns:
-        out[name] = core[name].gather(li)
-    for src, name in opts.right_columns:
-        out[name] = right[src].gather(ri)
-    if opts.streaming:
-        out[HPX] = core[HPX].gather(li)
-    frame = pl.DataFrame(out)
-    if opts.join == "left":
-        matched = np.zeros(core.height, dtype=bool)
-        matched[li] = True
-        lonely = np.flatnonzero(~matched)
-        if lonely.size:
-            extra: dict[str, Any] = {"left_index": core["pos_index"].gather(lonely)}
-            for name in opts.left_columns:
-                extra[name] = core[name].gather(lonely)
-            if opts.streaming:
-                extra[HPX] = core[HPX].gather(lonely)
-            frame = pl.concat([frame, pl.DataFrame(extra)], how="diagonal_relaxed")
-    if not opts.streaming and _strictly_increasing(frame["left_index"]):
-        return frame  # one row per left row, in order (a best match, usually): sorted already
-    keys = [HPX, "left_index"] if opts.streaming else ["left_index"]
-    return frame.sort([*keys, "separation_deg", "right_index"], nulls_last=True)
-
-
-def _strictly_increasing(series: pl.Series) -> bool:
-    values = series.to_numpy()
-    return bool((values[1:] > values[:-1]).all())
-
-
-def catalogue_task(
-    left: PreparedSource | pl.DataFrame,
-    left_margin: PreparedSource | pl.DataFrame | None,
-    right: PreparedSource | pl.DataFrame,
-    lo: int,
-    hi: int,
-    margin: float,
-    opts: CatalogueOptions,
-    shared: dict[str, Any],
-) -> tuple[pl.DataFrame, IntArray]:
-    """One chunk: load what is not loaded yet (on a worker: from files) and match."""
-    skipped = np.zeros(0, dtype=np.int64)
-    cells = range_cells(lo, hi) if (lo, hi) != (0, NPIX29) else None
-    if isinstance(left, PreparedSource):
-        core, skipped = left.load_range(lo, hi)
-    else:
-        core = left
-    if isinstance(right, PreparedSource):
-        right = right.load_range(0, NPIX29)[0] if cells is None else right.margin(cells, margin)
-    left_all: pl.DataFrame | None = None
-    if opts.how == "best":
-        if isinstance(left_margin, PreparedSource):
-            left_all = (
-                left_margin.load_range(0, NPIX29)[0]
-                if cells is None
-                else left_margin.margin(cells, 2 * margin)
-            )
-        else:
-            left_all = left_margin if left_margin is not None else core
-    if core.height == 0:
-        return pl.DataFrame(), skipped
-    return match_frames(core, left_all, right, opts), skipped
 
 
 def _choose(columns: Sequence[str] | None, available: list[str], side: str) -> list[str]:
@@ -358,6 +225,8 @@ def match_catalogues(
         streaming=streaming,
     )
     plan = lprep.plan(rows)
+    if how == "best" and len(plan) > 1:
+        opts = dataclasses.replace(opts, two_phase=True)
     schema = _schema(lprep, rprep, opts)
     if (
         output is not None
@@ -370,36 +239,25 @@ def match_catalogues(
     sink, hats_target = open_sink(output, output_format, schema)
 
     with dask_client(client, scheduler) as dclient:
-        tasks = []
-        for i in range(len(plan)):
-            lo, hi = plan.range(i)
-            in_memory = lprep.frame is not None and rprep.frame is not None
-            if in_memory:
-                core, _ = lprep.load_range(lo, hi)
-                if core.height == 0:
-                    continue
-                if (lo, hi) == (0, NPIX29):
-                    rpart = rprep.load_range(lo, hi)[0]
-                    lall = lprep.frame if how == "best" else None
-                else:
-                    cells = range_cells(lo, hi)
-                    rpart = rprep.margin(cells, m)
-                    lall = lprep.margin(cells, 2 * m) if how == "best" else None
-                tasks.append(
-                    Task(catalogue_task, (core, lall, rpart, lo, hi, m, opts), core.height)
-                )
-            else:
-                lt = lprep if lprep.frame is not None else lprep.for_task()
-                rt = rprep if rprep.frame is not None else rprep.for_task()
-                tasks.append(Task(catalogue_task, (lt, lt, rt, lo, hi, m, opts), int(plan.rows[i])))
+        if dclient is not None and len(plan) > 1 and workers_share_disk(dclient):
+            lprep, rprep = through_file(lprep), through_file(rprep)
+        tasks = chunk_tasks(lprep, rprep, plan, m, opts)
+        target = BestSink(rprep.n_rows, sink, opts, spill=streaming) if opts.two_phase else sink
         skipped = run_tasks(
             tasks,
-            sink,
+            target,
             client=dclient,
             progress=progress,
             desc="matching catalogues",
             total_rows=lprep.n_rows,
         )
+    if isinstance(target, BestSink):
+        try:
+            target.finish()
+        except BaseException:
+            if hasattr(sink, "abort"):
+                sink.abort()
+            raise
     report_skipped([*lprep.skipped, *skipped], lsrc.n_rows)
     report_skipped(rprep.skipped, rsrc.n_rows)
     result = finish_sink(sink, hats_target, ra=left_ra, dec=left_dec)
@@ -407,9 +265,64 @@ def match_catalogues(
         return result
     if result.height == 0:
         return pl.DataFrame(schema=schema)
-    if len(plan) > 1:
+    if len(plan) > 1 and not result["left_index"].is_sorted():
+        # each chunk's rows are in order and a left row lives in one chunk: when the chunks'
+        # rows come in left order (catalogues stored in HEALPix order), so does the whole
         result = result.sort("left_index", "separation_deg", "right_index", nulls_last=True)
     return result.select(list(schema))
+
+
+def chunk_tasks(
+    left: PreparedSource,
+    right: PreparedSource,
+    plan: ChunkPlan,
+    margin: float,
+    opts: CatalogueOptions,
+) -> list[Task]:
+    """One :func:`catalogue_task` per chunk of ``plan``.
+
+    Every chunk's strips (the right rows within ``margin`` of it and, for ``how='best'``, the
+    left rows within twice that) are harvested first, in one pass over each side's files, and
+    travel with the task; its own rows are read by the task. Sides in memory are sliced here.
+    """
+    whole = len(plan) == 1 and plan.range(0) == (0, NPIX29)
+    right_strips: list[pl.DataFrame] | None = None
+    left_strips: list[pl.DataFrame] | None = None
+    if not whole:
+        cells = [plan.cells(i) for i in range(len(plan))]
+        right_strips = right.harvest(
+            [
+                outside(r, *plan.range(i))
+                for i, r in enumerate(margin_ranges_of_chunks(cells, margin))
+            ]
+        )
+        if opts.how == "best" and not opts.two_phase:
+            left_strips = left.harvest(
+                [
+                    outside(r, *plan.range(i))
+                    for i, r in enumerate(margin_ranges_of_chunks(cells, 2 * margin))
+                ]
+            )
+    tasks = []
+    for i in range(len(plan)):
+        lo, hi = plan.range(i)
+        lt: PreparedSource | pl.DataFrame
+        rt: PreparedSource | pl.DataFrame
+        if left.frame is not None:
+            lt = left.load_range(lo, hi)[0]
+            rows = lt.height
+            if rows == 0:
+                continue
+        else:
+            lt, rows = left.for_task(), int(plan.rows[i])
+        rt = right.load_range(lo, hi)[0] if right.frame is not None else right.for_task()
+        rs = right_strips[i] if right_strips is not None else None
+        if opts.two_phase:
+            tasks.append(Task(best_task, (lt, rt, rs, lo, hi, opts), rows))
+        else:
+            ls = left_strips[i] if left_strips is not None else None
+            tasks.append(Task(catalogue_task, (lt, ls, rt, rs, lo, hi, opts), rows))
+    return tasks
 
 
 def _max_radius(prepared: PreparedSource) -> float:

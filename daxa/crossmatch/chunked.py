@@ -28,15 +28,8 @@ import numpy.typing as npt
 import polars as pl
 
 from daxa.crossmatch.inputs import ColumnMap, prepare
-from daxa.crossmatch.margins import (
-    ALIGN_ORDER,
-    NPIX29,
-    coarse_ranges,
-    in_ranges,
-    margin_ranges,
-    range_cells,
-    shift,
-)
+from daxa.crossmatch.margins import ALIGN_ORDER, NPIX29, margin_ranges, range_cells, shift
+from daxa.crossmatch.sorted_files import SortedFiles, cut
 from daxa.errors import InputError
 from daxa.inputs.sources import HPX, Source
 
@@ -142,7 +135,8 @@ class PreparedSource:
     """A catalogue whose rows can be fetched per HEALPix range in the standard columns.
 
     Either ``frame`` (in memory, prepared, sorted by ``_healpix_29``) or ``source`` (files
-    sorted by ``_healpix_29``, prepared on read with ``cols``).
+    sorted by ``_healpix_29``, read by row group through ``files`` and prepared on read with
+    ``cols``, unless ``is_prepared``).
     """
 
     cols: ColumnMap
@@ -152,19 +146,17 @@ class PreparedSource:
     tmpdir: Any = None  # keeps a spill folder alive as long as this object
     is_prepared: bool = False  # the files already hold the standard columns (spilled)
     whole: bool = False  # in memory in one piece, in input order (not sorted by HEALPix)
+    files: SortedFiles | None = None
 
-    def _read(self, predicate: pl.Expr) -> pl.DataFrame:
-        """Rows of the files matching ``predicate`` on ``_healpix_29``, prepared."""
-        assert self.source is not None
+    def __post_init__(self) -> None:
+        if self.files is None and self.source is not None:
+            columns = self.source.columns if self.is_prepared else [*self.cols.needed(), HPX]
+            self.files = SortedFiles(self.source.paths, columns, row_index=not self.is_prepared)
+
+    def _prepared(self, raw: pl.DataFrame) -> tuple[pl.DataFrame, IntArray]:
         if self.is_prepared:
-            lf = self.source.scan(self.source.columns)
-        else:
-            lf = self.source.scan([*self.cols.needed(), HPX], row_index=True)
-        try:
-            raw = lf.filter(predicate).collect()
-        except Exception as exc:
-            raise InputError(f"cannot read {self.source.label}: {exc}") from None
-        return raw if self.is_prepared else prepare(raw, self.cols)[0]
+            return raw, np.empty(0, dtype=np.int64)
+        return prepare(raw, self.cols)
 
     def _hpx(self) -> IntArray:
         assert self.frame is not None
@@ -179,39 +171,39 @@ class PreparedSource:
             hpx = self._hpx()
             a, b = np.searchsorted(hpx, [lo, hi], side="left")
             return self.frame.slice(int(a), int(b - a)), np.empty(0, dtype=np.int64)
-        assert self.source is not None
-        if self.is_prepared:
-            return self._read((pl.col(HPX) >= lo) & (pl.col(HPX) < hi)), np.empty(0, np.int64)
-        raw = self.source.read_healpix_range(self.cols.needed(), lo, hi)
-        return prepare(raw, self.cols)
+        assert self.files is not None
+        one = np.array([lo], dtype=np.int64), np.array([hi], dtype=np.int64)
+        return self._prepared(self.files.read(*one))
 
     def load_ranges(self, ranges: Sequence[tuple[int, int]]) -> pl.DataFrame:
-        """Prepared rows of several ranges, each row once, in ``_healpix_29`` order."""
+        """Prepared rows of several disjoint, sorted ranges, in ``_healpix_29`` order."""
         if not ranges:
             return self.empty()
         if self.whole:
             assert self.frame is not None
             return self.frame
-        if self.frame is not None:
-            hpx = self._hpx()
-            lo = np.array([r[0] for r in ranges], dtype=np.int64)
-            hi = np.array([r[1] for r in ranges], dtype=np.int64)
-            a = np.searchsorted(hpx, lo, side="left")
-            b = np.searchsorted(hpx, hi, side="left")
-            idx = np.concatenate([np.arange(x, y) for x, y in zip(a, b, strict=True)])
-            return self.frame[idx] if idx.size else self.empty()
         lo = np.array([r[0] for r in ranges], dtype=np.int64)
         hi = np.array([r[1] for r in ranges], dtype=np.int64)
-        rows = self._read(range_predicate(coarse_ranges(lo, hi)))
-        if rows.height == 0:
-            return rows
-        keep = in_ranges(rows[HPX].to_numpy(), lo, hi)  # exact, after a read of a few ranges
-        return rows.filter(pl.Series(keep)) if not keep.all() else rows
+        if self.frame is not None:
+            rows = cut(self._hpx(), lo, hi)
+            return self.frame[rows] if rows.size else self.empty()
+        assert self.files is not None
+        return self._prepared(self.files.read(lo, hi))[0]
+
+    def harvest(self, ranges: Sequence[tuple[IntArray, IntArray]]) -> list[pl.DataFrame]:
+        """Prepared rows of every chunk's ranges (``ranges[i]``: disjoint, sorted ``lo`` and
+        ``hi`` arrays of chunk ``i``), reading each row group they touch once."""
+        if self.frame is not None:
+            hpx = self._hpx()
+            return [self.frame[cut(hpx, lo, hi)] for lo, hi in ranges]
+        assert self.files is not None
+        return [self._prepared(raw)[0] for raw in self.files.harvest(ranges)]
 
     def empty(self) -> pl.DataFrame:
         if self.frame is not None:
             return self.frame.clear()
-        return self._read(pl.col(HPX) < 0)
+        assert self.files is not None
+        return self._prepared(self.files.empty())[0]
 
     def margin(self, cells: Sequence[tuple[int, int]], margin: float) -> pl.DataFrame:
         """The cells' rows and every row within ``margin`` degrees of them (a few more too)."""
@@ -235,16 +227,46 @@ class PreparedSource:
 
     def for_task(self) -> PreparedSource:
         """A copy without the in-memory frame, for shipping to a worker that reads files."""
-        return PreparedSource(self.cols, None, self.source, is_prepared=self.is_prepared)
+        return PreparedSource(
+            self.cols, None, self.source, is_prepared=self.is_prepared, files=self.files
+        )
 
 
-def range_predicate(ranges: Sequence[tuple[int, int]]) -> pl.Expr:
-    """``_healpix_29`` in any of ``ranges``, as one term per range (keep them few:
-    :func:`~daxa.crossmatch.margins.coarse_ranges`)."""
-    expr = pl.lit(False)
-    for lo, hi in ranges:
-        expr = expr | ((pl.col(HPX) >= lo) & (pl.col(HPX) < hi))
-    return expr
+def outside(
+    ranges: Sequence[tuple[int, int]] | tuple[IntArray, IntArray], lo: int, hi: int
+) -> tuple[IntArray, IntArray]:
+    """The parts of disjoint, sorted ``ranges`` (pairs, or ``lo`` and ``hi`` arrays) outside
+    ``[lo, hi)``, as sorted arrays.
+
+    >>> [a.tolist() for a in outside([(0, 10), (20, 30)], 5, 25)]
+    [[0, 25], [5, 30]]
+    """
+    if isinstance(ranges, tuple) and len(ranges) == 2 and isinstance(ranges[0], np.ndarray):
+        a, b = ranges
+    else:
+        a = np.array([r[0] for r in ranges], dtype=np.int64)
+        b = np.array([r[1] for r in ranges], dtype=np.int64)
+    before_hi = np.minimum(b, lo)
+    after_lo = np.maximum(a, hi)
+    keep1 = a < before_hi
+    keep2 = after_lo < b
+    starts = np.concatenate([a[keep1], after_lo[keep2]])
+    ends = np.concatenate([before_hi[keep1], b[keep2]])
+    order = np.argsort(starts, kind="stable")
+    return starts[order], ends[order]
+
+
+def with_strip(core: pl.DataFrame, strip: pl.DataFrame, lo: int) -> pl.DataFrame:
+    """A chunk's core rows (``_healpix_29`` in ``[lo, hi)``) and its strip rows (outside it),
+    together in ``_healpix_29`` order: no sort, so rows stored in HEALPix order keep their row
+    numbers in order too."""
+    if strip.height == 0:
+        return core
+    if core.height == 0:
+        return strip
+    at = int(np.searchsorted(strip[HPX].to_numpy(), lo, side="left"))
+    parts = [strip.slice(0, at), core.select(strip.columns), strip.slice(at)]
+    return pl.concat([p for p in parts if p.height], rechunk=False)
 
 
 def prepare_in_memory(
@@ -263,7 +285,9 @@ def prepare_in_memory(
     raw = source.read(cols.needed() + extra, row_index=True)
     single = rows_per_chunk is not None and raw.height <= rows_per_chunk
     prepared, skipped = prepare(raw, cols, radius=radius, healpix=not single)
-    if not single:
+    if not single and not prepared[HPX].is_sorted():
+        # rows come in input order, so a catalogue already in HEALPix order (HATS, daxa's own
+        # outputs) is sorted by (HEALPix, row) as it is: a sort of 1e7 rows costs 0.4 s
         prepared = prepared.sort(HPX, "pos_index")
     return PreparedSource(cols, frame=prepared, skipped=[skipped], whole=single)
 
@@ -369,9 +393,12 @@ def spill(
     group = int(np.clip(rows_per_chunk // 32, 256, 65_536))
     for f in files:
         pl.read_parquet(f).sort(HPX, "pos_index").write_parquet(f, row_group_size=group)
+    if not files:  # no row with usable coordinates: an empty catalogue, in memory
+        tmp.cleanup()
+        empty, _ = prepare(source.scan(cols.needed()).head(0).collect(), cols)
+        return PreparedSource(cols, frame=empty, skipped=skipped)
     spilled = Source("parquet", source.label, [], paths=files, healpix_sorted=True)
-    if files:
-        spilled.columns = list(pq.read_schema(files[0]).names)
+    spilled.columns = list(pq.read_schema(files[0]).names)
     return PreparedSource(cols, source=spilled, skipped=skipped, tmpdir=tmp, is_prepared=True)
 
 

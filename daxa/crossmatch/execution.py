@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,9 +29,14 @@ if TYPE_CHECKING:
     from daxa.crossmatch.chunked import ChunkPlan, PreparedSource
 
 
-def _write(sink: FrameSink | ParquetSink, result: pl.DataFrame | Iterable[pl.DataFrame]) -> None:
-    for frame in [result] if isinstance(result, pl.DataFrame) else result:
-        sink.write(frame)
+def _write(sink: Any, result: Any) -> None:
+    """Hand a task's result to ``sink``: a frame, several frames, or a result of the sink's
+    own kind (e.g. :class:`~daxa.crossmatch.catalogue_best.BestChunk`)."""
+    if isinstance(result, (list, tuple, Iterator)):
+        for frame in result:
+            sink.write(frame)
+    else:
+        sink.write(result)
 
 
 class FrameSink:
@@ -155,7 +160,7 @@ def _parquet_native(dtype: pl.DataType) -> bool:
 
 def run_tasks(
     tasks: Sequence[Task],
-    sink: FrameSink | ParquetSink,
+    sink: Any,
     *,
     client: Any = None,
     shared: dict[str, Any] | None = None,
@@ -185,7 +190,7 @@ def run_tasks(
                 skipped.append(bad)
                 bar.update(task.rows)
     except BaseException:
-        if isinstance(sink, ParquetSink):
+        if hasattr(sink, "abort"):
             sink.abort()
         raise
     finally:

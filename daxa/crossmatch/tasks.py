@@ -7,29 +7,30 @@ modules share them without importing each other.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import polars as pl
 
 __all__ = ["Task", "materialised"]
 
 
 def materialised(func: Callable[..., Any], *args: Any) -> tuple[Any, np.ndarray]:
-    """``func(*args)`` with lazily produced frames turned into a list (for Dask results)."""
+    """``func(*args)`` with lazily produced frames turned into a list (for Dask results);
+    any other result (a frame, a sink's own kind of result) is returned as it is."""
     frames, skipped = func(*args)
-    return (frames if isinstance(frames, pl.DataFrame) else list(frames)), skipped
+    return (list(frames) if isinstance(frames, Iterator) else frames), skipped
 
 
 @dataclass(frozen=True)
 class Task:
-    """One chunk's work: ``func(*args)`` returns ``(frame or frames, skipped row numbers)``.
+    """One chunk's work: ``func(*args)`` returns ``(result, skipped row numbers)``.
 
-    An iterable of frames lets a chunk with very many pairs hand them over a slice at a time.
+    The result is a frame, an iterable of frames (a chunk with very many pairs hands them over
+    a slice at a time) or whatever the run's sink takes.
     """
 
-    func: Callable[..., tuple[pl.DataFrame | Iterable[pl.DataFrame], np.ndarray]]
+    func: Callable[..., tuple[Any, np.ndarray]]
     args: tuple[Any, ...]
     rows: int  # positions in the chunk, for progress

@@ -22,7 +22,14 @@ import numpy.typing as npt
 
 from daxa.errors import InputError
 from daxa.sky import _join
-from daxa.sky._join import build_table, cell_size, count_candidates, join, stable_argsort_int
+from daxa.sky._join import (
+    build_table,
+    cell_size,
+    count_candidates,
+    footprint,
+    join,
+    stable_argsort_int,
+)
 from daxa.sky._parallel import map_parts, threads_for
 from daxa.sky.geometry import check_coordinates, check_radius, loosen
 
@@ -111,12 +118,21 @@ def _one_group(
         cover = np.array([r_probe.max()])
     else:
         cover = np.array([r_scalar])
-    table = build_table(b_ra, b_dec, cover, cell_size(float(cover.max()), b_ra.size), r_build)
+    size = cell_size(float(cover.max()), b_ra.size, p_ra.size, _footprint(b_ra, b_dec, p_ra))
+    table = build_table(b_ra, b_dec, cover, size, r_build)
     probe, build, sep = join(table, p_ra, p_dec, r_probe, r_scalar)
     if build_is_right:
         return probe, build, sep
     order = stable_argsort_int(build, lra.size)  # (right, left) order -> (left, right)
     return build[order], probe[order], sep[order]
+
+
+def _footprint(b_ra: FloatArray, b_dec: FloatArray, p_ra: FloatArray) -> float:
+    """The build side's sky fraction, measured only when it could change the cell size (many
+    probes per build row); else the whole sky."""
+    if p_ra.size < 4 * b_ra.size or b_ra.size < 1000:
+        return 1.0
+    return footprint(b_ra, b_dec)
 
 
 def _search(

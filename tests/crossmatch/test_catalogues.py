@@ -186,7 +186,20 @@ def test_files_out_of_core_and_hats(sides, tmp_path):
     )
 
 
-def test_dask_equals_local(sides, dask_client):
+def test_dask_equals_local(sides, dask_client, monkeypatch):
+    """Dask workers on this machine read in-memory catalogues' chunks from one shared file
+    (no frame travels in a task) and give the local rows."""
+    from daxa.crossmatch import dask_backend, shared_files
+
+    assert shared_files.workers_share_disk(dask_client)
+    sent: list[type] = []
+    real = dask_backend._scatter_frames
+
+    def watch(client, args):
+        sent.extend(type(a) for a in args)
+        return real(client, args)
+
+    monkeypatch.setattr(dask_backend, "_scatter_frames", watch)
     left, right = sides
     for how in ("all", "best"):
         local = match_catalogues(left, right, 0.3, how=how, chunk_rows=150, progress=False)
@@ -194,6 +207,7 @@ def test_dask_equals_local(sides, dask_client):
             left, right, 0.3, how=how, chunk_rows=150, client=dask_client, progress=False
         )
         assert_frame_equal(remote, local)
+    assert sent.count(pl.DataFrame) <= sent.count(int) // 2  # the strips only, one per task
 
 
 @pytest.mark.filterwarnings("ignore::astropy.io.fits.verify.VerifyWarning")
@@ -212,3 +226,81 @@ def test_bad_inputs(sides, tmp_path):
     (tmp_path / "bad.fits").write_bytes(b"SIMPLE  = T" + b" " * 100)
     with pytest.raises(InputError, match="bad.fits"):
         match_catalogues(left, tmp_path / "bad.fits", 0.5, progress=False)
+
+
+@pytest.mark.parametrize("join", ["inner", "left"])
+def test_best_in_chunks_breaks_ties_as_in_one_piece(sides, join, tmp_path, monkeypatch):
+    """Chunked best matches come in two phases (each chunk's candidates, then the right rows'
+    choice over all chunks): with exact duplicates on both sides (equal separations, ties to the
+    lowest row) they equal the one-piece result, in memory, streamed to a file (candidates
+    spilled) and with the right side's choices in a temporary file."""
+    from daxa.crossmatch import catalogue_best
+
+    left, right = sides
+    left = pl.concat([left, left.slice(0, 300)])  # rows 2000-2299 repeat rows 0-299
+    right = pl.concat([right, right.slice(0, 200)])
+    whole = match_catalogues(left, right, 0.3, how="best", join=join, progress=False)
+    assert whole.filter(pl.col("left_index") >= 2000)["right_index"].null_count() > 0 or (
+        join == "inner"
+    )
+    chunked = match_catalogues(
+        left, right, 0.3, how="best", join=join, chunk_rows=60, progress=False
+    )
+    assert_frame_equal(chunked, whole)
+    monkeypatch.setattr(catalogue_best, "IN_MEMORY_RIGHT_ROWS", 10)
+    out = match_catalogues(
+        left,
+        right,
+        0.3,
+        how="best",
+        join=join,
+        chunk_rows=60,
+        output=tmp_path / f"best-{join}.parquet",
+        progress=False,
+    )
+    streamed = pl.read_parquet(out).drop("_healpix_29")
+    assert_frame_equal(
+        streamed.sort("left_index"), whole, check_column_order=False, check_dtypes=False
+    )
+    assert not list(tmp_path.glob(".*"))  # no temporary file left beside the output
+
+
+@pytest.mark.parametrize("first_dec", [0.1, -0.1])
+def test_best_in_chunks_ties_across_chunks_go_to_the_lowest_row(first_dec):
+    """A right row exactly between two left rows that fall in different chunks (on either side
+    of the equator where base pixels 0 and 8 meet, so their separations are bitwise equal)
+    pairs with the lower left row number, as in one piece, whichever chunk comes first."""
+    filler = awkward_positions(600, seed=21)
+    far = ((filler["ra"] - 45.0).abs() > 5) | (filler["dec"].abs() > 5)
+    filler = filler.filter(far).select("ra", "dec")
+    twins = pl.DataFrame({"ra": [45.0, 45.0], "dec": [first_dec, -first_dec]})  # either order
+    left = pl.concat([twins, filler])
+    right = pl.concat([pl.DataFrame({"ra": [45.0], "dec": [0.0]}), filler.slice(0, 100)])
+    whole = match_catalogues(left, right, 0.3, how="best", progress=False)
+    assert whole.filter(pl.col("right_index") == 0)["left_index"].to_list() == [0]
+    for rows in (40, 100):
+        chunked = match_catalogues(left, right, 0.3, how="best", chunk_rows=rows, progress=False)
+        assert_frame_equal(chunked, whole)
+
+
+@pytest.mark.filterwarnings("ignore::daxa.crossmatch.inputs.CrossmatchWarning")
+@pytest.mark.parametrize("how", ["all", "best"])
+def test_a_file_without_one_usable_position_matches_nothing(tmp_path, how):
+    """A catalogue file bigger than the budget whose positions are all unusable is spilled to
+    nothing and matches nothing, on either side (no crash on the empty spill)."""
+    n = 5000
+    bad = pl.DataFrame({"ra": np.full(n, np.nan), "dec": np.full(n, np.nan)})
+    good = awkward_positions(n, seed=3).select("ra", "dec")
+    bad.write_parquet(tmp_path / "bad.parquet")
+    good.write_parquet(tmp_path / "good.parquet")
+    for a, b in (("bad", "good"), ("good", "bad")):
+        got = match_catalogues(
+            tmp_path / f"{a}.parquet",
+            tmp_path / f"{b}.parquet",
+            0.1,
+            how=how,
+            memory_budget=20_000,
+            progress=False,
+        )
+        assert got.height == 0
+        assert got.columns[:3] == ["left_index", "right_index", "separation_deg"]

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from daxa.crossmatch.chunked import open_prepared, plan_sorted_array
+from daxa.crossmatch.chunked import open_prepared, outside, plan_sorted_array
 from daxa.crossmatch.inputs import column_map, open_source
 from daxa.crossmatch.margins import (
     ALIGN_ORDER,
@@ -127,37 +127,92 @@ def test_spilled_file_gives_every_row_once(tmp_path):
     np.testing.assert_allclose(joined["ra"], joined["ra_right"])
 
 
-def test_a_chunk_read_has_a_handful_of_range_terms(tmp_path, monkeypatch):
-    """Reading a chunk's margin from HEALPix-sorted files filters on at most MAX_READ_TERMS
-    ranges (thousands of OR'd terms made out-of-core matching hang), and gives exactly the
-    rows of the asked ranges."""
-    from daxa.crossmatch import chunked
-    from daxa.crossmatch.margins import MAX_READ_TERMS, coarse_ranges
-
-    frame = awkward_positions(4000, seed=52)
-    frame.write_parquet(tmp_path / "cat.parquet", row_group_size=250)
+def _sorted_file(tmp_path, n=4000, group=250):
+    frame = awkward_positions(n, seed=52)
+    frame.write_parquet(tmp_path / "cat.parquet", row_group_size=group)
     prepared = open_prepared(
         open_source(tmp_path / "cat.parquet"), column_map(), memory_budget=50_000
     )
-    assert prepared.frame is None
-    seen: list[int] = []
-    real = chunked.range_predicate
+    assert prepared.frame is None and prepared.files is not None
+    return prepared
 
-    def counting(ranges):
-        seen.append(len(ranges))
-        return real(ranges)
 
-    monkeypatch.setattr(chunked, "range_predicate", counting)
+def _count_decodes(monkeypatch, files):
+    """Row groups decoded from the files, in the order asked."""
+    decoded: list[int] = []
+    real = files._decode
+
+    def counting(positions):
+        with files._lock:
+            fresh = [p for p in positions.tolist() if p not in files._cache]
+        decoded.extend(fresh)
+        return real(positions)
+
+    monkeypatch.setattr(files, "_decode", counting)
+    return decoded
+
+
+def test_a_chunk_read_builds_no_query_and_decodes_only_the_groups_it_needs(tmp_path, monkeypatch):
+    """Reading a chunk's margin from HEALPix-sorted files decodes just the row groups whose
+    statistics meet the asked ranges (no filter expression at all: thousands of OR'd range
+    terms made out-of-core matching hang), and gives exactly the rows of those ranges."""
+    prepared = _sorted_file(tmp_path)
+    files = prepared.files
+    decoded = _count_decodes(monkeypatch, files)
+
+    def no_query(*args, **kwargs):
+        raise AssertionError("a chunk read built a query filter")
+
+    monkeypatch.setattr(pl.LazyFrame, "filter", no_query)
+    monkeypatch.setattr(pl.DataFrame, "filter", no_query)
     plan = prepared.plan(300)
+    assert len(plan) > 5
     for i in range(len(plan)):
         asked = margin_ranges(plan.cells(i), 0.5)
+        decoded.clear()
+        files._cache.clear()
         got = prepared.margin(plan.cells(i), 0.5)
-        hpx = got["_healpix_29"].to_numpy()
         lo = np.array([a for a, _ in asked])
         hi = np.array([b for _, b in asked])
+        needed = set(files.index.overlapping(lo, hi).tolist())
+        assert set(decoded) == needed and len(decoded) == len(needed)
+        hpx = got["_healpix_29"].to_numpy()
         inside = ((hpx[:, None] >= lo) & (hpx[:, None] < hi)).any(axis=1)
         assert inside.all()  # nothing outside the asked ranges
         whole = pl.concat([prepared.load_range(a, b)[0] for a, b in asked])
-        assert sorted(got["pos_index"].to_list()) == sorted(whole["pos_index"].to_list())
-    assert seen and max(seen) <= MAX_READ_TERMS
-    assert len(coarse_ranges(np.arange(0, 10_000, 10), np.arange(5, 10_005, 10))) == MAX_READ_TERMS
+        assert got["pos_index"].to_list() == whole["pos_index"].to_list()
+
+
+def test_a_harvest_decodes_each_group_once_and_gives_every_chunk_its_rows(tmp_path, monkeypatch):
+    """The strips of every chunk, harvested in one pass, are the rows each chunk's own read
+    gives, and no row group is decoded twice."""
+    prepared = _sorted_file(tmp_path)
+    files = prepared.files
+    plan = prepared.plan(300)
+    strips = [outside(margin_ranges(plan.cells(i), 0.5), *plan.range(i)) for i in range(len(plan))]
+    want = [prepared.load_ranges(list(zip(*map(list, s), strict=True))) for s in strips]
+    files._cache.clear()
+    decoded = _count_decodes(monkeypatch, files)
+    got = prepared.harvest(strips)
+    assert len(decoded) == len(set(decoded))
+    for g, w in zip(got, want, strict=True):
+        assert g["pos_index"].to_list() == w["pos_index"].to_list()
+        assert g["ra"].to_list() == w["ra"].to_list()
+    for i, strip in enumerate(got):  # a strip never repeats its own chunk's rows
+        lo, hi = plan.range(i)
+        assert not ((strip["_healpix_29"] >= lo) & (strip["_healpix_29"] < hi)).any()
+
+
+def test_margins_of_many_chunks_are_each_chunks_margins():
+    """The margins of every chunk, looked up together, are each chunk's own."""
+    from daxa.crossmatch.margins import margin_ranges_of_chunks
+
+    rng = np.random.default_rng(5)
+    hpx = np.sort(healpix_index(rng.uniform(0, 360, 20_000), rng.uniform(-90, 90, 20_000)))
+    plan = plan_sorted_array(hpx, 700)
+    cells = [plan.cells(i) for i in range(len(plan))]
+    for margin in (1 / 3600, 0.3, 20.0):
+        together = margin_ranges_of_chunks([*cells, []], margin)
+        as_pairs = [list(zip(a.tolist(), b.tolist(), strict=True)) for a, b in together]
+        assert as_pairs[-1] == []
+        assert as_pairs[:-1] == [margin_ranges(c, margin) for c in cells]

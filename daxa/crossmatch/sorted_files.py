@@ -1,0 +1,247 @@
+"""HEALPix-sorted Parquet files read by row group: a chunk's rows, and every chunk's margin strips.
+
+A catalogue stored in ``_healpix_29`` order (daxa's own outputs, HATS partitions, spilled
+inputs) is read here without a query engine: the row groups' ``_healpix_29`` statistics say
+which groups hold a HEALPix range, pyarrow decodes just those, and a binary search on the sorted
+column cuts the exact rows. Measured on a 1e7-row file of 100 groups: a polars filter with one
+range term per margin piece took 2.2 s over 64 chunks (most of it planning and evaluating the
+terms), decoding the groups and cutting them takes about 3 ms a group.
+
+Reading the margin strips of chunks one chunk at a time decodes the same groups again and
+again: a strip a few arcseconds wide touches a dozen groups. :meth:`SortedFiles.harvest`
+takes the strips of every chunk at once and decodes each group they touch once, in file order.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from daxa.errors import InputError
+from daxa.inputs.sources import HPX, ROW
+
+IntArray = npt.NDArray[np.int64]
+
+#: Decoded row groups kept for the next read (a chunk's range usually starts in the group the
+#: previous chunk ended in).
+CACHED_GROUPS = 4
+
+
+@dataclass(frozen=True)
+class RowGroups:
+    """The non-empty row groups of sorted files, in ``_healpix_29`` order."""
+
+    paths: tuple[str, ...]
+    file: IntArray  # index into paths
+    group: IntArray  # row group within its file
+    first: IntArray  # smallest _healpix_29 of the group
+    last: IntArray  # largest _healpix_29 of the group
+    offset: IntArray  # global row number of the group's first row
+    rows: IntArray  # rows in the group
+
+    def overlapping(self, lo: IntArray, hi: IntArray) -> IntArray:
+        """Positions of the groups holding any value of any ``[lo, hi)``."""
+        if lo.size == 0 or self.first.size == 0:
+            return np.zeros(0, dtype=np.int64)
+        # group g meets [lo, hi) when first[g] < hi and last[g] >= lo; groups are sorted, so
+        # each range meets a run of groups: from the first whose last >= lo to the last whose
+        # first < hi
+        a = np.searchsorted(self.last, lo, side="left")
+        b = np.searchsorted(self.first, hi, side="left")
+        keep = b > a
+        if not keep.any():
+            return np.zeros(0, dtype=np.int64)
+        a, b = a[keep], b[keep]
+        hit = np.zeros(self.first.size + 1, dtype=np.int64)
+        np.add.at(hit, a, 1)
+        np.add.at(hit, b, -1)
+        return np.flatnonzero(np.cumsum(hit[:-1]) > 0).astype(np.int64)
+
+
+def row_groups(paths: Sequence[Path | str]) -> RowGroups:
+    """The row-group index of ``paths`` from their footers (no data read)."""
+    import pyarrow.parquet as pq
+
+    file, group, first, last, rows = [], [], [], [], []
+    for i, path in enumerate(paths):
+        meta = pq.read_metadata(path)
+        col = meta.schema.to_arrow_schema().get_field_index(HPX)
+        for g in range(meta.num_row_groups):
+            rg = meta.row_group(g)
+            if rg.num_rows == 0:
+                continue
+            stats = rg.column(col).statistics
+            file.append(i)
+            group.append(g)
+            first.append(int(stats.min))
+            last.append(int(stats.max))
+            rows.append(rg.num_rows)
+    counts = np.array(rows, dtype=np.int64)
+    return RowGroups(
+        tuple(str(p) for p in paths),
+        np.array(file, dtype=np.int64),
+        np.array(group, dtype=np.int64),
+        np.array(first, dtype=np.int64),
+        np.array(last, dtype=np.int64),
+        (np.cumsum(counts) - counts).astype(np.int64),
+        counts,
+    )
+
+
+def cut(hpx: IntArray, lo: IntArray, hi: IntArray) -> IntArray:
+    """Row positions of sorted ``hpx`` inside any of the disjoint, sorted ``[lo, hi)``."""
+    a = np.searchsorted(hpx, lo, side="left")
+    b = np.searchsorted(hpx, hi, side="left")
+    lengths = b - a
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.repeat(a - (np.cumsum(lengths) - lengths), lengths)
+    return starts + np.arange(total, dtype=np.int64)
+
+
+class SortedFiles:
+    """Rows of HEALPix-sorted Parquet files by ``_healpix_29`` range, ``__row`` their global
+    row number when ``row_index``. Safe to share between threads (each opens its own file
+    handles: two threads reading through one pyarrow file crashed the process); pickled without
+    its open files and cache (a Dask worker opens its own)."""
+
+    def __init__(self, paths: Sequence[Path | str], columns: Sequence[str], *, row_index: bool):
+        self.index = row_groups(paths)
+        self.columns = list(dict.fromkeys([*columns, HPX]))
+        self.row_index = row_index
+        self._reset()
+
+    def _reset(self) -> None:
+        self._local = threading.local()  # open files per thread: pyarrow's are not shared
+        self._cache: OrderedDict[int, pl.DataFrame] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: self.__dict__[k] for k in ("index", "columns", "row_index")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._reset()
+
+    def _decode(self, positions: IntArray) -> list[pl.DataFrame]:
+        """Groups at ``positions`` (sorted), from the cache or decoded (consecutive groups of
+        one file in one pyarrow call, which decodes their columns on both cores)."""
+        import pyarrow.parquet as pq
+
+        out: dict[int, pl.DataFrame] = {}
+        with self._lock:
+            for p in positions.tolist():
+                if p in self._cache:
+                    self._cache.move_to_end(p)
+                    out[p] = self._cache[p]
+        todo = [p for p in positions.tolist() if p not in out]
+        idx = self.index
+        for f in sorted({int(idx.file[p]) for p in todo}):
+            mine = [p for p in todo if idx.file[p] == f]
+            files = self._local.__dict__.setdefault("files", {})
+            handle = files.get(f)
+            if handle is None:
+                handle = files[f] = pq.ParquetFile(idx.paths[f])
+            try:
+                table = handle.read_row_groups([int(idx.group[p]) for p in mine], self.columns)
+            except Exception as exc:
+                raise InputError(f"cannot read {idx.paths[f]}: {exc}") from None
+            frame = pl.from_arrow(table)
+            assert isinstance(frame, pl.DataFrame)
+            if frame.schema[HPX] != pl.Int64:
+                frame = frame.with_columns(pl.col(HPX).cast(pl.Int64))
+            start = 0
+            for p in mine:
+                part = frame.slice(start, int(idx.rows[p]))
+                start += part.height
+                if self.row_index:
+                    rows = pl.int_range(
+                        int(idx.offset[p]), int(idx.offset[p]) + part.height, eager=True
+                    )
+                    part = part.with_columns(rows.cast(pl.Int64).alias(ROW))
+                out[p] = part
+        with self._lock:
+            for p in todo[-CACHED_GROUPS:]:
+                self._cache[p] = out[p]
+            while len(self._cache) > CACHED_GROUPS:
+                self._cache.popitem(last=False)
+        return [out[p] for p in positions.tolist()]
+
+    def empty(self) -> pl.DataFrame:
+        """No rows, in the columns and types of a read (from the footer: nothing decoded)."""
+        import pyarrow.parquet as pq
+
+        schema = pq.read_schema(self.index.paths[0])
+        table = schema.empty_table().select([c for c in self.columns if c in schema.names])
+        frame = pl.from_arrow(table)
+        assert isinstance(frame, pl.DataFrame)
+        frame = frame.with_columns(pl.col(HPX).cast(pl.Int64))
+        if self.row_index:
+            frame = frame.with_columns(pl.lit(None, dtype=pl.Int64).alias(ROW))
+        return frame
+
+    def read(self, lo: IntArray, hi: IntArray) -> pl.DataFrame:
+        """Rows in any of the disjoint, sorted ranges ``[lo, hi)``, in ``_healpix_29`` order."""
+        positions = self.index.overlapping(lo, hi)
+        if positions.size == 0:
+            return self.empty()
+        parts = self._decode(positions)
+        frame = pl.concat(parts, rechunk=False) if len(parts) > 1 else parts[0]
+        rows = cut(frame[HPX].to_numpy(), lo, hi)
+        if rows.size == frame.height:
+            out = frame
+        elif lo.size == 1 and rows.size:  # one range: a slice, not a gather
+            out = frame.slice(int(rows[0]), rows.size)
+        else:
+            out = frame[rows]
+        return out.rechunk()  # one piece per column: later to_numpy calls are views, not copies
+
+    def harvest(self, ranges: Sequence[tuple[IntArray, IntArray]]) -> list[pl.DataFrame]:
+        """The rows of every chunk's ranges (``ranges[i]`` for chunk ``i``), each group decoded
+        once: a frame per chunk, in ``_healpix_29`` order."""
+        n = len(ranges)
+        lo = np.concatenate([r[0] for r in ranges]) if n else np.zeros(0, np.int64)
+        hi = np.concatenate([r[1] for r in ranges]) if n else np.zeros(0, np.int64)
+        owner = np.repeat(np.arange(n, dtype=np.int64), [r[0].size for r in ranges])
+        order = np.argsort(lo, kind="stable")
+        lo, hi, owner = lo[order], hi[order], owner[order]
+        parts: list[pl.DataFrame] = []
+        owners: list[IntArray] = []
+        idx = self.index
+        for p in idx.overlapping(lo, hi).tolist():
+            # the ranges meeting group p
+            a = int(np.searchsorted(lo, idx.last[p], side="right"))
+            near = np.flatnonzero(hi[:a] > idx.first[p])
+            if near.size == 0:
+                continue
+            frame = self._decode(np.array([p], dtype=np.int64))[0]
+            hpx = frame[HPX].to_numpy()
+            s = np.searchsorted(hpx, lo[near], side="left")
+            e = np.searchsorted(hpx, hi[near], side="left")
+            lengths = e - s
+            total = int(lengths.sum())
+            if total == 0:
+                continue
+            rows = np.repeat(s - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
+            parts.append(frame[rows])
+            owners.append(np.repeat(owner[near], lengths))
+        if not parts:
+            return [self.empty() for _ in range(n)]
+        rows_all = pl.concat(parts, rechunk=True)
+        who = np.concatenate(owners)
+        by_chunk = np.argsort(who, kind="stable")  # stable: hpx order kept within a chunk
+        rows_all = rows_all[by_chunk]
+        bounds = np.searchsorted(who[by_chunk], np.arange(n + 1))
+        # a chunk's ranges are disjoint and met group by group, so its rows stay in order
+        return [
+            rows_all.slice(int(a), int(b - a)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+        ]
