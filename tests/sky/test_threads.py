@@ -134,18 +134,24 @@ def test_radius_groups_on_two_threads(radius_of):
 
 def test_the_join_uses_a_helper_thread(monkeypatch):
     names = []
+    helper_started = threading.Event()
     real = _join._occupied
 
     def spy(*args):
-        names.append(threading.current_thread().name)
+        name = threading.current_thread().name
+        if name.startswith("daxa-sky"):
+            helper_started.set()
+        else:  # the caller leaves the parts to the helper until it has started (not timing)
+            helper_started.wait(timeout=60)
+        names.append(name)
         return real(*args)
 
     monkeypatch.setattr(_join, "_occupied", spy)
     with engine(2):
         pair_search(*_sky(3000, 8), *_sky(200, 9), 2.0)
     assert len(names) == 600  # one per block of 5 probe rows
-    if _parallel.cores() > 1:
-        assert any(n.startswith("daxa-sky") for n in names)
+    assert helper_started.is_set()
+    assert any(n.startswith("daxa-sky") for n in names)
 
 
 def test_serial_inside_a_chunk_worker_a_dask_worker_and_a_helper():
