@@ -71,31 +71,55 @@ def summary_rows(
     labels: tuple[pl.Enum, pl.Enum],
 ) -> pl.DataFrame:
     """One frame of summary rows, in position order and, per position, in mission order (the
-    total before its instruments), built from numpy arrays in one pass.
+    total before its instruments), each part's values put straight into their places.
 
     ``mission`` and ``instrument`` come as the ``labels`` enums (the same for every chunk):
     gathering a code per row is cheaper than gathering strings, and the Parquet sink writes
-    the codes as they are (:class:`~daxa.crossmatch.execution.ParquetSink`).
+    the codes as they are (:class:`~daxa.crossmatch.sinks.ParquetSink`). Chunks in position
+    order (the usual case) repeat each position's columns for its rows instead of gathering.
     """
-    row, line, count, exposure, first, last = (np.concatenate(c) for c in zip(*parts, strict=True))
     keys = [HPX, "pos_index"] if opts.streaming else ["pos_index"]
-    order = _placement([p[0] for p in parts], lines, _position_rank(positions, keys))
-    row, line = row[order], line[order]
-    cols: dict[str, Any] = {"pos_index": positions["pos_index"].gather(row)}
+    rank = _position_rank(positions, keys)
+    slots, per_rank = _slots([p[0] for p in parts], lines, rank)
+    total = int(per_rank.sum())
+
+    def placed(i: int, dtype: Any) -> npt.NDArray[Any]:
+        out = np.empty(total, dtype=dtype)
+        for where, part in zip(slots, parts, strict=True):
+            out[where] = part[i]
+        return out
+
+    # positions in order (the usual case): row i's values, per_rank[i] times, no gather
+    in_order = bool((rank == np.arange(rank.size)).all())
+    row = None if in_order else placed(0, np.int64)
+
+    def spread(name: str) -> pl.Series:
+        column = positions[name]
+        if row is None and column.dtype.is_numeric() and not column.null_count():
+            return pl.Series(name, np.repeat(column.to_numpy(), per_rank), dtype=column.dtype)
+        return column.gather(row if row is not None else _rows(per_rank))
+
+    line = placed(1, np.int64)
+    cols: dict[str, Any] = {"pos_index": spread("pos_index")}
     if opts.with_id:
-        cols["row_id"] = positions["row_id"].gather(row)
+        cols["row_id"] = spread("row_id")
     missions, instruments = labels
     cols["mission"] = pl.Series([m for _, _, m, _ in lines], dtype=missions).gather(line)
     cols["instrument"] = pl.Series([i for _, _, _, i in lines], dtype=instruments).gather(line)
-    cols["n_obs"] = count[order]
-    cols["exposure"] = pl.Series(exposure[order] / 1000.0).fill_nan(None)
-    cols["first_start"] = _times(first[order], BIG)
-    cols["last_end"] = _times(last[order], SMALL)
-    cols["pos_ra"] = positions["ra"].gather(row)
-    cols["pos_dec"] = positions["dec"].gather(row)
+    cols["n_obs"] = placed(2, np.int64)
+    cols["exposure"] = pl.Series(placed(3, np.float64) / 1000.0).fill_nan(None)
+    cols["first_start"] = _times(placed(4, np.int64), BIG)
+    cols["last_end"] = _times(placed(5, np.int64), SMALL)
+    cols["pos_ra"] = spread("ra").alias("pos_ra")
+    cols["pos_dec"] = spread("dec").alias("pos_dec")
     if opts.streaming:
-        cols[HPX] = positions[HPX].gather(row)
+        cols[HPX] = spread(HPX)
     return pl.DataFrame(cols)
+
+
+def _rows(per_rank: IntArray) -> IntArray:
+    """Each output row's position, for positions in order with ``per_rank`` rows each."""
+    return np.repeat(np.arange(per_rank.size, dtype=np.int64), per_rank)
 
 
 def _position_rank(positions: pl.DataFrame, keys: list[str]) -> IntArray:
@@ -119,25 +143,36 @@ def _lex_sorted(columns: list[npt.NDArray[Any]]) -> bool:
     return True
 
 
-def _placement(
+def _slots(
     hits: list[IntArray], lines: list[tuple[int, int, str, str | None]], position_rank: IntArray
-) -> IntArray:
-    """The order of the concatenated parts' rows that sorts them by position rank, then line
-    (mission rank, the total before its instruments), by counting rather than sorting: each
-    part holds a position at most once, so parts taken in line order fill each position's run
-    of rows one slot at a time."""
+) -> tuple[list[IntArray], IntArray]:
+    """Where each part's rows go in the output (sorted by position rank, then line: mission
+    rank, the total before its instruments), and each position's number of rows, in rank
+    order. Found by counting rather than sorting: each part holds a position at most once, so
+    parts taken in line order fill each position's run of rows one slot at a time."""
     n = position_rank.size
-    sizes = np.array([h.size for h in hits], dtype=np.int64)
-    part_start = np.concatenate(([0], np.cumsum(sizes)[:-1]))
     per_position = np.bincount(np.concatenate(hits), minlength=n) if hits else np.zeros(n, int)
     by_rank = np.empty(n, dtype=np.int64)
     by_rank[position_rank] = per_position
     cursor = (np.cumsum(by_rank) - by_rank)[position_rank]  # first slot of each position
-    order = np.empty(int(sizes.sum()), dtype=np.int64)
+    slots: list[IntArray] = [np.zeros(0, dtype=np.int64)] * len(hits)
     for k in sorted(range(len(hits)), key=lambda i: lines[i][:2]):
         h = hits[k]
-        order[cursor[h]] = part_start[k] + np.arange(h.size)
+        slots[k] = cursor[h]
         cursor[h] += 1
+    return slots, by_rank
+
+
+def _placement(
+    hits: list[IntArray], lines: list[tuple[int, int, str, str | None]], position_rank: IntArray
+) -> IntArray:
+    """The order of the concatenated parts' rows that :func:`_slots` places them in."""
+    slots, by_rank = _slots(hits, lines, position_rank)
+    order = np.empty(int(by_rank.sum()), dtype=np.int64)
+    start = 0
+    for where in slots:
+        order[where] = start + np.arange(where.size)
+        start += where.size
     return order
 
 

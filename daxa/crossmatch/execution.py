@@ -4,15 +4,13 @@ Every matcher reduces to a list of independent tasks, one per HEALPix chunk, eac
 function of its inputs. :func:`run_tasks` calls them in order here, or submits them to a Dask
 cluster when given a client (see :mod:`daxa.crossmatch.dask_backend`), and hands each result to
 a sink in chunk order either way, so local, chunked and distributed runs produce the same rows
-in the same order. Sinks either keep the frames (:class:`FrameSink`) or stream them into one
-Parquet file (:class:`ParquetSink`), so results larger than memory never sit in memory.
+in the same order. Sinks (:mod:`daxa.crossmatch.sinks`, re-exported here) either keep the frames
+(:class:`FrameSink`) or stream them into one Parquet file (:class:`ParquetSink`).
 """
 
 from __future__ import annotations
 
 import os
-import queue
-import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +19,7 @@ import numpy as np
 import polars as pl
 
 from daxa.crossmatch.inputs import report_skipped
+from daxa.crossmatch.sinks import FrameSink, ParquetSink
 from daxa.crossmatch.tasks import Task
 from daxa.errors import InputError
 from daxa.progress import Progress
@@ -37,125 +36,6 @@ def _write(sink: Any, result: Any) -> None:
             sink.write(frame)
     else:
         sink.write(result)
-
-
-class FrameSink:
-    """Keeps every chunk's frame; :meth:`finish` concatenates them."""
-
-    def __init__(self, schema: dict[str, pl.DataType] | None = None) -> None:
-        self.parts: list[pl.DataFrame] = []
-        self.schema = schema
-
-    def write(self, frame: pl.DataFrame) -> None:
-        if frame.height:
-            self.parts.append(frame)
-
-    def finish(self) -> pl.DataFrame:
-        if not self.parts:
-            return pl.DataFrame(schema=self.schema) if self.schema else pl.DataFrame()
-        return pl.concat(self.parts, how="vertical_relaxed", rechunk=False)
-
-
-class ParquetSink:
-    """Streams chunk frames into one Parquet file (written to a temporary name, then renamed).
-
-    Writing happens on a background thread while the next chunk is being matched (pyarrow
-    releases the GIL), with at most one frame waiting, so memory holds two chunks at most.
-    Only the ``mission`` and ``instrument`` columns are dictionary-encoded: dictionaries of
-    high-cardinality columns (ObsIDs, instrument lists) cost more time than they save space.
-    When every column is of a type Parquet holds without the Arrow schema beside it, the file
-    is written without that schema, and those two columns may come as polars enums: their
-    codes are written as they are, not turned into strings and encoded again (a third of the
-    writer's time on a coverage summary); readers see strings either way.
-    """
-
-    def __init__(self, path: str | os.PathLike[str], schema: dict[str, pl.DataType]) -> None:
-        self.path = Path(path)
-        if self.path.is_dir():
-            raise InputError(f"output {self.path} is a folder; give a file name ending .parquet")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = self.path.with_name(f".{self.path.name}.part")
-        self.schema = schema
-        self.rows = 0
-        self._queue: queue.Queue[pl.DataFrame | None] = queue.Queue(maxsize=1)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="daxa-parquet-sink", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        arrow_schema = pl.DataFrame(schema=self.schema).to_arrow().schema
-        dictionary = [c for c in ("mission", "instrument") if c in self.schema]
-        cast = dict(self.schema)
-        native = all(_parquet_native(t) for t in self.schema.values())
-        if native:
-            codes = pa.dictionary(pa.int32(), pa.large_string())
-            for name in dictionary:
-                if self.schema[name] == pl.String:
-                    i = arrow_schema.get_field_index(name)
-                    arrow_schema = arrow_schema.set(i, arrow_schema.field(i).with_type(codes))
-                    del cast[name]  # enums stay codes; strings are encoded by Arrow
-        from daxa.outputs.writers import annotate_arrow_schema
-
-        arrow_schema = annotate_arrow_schema(arrow_schema, self.schema)  # units, UCDs
-        writer = None
-        try:
-            writer = pq.ParquetWriter(
-                self.tmp,
-                arrow_schema,
-                compression="zstd",
-                use_dictionary=dictionary,
-                store_schema=not native,
-            )
-            while True:
-                frame = self._queue.get()
-                if frame is None:
-                    break
-                if self._error is None and frame.height:
-                    table = frame.select(list(self.schema)).cast(cast).to_arrow()  # type: ignore[arg-type]
-                    writer.write_table(table.cast(arrow_schema), row_group_size=262_144)
-        except BaseException as exc:  # handed to the caller on its next write or finish
-            self._error = exc
-            while self._queue.get() is not None:  # drain so the producer never blocks
-                pass
-        finally:
-            if writer is not None:
-                writer.close()
-
-    def _check(self) -> None:
-        if self._error is not None:
-            raise InputError(f"cannot write {self.path}: {self._error}") from self._error
-
-    def write(self, frame: pl.DataFrame) -> None:
-        self._check()
-        self.rows += frame.height
-        self._queue.put(frame)
-
-    def finish(self) -> Path:
-        self._queue.put(None)
-        self._thread.join()
-        self._check()
-        os.replace(self.tmp, self.path)
-        return self.path
-
-    def abort(self) -> None:
-        if self._thread.is_alive():
-            self._queue.put(None)
-            self._thread.join()
-        if self.tmp.exists():
-            self.tmp.unlink()
-
-
-def _parquet_native(dtype: pl.DataType) -> bool:
-    """Whether Parquet's own types give ``dtype`` back without the Arrow schema."""
-    return (
-        dtype.is_integer()
-        or dtype.is_float()
-        or dtype in (pl.Boolean, pl.String, pl.Date)
-        or isinstance(dtype, pl.Datetime)
-    )
 
 
 def run_tasks(

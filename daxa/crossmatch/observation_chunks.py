@@ -8,7 +8,8 @@ real fields decide) and builds the output rows a slice of pairs at a time, in th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,6 @@ from daxa.crossmatch.inputs import HPX
 from daxa.crossmatch.mission_tables import NULL_US, MissionTable, chunk_cap, epoch_us, reachable
 from daxa.errors import InputError
 from daxa.missions import get_mission
-from daxa.missions.coverage import covering_lists
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -105,15 +105,103 @@ def output_schema(
     return schema
 
 
+@dataclass(frozen=True)
+class Labels:
+    """What the rows of every chunk point into, made once per run: the missions as an enum
+    (in table order, which is registry order), the instruments' enum and every table's ObsIDs
+    end to end (``offset[t]`` is table ``t``'s first), so an output row holds codes and one
+    index until its strings are gathered, once, as its frame is built."""
+
+    missions: pl.Series
+    instruments: pl.Enum
+    obs_id: pl.Series
+    offset: IntArray
+    codes: list[IntArray]  # per table: each row's observing instruments (observed_codes)
+
+
+_LABELS_LOCK = threading.Lock()
+
+
+def run_labels(tables: list[MissionTable], shared: dict[str, Any]) -> Labels:
+    """The run's :class:`Labels`, made by the first chunk (chunks in flight share them)."""
+    with _LABELS_LOCK:
+        if "_labels" not in shared:
+            names = [t.name for t in tables]
+            sizes = np.array([t.obs_id.len() for t in tables], dtype=np.int64)
+            obs = [t.obs_id for t in tables]
+            shared["_labels"] = Labels(
+                pl.Series("mission", names, dtype=pl.Enum(names)),
+                pl.Enum(list(dict.fromkeys(i for t in tables for i in t.instruments))),
+                pl.concat(obs).rechunk() if obs else pl.Series("obs_id", [], dtype=pl.String),
+                np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64),
+                [observed_codes(t) for t in tables],
+            )
+        return shared["_labels"]  # type: ignore[no-any-return]
+
+
+def observed_codes(table: MissionTable) -> IntArray:
+    """Each kept row's observing instruments as bits (bit ``b``: ``table.instruments[b]``)."""
+    observed = table.plan.observed
+    code = np.zeros(observed.shape[0], dtype=np.int64)
+    for bit in range(observed.shape[1]):
+        code |= observed[:, bit].astype(np.int64) << bit
+    return code
+
+
+def _covering_patterns(
+    table: MissionTable, codes: IntArray, trow: IntArray, sep: FloatArray
+) -> tuple[IntArray, list[list[str]]]:
+    """Each pair's covering instruments (the association table's rule, see
+    :func:`daxa.missions.coverage.covering_lists`: observed, and within the instrument's
+    radius plus the edge slack) as an index into the few distinct lists.
+
+    ``codes`` are :func:`observed_codes`. An instrument reaches a pair when
+    ``sep <= radius + slack``; with the reaches sorted, those that fall short of a pair are
+    the first ``searchsorted(reach, sep)`` of them: one binary search per pair, not a test
+    per instrument.
+    """
+    from daxa.missions.coverage import EDGE_DEG
+
+    code = codes[trow]
+    radii = table.plan.instrument_radii
+    k = len(table.instruments)
+    if radii is not None and k:
+        reach = np.asarray(radii, dtype=np.float64) + EDGE_DEG
+        if np.isnan(reach).any():  # no order: test each instrument
+            within = np.zeros(trow.size, dtype=np.int64)
+            for bit in range(k):
+                within |= (sep <= reach[bit]).astype(np.int64) << bit
+        else:
+            by_reach = np.argsort(reach, kind="stable")
+            # tail[j]: the bits of the instruments from the j-th shortest reach on
+            bits = np.int64(1) << by_reach.astype(np.int64)
+            tail = np.concatenate((np.cumsum(bits[::-1])[::-1], [0])).astype(np.int64)
+            within = tail[np.searchsorted(reach[by_reach], sep, side="left")]
+        code &= within
+    if k <= 16:
+        present = np.flatnonzero(np.bincount(code, minlength=1 << k))
+        slot = np.zeros(1 << k, dtype=np.int64)
+        slot[present] = np.arange(present.size)
+        index = slot[code]
+    else:
+        present, index = np.unique(code, return_inverse=True)
+    names = table.instruments
+    lists = [[n for bit, n in enumerate(names) if int(p) >> bit & 1] for p in present.tolist()]
+    return index.astype(np.int64), lists
+
+
 def match_chunk(
     positions: pl.DataFrame,
     skipped: IntArray,
     opts: MatchOptions,
     shared: dict[str, Any],
-) -> tuple[Iterable[pl.DataFrame], IntArray]:
+) -> tuple[list[pl.DataFrame], IntArray]:
     """The association rows of one chunk of prepared positions against every mission.
 
-    The frames come lazily, a slice of pairs at a time (see :data:`FRAME_PAIRS`).
+    The rows are built here, in the chunk's task (chunks run side by side), a slice of pairs
+    at a time (see :data:`FRAME_PAIRS`): ``mission`` and ``instruments`` as enum codes (the
+    sinks make them strings, or write them as Parquet dictionaries), ``obs_id`` gathered
+    once from the run's :class:`Labels`.
 
     Rows come in the chunk's row order (HEALPix order for sorted chunks), then mission
     (registry order), then table row: a stable radix sort on the row, no comparison sort.
@@ -123,9 +211,11 @@ def match_chunk(
     tables: list[MissionTable] = shared["tables"]
     if positions.height == 0:
         return [], skipped
+    labels = run_labels(tables, shared)
     cap = chunk_cap(positions["ra"].to_numpy(), positions["dec"].to_numpy())
     r_pos = float(positions["_radius"].max()) if "_radius" in positions.columns else 0.0  # type: ignore[arg-type]
     found = []
+    lists: list[list[str]] = []
     for t, table in enumerate(tables):
         rows = reachable(table, cap, r_pos)
         left, trow, sep = _pairs(positions, table, rows)
@@ -140,7 +230,12 @@ def match_chunk(
         if opts.footprint and left.size:
             left, trow, sep, flag, foot = _footprint_step(positions, table, left, trow, sep, flag)
         if left.size:
-            found.append((t, left, trow, sep, flag, foot))
+            pattern = None
+            if foot is None:  # the footprint step brings its own lists
+                index, distinct = _covering_patterns(table, labels.codes[t], trow, sep)
+                pattern = index + len(lists)
+                lists += distinct
+            found.append((t, left, trow, sep, flag, foot, pattern))
     if not found:
         return [], skipped
     left = np.concatenate([f[1] for f in found])
@@ -153,19 +248,23 @@ def match_chunk(
     overlap = pl.concat(flags).gather(order) if opts.with_window else None
     parts = [f[5] for f in found if f[5] is not None]
     feet = pl.concat(parts).gather(order) if opts.footprint else None
-
-    def frames() -> Iterator[pl.DataFrame]:
-        # the output is built a slice of pairs at a time, as the sink takes it: a chunk that
-        # reaches many wide fields only ever holds its raw pairs (24 bytes each) in full
-        for a in range(0, left.size, FRAME_PAIRS):
-            b = min(left.size, a + FRAME_PAIRS)
-            piece = None if overlap is None else overlap.slice(a, b - a)
-            out = _frame(positions, tables, opts, left[a:b], which[a:b], trow[a:b], sep[a:b], piece)
-            if feet is not None:
-                out = _with_footprint(out, feet.slice(a, b - a))
-            yield out
-
-    return frames(), skipped
+    pattern = None if opts.footprint else np.concatenate([f[6] for f in found])[order]
+    lut = pl.Series("instruments", lists, dtype=pl.List(labels.instruments))
+    frames = []
+    for a in range(0, left.size, FRAME_PAIRS):
+        b = min(left.size, a + FRAME_PAIRS)
+        if feet is not None:
+            inst = feet["instruments"].slice(a, b - a)
+        else:
+            assert pattern is not None
+            inst = lut.gather(pattern[a:b])
+        piece = None if overlap is None else overlap.slice(a, b - a)
+        pairs = (left[a:b], which[a:b], trow[a:b], sep[a:b])
+        out = _frame(positions, labels, opts, pairs, inst, piece)
+        if feet is not None:
+            out = _with_footprint(out, feet.slice(a, b - a))
+        frames.append(out)
+    return frames, skipped
 
 
 def _footprint_step(
@@ -197,59 +296,30 @@ def _footprint_step(
 
 
 def _with_footprint(frame: pl.DataFrame, feet: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` with the footprint step's instruments and columns (same pairs, same order)."""
+    """``frame`` (which has the footprint step's instruments) with its other columns."""
     extra = [c for c in feet.columns if c != "instruments"]
     tail = [HPX] if HPX in frame.columns else []
     order = [c for c in frame.columns if c != HPX] + extra + tail
-    return frame.drop("instruments").hstack(feet).select(order)
+    return frame.hstack(feet.select(extra)).select(order)
 
 
 def _frame(
     positions: pl.DataFrame,
-    tables: list[MissionTable],
+    labels: Labels,
     opts: MatchOptions,
-    left: IntArray,
-    which: IntArray,
-    trow: IntArray,
-    sep: FloatArray,
+    pairs: tuple[IntArray, IntArray, IntArray, FloatArray],
+    instruments: pl.Series,
     overlap: pl.Series | None,
 ) -> pl.DataFrame:
-    """Output rows for pairs already in output order."""
+    """Output rows for pairs (position row, table, table row, separation) in output order."""
+    left, which, trow, sep = pairs
     cols: dict[str, Any] = {"pos_index": positions["pos_index"].gather(left)}
     if opts.with_id:
         cols["row_id"] = positions["row_id"].gather(left)
-    present = np.unique(which)
-    names = pl.Series([tables[int(t)].name for t in present], dtype=pl.String)
-    slot = np.zeros(len(tables), dtype=np.int64)
-    slot[present] = np.arange(present.size)
-    cols["mission"] = names.gather(slot[which])
-    parts_ids, parts_inst, parts_pos = [], [], []
-    for t in present.tolist():
-        at = np.flatnonzero(which == t)
-        table = tables[t]
-        parts_ids.append(table.obs_id.gather(trow[at]))
-        if not opts.footprint:  # the footprint step brings its own list
-            parts_inst.append(
-                covering_lists(
-                    table.plan.observed,
-                    trow[at],
-                    sep[at],
-                    table.plan.instrument_radii,
-                    table.instruments,
-                )
-            )
-        parts_pos.append(at)
-    back = np.empty(left.size, dtype=np.int64)
-    back[np.concatenate(parts_pos)] = np.arange(left.size)
-    ids = pl.concat(parts_ids).gather(back)
-    inst = (
-        pl.concat(parts_inst).gather(back)
-        if parts_inst
-        else pl.Series("instruments", [None] * left.size, dtype=pl.List(pl.String))
-    )
-    cols["obs_id"] = ids
+    cols["mission"] = labels.missions.gather(which)
+    cols["obs_id"] = labels.obs_id.gather(labels.offset[which] + trow)
     cols["separation_deg"] = sep
-    cols["instruments"] = inst
+    cols["instruments"] = instruments.alias("instruments")
     cols["pos_ra"] = positions["ra"].gather(left)
     cols["pos_dec"] = positions["dec"].gather(left)
     if overlap is not None:

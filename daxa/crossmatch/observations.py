@@ -36,6 +36,7 @@ from daxa.crossmatch.execution import chunks_in_flight, row_id_dtype, run_positi
 from daxa.crossmatch.inputs import catalogue_input, check_row_radii, column_map, parse_bytes
 from daxa.crossmatch.mission_tables import expected_pairs_per_position, load_missions
 from daxa.crossmatch.observation_chunks import MatchOptions, match_chunk, output_schema
+from daxa.crossmatch.sinks import as_declared
 from daxa.errors import InputError
 
 #: Rough bytes per output pair while a chunk is being built (pairs, lists, sort buffers).
@@ -183,8 +184,7 @@ def match_observations(
         return result
     if result.height == 0:
         return pl.DataFrame(schema=schema)
-    rank = pl.col("mission").replace_strict(
-        {t.name: t.rank for t in prepared_tables}, return_dtype=pl.Int32
-    )
+    # the mission enum lists the tables in registry order: its codes sort like the ranks
+    rank = pl.col("mission").to_physical()
     result = result.sort(["pos_index", rank, "separation_deg"], maintain_order=True)
-    return result.select(list(schema))
+    return as_declared(result, schema)

@@ -30,9 +30,9 @@ from daxa.inputs.sources import HPX, ROW
 
 IntArray = npt.NDArray[np.int64]
 
-#: Decoded row groups kept for the next read (a chunk's range usually starts in the group the
-#: previous chunk ended in).
-CACHED_GROUPS = 4
+#: Decoded row groups kept for the next read: a chunk's range usually starts in the group the
+#: previous chunk ended in. Two, as the cache counts against the memory budget.
+CACHED_GROUPS = 2
 
 
 @dataclass(frozen=True)

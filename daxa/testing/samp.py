@@ -62,7 +62,26 @@ class TableReceiver:
     def __enter__(self) -> TableReceiver:
         self.client.connect()
         self.client.bind_receive_notification(MTYPE, self._receive)
+        self.client.bind_receive_call(MTYPE, self._receive_call)
         return self
+
+    def _receive_call(
+        self,
+        private_key: str,
+        sender_id: str,
+        msg_id: str,
+        mtype: str,
+        params: dict[str, Any],
+        extra: Any,
+    ) -> None:
+        """A call: load the table, then answer (as TOPCAT does)."""
+        try:
+            self._receive(private_key, sender_id, mtype, params, extra)
+        except Exception as exc:
+            reply = {"samp.status": "samp.error", "samp.error": {"samp.errortxt": str(exc)}}
+        else:
+            reply = {"samp.status": "samp.ok", "samp.result": {}}
+        self.client.reply(msg_id, reply)
 
     def _receive(
         self, private_key: str, sender_id: str, mtype: str, params: dict[str, Any], extra: Any

@@ -155,11 +155,14 @@ def test_chunked_streamed_and_dask_agree(tables, tmp_path, dask_client):
     assert streamed["_healpix_29"].is_sorted()
     ranked = streamed.select("_healpix_29", "pos_index").unique(maintain_order=True)
     assert ranked.equals(ranked.sort("_healpix_29", "pos_index"))
-    # the labels are written as dictionary codes, but every reader sees strings
+    # the labels are written as dictionary codes, but every reader sees strings (and units)
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     arrow = pq.read_schema(path)
-    assert str(arrow.field("mission").type) == str(arrow.field("instrument").type) == "string"
+    assert arrow.field("mission").type == arrow.field("instrument").type == pa.large_string()
+    assert arrow.field("exposure").metadata[b"unit"] == b"s"
+    assert pq.read_table(path).schema.field("mission").type == pa.large_string()
     key = ["pos_index", "mission", "instrument"]
     assert_frame_equal(
         streamed.drop("_healpix_29").sort(key, nulls_last=False),

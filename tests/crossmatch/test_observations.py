@@ -336,3 +336,35 @@ def test_reachable_keeps_every_row_within_reach(seed, rho, form, big):
     must = np.flatnonzero(sep <= rho + reach + 1e-9)
     assert np.isin(must, got).all()
     assert (sep[got] <= rho + np.broadcast_to(reach, sep.shape)[got] + 1e-6).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    k=st.integers(0, 7),
+    with_radii=st.booleans(),
+    with_nan=st.booleans(),
+)
+def test_covering_patterns_follow_the_covering_lists_rule(seed, k, with_radii, with_nan):
+    """The codes and distinct lists of a chunk give, pair by pair, the lists of
+    ``covering_lists`` (observed, and within radius plus slack), ties on the edge included."""
+    from types import SimpleNamespace
+
+    from daxa.crossmatch.observation_chunks import _covering_patterns, observed_codes
+    from daxa.missions.coverage import EDGE_DEG, covering_lists
+
+    rng = np.random.default_rng(seed)
+    names = tuple(f"I{b}" for b in range(k))
+    observed = rng.random((50, k)) < 0.7
+    radii = rng.choice([0.1, 0.2, 0.5, 1.0], k) if with_radii else None
+    if radii is not None and with_nan and k:
+        radii[rng.integers(0, k)] = np.nan
+    trow = rng.integers(0, 50, 2000)
+    sep = rng.uniform(0, 1.2, 2000)
+    if radii is not None and k:  # some separations exactly on an instrument's edge
+        sep[:300] = radii[rng.integers(0, k, 300)] + EDGE_DEG
+    plan = SimpleNamespace(observed=observed, instrument_radii=radii)
+    table: Any = SimpleNamespace(plan=plan, instruments=names)
+    index, lists = _covering_patterns(table, observed_codes(table), trow, sep)
+    got = [lists[i] for i in index.tolist()]
+    assert got == covering_lists(observed, trow, sep, radii, names).to_list()
