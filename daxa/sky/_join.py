@@ -34,8 +34,8 @@ from daxa.sky.geometry import chord2_limit, far_separation, near_separation, xyz
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
-#: Probe rows handled per step when looking up cells.
-PROBE_BLOCK = 1 << 17
+#: Probe rows handled per step (and per thread hand-off) when looking up cells.
+PROBE_BLOCK = 1 << 16
 #: Candidate pairs tested per step (keeps temporaries in cache and memory bounded).
 CANDIDATE_BLOCK = 1 << 17
 #: Cells per build row at most (the table stays small next to the data) ...
@@ -190,26 +190,15 @@ def _vectors(records: npt.NDArray[np.void]) -> FloatArray:
 def _probe_hits(
     table: CellTable, ra: FloatArray, dec: FloatArray
 ) -> tuple[IntArray, IntArray, IntArray]:
-    """Probe rows that have candidates, with their candidate count and first table position;
-    blocks of :data:`PROBE_BLOCK` rows on several threads (see :mod:`daxa.sky._parallel`)."""
-    n_blocks = -(-ra.size // PROBE_BLOCK)
-
-    def block(i: int) -> tuple[IntArray, IntArray, IntArray]:
-        lo, hi = i * PROBE_BLOCK, (i + 1) * PROBE_BLOCK
-        rows, cells = _occupied(table, ra[lo:hi], dec[lo:hi])
-        rows += lo
-        kernels = compiled_kernels()
-        if kernels is None:
-            first = table.start.take(cells).astype(np.int64)
-            return rows, table.start.take(cells + 1) - first, first
-        first, count = np.empty((2, cells.size), dtype=np.int64)
-        kernels.hit_offsets(cells, table.start, first, count)
-        return rows, count, first
-
-    if n_blocks <= 1:
-        return block(0)
-    parts = map_parts(block, n_blocks, threads_for(n_blocks, 1))
-    return tuple(np.concatenate([p[k] for p in parts]) for k in range(3))  # type: ignore[return-value]
+    """Probe rows that have candidates, with their candidate count and first table position."""
+    rows, cells = _occupied(table, ra, dec)
+    kernels = compiled_kernels()
+    if kernels is None:
+        first = table.start.take(cells).astype(np.int64)
+        return rows, table.start.take(cells + 1) - first, first
+    first, count = np.empty((2, cells.size), dtype=np.int64)
+    kernels.hit_offsets(cells, table.start, first, count)
+    return rows, count, first
 
 
 def _occupied(table: CellTable, ra: FloatArray, dec: FloatArray) -> tuple[IntArray, IntArray]:
@@ -262,7 +251,10 @@ def _occupied_numpy(table: CellTable, ra: FloatArray, dec: FloatArray) -> tuple[
 
 def count_candidates(table: CellTable, ra: FloatArray, dec: FloatArray) -> int:
     """How many candidate pairs a join would test (cheap: no expansion)."""
-    return int(_probe_hits(table, ra, dec)[1].sum())
+    return sum(
+        int(_probe_hits(table, ra[lo : lo + PROBE_BLOCK], dec[lo : lo + PROBE_BLOCK])[1].sum())
+        for lo in range(0, ra.size, PROBE_BLOCK)
+    )
 
 
 def _blocks(counts: IntArray) -> Iterator[tuple[int, int]]:
@@ -287,18 +279,18 @@ def join(
     The radius of a pair is ``scalar_radius``, or the probe row's ``probe_radius``, or the build
     row's radius held in the table (exactly one of the three is given).
     """
-    rows, counts, firsts = _probe_hits(table, ra, dec)
     limit_r = scalar_radius if scalar_radius is not None else 0.0
     vectors = _vectors(table.xyz)
     near = _near_compiled if compiled_kernels() is not None else _near_numpy
-    blocks = list(_blocks(counts))
 
-    def block(i: int) -> tuple[IntArray, IntArray, FloatArray]:
-        a, b = blocks[i]
-        p = rows[a:b]
+    def candidates(
+        rows: IntArray, counts: IntArray, firsts: IntArray
+    ) -> tuple[IntArray, IntArray, FloatArray]:
+        """The pairs of probe rows ``rows`` (with their candidates' count and first position)."""
+        p = rows
         px, py, pz = xyz(ra.take(p), dec.take(p))
         limit_p = None if probe_radius is None else chord2_limit(probe_radius.take(p))
-        local, pos, d2 = near(table, limit_r, limit_p, px, py, pz, counts[a:b], firsts[a:b])
+        local, pos, d2 = near(table, limit_r, limit_p, px, py, pz, counts, firsts)
         sep = near_separation(d2)
         far = np.flatnonzero(d2 > 2.0)
         if far.size:  # as geometry.separation_from_xyz does
@@ -313,9 +305,20 @@ def join(
             ok = np.flatnonzero(sep <= limit_r)
         return p.take(local.take(ok)), table.row.take(pos.take(ok)), sep.take(ok)
 
-    # blocks in order, on several threads when there are several (a block is milliseconds
-    # of work, a hand-off to a thread ~0.1 ms): the same pairs in the same order
-    parts = map_parts(block, len(blocks), threads_for(len(blocks), 1))
+    def block(i: int) -> list[tuple[IntArray, IntArray, FloatArray]]:
+        """A block of probe rows: its hits, then their candidates a block at a time."""
+        lo = i * PROBE_BLOCK
+        rows, counts, firsts = _probe_hits(
+            table, ra[lo : lo + PROBE_BLOCK], dec[lo : lo + PROBE_BLOCK]
+        )
+        rows += lo
+        return [candidates(rows[a:b], counts[a:b], firsts[a:b]) for a, b in _blocks(counts)]
+
+    # probe blocks in order, on several threads when there are several (measured: a block is
+    # 0.4 ms of work or more, the probe step alone; a hand-off to a helper ~0.06 ms): the
+    # same pairs in the same order
+    n_blocks = -(-ra.size // PROBE_BLOCK)
+    parts = [c for b in map_parts(block, n_blocks, threads_for(n_blocks, 1)) for c in b]
     if not parts:
         e = np.zeros(0, dtype=np.int64)
         return e, e.copy(), np.zeros(0, dtype=np.float64)

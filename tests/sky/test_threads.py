@@ -134,18 +134,24 @@ def test_radius_groups_on_two_threads(radius_of):
 
 def test_the_join_uses_a_helper_thread(monkeypatch):
     names = []
+    helper_started = threading.Event()
     real = _join._occupied
 
     def spy(*args):
-        names.append(threading.current_thread().name)
+        name = threading.current_thread().name
+        if name.startswith("daxa-sky"):
+            helper_started.set()
+        else:  # the caller leaves the parts to the helper until it has started (not timing)
+            helper_started.wait(timeout=60)
+        names.append(name)
         return real(*args)
 
     monkeypatch.setattr(_join, "_occupied", spy)
     with engine(2):
         pair_search(*_sky(3000, 8), *_sky(200, 9), 2.0)
     assert len(names) == 600  # one per block of 5 probe rows
-    if _parallel.cores() > 1:
-        assert any(n.startswith("daxa-sky") for n in names)
+    assert helper_started.is_set()
+    assert any(n.startswith("daxa-sky") for n in names)
 
 
 def test_serial_inside_a_chunk_worker_a_dask_worker_and_a_helper():
@@ -222,3 +228,31 @@ def test_a_forked_child_gets_its_own_helpers():
     expected = _split_search_in_child()  # the parent's helpers now exist
     with multiprocessing.get_context("fork").Pool(1) as pool:
         assert pool.apply_async(_split_search_in_child).get(timeout=60) == expected
+
+
+def test_cap_walk_totals_are_the_same_on_one_thread_two_and_in_a_chunk_worker():
+    """The walk of field cells splits over the helpers; inside a chunk worker it is serial."""
+    from daxa.sky import cap_cover
+
+    if not cap_cover.available():
+        pytest.skip("numba (the fast extra) is not installed")
+    ra, dec = _sky(4000, 14)
+    f_ra, f_dec = _sky(2500, 15)
+    rng = np.random.default_rng(16)
+    fields = cap_cover.prepare_fields(
+        f_ra, f_dec, rng.uniform(0.5, 40.0, (2, 2500)), rng.integers(0, 100, (2, 2500)),
+        np.arange(2500), np.arange(2500) + 3,
+    )  # fmt: skip
+    tree = cap_cover.build_tree(ra, dec)
+    one = cap_cover.cap_totals(tree, fields, threads=1)
+    n_top = fields.tree.n_roots
+    with engine(2):
+        assert cap_cover._threads(None, n_top) == 2  # the default walk is split here ...
+        default = cap_cover.cap_totals(tree, fields)
+        with ThreadPoolExecutor(1, thread_name_prefix="daxa-chunk") as pool:
+            assert pool.submit(cap_cover._threads, None, n_top).result() == 1  # ... not here
+            in_chunk = pool.submit(cap_cover.cap_totals, tree, fields).result()
+    assert one.count.sum() > 0
+    for got in (default, in_chunk):
+        for name in ("count", "weight", "first", "last"):
+            np.testing.assert_array_equal(getattr(got, name), getattr(one, name))
