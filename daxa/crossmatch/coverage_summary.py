@@ -227,8 +227,9 @@ def coverage_summary(
     prepared = open_prepared(source, cols, memory_budget=budget, radius=per_row_radius)
     streaming = output is not None
     in_flight = chunks_in_flight(client, scheduler)
-    walk_threads = None if in_flight == 1 else max(1, (os.cpu_count() or 1) // in_flight)
-    opts = SummaryOptions(cols.id is not None, by_instrument, streaming, method, walk_threads)
+    # the walk's threads follow the engine's rule (DAXA_THREADS; one thread inside a chunk
+    # worker or a Dask worker, whose neighbours already fill the cores)
+    opts = SummaryOptions(cols.id is not None, by_instrument, streaming, method, None)
     id_dtype = None
     if cols.id is not None:
         id_dtype = row_id_dtype(prepared)
