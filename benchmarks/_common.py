@@ -351,7 +351,7 @@ def print_goals(goals: list[dict[str, str]], quick: bool) -> None:
 def table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     """A plain-text table (right-aligned cells)."""
     cells = [[str(r.get(c, "")) for c in columns] for r in rows]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    widths = [max([len(c), *(len(row[i]) for row in cells)]) for i, c in enumerate(columns)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))
     for row in cells:

@@ -222,9 +222,65 @@ def count_interval_pairs(
 ) -> int:
     """Number of pairs :func:`interval_pairs` would return (an upper bound for ``inside``).
 
-    Two sorts and two binary searches per window: the number of observations starting by the
-    window's end minus those ending before its start.
+    Per window: the observations starting by its end minus those ending before its start
+    (or, ``inside``, starting before it). Only the total is wanted, so the sum is taken the
+    other way round: every observation's start looked up among the sorted window ends, every
+    end among the sorted window starts. That sorts the windows, not the (usually ten times
+    more) observations, and the look-ups stay in cache: 1e6 x 1e5 went from 0.19 s (two
+    sorts of 1e6 and look-ups of unsorted windows) to about 0.03 s. When an interval ends
+    before it starts (or holds NaN) a window's count could be negative, which the per-window
+    form clips to zero: such inputs take that form.
     """
+    obs_start, obs_end = np.asarray(obs_start), np.asarray(obs_end)
+    win_start, win_end = np.asarray(win_start), np.asarray(win_end)
+    if not (np.all(obs_start <= obs_end) and np.all(win_start <= win_end)):
+        return _count_per_window(obs_start, obs_end, win_start, win_end, mode)
+    n_win = win_end.size
+    later_of = obs_end if mode == "overlap" else obs_start
+
+    def starting_by_an_end(_: int) -> int:  # pairs (obs, window) with start <= window end
+        return n_win * obs_start.size - _rank_sum(np.sort(win_end), obs_start, strict=True)
+
+    def over_before_a_start(_: int) -> int:  # pairs with end (start) < window start
+        return n_win * later_of.size - _rank_sum(np.sort(win_start), later_of, strict=False)
+
+    from daxa.sky._parallel import map_parts, threads_for
+
+    threads = threads_for(obs_start.size + n_win, MIN_COUNT_PER_THREAD)
+    started, over = map_parts(lambda i: (starting_by_an_end, over_before_a_start)[i](i), 2, threads)
+    return started - over
+
+
+#: Observations and windows per thread below which counting stays on one thread (handing a
+#: part to a thread costs about 0.06 ms).
+MIN_COUNT_PER_THREAD = 100_000
+#: Buckets per sorted value in the compiled rank sum's table (a few values per bucket).
+BUCKETS_PER_VALUE = 2
+
+
+def _rank_sum(sorted_values: NumArray, x: NumArray, *, strict: bool) -> int:
+    """Sum over ``x`` of how many ``sorted_values`` are below each (``<``, or ``<=`` unless
+    ``strict``): compiled with a bucket table when numba is there, else ``np.searchsorted``."""
+    side: Literal["left", "right"] = "left" if strict else "right"
+    try:
+        from daxa.sky._rank_kernel import rank_sum
+    except ImportError:
+        return int(np.searchsorted(sorted_values, x, side=side).sum())
+    n = sorted_values.size
+    if n == 0 or x.size == 0:
+        return 0
+    lo, hi = float(sorted_values[0]), float(sorted_values[-1])
+    n_buckets = max(1, BUCKETS_PER_VALUE * n)
+    scale = n_buckets / (hi - lo) if hi > lo else 0.0
+    bucket = np.minimum(((sorted_values - lo) * scale).astype(np.int64), n_buckets - 1)
+    first = np.searchsorted(bucket, np.arange(n_buckets + 1))
+    return int(rank_sum(sorted_values, first, lo, scale, x, strict))
+
+
+def _count_per_window(
+    obs_start: NumArray, obs_end: NumArray, win_start: NumArray, win_end: NumArray, mode: str
+) -> int:
+    """:func:`count_interval_pairs` window by window, each count clipped at zero."""
     starts = np.sort(obs_start)
     if mode == "overlap":
         ends = np.sort(obs_end)

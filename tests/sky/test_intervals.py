@@ -180,3 +180,38 @@ def test_sky_time_bad_input():
         sky_time_pairs([0], [0], [5], [1], [0], [0], [0], [1], 1.0)
     with pytest.raises(InputError, match="radius"):
         sky_time_pairs([0], [0], [0], [1], [0], [0], [0], [1], -1.0)
+
+
+@SETTINGS
+@given(intervals(), intervals(), st.sampled_from(["overlap", "inside"]), st.booleans())
+def test_the_total_count_equals_the_count_window_by_window(obs, win, mode, flip):
+    """The total taken observation by observation (windows sorted, not observations) equals
+    the per-window sum, clipped windows included (an interval that ends before it starts)."""
+    from daxa.sky.intervals import _count_per_window
+
+    if flip and obs[0].size:  # one reversed interval: the per-window form is used
+        obs = (obs[0].copy(), obs[1].copy())
+        obs[1][0] = obs[0][0] - 5
+    assert count_interval_pairs(*obs, *win, mode) == _count_per_window(*obs, *win, mode)
+
+
+@SETTINGS
+@given(
+    st.lists(st.integers(-5, 5), max_size=40),
+    st.lists(st.integers(-7, 7), max_size=40),
+    st.booleans(),
+)
+def test_the_compiled_rank_sum_equals_searchsorted(values, x, strict):
+    """Bucketed ranks (many equal values, values outside the range, one distinct value) sum
+    to what np.searchsorted gives."""
+    from daxa.sky.intervals import _rank_sum
+
+    pytest.importorskip("numba")
+    values = np.sort(np.array(values, dtype=np.int64))
+    x = np.array(x, dtype=np.int64)
+    side = "left" if strict else "right"
+    want = int(np.searchsorted(values, x, side=side).sum()) if values.size else 0
+    assert _rank_sum(values, x, strict=strict) == want
+    floats = values.astype(float) / 3
+    want = int(np.searchsorted(floats, x / 3, side=side).sum()) if values.size else 0
+    assert _rank_sum(floats, x / 3, strict=strict) == want
