@@ -29,7 +29,7 @@ import polars as pl
 
 from daxa.crossmatch.inputs import ColumnMap, prepare
 from daxa.crossmatch.margins import ALIGN_ORDER, NPIX29, margin_ranges, range_cells, shift
-from daxa.crossmatch.sorted_files import SortedFiles, cut
+from daxa.crossmatch.sorted_files import SortedFiles, cut, row_groups
 from daxa.errors import InputError
 from daxa.inputs.sources import HPX, Source
 
@@ -100,23 +100,9 @@ def plan_sorted_array(hpx_sorted: IntArray, rows_per_chunk: int) -> ChunkPlan:
 
 def plan_row_groups(source: Source, rows_per_chunk: int) -> ChunkPlan:
     """Chunks of a HEALPix-sorted Parquet source from its row-group statistics alone."""
-    import pyarrow.parquet as pq
-
-    starts: list[int] = []
-    counts: list[int] = []
-    for path in source.paths:
-        meta = pq.read_metadata(path)
-        col = meta.schema.to_arrow_schema().get_field_index(HPX)
-        for g in range(meta.num_row_groups):
-            group = meta.row_group(g)
-            if group.num_rows == 0:
-                continue
-            stats = group.column(col).statistics
-            starts.append(int(stats.min))
-            counts.append(int(group.num_rows))
-    keys = np.array(starts, dtype=np.int64)
-    cumulative = np.concatenate(([0], np.cumsum(np.array(counts, dtype=np.int64))))
-    return plan_from_cumulative(keys, cumulative, rows_per_chunk)
+    index = row_groups(source.paths)
+    cumulative = np.concatenate(([0], np.cumsum(index.rows))).astype(np.int64)
+    return plan_from_cumulative(index.first, cumulative, rows_per_chunk)
 
 
 def plan_histogram(counts: IntArray, order: int, rows_per_chunk: int) -> ChunkPlan:

@@ -21,6 +21,7 @@ from daxa.crossmatch.inputs import HPX
 from daxa.crossmatch.mission_tables import NULL_US, MissionTable, chunk_cap, epoch_us, reachable
 from daxa.errors import InputError
 from daxa.missions import get_mission
+from daxa.missions.coverage import distinct_codes
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -178,13 +179,7 @@ def _covering_patterns(
             tail = np.concatenate((np.cumsum(bits[::-1])[::-1], [0])).astype(np.int64)
             within = tail[np.searchsorted(reach[by_reach], sep, side="left")]
         code &= within
-    if k <= 16:
-        present = np.flatnonzero(np.bincount(code, minlength=1 << k))
-        slot = np.zeros(1 << k, dtype=np.int64)
-        slot[present] = np.arange(present.size)
-        index = slot[code]
-    else:
-        present, index = np.unique(code, return_inverse=True)
+    present, index = distinct_codes(code, k)
     names = table.instruments
     lists = [[n for bit, n in enumerate(names) if int(p) >> bit & 1] for p in present.tolist()]
     return index.astype(np.int64), lists

@@ -145,13 +145,7 @@ def instrument_lists(covers: npt.NDArray[np.bool_], names: Sequence[str]) -> pl.
     code = np.zeros(covers.shape[0], dtype=np.int64)
     for b in range(k):
         code |= covers[:, b].astype(np.int64) << b
-    if k <= 16:
-        present = np.flatnonzero(np.bincount(code, minlength=1 << k))
-        slot = np.zeros(1 << k, dtype=np.int64)
-        slot[present] = np.arange(present.size)
-        index = slot[code]
-    else:
-        present, index = np.unique(code, return_inverse=True)
+    present, index = distinct_codes(code, k)
     lut = pl.Series(
         "instruments",
         [[n for b, n in enumerate(names) if int(p) >> b & 1] for p in present.tolist()],
@@ -199,3 +193,21 @@ def covering_instruments(
     radii = instrument_radii(spec, names, radius)
     observed = observed_matrix(table, spec, names)
     return covering_lists(observed, rows, separation_deg, radii, names, edge_deg=0.0)
+
+
+def distinct_codes(
+    code: npt.NDArray[np.int64], k: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The distinct ``k``-bit codes present (sorted) and each row's position among them: a
+    count per code when there are few possible codes, ``np.unique`` otherwise.
+
+    >>> [a.tolist() for a in distinct_codes(np.array([5, 1, 5]), 3)]
+    [[1, 5], [1, 0, 1]]
+    """
+    if k <= 16:
+        present = np.flatnonzero(np.bincount(code, minlength=1 << k))
+        slot = np.zeros(1 << k, dtype=np.int64)
+        slot[present] = np.arange(present.size)
+        return present.astype(np.int64), slot[code]
+    present, index = np.unique(code, return_inverse=True)
+    return present.astype(np.int64), index.astype(np.int64)
