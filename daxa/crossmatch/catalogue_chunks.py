@@ -64,38 +64,14 @@ def _search(left: pl.DataFrame, right: pl.DataFrame, opts: CatalogueOptions) -> 
     )
 
 
-def match_frames(
-    core: pl.DataFrame,
-    left_all: pl.DataFrame | None,
-    right: pl.DataFrame,
-    opts: CatalogueOptions,
-) -> pl.DataFrame:
-    """The output rows of one chunk: ``core`` left rows against ``right`` (margin included).
-
-    ``left_all`` (core plus left margin) is needed for ``how='best'`` only.
-    """
-    same_left = left_all is None or left_all is core  # in memory: no margin rows to drop
+def match_frames(core: pl.DataFrame, right: pl.DataFrame, opts: CatalogueOptions) -> pl.DataFrame:
+    """The output rows of ``core`` left rows against ``right`` (its margin included). A
+    symmetric best match here is one in a single piece; in chunks it takes two phases
+    (:mod:`daxa.crossmatch.catalogue_best`)."""
     core = _sorted_by_index(core)
     right = _sorted_by_index(right)
-    if opts.how == "best" and same_left:
-        p = _search(core, right, opts)
-        li, ri, sep = p.left, p.right, p.separation
-    elif opts.how == "best":
-        assert left_all is not None
-        left = _sorted_by_index(left_all)
-        p = _search(left, right, opts)
-        core_idx = core["pos_index"].to_numpy()  # sorted
-        left_pos = left["pos_index"].to_numpy()[p.left]
-        where = np.searchsorted(core_idx, left_pos)
-        found = np.minimum(where, max(core_idx.size - 1, 0))
-        keep = (
-            (where < core_idx.size) & (core_idx[found] == left_pos) if core_idx.size else where < 0
-        )
-        li, ri, sep = where[keep], p.right[keep], p.separation[keep]
-    else:
-        p = _search(core, right, opts)
-        li, ri, sep = p.left, p.right, p.separation
-    return chunk_output(core, right, li, ri, sep, opts)
+    p = _search(core, right, opts)
+    return chunk_output(core, right, p.left, p.right, p.separation, opts)
 
 
 def chunk_output(
@@ -167,7 +143,6 @@ def load_chunk(
 
 def catalogue_task(
     left: PreparedSource | pl.DataFrame,
-    left_strip: pl.DataFrame | None,
     right: PreparedSource | pl.DataFrame,
     right_strip: pl.DataFrame | None,
     lo: int,
@@ -175,13 +150,8 @@ def catalogue_task(
     opts: CatalogueOptions,
     shared: dict[str, Any],
 ) -> tuple[pl.DataFrame, IntArray]:
-    """One chunk ``[lo, hi)`` matched (see :func:`load_chunk`). For ``how='best'`` in one
-    phase, ``left_strip`` holds the left rows within twice the margin, so that a right row's
-    own nearest left row is always at hand."""
+    """One chunk ``[lo, hi)`` matched (rows read as :func:`load_chunk` does)."""
     core, right_all, skipped = load_chunk(left, right, right_strip, lo, hi)
     if core.height == 0:
         return pl.DataFrame(), skipped
-    left_all = None
-    if opts.how == "best" and left_strip is not None:
-        left_all = with_strip(core, left_strip, lo)
-    return match_frames(core, left_all, right_all, opts), skipped
+    return match_frames(core, right_all, opts), skipped

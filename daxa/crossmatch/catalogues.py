@@ -13,11 +13,11 @@ Ties go to the lowest row number. ``join="left"`` also keeps left rows without a
 columns null). The radius is one number (degrees or an angle Quantity), one per row (array or
 column name) of the ``radius_of`` side.
 
-Out of core, the left catalogue is cut into HEALPix chunks; each chunk reads the right rows
-within the largest radius of its pixels (and, for ``"best"``, the left rows within twice it, so
-that a right row's own nearest left row is always at hand). Pairs are then kept only for the
-chunk's own left rows, so each appears exactly once and chunked, local and Dask runs agree row
-for row.
+Out of core, the left catalogue is cut into HEALPix chunks; each chunk gets the right rows
+within the largest radius of its pixels. Pairs are kept only for the chunk's own left rows, so
+each appears exactly once; ``"best"`` in chunks takes two phases (a right row's nearest left
+row may lie in the next chunk: :mod:`daxa.crossmatch.catalogue_best`). Chunked, local and Dask
+runs agree row for row with a match in one piece.
 """
 
 from __future__ import annotations
@@ -276,15 +276,15 @@ def chunk_tasks(
     margin: float,
     opts: CatalogueOptions,
 ) -> list[Task]:
-    """One :func:`catalogue_task` per chunk of ``plan``.
+    """One task per chunk of ``plan``: :func:`catalogue_task`, or :func:`best_task` for the
+    first phase of a symmetric best match in chunks.
 
-    Every chunk's strips (the right rows within ``margin`` of it and, for ``how='best'``, the
-    left rows within twice that) are harvested first, in one pass over each side's files, and
-    travel with the task; its own rows are read by the task. Sides in memory are sliced here.
+    Every chunk's strip (the right rows within ``margin`` of it) is harvested first, in one
+    pass over the right side's files, and travels with the task; its own rows are read by the
+    task. Sides in memory are sliced here.
     """
     whole = len(plan) == 1 and plan.range(0) == (0, NPIX29)
     right_strips: list[pl.DataFrame] | None = None
-    left_strips: list[pl.DataFrame] | None = None
     if not whole:
         cells = [plan.cells(i) for i in range(len(plan))]
         right_strips = right.harvest(
@@ -293,13 +293,6 @@ def chunk_tasks(
                 for i, r in enumerate(margin_ranges_of_chunks(cells, margin))
             ]
         )
-        if opts.how == "best" and not opts.two_phase:
-            left_strips = left.harvest(
-                [
-                    outside(r, *plan.range(i))
-                    for i, r in enumerate(margin_ranges_of_chunks(cells, 2 * margin))
-                ]
-            )
     tasks = []
     for i in range(len(plan)):
         lo, hi = plan.range(i)
@@ -314,11 +307,8 @@ def chunk_tasks(
             lt, rows = left.for_task(), int(plan.rows[i])
         rt = right.load_range(lo, hi)[0] if right.frame is not None else right.for_task()
         rs = right_strips[i] if right_strips is not None else None
-        if opts.two_phase:
-            tasks.append(Task(best_task, (lt, rt, rs, lo, hi, opts), rows))
-        else:
-            ls = left_strips[i] if left_strips is not None else None
-            tasks.append(Task(catalogue_task, (lt, ls, rt, rs, lo, hi, opts), rows))
+        task = best_task if opts.two_phase else catalogue_task
+        tasks.append(Task(task, (lt, rt, rs, lo, hi, opts), rows))
     return tasks
 
 
