@@ -36,9 +36,7 @@ from daxa.crossmatch.catalogue_chunks import (
     _search,
     _sorted_by_index,
     chunk_output,
-    load_chunk,
 )
-from daxa.crossmatch.chunked import PreparedSource
 from daxa.sky._join import stable_argsort_int
 from daxa.sky.pairs import _first_minimum
 
@@ -74,23 +72,6 @@ def best_candidates(core: pl.DataFrame, right: pl.DataFrame, opts: CatalogueOpti
         p.separation[nearest_left],
         core["pos_index"].to_numpy()[p.left[nearest_left]],
     )
-
-
-def best_task(
-    left: PreparedSource | pl.DataFrame,
-    right: PreparedSource | pl.DataFrame,
-    right_strip: pl.DataFrame | None,
-    lo: int,
-    hi: int,
-    opts: CatalogueOptions,
-    shared: dict[str, Any],
-) -> tuple[BestChunk | pl.DataFrame, IntArray]:
-    """Phase one of chunk ``[lo, hi)`` (rows read as
-    :func:`~daxa.crossmatch.catalogue_chunks.load_chunk` does)."""
-    core, right_all, skipped = load_chunk(left, right, right_strip, lo, hi)
-    if core.height == 0:
-        return pl.DataFrame(), skipped
-    return best_candidates(core, right_all, opts), skipped
 
 
 class BestSink:

@@ -8,6 +8,7 @@ chunked, local and Dask runs agree row for row with a match in one piece.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -142,6 +143,7 @@ def load_chunk(
 
 
 def catalogue_task(
+    match: Callable[[pl.DataFrame, pl.DataFrame, CatalogueOptions], Any],
     left: PreparedSource | pl.DataFrame,
     right: PreparedSource | pl.DataFrame,
     right_strip: pl.DataFrame | None,
@@ -149,9 +151,10 @@ def catalogue_task(
     hi: int,
     opts: CatalogueOptions,
     shared: dict[str, Any],
-) -> tuple[pl.DataFrame, IntArray]:
-    """One chunk ``[lo, hi)`` matched (rows read as :func:`load_chunk` does)."""
+) -> tuple[Any, IntArray]:
+    """One chunk ``[lo, hi)``: its rows read as :func:`load_chunk` does, then ``match(core,
+    right, opts)`` (:func:`match_frames`, or the first phase of a best match in chunks)."""
     core, right_all, skipped = load_chunk(left, right, right_strip, lo, hi)
     if core.height == 0:
         return pl.DataFrame(), skipped
-    return match_frames(core, right_all, opts), skipped
+    return match(core, right_all, opts), skipped

@@ -32,8 +32,14 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from daxa.crossmatch.catalogue_best import BestSink, best_task
-from daxa.crossmatch.catalogue_chunks import CatalogueOptions, How, Join, catalogue_task
+from daxa.crossmatch.catalogue_best import BestSink, best_candidates
+from daxa.crossmatch.catalogue_chunks import (
+    CatalogueOptions,
+    How,
+    Join,
+    catalogue_task,
+    match_frames,
+)
 from daxa.crossmatch.chunked import ChunkPlan, PreparedSource, open_prepared, outside
 from daxa.crossmatch.execution import finish_sink, open_sink, run_tasks
 from daxa.crossmatch.inputs import HPX, catalogue_input, column_map, parse_bytes, report_skipped
@@ -276,8 +282,8 @@ def chunk_tasks(
     margin: float,
     opts: CatalogueOptions,
 ) -> list[Task]:
-    """One task per chunk of ``plan``: :func:`catalogue_task`, or :func:`best_task` for the
-    first phase of a symmetric best match in chunks.
+    """One :func:`catalogue_task` per chunk of ``plan``, matching with :func:`match_frames`,
+    or with :func:`best_candidates` for the first phase of a symmetric best match in chunks.
 
     Every chunk's strip (the right rows within ``margin`` of it) is harvested first, in one
     pass over the right side's files, and travels with the task; its own rows are read by the
@@ -307,8 +313,8 @@ def chunk_tasks(
             lt, rows = left.for_task(), int(plan.rows[i])
         rt = right.load_range(lo, hi)[0] if right.frame is not None else right.for_task()
         rs = right_strips[i] if right_strips is not None else None
-        task = best_task if opts.two_phase else catalogue_task
-        tasks.append(Task(task, (lt, rt, rs, lo, hi, opts), rows))
+        match = best_candidates if opts.two_phase else match_frames
+        tasks.append(Task(catalogue_task, (match, lt, rt, rs, lo, hi, opts), rows))
     return tasks
 
 
