@@ -28,7 +28,7 @@ import numpy.typing as npt
 import polars as pl
 
 from daxa.crossmatch.inputs import ColumnMap, prepare
-from daxa.crossmatch.margins import ALIGN_ORDER, NPIX29, margin_ranges, range_cells, shift
+from daxa.crossmatch.margins import ALIGN_ORDER, NPIX29, range_cells, shift
 from daxa.crossmatch.sorted_files import SortedFiles, cut, row_groups
 from daxa.errors import InputError
 from daxa.inputs.sources import HPX, Source
@@ -161,21 +161,6 @@ class PreparedSource:
         one = np.array([lo], dtype=np.int64), np.array([hi], dtype=np.int64)
         return self._prepared(self.files.read(*one))
 
-    def load_ranges(self, ranges: Sequence[tuple[int, int]]) -> pl.DataFrame:
-        """Prepared rows of several disjoint, sorted ranges, in ``_healpix_29`` order."""
-        if not ranges:
-            return self.empty()
-        if self.whole:
-            assert self.frame is not None
-            return self.frame
-        lo = np.array([r[0] for r in ranges], dtype=np.int64)
-        hi = np.array([r[1] for r in ranges], dtype=np.int64)
-        if self.frame is not None:
-            rows = cut(self._hpx(), lo, hi)
-            return self.frame[rows] if rows.size else self.empty()
-        assert self.files is not None
-        return self._prepared(self.files.read(lo, hi))[0]
-
     def harvest(self, ranges: Sequence[tuple[IntArray, IntArray]]) -> list[pl.DataFrame]:
         """Prepared rows of every chunk's ranges (``ranges[i]``: disjoint, sorted ``lo`` and
         ``hi`` arrays of chunk ``i``), reading each row group they touch once."""
@@ -190,10 +175,6 @@ class PreparedSource:
             return self.frame.clear()
         assert self.files is not None
         return self._prepared(self.files.empty())[0]
-
-    def margin(self, cells: Sequence[tuple[int, int]], margin: float) -> pl.DataFrame:
-        """The cells' rows and every row within ``margin`` degrees of them (a few more too)."""
-        return self.load_ranges(margin_ranges(cells, margin))
 
     def plan(self, rows_per_chunk: int) -> ChunkPlan:
         if self.whole:
