@@ -243,25 +243,18 @@ def f_kdtree_ball(x: dict[str, Any], tree_on_smaller: bool = True) -> Callable[[
     return run
 
 
-def f_ours_nearest(x: dict[str, Any], stored: bool = False) -> Callable[[], Any]:
+def f_ours_nearest(
+    x: dict[str, Any], stored: bool = False, best: bool = False
+) -> Callable[[], Any]:
+    """``nearest`` (on the stored HEALPix columns too with ``stored``), or with ``best``
+    ``best_match_symmetric`` (each row used once: a subset of the nearest pairs)."""
     left, right = _sides(x)
     r = _radius(x)
     kw = {"left_hpx29": x["lh"], "right_hpx29": x["rh"]} if stored else {}
+    match = best_match_symmetric if best else nearest
 
     def run() -> Any:
-        p = nearest(*left, *right, r, **kw)
-        return p.left, p.right, p.separation
-
-    return run
-
-
-def f_ours_best(x: dict[str, Any]) -> Callable[[], Any]:
-    """``best_match_symmetric`` (each row used once): a subset of the nearest pairs."""
-    left, right = _sides(x)
-    r = _radius(x)
-
-    def run() -> Any:
-        p = best_match_symmetric(*left, *right, r)
+        p = match(*left, *right, r, **kw)
         return p.left, p.right, p.separation
 
     return run
@@ -537,7 +530,7 @@ def bench_c(run: Run, rng, with_astropy: bool) -> None:
     methods: dict[str, Method] = {
         "ours nearest": (f_ours_nearest, {}, True),
         "ours stored columns": (f_ours_nearest, {"stored": True}, True),
-        "ours best_match_symmetric": (f_ours_best, {}, False),
+        "ours best_match_symmetric": (f_ours_nearest, {"best": True}, False),
         "kdtree query k=1": (f_kdtree_nearest, {}, True),
     }
     if with_astropy:
