@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from daxa.errors import InputError
+from daxa.sky._parallel import map_parts, threads_for
 from daxa.sky.geometry import check_coordinates, check_radius, loosen, separation_from_xyz, xyz
 from daxa.sky.pairs import Pairs, _search, check_hpx29, estimate_candidates
 
@@ -217,6 +218,13 @@ def interval_pairs(
     return _interval_join(os_, oe, ws, we, mode)
 
 
+#: Observations and windows per thread below which counting stays on one thread (handing a
+#: part to a thread costs about 0.06 ms).
+MIN_COUNT_PER_THREAD = 100_000
+#: Buckets per sorted value in the compiled rank sum's table (a few values per bucket).
+BUCKETS_PER_VALUE = 2
+
+
 def count_interval_pairs(
     obs_start: NumArray, obs_end: NumArray, win_start: NumArray, win_end: NumArray, mode: str
 ) -> int:
@@ -238,24 +246,16 @@ def count_interval_pairs(
     n_win = win_end.size
     later_of = obs_end if mode == "overlap" else obs_start
 
-    def starting_by_an_end(_: int) -> int:  # pairs (obs, window) with start <= window end
+    def starting_by_an_end() -> int:  # pairs (obs, window) with start <= window end
         return n_win * obs_start.size - _rank_sum(np.sort(win_end), obs_start, strict=True)
 
-    def over_before_a_start(_: int) -> int:  # pairs with end (start) < window start
+    def over_before_a_start() -> int:  # pairs with end (start) < window start
         return n_win * later_of.size - _rank_sum(np.sort(win_start), later_of, strict=False)
 
-    from daxa.sky._parallel import map_parts, threads_for
-
+    parts = (starting_by_an_end, over_before_a_start)
     threads = threads_for(obs_start.size + n_win, MIN_COUNT_PER_THREAD)
-    started, over = map_parts(lambda i: (starting_by_an_end, over_before_a_start)[i](i), 2, threads)
+    started, over = map_parts(lambda i: parts[i](), 2, threads)
     return started - over
-
-
-#: Observations and windows per thread below which counting stays on one thread (handing a
-#: part to a thread costs about 0.06 ms).
-MIN_COUNT_PER_THREAD = 100_000
-#: Buckets per sorted value in the compiled rank sum's table (a few values per bucket).
-BUCKETS_PER_VALUE = 2
 
 
 def _rank_sum(sorted_values: NumArray, x: NumArray, *, strict: bool) -> int:
