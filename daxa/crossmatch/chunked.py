@@ -158,8 +158,7 @@ class PreparedSource:
             a, b = np.searchsorted(hpx, [lo, hi], side="left")
             return self.frame.slice(int(a), int(b - a)), np.empty(0, dtype=np.int64)
         assert self.files is not None
-        one = np.array([lo], dtype=np.int64), np.array([hi], dtype=np.int64)
-        return self._prepared(self.files.read(*one))
+        return self._prepared(self.files.read(lo, hi))
 
     def harvest(self, ranges: Sequence[tuple[IntArray, IntArray]]) -> list[pl.DataFrame]:
         """Prepared rows of every chunk's ranges (``ranges[i]``: disjoint, sorted ``lo`` and

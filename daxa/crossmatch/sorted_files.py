@@ -98,14 +98,23 @@ def row_groups(paths: Sequence[Path | str]) -> RowGroups:
 
 def cut(hpx: IntArray, lo: IntArray, hi: IntArray) -> IntArray:
     """Row positions of sorted ``hpx`` inside any of the disjoint, sorted ``[lo, hi)``."""
+    return cut_ranges(hpx, lo, hi)[0]
+
+
+def cut_ranges(hpx: IntArray, lo: IntArray, hi: IntArray) -> tuple[IntArray, IntArray]:
+    """Row positions of sorted ``hpx`` in each ``[lo, hi)`` in turn (a row of two overlapping
+    ranges comes twice), and how many each range holds.
+
+    >>> [a.tolist() for a in cut_ranges(np.array([1, 3, 5, 7]), np.array([2, 0]), np.array([6, 4]))]
+    [[1, 2, 0, 1], [2, 2]]
+    """
     a = np.searchsorted(hpx, lo, side="left")
-    b = np.searchsorted(hpx, hi, side="left")
-    lengths = b - a
+    lengths = np.searchsorted(hpx, hi, side="left") - a
     total = int(lengths.sum())
     if total == 0:
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int64), lengths
     starts = np.repeat(a - (np.cumsum(lengths) - lengths), lengths)
-    return starts + np.arange(total, dtype=np.int64)
+    return starts + np.arange(total, dtype=np.int64), lengths
 
 
 class SortedFiles:
@@ -189,21 +198,17 @@ class SortedFiles:
             frame = frame.with_columns(pl.lit(None, dtype=pl.Int64).alias(ROW))
         return frame
 
-    def read(self, lo: IntArray, hi: IntArray) -> pl.DataFrame:
-        """Rows in any of the disjoint, sorted ranges ``[lo, hi)``, in ``_healpix_29`` order."""
-        positions = self.index.overlapping(lo, hi)
+    def read(self, lo: int, hi: int) -> pl.DataFrame:
+        """Rows with ``lo <= _healpix_29 < hi``, in ``_healpix_29`` order."""
+        bounds = np.array([lo], dtype=np.int64), np.array([hi], dtype=np.int64)
+        positions = self.index.overlapping(*bounds)
         if positions.size == 0:
             return self.empty()
         parts = self._decode(positions)
         frame = pl.concat(parts, rechunk=False) if len(parts) > 1 else parts[0]
-        rows = cut(frame[HPX].to_numpy(), lo, hi)
-        if rows.size == frame.height:
-            out = frame
-        elif lo.size == 1 and rows.size:  # one range: a slice, not a gather
-            out = frame.slice(int(rows[0]), rows.size)
-        else:
-            out = frame[rows]
-        return out.rechunk()  # one piece per column: later to_numpy calls are views, not copies
+        a, b = np.searchsorted(frame[HPX].to_numpy(), [lo, hi], side="left")
+        # one piece per column: later to_numpy calls are views, not copies
+        return frame.slice(int(a), int(b - a)).rechunk()
 
     def harvest(self, ranges: Sequence[tuple[IntArray, IntArray]]) -> list[pl.DataFrame]:
         """The rows of every chunk's ranges (``ranges[i]`` for chunk ``i``), each group decoded
@@ -224,14 +229,9 @@ class SortedFiles:
             if near.size == 0:
                 continue
             frame = self._decode(np.array([p], dtype=np.int64))[0]
-            hpx = frame[HPX].to_numpy()
-            s = np.searchsorted(hpx, lo[near], side="left")
-            e = np.searchsorted(hpx, hi[near], side="left")
-            lengths = e - s
-            total = int(lengths.sum())
-            if total == 0:
+            rows, lengths = cut_ranges(frame[HPX].to_numpy(), lo[near], hi[near])
+            if rows.size == 0:
                 continue
-            rows = np.repeat(s - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
             parts.append(frame[rows])
             owners.append(np.repeat(owner[near], lengths))
         if not parts:
