@@ -15,28 +15,47 @@ import numpy as np
 from numba import njit
 
 
+@njit(nogil=True, cache=True, inline="always")
+def popcount(x):  # pragma: no cover - compiled
+    """Set bits of a uint64 (the SWAR count of :func:`daxa.sky._join.popcount`)."""
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return np.int64((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
+
+
 @njit(nogil=True, cache=True)
-def index_cells(cell, start, occupied, order):  # pragma: no cover - compiled
-    """Counting sort of rows by ``cell``: fills ``start`` (zeros, one more than the cells:
-    rows of cell k go to positions start[k]:start[k+1]), ``occupied`` (zeros, bit k set when
-    cell k has rows) and ``order`` (the rows in cell order, by row within a cell: what a
-    stable argsort gives)."""
-    n_cells = start.size - 1
+def index_cells(cell, occupied, rank, order):  # pragma: no cover - compiled
+    """Counting sort of rows by ``cell`` over the occupied cells only: sets ``occupied``
+    (zeros; bit k of word k >> 6 when cell k has rows), fills ``rank`` (set bits before each
+    word, one more than the words) and ``order`` (the rows in cell order, by row within a
+    cell: what a stable argsort gives); returns ``start``, the offsets of the rows of the
+    j-th occupied cell (j its rank), one more than the occupied cells."""
+    one = np.uint64(1)
     for i in range(cell.size):
         c = cell[i]
-        start[c + 1] += 1
-        occupied[c >> 3] |= 1 << (c & 7)
+        occupied[c >> 6] |= one << np.uint64(c & 63)
     total = 0
-    for k in range(n_cells + 1):
-        total += start[k]
-        start[k] = total
-    for i in range(cell.size):  # start[c] walks from the start of cell c to the next cell's
+    for w in range(occupied.size):
+        rank[w] = total
+        total += popcount(occupied[w])
+    rank[occupied.size] = total
+    start = np.zeros(total + 1, dtype=np.int64)
+    slot = np.empty(cell.size, dtype=np.int64)
+    for i in range(cell.size):
         c = cell[i]
-        order[start[c]] = i
-        start[c] += 1
-    for k in range(n_cells, 0, -1):
-        start[k] = start[k - 1]
-    start[0] = 0
+        below = occupied[c >> 6] & ((one << np.uint64(c & 63)) - one)
+        s = rank[c >> 6] + popcount(below)
+        slot[i] = s
+        start[s + 1] += 1
+    for k in range(total):
+        start[k + 1] += start[k]
+    fill = start[:-1].copy()
+    for i in range(cell.size):  # fill[s] walks from the start of slot s to the next one's
+        s = slot[i]
+        order[fill[s]] = i
+        fill[s] += 1
+    return start
 
 
 @njit(nogil=True, cache=True)
@@ -75,14 +94,17 @@ def near_candidates(
 
 
 @njit(nogil=True, cache=True)
-def hit_offsets(cells, start, first, count):  # pragma: no cover - compiled
-    """``first`` and ``count`` of the table rows of each cell in ``cells`` (as
-    ``start.take(cells)`` and ``start.take(cells + 1) - first``, in one pass)."""
+def hit_offsets(cells, occupied, rank, start, first, count):  # pragma: no cover - compiled
+    """``first`` and ``count`` of the table rows of each (occupied) cell in ``cells``: the
+    cell's rank among the occupied cells picks its offsets in ``start``."""
+    one = np.uint64(1)
     for i in range(cells.size):
         c = cells[i]
-        a = start[c]
+        below = occupied[c >> 6] & ((one << np.uint64(c & 63)) - one)
+        s = rank[c >> 6] + popcount(below)
+        a = start[s]
         first[i] = a
-        count[i] = start[c + 1] - a
+        count[i] = start[s + 1] - a
 
 
 @njit(nogil=True, cache=True)

@@ -29,5 +29,5 @@ def probe_cells(
         cell = min(max(np.int64(ra[i] * scale[z]) + base[z], 0), last_cell)
         rows[k] = i
         cells[k] = cell
-        k += (occupied[cell >> 3] >> (cell & 7)) & 1
+        k += np.int64((occupied[cell >> 6] >> np.uint64(cell & 63)) & np.uint64(1))
     return k
