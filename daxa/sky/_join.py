@@ -110,7 +110,7 @@ def footprint(ra: FloatArray, dec: FloatArray) -> float:
 
 @dataclass
 class CellTable:
-    """The build side as a dense cell -> rows table, with its vectors in table order."""
+    """The build side as a cell -> rows table over its occupied cells, with its vectors in table order."""
 
     grid: ZoneGrid
     occupied: npt.NDArray[np.uint64]  # bit k & 63 of word k >> 6: cell k has rows
