@@ -136,7 +136,10 @@ class BestSink:
     def finish(self) -> None:
         """Phase two: every chunk's best matches, in chunk order, into the sink."""
         try:
-            for part in self.parts:
+            parts: list[Any] = self.parts
+            if parts and not self._spill:  # in memory: one pass over all the candidates
+                parts = [pl.concat(parts, rechunk=False)]
+            for part in parts:
                 frame = part if isinstance(part, pl.DataFrame) else pl.read_parquet(part)
                 out = self._mutual(frame)
                 if out.height:

@@ -125,13 +125,16 @@ def load_chunk(
     right_strip: pl.DataFrame | None,
     lo: int,
     hi: int,
+    *,
+    left_hpx: bool = True,
 ) -> tuple[pl.DataFrame, pl.DataFrame, IntArray]:
     """A chunk's own left rows, the right rows of the chunk and of its strip (``right_strip``:
     rows outside the chunk within the margin), and the left rows skipped there; sides given
-    as files are read here (on a worker: from the files)."""
+    as files are read here (on a worker: from the files; the left rows without
+    ``_healpix_29`` unless ``left_hpx``)."""
     skipped = np.zeros(0, dtype=np.int64)
     if isinstance(left, PreparedSource):
-        core, skipped = left.load_range(lo, hi)
+        core, skipped = left.load_range(lo, hi, hpx=left_hpx)
     else:
         core = left
     if core.height and isinstance(right, PreparedSource):
@@ -154,7 +157,8 @@ def catalogue_task(
 ) -> tuple[Any, IntArray]:
     """One chunk ``[lo, hi)``: its rows read as :func:`load_chunk` does, then ``match(core,
     right, opts)`` (:func:`match_frames`, or the first phase of a best match in chunks)."""
-    core, right_all, skipped = load_chunk(left, right, right_strip, lo, hi)
+    # the left rows' _healpix_29 only goes into a streamed output
+    core, right_all, skipped = load_chunk(left, right, right_strip, lo, hi, left_hpx=opts.streaming)
     if core.height == 0:
         return pl.DataFrame(), skipped
     return match(core, right_all, opts), skipped

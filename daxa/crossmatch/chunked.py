@@ -139,17 +139,18 @@ class PreparedSource:
             columns = self.source.columns if self.is_prepared else [*self.cols.needed(), HPX]
             self.files = SortedFiles(self.source.paths, columns, row_index=not self.is_prepared)
 
-    def _prepared(self, raw: pl.DataFrame) -> tuple[pl.DataFrame, IntArray]:
+    def _prepared(self, raw: pl.DataFrame, *, hpx: bool = True) -> tuple[pl.DataFrame, IntArray]:
         if self.is_prepared:
             return raw, np.empty(0, dtype=np.int64)
-        return prepare(raw, self.cols)
+        return prepare(raw, self.cols, healpix=hpx)
 
     def _hpx(self) -> IntArray:
         assert self.frame is not None
         return self.frame[HPX].to_numpy()
 
-    def load_range(self, lo: int, hi: int) -> tuple[pl.DataFrame, IntArray]:
-        """Prepared rows of ``[lo, hi)`` and the row numbers skipped there."""
+    def load_range(self, lo: int, hi: int, *, hpx: bool = True) -> tuple[pl.DataFrame, IntArray]:
+        """Prepared rows of ``[lo, hi)`` and the row numbers skipped there (from files, without
+        ``_healpix_29`` when not ``hpx``: it is most of the decoding a caller can spare)."""
         if self.whole:
             assert self.frame is not None
             return self.frame, np.empty(0, dtype=np.int64)
@@ -158,7 +159,7 @@ class PreparedSource:
             a, b = np.searchsorted(hpx, [lo, hi], side="left")
             return self.frame.slice(int(a), int(b - a)), np.empty(0, dtype=np.int64)
         assert self.files is not None
-        return self._prepared(self.files.read(lo, hi))
+        return self._prepared(self.files.read(lo, hi, hpx=hpx), hpx=hpx)
 
     def harvest(self, ranges: Sequence[tuple[IntArray, IntArray]]) -> list[pl.DataFrame]:
         """Prepared rows of every chunk's ranges (``ranges[i]``: disjoint, sorted ``lo`` and

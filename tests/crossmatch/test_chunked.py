@@ -142,11 +142,11 @@ def _count_decodes(monkeypatch, files):
     decoded: list[int] = []
     real = files._decode
 
-    def counting(positions):
+    def counting(positions, **kwargs):
         with files._lock:
             fresh = [p for p in positions.tolist() if p not in files._cache]
         decoded.extend(fresh)
-        return real(positions)
+        return real(positions, **kwargs)
 
     monkeypatch.setattr(files, "_decode", counting)
     return decoded
@@ -183,6 +183,40 @@ def test_a_chunk_read_builds_no_query_and_decodes_only_the_groups_it_needs(tmp_p
             pieces = [prepared.load_range(a, b)[0] for a, b in zip(*ranges, strict=True)]
             whole = pl.concat(pieces) if pieces else got.clear()
             assert got["pos_index"].to_list() == whole["pos_index"].to_list()
+
+
+def test_a_read_without_healpix_gives_the_same_rows_and_decodes_it_only_where_it_cuts(
+    tmp_path, monkeypatch
+):
+    """A chunk read without ``_healpix_29`` (the catalogue matcher's left rows) gives the rows,
+    row numbers and coordinates of a full read; only the groups cut at the range's ends (at
+    most two) are decoded with that column."""
+    prepared = _sorted_file(tmp_path)
+    files = prepared.files
+    with_hpx: list[int] = []
+    real = files._decode
+
+    def spying(positions, hpx=True):
+        if hpx:
+            with_hpx.extend(positions.tolist())
+        return real(positions, hpx=hpx)
+
+    monkeypatch.setattr(files, "_decode", spying)
+    plan = prepared.plan(700)
+    assert len(plan) > 3
+    lean_groups = 0
+    for i in range(len(plan)):
+        lo, hi = plan.range(i)
+        files._cache.clear()
+        full = prepared.load_range(lo, hi)[0]
+        with_hpx.clear()
+        files._cache.clear()
+        lean = prepared.load_range(lo, hi, hpx=False)[0]
+        assert "_healpix_29" not in lean.columns
+        assert len(with_hpx) <= 2
+        lean_groups += len(files.index.overlapping(np.array([lo]), np.array([hi]))) - len(with_hpx)
+        assert lean.to_dict(as_series=False) == full.drop("_healpix_29").to_dict(as_series=False)
+    assert lean_groups > len(plan)  # most groups were decoded without the column
 
 
 def test_a_harvest_decodes_each_group_once_and_gives_every_chunk_its_rows(tmp_path, monkeypatch):
