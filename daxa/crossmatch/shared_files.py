@@ -42,9 +42,13 @@ def workers_share_disk(client: Any) -> bool:
 
 @dataclass(frozen=True)
 class SharedFrame:
-    """A frame in a file every local worker can map (see :func:`share`)."""
+    """A frame in a file every local worker can map (see :func:`share`); its integer columns
+    that count up by one from a first value (row numbers of a catalogue stored in HEALPix
+    order) travel as that value, in ``ranges``, and ``columns`` gives the frame's order."""
 
     path: str
+    ranges: tuple[tuple[str, int], ...] = ()
+    columns: tuple[str, ...] = ()
 
     def frame(self) -> pl.DataFrame:
         """The frame, a view of the mapped file: pages come in as they are touched, and the
@@ -54,7 +58,14 @@ class SharedFrame:
         table = pa.ipc.open_file(pa.memory_map(self.path)).read_all()
         frame = pl.from_arrow(table)
         assert isinstance(frame, pl.DataFrame)
-        return frame
+        if not self.ranges:
+            return frame
+        n = frame.height
+        frame = frame.with_columns(
+            pl.int_range(first, first + n, dtype=pl.Int64, eager=True).alias(name)
+            for name, first in self.ranges
+        )
+        return frame.select(self.columns)
 
 
 def resolved(args: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -82,9 +93,29 @@ def share(frame: pl.DataFrame) -> tuple[SharedFrame, tempfile.TemporaryDirectory
         prefix="daxa-shared-", dir=_folder(int(frame.estimated_size()))
     )
     path = Path(tmp.name) / "rows.arrow"
+    ranges = tuple(
+        (name, first) for name in frame.columns if (first := _range_start(frame[name])) is not None
+    )
+    columns = tuple(frame.columns)
+    if len(ranges) == frame.width:  # keep one column: it carries the height
+        ranges = ranges[1:]
+    if ranges:  # a third less to write for a chunk of (row number, ra, dec)
+        frame = frame.drop([name for name, _ in ranges])
     # one record batch: a mapped column is then one piece, and slices of it and numpy views
     # of those copy nothing (81 batches made every chunk copy the whole HEALPix column)
     table = frame.rechunk().to_arrow().combine_chunks()
     with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
         writer.write_table(table, max_chunksize=max(1, table.num_rows))
-    return SharedFrame(str(path)), tmp
+    return SharedFrame(str(path), ranges, columns if ranges else ()), tmp
+
+
+def _range_start(column: pl.Series) -> int | None:
+    """The first value of an Int64 column without nulls that counts up by one, else None."""
+    if column.dtype != pl.Int64 or column.len() == 0 or column.null_count():
+        return None
+    values = column.to_numpy()
+    first = int(values[0])
+    # strictly increasing from first to first + n - 1: exactly that range
+    if int(values[-1]) != first + values.size - 1 or not (values[1:] > values[:-1]).all():
+        return None
+    return first

@@ -135,3 +135,34 @@ def test_streamed_association_rows_equal_the_in_memory_strings(tmp_path):
     key = ["pos_index", "mission", "obs_id"]
     assert_frame_equal(back.sort(key), whole.sort(key))
     assert set(back["mission"]) == {"xmm_pointed", "swift"}
+
+
+def test_a_shared_frame_maps_back_to_the_frame_and_sends_row_ranges_as_one_number():
+    """A frame shared with local Dask workers comes back equal, column order and types
+    included; Int64 columns that count up by one (row numbers of a catalogue in HEALPix order)
+    are not written, only their first value, and anything else (a repeat, a gap, a null, a
+    descending run) is written as it is."""
+    from daxa.crossmatch.shared_files import share
+
+    n = 1000
+    frame = pl.DataFrame(
+        {
+            "ra": np.linspace(0.0, 1.0, n),
+            "pos_index": np.arange(7, 7 + n, dtype=np.int64),
+            "gap": np.r_[0, np.arange(2, n + 1)].astype(np.int64),
+            "repeat": np.r_[0, 0, np.arange(1, n - 1)].astype(np.int64),
+            "down": np.arange(n, 0, -1, dtype=np.int64),
+            "nulls": pl.Series([None, *range(1, n)], dtype=pl.Int64),
+        }
+    )
+    shared, folder = share(frame)
+    try:
+        assert shared.ranges == (("pos_index", 7),)
+        written = pa.ipc.open_file(pa.memory_map(shared.path)).read_all()
+        assert "pos_index" not in written.column_names
+        assert_frame_equal(shared.frame(), frame)
+        only_range, folder2 = share(frame.select("pos_index"))  # nothing else to carry the height
+        assert_frame_equal(only_range.frame(), frame.select("pos_index"))
+        folder2.cleanup()
+    finally:
+        folder.cleanup()
