@@ -154,9 +154,8 @@ class PreparedSource:
         if self.whole:
             assert self.frame is not None
             return self.frame, np.empty(0, dtype=np.int64)
-        if self.frame is not None:
-            hpx = self._hpx()
-            a, b = np.searchsorted(hpx, [lo, hi], side="left")
+        if self.frame is not None:  # in memory the column costs nothing: it stays
+            a, b = np.searchsorted(self._hpx(), [lo, hi], side="left")
             return self.frame.slice(int(a), int(b - a)), np.empty(0, dtype=np.int64)
         assert self.files is not None
         return self._prepared(self.files.read(lo, hi, hpx=hpx), hpx=hpx)

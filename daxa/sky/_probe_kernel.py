@@ -19,7 +19,7 @@ def probe_cells(
     """Fill ``rows`` and ``cells`` (each as long as ``ra``) with the probe rows whose cell is
     occupied and that cell; returns how many. Written without a branch (a hit decides only
     whether the slot advances), as hits come at random."""
-    k = 0
+    k = np.int64(0)
     last_zone = scale.size - 1
     last_cell = base[-1] - 1
     for i in range(ra.size):
