@@ -5,7 +5,9 @@ inputs) is read here without a query engine: the row groups' ``_healpix_29`` sta
 which groups hold a HEALPix range, pyarrow decodes just those, and a binary search on the sorted
 column cuts the exact rows. Measured on a 1e7-row file of 100 groups: a polars filter with one
 range term per margin piece took 2.2 s over 64 chunks (most of it planning and evaluating the
-terms), decoding the groups and cutting them takes about 3 ms a group.
+terms), decoding the groups and cutting them takes about 3 ms a group. A reader that does not
+need ``_healpix_29`` (the catalogue matcher's left rows) gets it decoded only in the groups it
+cuts: it is a third of the decoding.
 
 Reading the margin strips of chunks one chunk at a time decodes the same groups again and
 again: a strip a few arcseconds wide touches a dozen groups. :meth:`SortedFiles.harvest`
@@ -226,7 +228,7 @@ class SortedFiles:
         cut_here = positions[~whole]  # the first and last groups, unless the range takes them whole
         edges = dict(zip(cut_here.tolist(), self._decode(cut_here), strict=True))
         inner = positions[whole]
-        middle = self._decode(inner, hpx=hpx) if inner.size else []
+        middle = iter(self._decode(inner, hpx=hpx) if inner.size else [])
         parts: list[pl.DataFrame] = []
         first_row = -1
         for p in positions.tolist():
@@ -237,8 +239,7 @@ class SortedFiles:
                 if not hpx:
                     frame = frame.drop(HPX)
             else:
-                frame, middle = middle[0], middle[1:]
-                a = 0
+                frame, a = next(middle), 0
             if first_row < 0:
                 first_row = int(idx.offset[p]) + int(a)
             parts.append(frame)
