@@ -105,7 +105,11 @@ def footprint(ra: FloatArray, dec: FloatArray) -> float:
     grid = zone_grid(FOOTPRINT_CELL_DEG)
     step = max(1, ra.size // 20_000)
     cells = grid.cells(ra[::step], dec[::step])
-    return float(np.unique(cells).size / grid.ncells) if cells.size else 1.0
+    if cells.size == 0:
+        return 1.0
+    occupied = np.zeros(grid.ncells, dtype=np.bool_)  # (a sort in np.unique cost 5x more)
+    occupied[cells] = True
+    return float(np.count_nonzero(occupied) / grid.ncells)
 
 
 @dataclass

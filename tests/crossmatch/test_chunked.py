@@ -257,3 +257,26 @@ def test_margins_of_many_chunks_are_each_chunks_margins():
         as_pairs = [list(zip(a.tolist(), b.tolist(), strict=True)) for a, b in together]
         assert as_pairs[-1] == []
         assert as_pairs[:-1] == [margin_ranges(c, margin) for c in cells]
+
+
+def test_chunks_of_a_sorted_file_start_between_row_groups_where_they_can(tmp_path):
+    """A plan from row-group statistics puts each chunk bound on a pixel edge between two
+    groups whenever one lies there, so no group is cut in two (each is read by one chunk,
+    without its _healpix_29 column when the reader can spare it); the rows are all there."""
+    prepared = _sorted_file(tmp_path, n=20_000, group=500)
+    index = prepared.files.index
+    plan = prepared.plan(1200)
+    assert len(plan) > 5
+    s = shift(ALIGN_ORDER)
+    clean = 0
+    for b in plan.bounds[1:-1].tolist():
+        assert b % (1 << s) == 0
+        g = int(np.searchsorted(index.first, b, side="left"))
+        edge = ((int(index.last[g - 1]) >> s) + 1) << s  # the first edge after group g - 1
+        if edge <= index.first[g]:
+            assert index.last[g - 1] < b <= index.first[g]  # between the two groups
+            clean += 1
+    assert clean > len(plan) // 2  # most bounds, though these positions crowd in places
+    bounds = list(zip(plan.bounds[:-1].tolist(), plan.bounds[1:].tolist(), strict=True))
+    rows = [prepared.load_range(lo, hi, hpx=False)[0] for lo, hi in bounds]
+    assert sorted(pl.concat(rows)["pos_index"].to_list()) == list(range(20_000))
