@@ -8,8 +8,9 @@ its own (a rank: one word's population count plus a count per 64 cells) to read 
 sort of the larger side, no tree. Only occupied cells have offsets, so a table as fine as the
 whole sky's costs a small build side (one chunk of a larger catalogue) no more than its rows:
 with dense offsets (32 MiB) a chunk had to take cells 4 times coarser, and its probes 16 times
-more candidates (a 1e7 x 1e6 match in 61 chunks: 0.21 s in the joins against 0.12 s whole). Candidates are expanded in blocks of bounded size (cache-friendly, bounded
-memory) and tested with squared chords first, then with the exact separation of
+more candidates (a 1e7 x 1e6 match in 61 chunks: 0.21 s in the joins against 0.12 s whole).
+Candidates are expanded in blocks of bounded size (cache-friendly, bounded memory) and tested
+with squared chords first, then with the exact separation of
 :func:`daxa.sky.geometry.angular_separation`'s arithmetic.
 
 Output comes sorted by (probe, build) without a final sort: probes are visited in index order
@@ -114,7 +115,8 @@ def footprint(ra: FloatArray, dec: FloatArray) -> float:
 
 @dataclass
 class CellTable:
-    """The build side as a cell -> rows table over its occupied cells, with its vectors in table order."""
+    """The build side as a cell -> rows table over its occupied cells, with its vectors in
+    table order."""
 
     grid: ZoneGrid
     occupied: npt.NDArray[np.uint64]  # bit k & 63 of word k >> 6: cell k has rows
