@@ -112,8 +112,11 @@ def _sorted_tree(
     z: FloatArray,
     leaf_size: int,
     top_order: int,
+    leaf_order: int = 0,
 ) -> SkyTree:
-    """The tree over points sorted by (tag, key); a cell never mixes tags."""
+    """The tree over points sorted by (tag, key); a cell never mixes tags. Cells start at
+    ``top_order``; one of at most ``leaf_size`` points is a leaf from ``leaf_order`` on (or
+    at once if it holds a single point)."""
     n = keys.size
     starts: list[IntArray] = []
     ends: list[IntArray] = []
@@ -130,7 +133,8 @@ def _sorted_tree(
         first = np.flatnonzero(np.concatenate(([True], change)))
         lo = active[first]
         hi = active[np.append(first[1:], active.size) - 1] + 1
-        leaf = (hi - lo <= leaf_size) | (k == 29)
+        size = hi - lo
+        leaf = ((size <= leaf_size) & (k >= leaf_order)) | (size == 1) | (k == 29)
         if starts:
             # parents: the non-leaf cells of the level above, in order
             p_lo = starts[-1][~leaves[-1]]
