@@ -21,8 +21,9 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
-#: A position cell holding at most this many positions is a leaf (its positions tested singly).
-LEAF_SIZE = 32
+#: A position cell holding at most this many positions is a leaf (its positions are tested in
+#: one loop that vectorises, cheaper per position than a step of the walk, so leaves are large).
+LEAF_SIZE = 64
 #: Padding (degrees) so that a cell called wholly inside or outside a field is so beyond doubt.
 GUARD_DEG = 1e-9
 
