@@ -102,10 +102,14 @@ def walk(
     p_acc,
     max_leaf,
 ):  # pragma: no cover - compiled; covered through cap_totals
+    """Walk the position cells ``blocks[b_start:b_stop]`` against the field tree from its
+    ``n_froots`` roots, adding cell totals into ``n_acc`` (cell, class, total) and position
+    totals into ``p_acc`` (total, class, position); return the (position, job) pairs within a
+    hair of an edge, left to the exact test."""
     n_classes = f_acc.shape[1]
     stack = np.empty((n_froots + 8 * 64, 2), dtype=np.int64)
     amb = np.empty((1024, 2), dtype=np.int64)
-    edge = np.empty(max_leaf, dtype=np.int64)  # its positions near an edge of that leaf
+    edge = np.empty(max_leaf, dtype=np.int64)  # a position leaf's positions near an edge
     n_amb = 0
     classes = np.zeros(max(n_classes, 2), dtype=np.int64)  # the classes a cell counts in
     for b in range(b_start, b_stop):
