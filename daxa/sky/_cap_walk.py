@@ -85,8 +85,10 @@ def window_weight(job_geom, job_values, lo, n, c, px, py, pz):
 
 @njit(nogil=True, cache=True)
 def walk(
-    g_start,
-    g_stop,
+    b_start,
+    b_stop,
+    blocks,
+    n_froots,
     f_geom,
     f_mask,
     f_acc,
@@ -95,28 +97,26 @@ def walk(
     job_values,
     nodes,
     links,
-    n_roots,
     points,
     n_acc,
     p_acc,
+    max_leaf,
 ):  # pragma: no cover - compiled; covered through cap_totals
+    """Walk the position cells ``blocks[b_start:b_stop]`` against the field tree from its
+    ``n_froots`` roots, adding cell totals into ``n_acc`` (cell, class, total) and position
+    totals into ``p_acc`` (total, class, position); return the (position, job) pairs within a
+    hair of an edge, left to the exact test."""
     n_classes = f_acc.shape[1]
-    stack = np.empty((n_roots + 8 * 64, 2), dtype=np.int64)
+    stack = np.empty((n_froots + 8 * 64, 2), dtype=np.int64)
     amb = np.empty((1024, 2), dtype=np.int64)
+    edge = np.empty(max_leaf, dtype=np.int64)  # a position leaf's positions near an edge
     n_amb = 0
     classes = np.zeros(max(n_classes, 2), dtype=np.int64)  # the classes a cell counts in
-    for g in range(g_start, g_stop):
-        mask = f_mask[g]
-        n_in = 0
-        for c in range(n_classes):
-            if (mask >> c) & 1:
-                classes[n_in] = c
-                n_in += 1
-        c0 = classes[0]
-        c1 = classes[1] if n_in > 1 else c0
+    for b in range(b_start, b_stop):
+        # one block of positions against every field: its positions stay in the cache
         top = 0
-        for r in range(n_roots):
-            stack[top, 0] = r
+        for g in range(n_froots):
+            stack[top, 0] = blocks[b]
             stack[top, 1] = g
             top += 1
         while top > 0:
@@ -137,7 +137,7 @@ def walk(
             # wholly inside: centres within r_in - both spreads
             t = f_geom[f, 3] * cr - f_geom[f, 4] * sr
             if t > 0.0 and d2 <= 4.0 * t * t:
-                add(n_acc, nd, mask, f_acc, f)
+                add(n_acc, nd, f_mask[f], f_acc, f)
                 continue
             pos_leaf = links[nd, 0] < 0
             field_leaf = f_links[f, 0] < 0
@@ -153,18 +153,61 @@ def walk(
                     stack[top, 1] = ch
                     top += 1
                 continue
-            # two leaves: each position against the field leaf's cell, and against its
-            # fields (a window at a time, without branches) where it is near an edge
-            for p in range(links[nd, 2], links[nd, 3]):
+            mask = f_mask[f]
+            n_in = 0
+            for c in range(n_classes):
+                if (mask >> c) & 1:
+                    classes[n_in] = c
+                    n_in += 1
+            c0 = classes[0]
+            c1 = classes[1] if n_in > 1 else c0
+            # two leaves: every position against the field leaf's cell, in a loop without
+            # branches that vectorises (the outcomes are mixed along an edge): those clear
+            # inside take the cell's totals; those near an edge are then listed and tested
+            # against its fields. (Counting from 0 lets the compiler drop the negative-index
+            # wrap-around, which otherwise stops it vectorising.)
+            p_lo = max(links[nd, 2], 0)
+            m = max(links[nd, 3] - p_lo, 0)
+            cx = f_geom[f, 0]
+            cy = f_geom[f, 1]
+            cz = f_geom[f, 2]
+            inner = f_geom[f, 7]
+            outer = f_geom[f, 8]
+            n_edge = 0
+            for i in range(n_in):
+                c = classes[i]
+                count = f_acc[f, c, 0]
+                weight = f_acc[f, c, 1]
+                first = f_acc[f, c, 2]
+                last = f_acc[f, c, 3]
+                n_edge = 0
+                for j in range(m):
+                    p = p_lo + j
+                    dx = points[0, p] - cx
+                    dy = points[1, p] - cy
+                    dz = points[2, p] - cz
+                    e2 = dx * dx + dy * dy + dz * dz
+                    inside = e2 <= inner
+                    p_acc[0, c, p] += count if inside else 0
+                    p_acc[1, c, p] += weight if inside else 0
+                    p_acc[2, c, p] = min(p_acc[2, c, p], first if inside else _BIG)
+                    p_acc[3, c, p] = max(p_acc[3, c, p], last if inside else _SMALL)
+                    n_edge += 1 if (e2 > inner) & (e2 <= outer) else 0
+            if n_edge:
+                n_edge = 0
+                for j in range(m):
+                    p = p_lo + j
+                    dx = points[0, p] - cx
+                    dy = points[1, p] - cy
+                    dz = points[2, p] - cz
+                    e2 = dx * dx + dy * dy + dz * dz
+                    edge[n_edge] = p
+                    n_edge += 1 if (e2 > inner) & (e2 <= outer) else 0
+            for q in range(n_edge):
+                p = edge[q]
                 px = points[0, p]
                 py = points[1, p]
                 pz = points[2, p]
-                e2 = chord2_to(f_geom, f, px, py, pz)
-                if e2 > f_geom[f, 8]:
-                    continue
-                if e2 <= f_geom[f, 7]:
-                    add(p_acc, p, mask, f_acc, f)
-                    continue
                 totals = NO_TOTALS
                 for lo in range(f_links[f, 2], f_links[f, 3], WINDOW):
                     n = min(WINDOW, f_links[f, 3] - lo)
@@ -195,8 +238,8 @@ def walk(
                         for lo in range(f_links[f, 2], f_links[f, 3], WINDOW):
                             n = min(WINDOW, f_links[f, 3] - lo)
                             w += window_weight(job_geom, job_values, lo, n, c, px, py, pz)
-                    p_acc[p, c, 0] += count
-                    p_acc[p, c, 1] += w
-                    p_acc[p, c, 2] = min(p_acc[p, c, 2], first)
-                    p_acc[p, c, 3] = max(p_acc[p, c, 3], last)
+                    p_acc[0, c, p] += count
+                    p_acc[1, c, p] += w
+                    p_acc[2, c, p] = min(p_acc[2, c, p], first)
+                    p_acc[3, c, p] = max(p_acc[3, c, p], last)
     return amb[:n_amb].copy()

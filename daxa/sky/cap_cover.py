@@ -6,17 +6,22 @@ of a field need deciding one by one, so both sides go into HEALPix trees (cells 
 scheme, each with the smallest cap around its members):
 
 - the *position tree* is split until a cell holds at most :data:`LEAF_SIZE` positions;
-- the *field tree* starts from cells of order :data:`TOP_ORDER` (a few degrees) and is split
-  until a cell holds at most :data:`FIELD_LEAF` fields; fields in one cell share a radius and
-  the classes they count in (see below), and each cell carries its fields' totals.
+- the *field tree* starts from cells of order :data:`TOP_ORDER` (7 degrees) and is split
+  until a cell of order :data:`LEAF_ORDER` or finer holds at most :data:`FIELD_LEAF` fields;
+  fields in one cell share a radius and the classes they count in (see below), and each
+  cell carries its fields' totals.
 
-Each top field cell walks the position tree: a (position cell, field cell) pair wholly
-inside gets the field cell's totals once, one wholly outside is skipped, one crossed by an
-edge is opened (the larger cell is split) until both cells are leaves. There, a position clear
-of the field leaf's edges takes its totals, and one near them is tested against the leaf's
-fields :data:`WINDOW` at a time by a loop of fixed length without branches, which the
-compiler vectorises (the outcomes near an edge are too mixed for a branch predictor). The
-work grows with the length of the field edges, not their area. Totals per position are a
+Each *block* of positions (the largest cells of the position tree holding at most
+:data:`BLOCK_SIZE`, :func:`walk_blocks`) walks the field tree from its roots, so that its
+positions and totals stay in the cache: a (position cell, field cell) pair wholly inside gets
+the field cell's totals once, one wholly outside is skipped, one crossed by an edge is opened
+(the larger cell is split) until both cells are leaves. There, every position is tested
+against the field leaf's cell in a loop without branches, which the compiler vectorises (the
+outcomes along an edge are too mixed for a branch predictor): one clear inside takes the
+leaf's totals, and one near its edges is tested against the leaf's fields :data:`WINDOW` at a
+time, again without branches. The work grows with the length of the field edges, not their
+area. Blocks hold disjoint positions, so threads walking different blocks add into the same
+totals. Totals per position are a
 count, a summed integer weight, the earliest start and the latest end: cell totals are pushed
 down to positions exactly.
 
@@ -53,14 +58,19 @@ import numpy as np
 
 from daxa.sky._parallel import run_workers, threads_for
 from daxa.sky.cap_fields import FIELD_LEAF as FIELD_LEAF
+from daxa.sky.cap_fields import LEAF_ORDER as LEAF_ORDER
 from daxa.sky.cap_fields import TOP_ORDER as TOP_ORDER
 from daxa.sky.cap_fields import WINDOW, Fields, _accumulators, prepare_fields
 from daxa.sky.cap_tree import LEAF_SIZE as LEAF_SIZE
 from daxa.sky.cap_tree import IntArray, SkyTree, _ranges, build_tree
 from daxa.sky.geometry import loosen, separation_from_xyz
 
-#: Field cells per thread below which the walk runs on one thread.
+#: Field leaves per thread below which the walk runs on one thread.
 MIN_CELLS_PER_THREAD = 500
+#: Positions in a block of the position tree that one walk tests against every field.
+BLOCK_SIZE = 2048
+#: At most this many (position block, field root) pairs start the walks.
+MAX_ROOT_PAIRS = 50_000_000
 
 
 @cache
@@ -92,30 +102,37 @@ class CapTotals:
 def cap_totals(tree: SkyTree, fields: Fields, threads: int | None = None) -> CapTotals:
     """Totals, per class and position of ``tree``, over the ``fields`` covering it.
 
-    ``threads`` walk blocks of field cells, each with its own totals; the default follows
+    ``threads`` walk blocks of positions, into the same totals; the default follows
     :func:`daxa.sky._parallel.threads_for` (``DAXA_THREADS`` or every core, one inside a
     crossmatch chunk worker). Helpers come from the engine's shared pool, and only idle ones.
     """
     n_classes = fields.n_classes
     ft = fields.tree
-    n_top = ft.n_roots
-    n_threads = _threads(threads, n_top)
-    n_blocks = 1 if n_threads == 1 else 16 * n_threads
-    bounds = np.linspace(0, n_top, n_blocks + 1).astype(np.int64)
-    blocks = itertools.count()  # handed out to the threads as they finish (balanced load)
+    # every block starts from every field root: with many roots (fields of many radii) the
+    # blocks grow, so that the roots are not tested against more than MAX_ROOT_PAIRS blocks
+    starts = walk_blocks(tree, max(BLOCK_SIZE, tree.n_points * ft.n_roots // MAX_ROOT_PAIRS))
+    n_leaves = int(np.count_nonzero(ft.child_lo < 0))
+    n_threads = min(_threads(threads, n_leaves), max(starts.size, 1))
+    n_parts = 1 if n_threads == 1 else min(starts.size, 16 * n_threads)
+    bounds = np.linspace(0, starts.size, n_parts + 1).astype(np.int64)
+    parts = itertools.count()  # handed out to the threads as they finish (balanced load)
     walk = _compiled_walk()
     nodes, links, points = tree.packed
     f_links = ft.packed[1]
+    max_leaf = int((tree.pos_hi - tree.pos_lo).max(initial=1))
+    # the blocks hold disjoint positions and cells: every thread adds into the same totals
+    n_acc = _accumulators(tree.n_nodes, n_classes)
+    p_acc = _point_accumulators(tree.n_points, n_classes)
 
-    def run() -> tuple[IntArray, IntArray, IntArray]:
-        n_acc = _accumulators(tree.n_nodes, n_classes)
-        p_acc = _accumulators(tree.n_points, n_classes)
-        found = []
-        while (i := next(blocks)) < n_blocks:
+    def run() -> IntArray:
+        found = [np.zeros((0, 2), np.int64)]
+        while (i := next(parts)) < n_parts:
             found.append(
                 walk(
                     bounds[i],
                     bounds[i + 1],
+                    starts,
+                    ft.n_roots,
                     fields.cell_geom,
                     fields.cell_mask,
                     fields.cell_acc,
@@ -124,25 +141,41 @@ def cap_totals(tree: SkyTree, fields: Fields, threads: int | None = None) -> Cap
                     fields.job_values,
                     nodes,
                     links,
-                    tree.n_roots,
                     points,
                     n_acc,
                     p_acc,
+                    max_leaf,
                 )
             )
-        return n_acc, p_acc, np.concatenate(found) if found else np.zeros((0, 2), np.int64)
+        return np.concatenate(found)
 
-    parts = run_workers(run, n_threads)  # the threads' own totals, merged below
-    n_acc, p_acc = _combine([p[0] for p in parts]), _combine([p[1] for p in parts])
-    _decide_ambiguous(np.concatenate([p[2] for p in parts]), tree, fields, p_acc)
+    ambiguous = np.concatenate(run_workers(run, n_threads))
+    _decide_ambiguous(ambiguous, tree, fields, p_acc)
     _push_down(tree, n_acc)
-    _merge(p_acc, n_acc[tree.leaf_of])
+    _merge_points(p_acc, n_acc[tree.leaf_of].transpose(2, 1, 0))
     if not (tree.order[1:] > tree.order[:-1]).all():  # back to the input order
         back = np.empty_like(tree.order)
         back[tree.order] = np.arange(tree.order.size)
-        p_acc = p_acc[back]
-    count, weight, first, last = p_acc.transpose(2, 1, 0)  # views: (class, position) each
+        p_acc = p_acc[:, :, back]
+    count, weight, first, last = p_acc  # (class, position) each
     return CapTotals(count, weight, first, last)
+
+
+def walk_blocks(tree: SkyTree, size: int | None = None) -> IntArray:
+    """The cells of ``tree`` each walk starts from, in the order of their positions: the
+    largest holding at most ``size`` (:data:`BLOCK_SIZE`) positions, so that a block's
+    positions and totals stay in the cache while every field crossing it is tested."""
+    size = BLOCK_SIZE if size is None else size
+    counts = tree.pos_hi - tree.pos_lo
+    cells = np.arange(tree.n_roots, dtype=np.int64)
+    chosen = [cells[:0]]
+    while cells.size:
+        take = (counts[cells] <= size) | (tree.child_lo[cells] < 0)
+        chosen.append(cells[take])
+        split = cells[~take]
+        cells = _ranges(tree.child_lo[split], tree.child_hi[split])
+    blocks = np.concatenate(chosen)
+    return blocks[np.argsort(tree.pos_lo[blocks], kind="stable")].astype(np.int64)
 
 
 def _threads(threads: int | None, n_cells: int) -> int:
@@ -152,16 +185,23 @@ def _threads(threads: int | None, n_cells: int) -> int:
 
 
 def _merge(acc: IntArray, other: IntArray) -> None:
-    """Add ``other``'s totals into ``acc`` (same shape)."""
-    acc[:, :, :2] += other[:, :, :2]
-    np.minimum(acc[:, :, 2], other[:, :, 2], out=acc[:, :, 2])
-    np.maximum(acc[:, :, 3], other[:, :, 3], out=acc[:, :, 3])
+    """Add ``other``'s totals into ``acc`` (same shape; totals on the last axis)."""
+    acc[..., :2] += other[..., :2]
+    np.minimum(acc[..., 2], other[..., 2], out=acc[..., 2])
+    np.maximum(acc[..., 3], other[..., 3], out=acc[..., 3])
 
 
-def _combine(parts: list[IntArray]) -> IntArray:
-    for other in parts[1:]:
-        _merge(parts[0], other)
-    return parts[0]
+def _merge_points(acc: IntArray, other: IntArray) -> None:
+    """Add ``other``'s totals into ``acc``, both laid out as :func:`_point_accumulators`."""
+    acc[:2] += other[:2]
+    np.minimum(acc[2], other[2], out=acc[2])
+    np.maximum(acc[3], other[3], out=acc[3])
+
+
+def _point_accumulators(n: int, n_classes: int) -> IntArray:
+    """Empty totals per position: ([count, weight, first start, last end], classes, rows),
+    so that the walk adds a cell's totals to a run of positions with contiguous vector loads."""
+    return np.ascontiguousarray(_accumulators(n, n_classes).transpose(2, 1, 0))
 
 
 def _decide_ambiguous(amb: IntArray, tree: SkyTree, fields: Fields, acc: IntArray) -> None:
@@ -176,10 +216,10 @@ def _decide_ambiguous(amb: IntArray, tree: SkyTree, fields: Fields, acc: IntArra
     for c in range(n_classes):
         take = ((fields.job_mask[job] >> c) & 1 == 1) & (sep <= loosen(fields.radius[c, obs]))
         p, j = pos[take], job[take]
-        np.add.at(acc[:, c, 0], p, 1)
-        np.add.at(acc[:, c, 1], p, fields.job_values[c, j])
-        np.minimum.at(acc[:, c, 2], p, fields.job_values[n_classes, j])
-        np.maximum.at(acc[:, c, 3], p, fields.job_values[n_classes + 1, j])
+        np.add.at(acc[0, c], p, 1)
+        np.add.at(acc[1, c], p, fields.job_values[c, j])
+        np.minimum.at(acc[2, c], p, fields.job_values[n_classes, j])
+        np.maximum.at(acc[3, c], p, fields.job_values[n_classes + 1, j])
 
 
 def _push_down(tree: SkyTree, acc: IntArray) -> None:

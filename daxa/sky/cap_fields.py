@@ -27,8 +27,12 @@ from daxa.sky.geometry import loosen, xyz
 
 #: A field cell holding at most this many fields is a leaf (its fields tested a window at a time).
 FIELD_LEAF = 32
-#: HEALPix order of the largest field cells (0.46 degrees): each walks the position tree once.
-TOP_ORDER = 7
+#: HEALPix order of the largest field cells (7.3 degrees), the roots every block of positions
+#: starts its walk from.
+TOP_ORDER = 3
+#: HEALPix order (0.46 degrees) from which a field cell of few fields is a leaf: a coarser
+#: leaf would widen the band along its edges where positions are tested field by field.
+LEAF_ORDER = 7
 #: Relative padding of the squared-chord bounds used on single pairs.
 CHORD_PAD = 1e-9
 #: Radii of one field closer than this (relative) are walked together.
@@ -110,7 +114,7 @@ def prepare_fields(
     order = np.lexsort((hpx, tag)).astype(np.int64)
     obs, r_lo, r_hi, mask, tag = obs[order], r_lo[order], r_hi[order], mask[order], tag[order]
     jx, jy, jz = ox[obs], oy[obs], oz[obs]
-    tree = _sorted_tree(order, hpx[order], tag, jx, jy, jz, FIELD_LEAF, TOP_ORDER)
+    tree = _sorted_tree(order, hpx[order], tag, jx, jy, jz, FIELD_LEAF, TOP_ORDER, LEAF_ORDER)
 
     # geometry of each field cell: its jobs share r_lo, r_hi and mask
     first = tree.pos_lo
@@ -229,4 +233,4 @@ def _accumulators(n: int, n_classes: int) -> IntArray:
     return acc
 
 
-__all__ = ["FIELD_LEAF", "TOP_ORDER", "WINDOW", "Fields", "prepare_fields"]
+__all__ = ["FIELD_LEAF", "LEAF_ORDER", "TOP_ORDER", "WINDOW", "Fields", "prepare_fields"]

@@ -21,8 +21,9 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
-#: A position cell holding at most this many positions is a leaf (its positions tested singly).
-LEAF_SIZE = 32
+#: A position cell holding at most this many positions is a leaf (its positions are tested in
+#: one loop that vectorises, cheaper per position than a step of the walk, so leaves are large).
+LEAF_SIZE = 64
 #: Padding (degrees) so that a cell called wholly inside or outside a field is so beyond doubt.
 GUARD_DEG = 1e-9
 
@@ -112,8 +113,11 @@ def _sorted_tree(
     z: FloatArray,
     leaf_size: int,
     top_order: int,
+    leaf_order: int = 0,
 ) -> SkyTree:
-    """The tree over points sorted by (tag, key); a cell never mixes tags."""
+    """The tree over points sorted by (tag, key); a cell never mixes tags. Cells start at
+    ``top_order``; one of at most ``leaf_size`` points is a leaf from ``leaf_order`` on (or
+    at once if it holds a single point)."""
     n = keys.size
     starts: list[IntArray] = []
     ends: list[IntArray] = []
@@ -130,7 +134,8 @@ def _sorted_tree(
         first = np.flatnonzero(np.concatenate(([True], change)))
         lo = active[first]
         hi = active[np.append(first[1:], active.size) - 1] + 1
-        leaf = (hi - lo <= leaf_size) | (k == 29)
+        size = hi - lo
+        leaf = ((size <= leaf_size) & (k >= leaf_order)) | (size == 1) | (k == 29)
         if starts:
             # parents: the non-leaf cells of the level above, in order
             p_lo = starts[-1][~leaves[-1]]

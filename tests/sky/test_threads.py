@@ -245,12 +245,12 @@ def test_cap_walk_totals_are_the_same_on_one_thread_two_and_in_a_chunk_worker():
     )  # fmt: skip
     tree = cap_cover.build_tree(ra, dec)
     one = cap_cover.cap_totals(tree, fields, threads=1)
-    n_top = fields.tree.n_roots
+    n_leaves = int(np.count_nonzero(fields.tree.child_lo < 0))
     with engine(2):
-        assert cap_cover._threads(None, n_top) == 2  # the default walk is split here ...
+        assert cap_cover._threads(None, n_leaves) == 2  # the default walk is split here ...
         default = cap_cover.cap_totals(tree, fields)
         with ThreadPoolExecutor(1, thread_name_prefix="daxa-chunk") as pool:
-            assert pool.submit(cap_cover._threads, None, n_top).result() == 1  # ... not here
+            assert pool.submit(cap_cover._threads, None, n_leaves).result() == 1  # ... not here
             in_chunk = pool.submit(cap_cover.cap_totals, tree, fields).result()
     assert one.count.sum() > 0
     for got in (default, in_chunk):
