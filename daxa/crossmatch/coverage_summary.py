@@ -32,6 +32,7 @@ import os
 import threading
 import warnings
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
@@ -125,7 +126,10 @@ def summarise_chunk(
             with _MEMO_LOCK:  # chunks in flight at once build a table's fields once
                 if fields_key not in memo:
                     memo[fields_key] = tree_fields(table, classes)
-            sum_by_tree(tree, memo[fields_key], totals, opts.walk_threads)
+            fields = memo[fields_key]
+            if isinstance(fields, Future):  # built beside the input's preparation
+                fields = fields.result()
+            sum_by_tree(tree, fields, totals, opts.walk_threads)
         elif use_cells:
             order = cell_order(positions.height, max(area, 1e-6), table)
             sum_by_cells(positions, table, classes, rows, totals, order)
@@ -222,8 +226,11 @@ def coverage_summary(
     )
     wide = _wide_tables(prepared_tables)
     _warn_if_slow(wide, method)
+    memo: dict[Any, Any] = {}
     if method == "tree" or (method == "auto" and wide):
         cap_cover.preload()  # numba loads the walk while the input is sorted
+        if client is None and scheduler is None:  # ... and the fields are built meanwhile
+            memo = _fields_in_background(prepared_tables, by_instrument, method, source.n_rows)
     prepared = open_prepared(source, cols, memory_budget=budget, radius=per_row_radius)
     streaming = output is not None
     in_flight = chunks_in_flight(client, scheduler)
@@ -253,6 +260,7 @@ def coverage_summary(
         scheduler=scheduler,
         progress=progress,
         desc="coverage summary",
+        shared={"_memo": memo},
     )
     if isinstance(result, Path):
         return result
@@ -270,6 +278,36 @@ def coverage_summary(
             .drop("_r", "_l")
         )
     return result.select(list(schema))
+
+
+def _fields_in_background(
+    tables: list[MissionTable], by_instrument: bool, method: str, n_rows: int
+) -> dict[Any, Any]:
+    """Start building the walk's fields of the wide tables (Swift and INTEGRAL take ~1.5 s,
+    which the first chunks waited for, one core idle) on two threads while the input is
+    prepared; their futures, under the keys :func:`summarise_chunk` looks up."""
+    memo: dict[Any, Any] = {}
+    jobs = []
+    for table in tables:
+        if table.footprint is not None or not isinstance(table.radius, np.ndarray):
+            continue
+        per_position = expected_pairs_per_position([table])
+        if method == "auto" and (
+            per_position <= CELL_THRESHOLD
+            or n_rows * per_position <= TREE_PAIRS_PER_FIELD * table.ra.size
+        ):
+            continue
+        classes = cover_classes(table, by_instrument)
+        memo[(table.name, by_instrument)] = (classes, per_position)
+        jobs.append(((table.name, by_instrument, "fields"), table, classes))
+    if not jobs:
+        return memo
+    # named as chunk workers: each builds on one thread, the two side by side
+    pool = ThreadPoolExecutor(2, thread_name_prefix="daxa-chunk-fields")
+    for key, table, classes in jobs:
+        memo[key] = pool.submit(tree_fields, table, classes)
+    pool.shutdown(wait=False)
+    return memo
 
 
 def _wide_tables(tables: list[MissionTable]) -> list[str]:

@@ -221,12 +221,14 @@ def run_positions(
     scheduler: str | None = None,
     progress: bool = True,
     desc: str = "cross-match",
+    shared: dict[str, Any] | None = None,
 ) -> pl.DataFrame | Path:
     """Run ``chunk_func`` on every chunk of a catalogue against the mission ``tables``.
 
     Locally or on Dask (``client`` or ``scheduler``), in chunk order; rows skipped for bad
-    coordinates are reported against the catalogue's ``n_rows``. Returns the frame of all
-    results (unsorted) or, with ``output``, the path written (see :func:`open_sink`).
+    coordinates are reported against the catalogue's ``n_rows``; ``shared`` entries go to
+    every task beside the tables. Returns the frame of all results (unsorted) or, with
+    ``output``, the path written (see :func:`open_sink`).
     """
     from daxa.crossmatch.dask_backend import dask_client
 
@@ -236,7 +238,7 @@ def run_positions(
             position_tasks(prepared, plan, chunk_func, opts),
             sink,
             client=dclient,
-            shared={"tables": tables},
+            shared={"tables": tables, **(shared or {})},
             progress=progress,
             desc=desc,
             total_rows=prepared.n_rows,

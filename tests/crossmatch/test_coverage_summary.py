@@ -270,3 +270,30 @@ def test_position_rank_equals_a_lexsort():
         expected[order] = np.arange(n)
         got = _position_rank(frame, ["_healpix_29", "pos_index"])
         np.testing.assert_array_equal(got, expected)
+
+
+def test_wide_fields_built_beside_the_input_are_the_fields_a_chunk_would_build(tables):
+    """The walk's fields of the wide tables, started on two threads while the input is
+    prepared, are the fields a chunk builds itself (and are left out where the walk would
+    not run: a small catalogue under method='auto')."""
+    import importlib
+    from concurrent.futures import Future
+
+    from daxa.crossmatch.coverage_cells import tree_fields
+    from daxa.crossmatch.coverage_totals import cover_classes
+    from daxa.crossmatch.mission_tables import load_missions
+
+    summary_module = importlib.import_module("daxa.crossmatch.coverage_summary")
+    prepared = load_missions(
+        None, tables=tables, cache_dir=None, instruments=None, radius=None, extra_columns=[]
+    )
+    memo = summary_module._fields_in_background(prepared, True, "tree", 10)
+    futures = {k: v for k, v in memo.items() if isinstance(v, Future)}
+    assert futures  # the fixture's tables have fields with radii to walk
+    for (name, by_instrument, _), future in futures.items():
+        table = next(t for t in prepared if t.name == name)
+        want = tree_fields(table, cover_classes(table, by_instrument))
+        got = future.result()
+        for field in ("radius", "job_obs", "job_mask", "job_geom", "job_values", "cell_geom"):
+            np.testing.assert_array_equal(getattr(got, field), getattr(want, field))
+    assert summary_module._fields_in_background(prepared, True, "auto", 10) == {}
