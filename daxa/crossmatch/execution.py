@@ -100,9 +100,6 @@ def chunks_in_flight(client: Any, scheduler: str | None) -> int:
     return 1 if client is not None or scheduler is not None else local_workers(2)
 
 
-AHEAD = 2
-
-
 def _run_local(tasks: Sequence[Task], shared: dict[str, Any]) -> Iterable[tuple[Task, Any]]:
     """(task, result) in task order, with at most :func:`local_workers` chunks in flight, so
     memory holds no more chunks than that however far ahead the workers could run."""
@@ -120,7 +117,7 @@ def _run_local(tasks: Sequence[Task], shared: dict[str, Any]) -> Iterable[tuple[
         try:
             for task in todo:
                 running.append((task, pool.submit(task.func, *task.args, shared)))
-                if len(running) == workers * AHEAD:
+                if len(running) == workers:
                     break
             while running:
                 task, future = running.popleft()
