@@ -39,6 +39,15 @@ def chord2_to(rows, i, x, y, z):
 
 
 @njit(nogil=True, inline="always")
+def chord2_from(points, p, x, y, z):
+    """Squared chord from position p of ``points`` (unit vectors in its rows 0-2)."""
+    dx = points[0, p] - x
+    dy = points[1, p] - y
+    dz = points[2, p] - z
+    return dx * dx + dy * dy + dz * dz
+
+
+@njit(nogil=True, inline="always")
 def window(job_geom, job_values, lo, n, c0, c1, px, py, pz, totals):
     """A point against a window of fields: jobs ``lo`` to ``lo + WINDOW`` of which the
     first ``n`` count (the job arrays are padded). The loop has a fixed length and no
@@ -183,10 +192,7 @@ def walk(
                 n_edge = 0
                 for j in range(m):
                     p = p_lo + j
-                    dx = points[0, p] - cx
-                    dy = points[1, p] - cy
-                    dz = points[2, p] - cz
-                    e2 = dx * dx + dy * dy + dz * dz
+                    e2 = chord2_from(points, p, cx, cy, cz)
                     inside = e2 <= inner
                     p_acc[0, c, p] += count if inside else 0
                     p_acc[1, c, p] += weight if inside else 0
@@ -197,10 +203,7 @@ def walk(
                 n_edge = 0
                 for j in range(m):
                     p = p_lo + j
-                    dx = points[0, p] - cx
-                    dy = points[1, p] - cy
-                    dz = points[2, p] - cz
-                    e2 = dx * dx + dy * dy + dz * dz
+                    e2 = chord2_from(points, p, cx, cy, cz)
                     edge[n_edge] = p
                     n_edge += 1 if (e2 > inner) & (e2 <= outer) else 0
             for q in range(n_edge):
