@@ -21,7 +21,7 @@ from daxa.crossmatch.inputs import HPX
 from daxa.crossmatch.mission_tables import NULL_US, MissionTable, chunk_cap, epoch_us, reachable
 from daxa.errors import InputError
 from daxa.missions import get_mission
-from daxa.missions.coverage import distinct_codes
+from daxa.missions.coverage import code_names, distinct_codes, pack_bits, reach_codes
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -142,47 +142,22 @@ def run_labels(tables: list[MissionTable], shared: dict[str, Any]) -> Labels:
 
 def observed_codes(table: MissionTable) -> IntArray:
     """Each kept row's observing instruments as bits (bit ``b``: ``table.instruments[b]``)."""
-    observed = table.plan.observed
-    code = np.zeros(observed.shape[0], dtype=np.int64)
-    for bit in range(observed.shape[1]):
-        code |= observed[:, bit].astype(np.int64) << bit
-    return code
+    return pack_bits(table.plan.observed)
 
 
 def _covering_patterns(
     table: MissionTable, codes: IntArray, trow: IntArray, sep: FloatArray
 ) -> tuple[IntArray, list[list[str]]]:
-    """Each pair's covering instruments (the association table's rule, see
-    :func:`daxa.missions.coverage.covering_lists`: observed, and within the instrument's
-    radius plus the edge slack) as an index into the few distinct lists.
-
-    ``codes`` are :func:`observed_codes`. An instrument reaches a pair when
-    ``sep <= radius + slack``; with the reaches sorted, those that fall short of a pair are
-    the first ``searchsorted(reach, sep)`` of them: one binary search per pair, not a test
-    per instrument.
-    """
-    from daxa.missions.coverage import EDGE_DEG
-
+    """Each pair's covering instruments (the association table's rule, as
+    :func:`daxa.missions.coverage.covering_lists` applies it) as an index into the few
+    distinct lists; ``codes`` are :func:`observed_codes`."""
     code = codes[trow]
     radii = table.plan.instrument_radii
     k = len(table.instruments)
     if radii is not None and k:
-        reach = np.asarray(radii, dtype=np.float64) + EDGE_DEG
-        if np.isnan(reach).any():  # no order: test each instrument
-            within = np.zeros(trow.size, dtype=np.int64)
-            for bit in range(k):
-                within |= (sep <= reach[bit]).astype(np.int64) << bit
-        else:
-            by_reach = np.argsort(reach, kind="stable")
-            # tail[j]: the bits of the instruments from the j-th shortest reach on
-            bits = np.int64(1) << by_reach.astype(np.int64)
-            tail = np.concatenate((np.cumsum(bits[::-1])[::-1], [0])).astype(np.int64)
-            within = tail[np.searchsorted(reach[by_reach], sep, side="left")]
-        code &= within
+        code &= reach_codes(sep, radii)
     present, index = distinct_codes(code, k)
-    names = table.instruments
-    lists = [[n for bit, n in enumerate(names) if int(p) >> bit & 1] for p in present.tolist()]
-    return index.astype(np.int64), lists
+    return index.astype(np.int64), code_names(present, table.instruments)
 
 
 def match_chunk(

@@ -139,18 +139,54 @@ def instrument_lists(covers: npt.NDArray[np.bool_], names: Sequence[str]) -> pl.
     >>> instrument_lists(covers, ["A", "B"]).to_list()
     [['A'], ['A', 'B'], []]
     """
-    k = len(names)
-    if covers.shape[0] == 0 or k == 0:
-        return pl.Series("instruments", [[]] * covers.shape[0], dtype=pl.List(pl.String))
-    code = np.zeros(covers.shape[0], dtype=np.int64)
-    for b in range(k):
-        code |= covers[:, b].astype(np.int64) << b
-    present, index = distinct_codes(code, k)
-    lut = pl.Series(
-        "instruments",
-        [[n for b, n in enumerate(names) if int(p) >> b & 1] for p in present.tolist()],
-        dtype=pl.List(pl.String),
-    )
+    return code_lists(pack_bits(covers), names)
+
+
+def pack_bits(flags: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
+    """Each row of a (rows × k) boolean matrix as one integer: bit ``b`` is column ``b``.
+
+    >>> pack_bits(np.array([[True, False, True], [False, True, False]])).tolist()
+    [5, 2]
+    """
+    code = np.zeros(flags.shape[0], dtype=np.int64)
+    for b in range(flags.shape[1]):  # a pass per instrument, not per row
+        code |= flags[:, b].astype(np.int64) << b
+    return code
+
+
+def reach_codes(
+    separation_deg: npt.NDArray[np.float64], radii: npt.ArrayLike, edge_deg: float = EDGE_DEG
+) -> npt.NDArray[np.int64]:
+    """Per pair, the instruments whose radius plus ``edge_deg`` reaches its separation, as
+    bits (bit ``b``: ``radii[b]``). With the reaches sorted, those falling short of a pair are
+    the first ``searchsorted(reach, sep)`` of them: one binary search per pair, not a test per
+    instrument (a NaN radius, which reaches nothing, takes the test per instrument).
+
+    >>> reach_codes(np.array([0.1, 0.5, 2.0]), [1.0, 0.2]).tolist()
+    [3, 1, 0]
+    """
+    reach = np.asarray(radii, dtype=np.float64) + edge_deg
+    sep = np.asarray(separation_deg, dtype=np.float64)
+    if np.isnan(reach).any():
+        return pack_bits(sep[:, None] <= reach[None, :])
+    by_reach = np.argsort(reach, kind="stable")
+    # tail[j]: the bits of the instruments from the j-th shortest reach on
+    bits = np.int64(1) << by_reach.astype(np.int64)
+    tail = np.concatenate((np.cumsum(bits[::-1])[::-1], [0])).astype(np.int64)
+    return tail[np.searchsorted(reach[by_reach], sep, side="left")]
+
+
+def code_names(present: npt.NDArray[np.int64], names: Sequence[str]) -> list[list[str]]:
+    """The instrument names of each code (bit ``b``: ``names[b]``), for a few distinct codes."""
+    return [[n for b, n in enumerate(names) if int(p) >> b & 1] for p in present.tolist()]
+
+
+def code_lists(code: npt.NDArray[np.int64], names: Sequence[str]) -> pl.Series:
+    """``List(String)`` of the instruments of each code, gathered from its distinct lists."""
+    if code.size == 0 or not names:
+        return pl.Series("instruments", [[]] * code.size, dtype=pl.List(pl.String))
+    present, index = distinct_codes(code, len(names))
+    lut = pl.Series("instruments", code_names(present, names), dtype=pl.List(pl.String))
     return lut.gather(index)
 
 
@@ -167,13 +203,13 @@ def covering_lists(
 
     An instrument covers a pair when it observed in that row (``observed``: rows × ``names``)
     and, when ``radii`` (one per instrument) are given, the separation is within its radius
-    plus ``edge_deg``; ``radii=None`` means every found pair is already within reach.
+    plus ``edge_deg`` (:func:`reach_codes`); ``radii=None`` means every found pair is already
+    within reach.
     """
-    covers = observed[np.asarray(rows, dtype=np.int64)]
-    if radii is not None:
-        sep = np.asarray(separation_deg, dtype=np.float64)
-        covers = covers & (sep[:, None] <= radii[None, :] + edge_deg)
-    return instrument_lists(covers, names)
+    code = pack_bits(observed[np.asarray(rows, dtype=np.int64)])
+    if radii is not None and len(names):
+        code &= reach_codes(np.asarray(separation_deg, dtype=np.float64), radii, edge_deg)
+    return code_lists(code, names)
 
 
 def covering_instruments(
