@@ -75,6 +75,25 @@ _MEMO_LOCK = threading.Lock()
 # --------------------------------------------------------------------------- one chunk
 
 
+def summing_way(
+    table: MissionTable, method: str, per_position: float, n_positions: int
+) -> Literal["tree", "cells", "pairs"]:
+    """How a mission's fields are summed over ``n_positions`` positions: by the compiled walk,
+    numpy cells or the pairs (the rule of ``method``, see :func:`coverage_summary`)."""
+    wide = (
+        table.footprint is None
+        and isinstance(table.radius, np.ndarray)
+        and (method in ("cells", "tree") or (method == "auto" and per_position > CELL_THRESHOLD))
+    )
+    if not wide:
+        return "pairs"
+    # the walk costs a pass over every field: worth it once the pairs outnumber them
+    many = n_positions * per_position > TREE_PAIRS_PER_FIELD * table.ra.size
+    if method == "tree" or (method == "auto" and cap_cover.available() and many):
+        return "tree"
+    return "cells"
+
+
 def summarise_chunk(
     positions: pl.DataFrame,
     skipped: IntArray,
@@ -104,19 +123,8 @@ def summarise_chunk(
             )
         classes, per_position = memo[key]
         totals = [Totals.zeros(positions.height) for _ in classes]
-        use_cells = (
-            table.footprint is None
-            and isinstance(table.radius, np.ndarray)
-            and (
-                opts.method in ("cells", "tree")
-                or (opts.method == "auto" and per_position > CELL_THRESHOLD)
-            )
-        )
-        # the walk costs a pass over every field: worth it once the pairs outnumber them
-        many = positions.height * per_position > TREE_PAIRS_PER_FIELD * table.ra.size
-        if use_cells and (
-            opts.method == "tree" or opts.method == "auto" and cap_cover.available() and many
-        ):
+        way = summing_way(table, opts.method, per_position, positions.height)
+        if way == "tree":
             if tree is None:
                 hpx = positions[HPX].to_numpy()
                 tree = cap_cover.build_tree(
@@ -130,7 +138,7 @@ def summarise_chunk(
             if isinstance(fields, Future):  # built beside the input's preparation
                 fields = fields.result()
             sum_by_tree(tree, fields, totals, opts.walk_threads)
-        elif use_cells:
+        elif way == "cells":
             order = cell_order(positions.height, max(area, 1e-6), table)
             sum_by_cells(positions, table, classes, rows, totals, order)
         else:
@@ -289,13 +297,8 @@ def _fields_in_background(
     memo: dict[Any, Any] = {}
     jobs = []
     for table in tables:
-        if table.footprint is not None or not isinstance(table.radius, np.ndarray):
-            continue
         per_position = expected_pairs_per_position([table])
-        if method == "auto" and (
-            per_position <= CELL_THRESHOLD
-            or n_rows * per_position <= TREE_PAIRS_PER_FIELD * table.ra.size
-        ):
+        if summing_way(table, method, per_position, n_rows) != "tree":  # (a chunk has fewer)
             continue
         classes = cover_classes(table, by_instrument)
         memo[(table.name, by_instrument)] = (classes, per_position)
