@@ -208,20 +208,14 @@ class PreparedSource:
         )
 
 
-def outside(
-    ranges: Sequence[tuple[int, int]] | tuple[IntArray, IntArray], lo: int, hi: int
-) -> tuple[IntArray, IntArray]:
-    """The parts of disjoint, sorted ``ranges`` (pairs, or ``lo`` and ``hi`` arrays) outside
-    ``[lo, hi)``, as sorted arrays.
+def outside(ranges: tuple[IntArray, IntArray], lo: int, hi: int) -> tuple[IntArray, IntArray]:
+    """The parts of disjoint ranges (sorted ``lo`` and ``hi`` arrays) outside ``[lo, hi)``, as
+    sorted arrays.
 
-    >>> [a.tolist() for a in outside([(0, 10), (20, 30)], 5, 25)]
+    >>> [a.tolist() for a in outside((np.array([0, 20]), np.array([10, 30])), 5, 25)]
     [[0, 25], [5, 30]]
     """
-    if isinstance(ranges, tuple) and len(ranges) == 2 and isinstance(ranges[0], np.ndarray):
-        a, b = ranges
-    else:
-        a = np.array([r[0] for r in ranges], dtype=np.int64)
-        b = np.array([r[1] for r in ranges], dtype=np.int64)
+    a, b = ranges
     before_hi = np.minimum(b, lo)
     after_lo = np.maximum(a, hi)
     keep1 = a < before_hi

@@ -163,19 +163,6 @@ def _slots(
     return slots, by_rank
 
 
-def _placement(
-    hits: list[IntArray], lines: list[tuple[int, int, str, str | None]], position_rank: IntArray
-) -> IntArray:
-    """The order of the concatenated parts' rows that :func:`_slots` places them in."""
-    slots, by_rank = _slots(hits, lines, position_rank)
-    order = np.empty(int(by_rank.sum()), dtype=np.int64)
-    start = 0
-    for where in slots:
-        order[where] = start + np.arange(where.size)
-        start += where.size
-    return order
-
-
 def _times(values: IntArray, missing: int) -> pl.Series:
     series = pl.Series(np.where(values == missing, 0, values)).cast(pl.Datetime("us"))
     series = series.dt.replace_time_zone("UTC")

@@ -53,19 +53,11 @@ def range_cells(lo: int, hi: int, max_order: int = ALIGN_ORDER) -> list[tuple[in
     return out
 
 
-def merge_ranges(lo: IntArray, hi: IntArray) -> list[tuple[int, int]]:
-    """Ranges merged into as few as possible (touching or overlapping ones join)."""
-    a, b = merged(lo, hi)
-    return list(zip(a.tolist(), b.tolist(), strict=True))
-
-
-def merged(lo: IntArray, hi: IntArray, *, presorted: bool = False) -> tuple[IntArray, IntArray]:
-    """:func:`merge_ranges` as two arrays (``presorted``: ``lo`` is sorted already)."""
+def merged(lo: IntArray, hi: IntArray) -> tuple[IntArray, IntArray]:
+    """Ranges with sorted ``lo`` merged into as few as possible (touching or overlapping ones
+    join), as two arrays."""
     if lo.size == 0:
         return lo.astype(np.int64), hi.astype(np.int64)
-    if not presorted:
-        order = np.argsort(lo, kind="stable")
-        lo, hi = lo[order], hi[order]
     run_hi = np.maximum.accumulate(hi)
     starts = np.ones(lo.size, dtype=bool)
     starts[1:] = lo[1:] > run_hi[:-1]
@@ -150,7 +142,7 @@ def margin_ranges_of_chunks(
     all_lo, all_hi, all_owner = all_lo[by], all_hi[by], all_owner[by]
     bounds = np.searchsorted(all_owner, np.arange(n + 1))
     return [
-        merged(all_lo[a:b], all_hi[a:b], presorted=True)
+        merged(all_lo[a:b], all_hi[a:b])
         for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
     ]
 

@@ -16,6 +16,7 @@ from daxa.crossmatch.margins import (
     NPIX29,
     STRIP_DEPTH,
     margin_ranges,
+    margin_ranges_of_chunks,
     range_cells,
     shift,
 )
@@ -169,7 +170,7 @@ def test_a_chunk_read_builds_no_query_and_decodes_only_the_groups_it_needs(tmp_p
     assert len(plan) > 5
     for i in range(len(plan)):
         lo, hi = plan.range(i)
-        asked = outside(margin_ranges(plan.cells(i), 0.5), lo, hi)  # the chunk's strip
+        asked = outside(margin_ranges_of_chunks([plan.cells(i)], 0.5)[0], lo, hi)  # its strip
         for ranges in ((np.array([lo]), np.array([hi])), asked):
             decoded.clear()
             files._cache.clear()
@@ -225,7 +226,10 @@ def test_a_harvest_decodes_each_group_once_and_gives_every_chunk_its_rows(tmp_pa
     prepared = _sorted_file(tmp_path)
     files = prepared.files
     plan = prepared.plan(300)
-    strips = [outside(margin_ranges(plan.cells(i), 0.5), *plan.range(i)) for i in range(len(plan))]
+    strips = [
+        outside(margin_ranges_of_chunks([plan.cells(i)], 0.5)[0], *plan.range(i))
+        for i in range(len(plan))
+    ]
     want = [
         pl.concat(
             [prepared.empty(), *(prepared.load_range(a, b)[0] for a, b in zip(*s, strict=True))]
@@ -246,8 +250,6 @@ def test_a_harvest_decodes_each_group_once_and_gives_every_chunk_its_rows(tmp_pa
 
 def test_margins_of_many_chunks_are_each_chunks_margins():
     """The margins of every chunk, looked up together, are each chunk's own."""
-    from daxa.crossmatch.margins import margin_ranges_of_chunks
-
     rng = np.random.default_rng(5)
     hpx = np.sort(healpix_index(rng.uniform(0, 360, 20_000), rng.uniform(-90, 90, 20_000)))
     plan = plan_sorted_array(hpx, 700)

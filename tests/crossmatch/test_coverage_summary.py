@@ -234,7 +234,17 @@ def test_a_failing_chunk_leaves_no_output(tables, tmp_path, monkeypatch):
 def test_rows_placed_by_counting_equal_a_stable_sort():
     """Summary rows are ordered by counting slots per position; a stable sort of the
     (position rank, line rank) keys is the independent answer."""
-    from daxa.crossmatch.coverage_rows import _placement
+    from daxa.crossmatch.coverage_rows import _slots
+
+    def _placement(hits, lines, rank):
+        """The order of the concatenated parts' rows that the slots place them in."""
+        slots, by_rank = _slots(hits, lines, rank)
+        order = np.empty(int(by_rank.sum()), dtype=np.int64)
+        start = 0
+        for where in slots:
+            order[where] = start + np.arange(where.size)
+            start += where.size
+        return order
 
     rng = np.random.default_rng(1)
     for trial in range(100):
