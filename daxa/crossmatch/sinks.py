@@ -36,11 +36,17 @@ def is_label(dtype: pl.DataType) -> bool:
     return isinstance(dtype, pl.Enum | pl.Categorical)
 
 
-def as_declared(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+def as_declared(
+    frame: pl.DataFrame, schema: dict[str, pl.DataType], *, keep_labels: bool = False
+) -> pl.DataFrame:
     """``frame`` with the columns of ``schema``, in its order and of its types (enums become
-    the declared strings)."""
+    the declared strings, unless ``keep_labels``)."""
     frame = frame.select(list(schema))
-    casts = {k: v for k, v in schema.items() if frame.schema[k] != v}
+    casts = {
+        k: v
+        for k, v in schema.items()
+        if frame.schema[k] != v and not (keep_labels and is_label(frame.schema[k]))
+    }
     return frame.cast(casts) if casts else frame  # type: ignore[arg-type]
 
 
@@ -146,12 +152,7 @@ def _arrow(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> Any:
     as enums, which stay codes (dictionaries of plain strings, which Parquet can write)."""
     import pyarrow as pa
 
-    frame = frame.select(list(schema))
-    casts = {
-        k: v for k, v in schema.items() if frame.schema[k] != v and not is_label(frame[k].dtype)
-    }
-    if casts:
-        frame = frame.cast(casts)  # type: ignore[arg-type]
+    frame = as_declared(frame, schema, keep_labels=True)
     labels = [k for k in schema if is_label(frame.schema[k])]
     plain = frame.drop(labels).to_arrow(compat_level=pl.CompatLevel.newest())
     coded = frame.select(labels).to_arrow() if labels else None
