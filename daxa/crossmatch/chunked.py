@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -370,10 +370,3 @@ def spill(
     spilled = Source("parquet", source.label, [], paths=files, healpix_sorted=True)
     spilled.columns = list(pq.read_schema(files[0]).names)
     return PreparedSource(cols, source=spilled, skipped=skipped, tmpdir=tmp, is_prepared=True)
-
-
-def iter_chunks(prepared: PreparedSource, plan: ChunkPlan) -> Iterator[tuple[int, int, int]]:
-    """``(chunk index, lo, hi)`` of every chunk in HEALPix order."""
-    for i in range(len(plan)):
-        lo, hi = plan.range(i)
-        yield i, lo, hi

@@ -226,20 +226,22 @@ class SortedFiles:
         idx = self.index
         whole = (idx.first[positions] >= lo) & (idx.last[positions] < hi)
         cut_here = positions[~whole]  # the first and last groups, unless the range takes them whole
-        edges = dict(zip(cut_here.tolist(), self._decode(cut_here), strict=True))
-        inner = positions[whole]
-        middle = iter(self._decode(inner, hpx=hpx) if inner.size else [])
+        if hpx:  # every group with the column: one decoding call
+            decoded = dict(zip(positions.tolist(), self._decode(positions), strict=True))
+        else:
+            decoded = dict(zip(cut_here.tolist(), self._decode(cut_here), strict=True))
+            inner = positions[whole]
+            decoded |= zip(inner.tolist(), self._decode(inner, hpx=False), strict=True)
         parts: list[pl.DataFrame] = []
         first_row = -1
+        cut = set(cut_here.tolist())
         for p in positions.tolist():
-            if p in edges:
-                frame = edges[p]
+            frame, a = decoded[p], 0
+            if p in cut:
                 a, b = np.searchsorted(frame[HPX].to_numpy(), [lo, hi], side="left")
                 frame = frame.slice(int(a), int(b - a))
                 if not hpx:
                     frame = frame.drop(HPX)
-            else:
-                frame, a = next(middle), 0
             if first_row < 0:
                 first_row = int(idx.offset[p]) + int(a)
             parts.append(frame)
