@@ -307,3 +307,25 @@ def test_wide_fields_built_beside_the_input_are_the_fields_a_chunk_would_build(t
         for field in ("radius", "job_obs", "job_mask", "job_geom", "job_values", "cell_geom"):
             np.testing.assert_array_equal(getattr(got, field), getattr(want, field))
     assert summary_module._fields_in_background(prepared, True, "auto", 10) == {}
+
+
+def test_chunks_use_the_fields_built_beside_the_input(tables, monkeypatch):
+    """With the walk, each wide table's fields are built once, on the background threads,
+    and every chunk walks those (no chunk builds them again); the totals are the pairs'."""
+    import importlib
+    import threading
+
+    summary_module = importlib.import_module("daxa.crossmatch.coverage_summary")
+    real = summary_module.tree_fields
+    builders: list[str] = []
+
+    def counting(table, classes):
+        builders.append(threading.current_thread().name)
+        return real(table, classes)
+
+    monkeypatch.setattr(summary_module, "tree_fields", counting)
+    positions = awkward_positions(600, seed=24)
+    tree = coverage_summary(positions, tables=tables, method="tree", chunk_rows=100, progress=False)
+    assert builders and all(name.startswith("daxa-chunk-fields") for name in builders)
+    pairs = coverage_summary(positions, tables=tables, method="pairs", progress=False)
+    assert_frame_equal(tree, pairs)
