@@ -368,3 +368,8 @@ def test_covering_patterns_follow_the_covering_lists_rule(seed, k, with_radii, w
     index, lists = _covering_patterns(table, observed_codes(table), trow, sep)
     got = [lists[i] for i in index.tolist()]
     assert got == covering_lists(observed, trow, sep, radii, names).to_list()
+    # both go through missions.coverage; the rule itself, written out, is the independent answer
+    covers = observed[trow]
+    if radii is not None:
+        covers = covers & (sep[:, None] <= radii[None, :] + EDGE_DEG)
+    assert got == [[n for n, c in zip(names, row, strict=True) if c] for row in covers.tolist()]
