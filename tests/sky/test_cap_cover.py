@@ -14,7 +14,11 @@ from daxa.sky.geometry import angular_separation, loosen
 from tests.sky._brute import radius_values, skies
 
 pytestmark = pytest.mark.skipif(not cap_cover.available(), reason="numba not installed")
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 BIG, SMALL = np.iinfo(np.int64).max, np.iinfo(np.int64).min
 
 
@@ -70,13 +74,21 @@ def field_sets(draw: st.DrawFn):
     return f_ra, f_dec, radius, weight, start, start + rng.integers(0, 10**12, m)
 
 
+@pytest.fixture(params=[1, 10**9], ids=["sorted-leaves", "windows-only"])
+def sort_from(request, monkeypatch):
+    """Both ways of deciding positions near a field leaf's edge: the field leaf sorted for
+    every position leaf with one such position, or never (the window test alone)."""
+    monkeypatch.setattr(cap_cover, "SORT_FROM", request.param)
+    return request.param
+
+
 @SETTINGS
 @given(skies(max_size=60), field_sets(), st.sampled_from([1, 2, 16]))
-def test_totals_match_brute_force(positions, fields, leaf_size):
+def test_totals_match_brute_force(sort_from, positions, fields, leaf_size):
     check(*positions, *fields, leaf_size=leaf_size)
 
 
-def test_edges_poles_ra_zero_and_dense_clusters():
+def test_edges_poles_ra_zero_and_dense_clusters(sort_from):
     rng = np.random.default_rng(5)
     # fields clustered like Swift targets (many pointings within arcminutes), wide and narrow
     t_ra, t_dec = rng.uniform(0, 360, 40), np.degrees(np.arcsin(rng.uniform(-1, 1, 40)))
