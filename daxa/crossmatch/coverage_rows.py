@@ -34,6 +34,10 @@ class SummaryOptions:
     walk_threads: int | None = None  # threads of one chunk's tree walk (None: every core)
 
 
+#: Summary columns that are never null (written as required Parquet columns).
+NEVER_NULL = ("pos_index", "mission", "n_obs", "pos_ra", "pos_dec", HPX)
+
+
 def summary_schema(opts: SummaryOptions, id_dtype: pl.DataType | None) -> dict[str, pl.DataType]:
     schema: dict[str, pl.DataType] = {"pos_index": pl.Int64()}
     if opts.with_id:

@@ -44,6 +44,7 @@ from daxa.crossmatch.chunked import open_prepared
 from daxa.crossmatch.coverage_cells import cell_order, sum_by_cells, sum_by_tree, tree_fields
 from daxa.crossmatch.coverage_pairs import pos_radius, sum_pairs
 from daxa.crossmatch.coverage_rows import (
+    NEVER_NULL,
     SummaryOptions,
     summary_labels,
     summary_rows,
@@ -262,6 +263,7 @@ def coverage_summary(
         tables=prepared_tables,
         n_rows=source.n_rows,
         schema=schema,
+        required=NEVER_NULL,
         output=output,
         output_format=output_format,
         client=client,

@@ -11,7 +11,7 @@ in the same order. Sinks (:mod:`daxa.crossmatch.sinks`, re-exported here) either
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -134,18 +134,22 @@ def _run_local(tasks: Sequence[Task], shared: dict[str, Any]) -> Iterable[tuple[
 
 
 def open_sink(
-    output: str | os.PathLike[str] | None, output_format: str, schema: dict[str, pl.DataType]
+    output: str | os.PathLike[str] | None,
+    output_format: str,
+    schema: dict[str, pl.DataType],
+    required: Collection[str] = (),
 ) -> tuple[FrameSink | ParquetSink, Path | None]:
     """The sink for a matcher's ``output`` and, for ``output_format='hats'``, the HATS folder.
 
-    HATS output is streamed to a hidden Parquet file beside the folder first.
+    HATS output is streamed to a hidden Parquet file beside the folder first; ``required``
+    names the columns that are never null (see :class:`ParquetSink`).
     """
     if output is not None and output_format == "hats":
         hats_target = Path(output)
         stream = hats_target.with_name(f".{hats_target.name}.stream.parquet")
-        return ParquetSink(stream, schema), hats_target
+        return ParquetSink(stream, schema, required), hats_target
     if output is not None:
-        return ParquetSink(output, schema), None
+        return ParquetSink(output, schema, required), None
     return FrameSink(schema), None
 
 
@@ -212,6 +216,7 @@ def run_positions(
     tables: Any,
     n_rows: int,
     schema: dict[str, pl.DataType],
+    required: Collection[str] = (),
     output: str | os.PathLike[str] | None = None,
     output_format: str = "parquet",
     client: Any = None,
@@ -225,11 +230,11 @@ def run_positions(
     Locally or on Dask (``client`` or ``scheduler``), in chunk order; rows skipped for bad
     coordinates are reported against the catalogue's ``n_rows``; ``shared`` entries go to
     every task beside the tables. Returns the frame of all results (unsorted) or, with
-    ``output``, the path written (see :func:`open_sink`).
+    ``output``, the path written (see :func:`open_sink`; ``required`` columns are never null).
     """
     from daxa.crossmatch.dask_backend import dask_client
 
-    sink, hats_target = open_sink(output, output_format, schema)
+    sink, hats_target = open_sink(output, output_format, schema, required)
     with dask_client(client, scheduler) as dclient:
         skipped = run_tasks(
             position_tasks(prepared, plan, chunk_func, opts),

@@ -81,6 +81,10 @@ class MatchOptions:
     footprint: bool = False
 
 
+#: Association columns that are never null (written as required Parquet columns).
+NEVER_NULL = ("pos_index", "mission", "separation_deg", "pos_ra", "pos_dec", HPX)
+
+
 def output_schema(
     opts: MatchOptions, id_dtype: pl.DataType | None, kept: Mapping[str, pl.DataType] | None = None
 ) -> dict[str, pl.DataType]:

@@ -35,7 +35,12 @@ from daxa.crossmatch.chunked import open_prepared
 from daxa.crossmatch.execution import chunks_in_flight, row_id_dtype, run_positions
 from daxa.crossmatch.inputs import catalogue_input, check_row_radii, column_map, parse_bytes
 from daxa.crossmatch.mission_tables import expected_pairs_per_position, load_missions
-from daxa.crossmatch.observation_chunks import MatchOptions, match_chunk, output_schema
+from daxa.crossmatch.observation_chunks import (
+    NEVER_NULL,
+    MatchOptions,
+    match_chunk,
+    output_schema,
+)
 from daxa.crossmatch.sinks import as_declared
 from daxa.errors import InputError
 
@@ -173,6 +178,7 @@ def match_observations(
         tables=prepared_tables,
         n_rows=source.n_rows,
         schema=schema,
+        required=NEVER_NULL,
         output=output,
         output_format=output_format,
         client=client,

@@ -122,6 +122,29 @@ def test_a_failed_write_leaves_no_file_and_names_the_output(tmp_path):
     assert not (tmp_path / ".bad.parquet.part").exists()
 
 
+def test_required_columns_are_written_without_nulls_and_read_back_alike(tmp_path):
+    parts = [_declared(n, seed) for seed, n in enumerate([2000, 7])]
+    required = ("pos_index", "mission", "separation_deg")
+    sink = ParquetSink(tmp_path / "req.parquet", SCHEMA, required)
+    for part in parts:
+        sink.write(_coded(part))
+    path = sink.finish()
+    columns = pq.ParquetFile(path).schema
+    kinds = {columns.column(i).path: columns.column(i).max_definition_level for i in range(6)}
+    # required columns: no definition levels; obs_id (with nulls) keeps them
+    assert kinds["pos_index"] == kinds["mission"] == kinds["separation_deg"] == 0
+    assert kinds["obs_id"] == 1
+    assert_frame_equal(pl.read_parquet(path), pl.concat(parts))
+    assert not pq.read_schema(path).field("pos_index").nullable
+    # a null in a required column stops the write, names it, and leaves no file
+    bad = ParquetSink(tmp_path / "nulls.parquet", SCHEMA, ["obs_id"])
+    bad.write(_coded(parts[0]))
+    with pytest.raises(InputError, match=r"nulls.parquet.*'obs_id' holds 286 nulls"):
+        bad.finish()
+    bad.abort()
+    assert not list(tmp_path.glob("*nulls.parquet*"))
+
+
 def test_streamed_association_rows_equal_the_in_memory_strings(tmp_path):
     table = observation_table("xmm_pointed", [10.0, 10.2, 200.0], [0.0, 0.0, -30.0])
     swift = observation_table("swift", [10.1, 200.1], [0.0, -30.0])
