@@ -77,6 +77,10 @@ MAX_ROOT_PAIRS = 50_000_000
 #: Positions of a leaf near a field leaf's edge from which that field leaf is sorted for them
 #: (see :func:`daxa.sky._cap_walk.walk`): below, sorting costs more than the window tests.
 SORT_FROM = 4
+#: Pairs within a hair of an edge (left to the exact test) a walk call has room for; a call
+#: that finds more makes the walk run again with room for them all. They are rare: ~25 per
+#: 134k survey positions against Swift's 373k fields.
+AMB_ROOM = 65_536
 
 
 @cache
@@ -112,6 +116,29 @@ def cap_totals(tree: SkyTree, fields: Fields, threads: int | None = None) -> Cap
     :func:`daxa.sky._parallel.threads_for` (``DAXA_THREADS`` or every core, one inside a
     crossmatch chunk worker). Helpers come from the engine's shared pool, and only idle ones.
     """
+    room = AMB_ROOM
+    while True:  # again, with room for every pair near an edge, if a walk found more
+        walked = _walk(tree, fields, threads, room)
+        if not isinstance(walked, int):
+            break
+        room = walked
+    n_acc, p_acc, ambiguous = walked
+    _decide_ambiguous(ambiguous, tree, fields, p_acc)
+    _push_down(tree, n_acc)
+    _merge_points(p_acc, n_acc[tree.leaf_of].transpose(2, 1, 0))
+    if not (tree.order[1:] > tree.order[:-1]).all():  # back to the input order
+        back = np.empty_like(tree.order)
+        back[tree.order] = np.arange(tree.order.size)
+        p_acc = p_acc[:, :, back]
+    count, weight, first, last = p_acc  # (class, position) each
+    return CapTotals(count, weight, first, last)
+
+
+def _walk(
+    tree: SkyTree, fields: Fields, threads: int | None, room: int
+) -> tuple[IntArray, IntArray, IntArray] | int:
+    """The cell and position totals and the pairs near an edge, from the compiled walk with
+    ``room`` for such pairs per walk call; or, if a call found more, how many it found."""
     n_classes = fields.n_classes
     ft = fields.tree
     # every block starts from every field root: with many roots (fields of many radii) the
@@ -130,42 +157,39 @@ def cap_totals(tree: SkyTree, fields: Fields, threads: int | None = None) -> Cap
     n_acc = _accumulators(tree.n_nodes, n_classes)
     p_acc = _point_accumulators(tree.n_points, n_classes)
 
-    def run() -> IntArray:
-        found = [np.zeros((0, 2), np.int64)]
+    def run() -> tuple[IntArray, int]:
+        buffer = np.empty((room, 2), dtype=np.int64)
+        found, most = [np.zeros((0, 2), np.int64)], 0
         while (i := next(parts)) < n_parts:
-            found.append(
-                walk(
-                    bounds[i],
-                    bounds[i + 1],
-                    starts,
-                    ft.n_roots,
-                    fields.cell_geom,
-                    fields.cell_mask,
-                    fields.cell_acc,
-                    f_links,
-                    fields.job_geom,
-                    fields.job_values,
-                    nodes,
-                    links,
-                    points,
-                    n_acc,
-                    p_acc,
-                    max_leaf,
-                    SORT_FROM,
-                )
+            n = walk(
+                bounds[i],
+                bounds[i + 1],
+                starts,
+                ft.n_roots,
+                fields.cell_geom,
+                fields.cell_mask,
+                fields.cell_acc,
+                f_links,
+                fields.job_geom,
+                fields.job_values,
+                nodes,
+                links,
+                points,
+                n_acc,
+                p_acc,
+                max_leaf,
+                SORT_FROM,
+                buffer,
             )
-        return np.concatenate(found)
+            found.append(buffer[: min(n, room)].copy())
+            most = max(most, n)
+        return np.concatenate(found), most
 
-    ambiguous = np.concatenate(run_workers(run, n_threads))
-    _decide_ambiguous(ambiguous, tree, fields, p_acc)
-    _push_down(tree, n_acc)
-    _merge_points(p_acc, n_acc[tree.leaf_of].transpose(2, 1, 0))
-    if not (tree.order[1:] > tree.order[:-1]).all():  # back to the input order
-        back = np.empty_like(tree.order)
-        back[tree.order] = np.arange(tree.order.size)
-        p_acc = p_acc[:, :, back]
-    count, weight, first, last = p_acc  # (class, position) each
-    return CapTotals(count, weight, first, last)
+    results = run_workers(run, n_threads)
+    most = max(m for _, m in results)
+    if most > room:
+        return most
+    return n_acc, p_acc, np.concatenate([pairs for pairs, _ in results])
 
 
 def walk_blocks(tree: SkyTree, size: int | None = None) -> IntArray:

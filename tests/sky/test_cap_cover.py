@@ -114,6 +114,26 @@ def test_edges_poles_ra_zero_and_dense_clusters(sort_from):
     assert got.count[0].max() > 50  # the 60-degree fields do cover a lot
 
 
+def test_pairs_near_edges_beyond_the_walks_room_walk_again(monkeypatch):
+    """Positions on field edges make pairs left to the exact test; with room for one only,
+    the walk runs again with room for all, and the totals equal brute force."""
+    rng = np.random.default_rng(11)
+    f_ra, f_dec = rng.uniform(0, 360, 50), rng.uniform(-60, 60, 50)
+    radius = np.full((1, 50), 3.7)
+    edge = SkyCoord(f_ra * u.deg, f_dec * u.deg).directional_offset_by(
+        rng.uniform(0, 360, 50) * u.deg, radius[0] * u.deg
+    )
+    ra = np.concatenate([edge.ra.deg, rng.uniform(0, 360, 300)])
+    dec = np.concatenate([edge.dec.deg, rng.uniform(-60, 60, 300)])
+    walks = []
+    real = cap_cover._walk
+    monkeypatch.setattr(cap_cover, "AMB_ROOM", 1)
+    monkeypatch.setattr(cap_cover, "_walk", lambda *a: walks.append(a[-1]) or real(*a))
+    weight, start = rng.integers(0, 100, (1, 50)), rng.integers(0, 10**9, 50)
+    check(ra, dec, f_ra, f_dec, radius, weight, start, start + 9, threads=1)
+    assert len(walks) == 2 and walks[0] == 1 and walks[1] > 1
+
+
 def test_threads_give_identical_totals():
     rng = np.random.default_rng(8)
     ra, dec = rng.uniform(0, 360, 5000), np.degrees(np.arcsin(rng.uniform(-1, 1, 5000)))
