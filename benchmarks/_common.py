@@ -311,6 +311,35 @@ def run_isolated(
     return t
 
 
+def run_interleaved(
+    methods: list[tuple[str, Factory, Path, dict[str, Any]]],
+    repeat: int,
+    timeout: float | None = None,
+) -> list[Timing]:
+    """Time several methods in alternation: ``repeat`` rounds, each running every method
+    once in its own fresh process (as :func:`run_isolated`). On a shared machine whose load
+    drifts, a method timed in one block of runs and its reference in another can differ by a
+    quarter for no reason of theirs; alternating puts both under the same drift. Per method:
+    the walls and CPU times of every round, the highest peak memory, the first round's setup
+    and first call, the last round's result."""
+    merged = [Timing(label) for label, *_ in methods]
+    for _ in range(repeat):
+        for t, (label, factory, inputs, kwargs) in zip(merged, methods, strict=True):
+            if t.error is not None:
+                continue
+            one = run_isolated(label, factory, inputs, 1, timeout=timeout, **kwargs)
+            if one.error is not None:
+                t.error = one.error
+                continue
+            if not t.walls:
+                t.setup_s, t.first_s, t.base_rss = one.setup_s, one.first_s, one.base_rss
+            t.walls += one.walls
+            t.cpus += one.cpus
+            t.peak_hwm = max(t.peak_hwm, one.peak_hwm)
+            t.result = one.result
+    return merged
+
+
 @contextmanager
 def scratch(prefix: str = "daxa-bench-") -> Iterator[Path]:
     """A temporary folder removed at the end whatever happens (inputs, HATS folders, results)."""

@@ -47,6 +47,10 @@ Goals (issue 6, then issue 21; full size, this 2-core machine):
 - ``catalogues_dask``: the chunked match on a 2-worker LocalCluster <= 1.5× the local chunked
   time (the Dask workers' memory is not in the parent's peak); the cluster is started as the
   README recommends, without the nanny's ``MALLOC_TRIM_THRESHOLD_``.
+
+The two ratio goals time a method and its reference in alternation (``run_interleaved``: one
+fresh process per run, the two methods taking turns), so that both see the same load on a
+shared machine.
 """
 
 from __future__ import annotations
@@ -76,6 +80,7 @@ from _common import (  # noqa: E402
     median_runs,
     peak_rss,
     print_goals,
+    run_interleaved,
     run_isolated,
     save_inputs,
     scratch,
@@ -711,14 +716,19 @@ def run_catalogues_disk(o: argparse.Namespace) -> dict[str, Any]:
         }
         save_inputs(disk, paths=paths)
         for how in ("best", "nearest", "all"):
-            mem = run_isolated(f"ours {how} in memory", f_ours, memory, o.repeat, how=how)
-            dsk = run_isolated(
-                f"ours {how} from Parquet, budget {budget / 2**20:.1f} MiB",
-                f_ours,
-                disk,
+            # in memory and from disk in alternation, so that both see the same load
+            mem, dsk = run_interleaved(
+                [
+                    (f"ours {how} in memory", f_ours, memory, {"how": how}),
+                    (
+                        f"ours {how} from Parquet, budget {budget / 2**20:.1f} MiB",
+                        f_ours,
+                        disk,
+                        {"how": how},
+                    ),
+                ],
                 o.repeat,
                 timeout=o.timeout,
-                how=how,
             )
             for t in (mem, dsk):
                 results[t.label] = t
@@ -746,17 +756,19 @@ def run_catalogues_dask(o: argparse.Namespace) -> dict[str, Any]:
     chunks = {"how": "best", "chunk_rows": max(1, left.height // 8)}
     with scratch() as folder:
         save_inputs(folder / "inputs", left=left, right=right)
-        local = run_isolated(
-            "ours local chunked (8)", f_ours, folder / "inputs", o.repeat, **chunks
-        )
-        remote = run_isolated(
-            "ours on a 2-worker LocalCluster (8)",
-            f_ours,
-            folder / "inputs",
+        # local and on Dask in alternation, so that both see the same load
+        local, remote = run_interleaved(
+            [
+                ("ours local chunked (8)", f_ours, folder / "inputs", chunks),
+                (
+                    "ours on a 2-worker LocalCluster (8)",
+                    f_ours,
+                    folder / "inputs",
+                    {**chunks, "dask": True},
+                ),
+            ],
             o.repeat,
             timeout=o.timeout,
-            dask=True,
-            **chunks,
         )
     results = {local.label: local, remote.label: remote}
     rows = _method_rows(results, {t.label: local.label for t in (local, remote)}, right.height)
