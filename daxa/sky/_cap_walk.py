@@ -13,7 +13,7 @@ from numba import njit
 #: Fields a leaf window tests at once; :mod:`~daxa.sky.cap_cover` pads its arrays by as much.
 #: A literal here (not imported) so that changing it changes this file and its cache.
 WINDOW = 16
-#: Most fields a leaf may hold to be sorted for its edge positions (:func:`sort_leaf`).
+#: Most fields a leaf may hold to be sorted for its edge positions (see :func:`walk`).
 SORT_MAX = 2 * WINDOW
 _BIG = np.iinfo(np.int64).max
 _SMALL = np.iinfo(np.int64).min
