@@ -70,6 +70,8 @@ FloatArray = npt.NDArray[np.float64]
 CELL_THRESHOLD = 24.0
 #: With numba, the tree walk is used once a chunk's pairs exceed this many per field.
 TREE_PAIRS_PER_FIELD = 20.0
+#: Memory of one summary row kept in memory: eight numbers and two string labels (as views).
+_ROW_BYTES_IN_MEMORY = 104
 _MEMO_LOCK = threading.Lock()
 
 
@@ -235,6 +237,8 @@ def coverage_summary(
     )
     wide = _wide_tables(prepared_tables)
     _warn_if_slow(wide, method)
+    if output is None:
+        _warn_if_large(source.n_rows, _rows_per_position(prepared_tables, by_instrument), budget)
     memo: dict[Any, Any] = {}
     if method == "tree" or (method == "auto" and wide):
         cap_cover.preload()  # numba loads the walk while the input is sorted
@@ -336,10 +340,19 @@ def _warn_if_slow(wide: list[str], method: str) -> None:
 
 
 def _bytes_per_position(tables: list[MissionTable], by_instrument: bool = True) -> int:
-    """Memory one position of a chunk takes: its totals, and the summary rows it is likely
-    to get: one per summary line that covers it, a line with ``λ`` fields per position (on
-    average over the sky) covering a position with the Poisson chance ``1 - exp(-λ)``."""
-    total = 400
+    """Memory one position of a chunk takes: its totals (32 bytes a summary line), and the
+    summary rows it is likely to get (:func:`_rows_per_position`), ~350 bytes each while
+    they are built, sorted and written (measured: 1e7 positions × 12 missions, 8.3 rows per
+    position, as the peak memory grew with the chunk size: ~310 bytes a row)."""
+    lines = sum(len(cover_classes(t, by_instrument)) for t in tables)
+    return int(400 + 32 * lines + 350 * _rows_per_position(tables, by_instrument))
+
+
+def _rows_per_position(tables: list[MissionTable], by_instrument: bool = True) -> float:
+    """Summary rows a position gets on average over the sky: one per summary line that covers
+    it, a line with ``λ`` fields per position covering a position with the Poisson chance
+    ``1 - exp(-λ)``."""
+    total = 0.0
     for t in tables:
         for cls in cover_classes(t, by_instrument):
             if cls.radius is None:  # radii come with the positions
@@ -347,11 +360,30 @@ def _bytes_per_position(tables: list[MissionTable], by_instrument: bool = True) 
             else:
                 cap = 0.5 * (1.0 - np.cos(np.radians(np.minimum(cls.radius, 180.0))))
                 pairs = float(np.nansum(cap if cls.applies is None else cap * cls.applies))
-            # 32 bytes of running totals; ~350 per summary row while it is built, sorted and
-            # written (measured: 1e7 positions × 12 missions, 8.3 rows per position, as the
-            # peak memory grew with the chunk size: ~310 bytes a row)
-            total += int(32 + 350 * -math.expm1(-pairs))
+            total += -math.expm1(-pairs)
     return total
+
+
+def _warn_if_large(n_rows: int, rows_per_position: float, budget: int) -> None:
+    """Say so before a summary kept in memory outgrows the memory budget: 1e7 positions with
+    every instrument make ~89 M rows, ~9 GB in memory and about twice that while they are
+    sorted (a run on a 24 GiB machine was killed for it), where ``output=`` streams them to a
+    file within the budget."""
+    rows = n_rows * rows_per_position
+    size = rows * _ROW_BYTES_IN_MEMORY
+    if size <= budget:
+        return
+    warnings.warn(
+        f"coverage_summary: about {float(f'{rows:.2g}'):,.0f} summary rows (~{_size(size)}, "
+        f"and about twice that while they are sorted) would be kept in memory, more than "
+        f"memory_budget={_size(budget)}; give output='summary.parquet' to stream them to a "
+        "file within the budget",
+        stacklevel=3,
+    )
+
+
+def _size(n: float) -> str:
+    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB"
 
 
 def _exposure_columns() -> list[str]:
