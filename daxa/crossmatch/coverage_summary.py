@@ -237,8 +237,9 @@ def coverage_summary(
     )
     wide = _wide_tables(prepared_tables)
     _warn_if_slow(wide, method)
+    rows_per_position = _rows_per_position(prepared_tables, by_instrument)
     if output is None:
-        _warn_if_large(source.n_rows, _rows_per_position(prepared_tables, by_instrument), budget)
+        _warn_if_large(source.n_rows, rows_per_position, budget)
     memo: dict[Any, Any] = {}
     if method == "tree" or (method == "auto" and wide):
         cap_cover.preload()  # numba loads the walk while the input is sorted
@@ -257,7 +258,8 @@ def coverage_summary(
     # a third of the budget for the chunks in flight (the input and its sorted copy take most
     # of the rest; measured: 1e7 positions × 12 missions peaked at 1.64 GiB of a 2 GB budget)
     share = budget // 3 // in_flight
-    rows = chunk_rows or max(20_000, share // _bytes_per_position(prepared_tables, by_instrument))
+    per_position = _bytes_per_position(prepared_tables, by_instrument, rows_per_position)
+    rows = chunk_rows or max(20_000, share // per_position)
     plan = prepared.plan(rows)
     result = run_positions(
         prepared,
@@ -339,13 +341,15 @@ def _warn_if_slow(wide: list[str], method: str) -> None:
     )
 
 
-def _bytes_per_position(tables: list[MissionTable], by_instrument: bool = True) -> int:
+def _bytes_per_position(
+    tables: list[MissionTable], by_instrument: bool, rows_per_position: float
+) -> int:
     """Memory one position of a chunk takes: its totals (32 bytes a summary line), and the
     summary rows it is likely to get (:func:`_rows_per_position`), ~350 bytes each while
     they are built, sorted and written (measured: 1e7 positions × 12 missions, 8.3 rows per
     position, as the peak memory grew with the chunk size: ~310 bytes a row)."""
     lines = sum(len(cover_classes(t, by_instrument)) for t in tables)
-    return int(400 + 32 * lines + 350 * _rows_per_position(tables, by_instrument))
+    return int(400 + 32 * lines + 350 * rows_per_position)
 
 
 def _rows_per_position(tables: list[MissionTable], by_instrument: bool = True) -> float:

@@ -125,7 +125,8 @@ def cap_totals(tree: SkyTree, fields: Fields, threads: int | None = None) -> Cap
     n_acc, p_acc, ambiguous = walked
     _decide_ambiguous(ambiguous, tree, fields, p_acc)
     _push_down(tree, n_acc)
-    _merge_points(p_acc, n_acc[tree.leaf_of].transpose(2, 1, 0))
+    # positions keep their totals on the first axis: the same merge, on a view
+    _merge(np.moveaxis(p_acc, 0, -1), n_acc[tree.leaf_of].transpose(1, 0, 2))
     if not (tree.order[1:] > tree.order[:-1]).all():  # back to the input order
         back = np.empty_like(tree.order)
         back[tree.order] = np.arange(tree.order.size)
@@ -220,13 +221,6 @@ def _merge(acc: IntArray, other: IntArray) -> None:
     acc[..., :2] += other[..., :2]
     np.minimum(acc[..., 2], other[..., 2], out=acc[..., 2])
     np.maximum(acc[..., 3], other[..., 3], out=acc[..., 3])
-
-
-def _merge_points(acc: IntArray, other: IntArray) -> None:
-    """Add ``other``'s totals into ``acc``, both laid out as :func:`_point_accumulators`."""
-    acc[:2] += other[:2]
-    np.minimum(acc[2], other[2], out=acc[2])
-    np.maximum(acc[3], other[3], out=acc[3])
 
 
 def _point_accumulators(n: int, n_classes: int) -> IntArray:
