@@ -172,7 +172,10 @@ def _arrow(
     columns = [coded[k] if k in labels else plain[k] for k in schema]  # type: ignore[index]
     for name, column in zip(schema, columns, strict=True):
         if name in required and column.null_count:
-            raise ValueError(f"column {name!r} holds {column.null_count} nulls; it never should")
+            raise ValueError(
+                f"column {name!r} holds {column.null_count} nulls, which it never should: "
+                "a bug in daxa, please report it with the call that made it"
+            )
     fields = [
         pa.field(name, column.type, nullable=name not in required)
         for name, column in zip(schema, columns, strict=True)
