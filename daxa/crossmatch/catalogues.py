@@ -40,10 +40,10 @@ from daxa.crossmatch.catalogue_chunks import (
     catalogue_task,
     match_frames,
 )
-from daxa.crossmatch.chunked import ChunkPlan, PreparedSource, open_prepared, outside
+from daxa.crossmatch.chunked import ChunkPlan, PreparedSource, open_prepared
 from daxa.crossmatch.execution import finish_sink, open_sink, run_tasks
 from daxa.crossmatch.inputs import HPX, catalogue_input, column_map, parse_bytes, report_skipped
-from daxa.crossmatch.margins import NPIX29, margin_ranges_of_chunks
+from daxa.crossmatch.margins import NPIX29, strip_ranges_of_chunks
 from daxa.crossmatch.tasks import Task
 from daxa.errors import InputError
 from daxa.inputs._text import short
@@ -293,12 +293,8 @@ def chunk_tasks(
     right_strips: list[pl.DataFrame] | None = None
     if not whole:
         cells = [plan.cells(i) for i in range(len(plan))]
-        right_strips = right.harvest(
-            [
-                outside(r, *plan.range(i))
-                for i, r in enumerate(margin_ranges_of_chunks(cells, margin))
-            ]
-        )
+        bounds = [plan.range(i) for i in range(len(plan))]
+        right_strips = right.harvest(strip_ranges_of_chunks(cells, bounds, margin))
     tasks = []
     for i in range(len(plan)):
         lo, hi = plan.range(i)

@@ -208,24 +208,6 @@ class PreparedSource:
         )
 
 
-def outside(ranges: tuple[IntArray, IntArray], lo: int, hi: int) -> tuple[IntArray, IntArray]:
-    """The parts of disjoint ranges (sorted ``lo`` and ``hi`` arrays) outside ``[lo, hi)``, as
-    sorted arrays.
-
-    >>> [a.tolist() for a in outside((np.array([0, 20]), np.array([10, 30])), 5, 25)]
-    [[0, 25], [5, 30]]
-    """
-    a, b = ranges
-    before_hi = np.minimum(b, lo)
-    after_lo = np.maximum(a, hi)
-    keep1 = a < before_hi
-    keep2 = after_lo < b
-    starts = np.concatenate([a[keep1], after_lo[keep2]])
-    ends = np.concatenate([before_hi[keep1], b[keep2]])
-    order = np.argsort(starts, kind="stable")
-    return starts[order], ends[order]
-
-
 def with_strip(core: pl.DataFrame, strip: pl.DataFrame, lo: int) -> pl.DataFrame:
     """A chunk's core rows (``_healpix_29`` in ``[lo, hi)``) and its strip rows (outside it),
     together in ``_healpix_29`` order: no sort, so rows stored in HEALPix order keep their row

@@ -116,16 +116,79 @@ def margin_ranges_of_chunks(
     """
     n = len(cell_lists)
     if margin >= NEIGHBOUR_REACH:
-        whole = (np.array([0], dtype=np.int64), np.array([NPIX29], dtype=np.int64))
-        none = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
-        return [whole if c else none for c in cell_lists]
+        return [_WHOLE if c else _NONE for c in cell_lists]
+    orders, pixels, owner = _flat_cells(cell_lists)
+    lo, hi, owners = _strip_candidates(orders, pixels, owner, margin)
+    lo = np.concatenate([pixels << (2 * (MAX_ORDER - orders)), lo])
+    hi = np.concatenate([(pixels + 1) << (2 * (MAX_ORDER - orders)), hi])
+    return _merged_by_owner(lo, hi, np.concatenate([owner, owners]), n)
+
+
+def strip_ranges_of_chunks(
+    cell_lists: Sequence[Sequence[tuple[int, int]]],
+    bounds: Sequence[tuple[int, int]],
+    margin: float,
+) -> list[tuple[IntArray, IntArray]]:
+    """For each chunk (``cell_lists[i]`` making up the range ``bounds[i]``), the order-29
+    ranges outside it that hold every point within ``margin`` degrees of it: its margin
+    strip, what :func:`margin_ranges_of_chunks` gives minus the chunk itself.
+
+    Two thirds of the cells' strip pieces fall inside their own chunk: they are dropped
+    before the ranges are sorted and merged, and the sort is by position then stably by
+    chunk (a radix sort) rather than a lexsort (a 1e7-row catalogue in 61 chunks at 2": 25
+    ms against 40 ms; in 500 chunks, 0.18 s against 0.97 s).
+
+    An order-3 cell with a 36" margin: a strip of 6 % of the cell's sky, all outside it.
+
+    >>> lo, hi = strip_ranges_of_chunks([[(3, 0)]], [(0, 1 << 52)], 0.01)[0]
+    >>> round(int((hi - lo).sum()) / (1 << 52), 3), bool((lo >= 1 << 52).all())
+    (0.063, True)
+    """
+    n = len(cell_lists)
+    if n == 0:
+        return []
+    c_lo = np.array([b[0] for b in bounds], dtype=np.int64)
+    c_hi = np.array([b[1] for b in bounds], dtype=np.int64)
+    if margin >= NEIGHBOUR_REACH:
+        lo, hi = np.zeros(n, dtype=np.int64), np.full(n, NPIX29, dtype=np.int64)
+        owner = np.arange(n, dtype=np.int64)
+    else:
+        lo, hi, owner = _strip_candidates(*_flat_cells(cell_lists), margin)
+    # the parts of each piece before and after its chunk (a piece bigger than the chunk
+    # gives both)
+    before_hi = np.minimum(hi, c_lo[owner])
+    after_lo = np.maximum(lo, c_hi[owner])
+    keep1, keep2 = lo < before_hi, after_lo < hi
+    out_lo = np.concatenate([lo[keep1], after_lo[keep2]])
+    out_hi = np.concatenate([before_hi[keep1], hi[keep2]])
+    out_owner = np.concatenate([owner[keep1], owner[keep2]])
+    empty = [not c for c in cell_lists]
+    merged_all = _merged_by_owner(out_lo, out_hi, out_owner, n)
+    return [_NONE if e else r for e, r in zip(empty, merged_all, strict=True)]
+
+
+_WHOLE = (np.array([0], dtype=np.int64), np.array([NPIX29], dtype=np.int64))
+_NONE = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+
+
+def _flat_cells(
+    cell_lists: Sequence[Sequence[tuple[int, int]]],
+) -> tuple[IntArray, IntArray, IntArray]:
+    """The cells of every chunk as ``orders``, ``pixels`` and their chunk (``owner``)."""
+    owner = np.repeat(np.arange(len(cell_lists), dtype=np.int64), [len(c) for c in cell_lists])
+    flat = np.array([cell for c in cell_lists for cell in c], dtype=np.int64).reshape(-1, 2)
+    return flat[:, 0].copy(), flat[:, 1].copy(), owner
+
+
+def _strip_candidates(
+    orders: IntArray, pixels: IntArray, owner: IntArray, margin: float
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Order-29 ranges (unsorted, overlapping) that, with the cells themselves, hold every
+    point within ``margin`` of the cells, each with its cell's ``owner``."""
     coarse = margin_order(margin)
-    owner = np.repeat(np.arange(n, dtype=np.int64), [len(c) for c in cell_lists])
-    orders = np.array([o for c in cell_lists for o, _ in c], dtype=np.int64)
-    pixels = np.array([p for c in cell_lists for _, p in c], dtype=np.int64)
-    lo = [pixels << (2 * (MAX_ORDER - orders))]
-    hi = [(pixels + 1) << (2 * (MAX_ORDER - orders))]
-    owners = [owner]
+    lo: list[IntArray] = [np.zeros(0, dtype=np.int64)]
+    hi: list[IntArray] = [np.zeros(0, dtype=np.int64)]
+    owners: list[IntArray] = [np.zeros(0, dtype=np.int64)]
     small = orders >= coarse
     if small.any():  # cells within one margin-order pixel: that pixel and its neighbours
         seeds = pixels[small] >> (2 * (orders[small] - coarse))
@@ -137,13 +200,21 @@ def margin_ranges_of_chunks(
         pick = ~small & (orders == order)
         k = min(coarse, order + STRIP_DEPTH)
         _add_strips(pixels[pick], owner[pick], order, k, lo, hi, owners)
-    all_lo, all_hi, all_owner = np.concatenate(lo), np.concatenate(hi), np.concatenate(owners)
-    by = np.lexsort((all_lo, all_owner))
-    all_lo, all_hi, all_owner = all_lo[by], all_hi[by], all_owner[by]
-    bounds = np.searchsorted(all_owner, np.arange(n + 1))
+    return np.concatenate(lo), np.concatenate(hi), np.concatenate(owners)
+
+
+def _merged_by_owner(
+    lo: IntArray, hi: IntArray, owner: IntArray, n: int
+) -> list[tuple[IntArray, IntArray]]:
+    """The ranges of each owner ``0 .. n-1``, sorted and :func:`merged`."""
+    by = np.argsort(lo)  # then by owner, stably: the radix sort of a small integer type
+    small = np.int16 if n < 2**15 else np.int64
+    by = by[np.argsort(owner[by].astype(small), kind="stable")]
+    lo, hi, owner = lo[by], hi[by], owner[by]
+    edges = np.searchsorted(owner, np.arange(n + 1))
     return [
-        merged(all_lo[a:b], all_hi[a:b])
-        for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
+        merged(lo[a:b], hi[a:b])
+        for a, b in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True)
     ]
 
 

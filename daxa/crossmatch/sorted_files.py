@@ -170,7 +170,9 @@ class SortedFiles:
             files = self._local.__dict__.setdefault("files", {})
             handle = files.get(f)
             if handle is None:
-                handle = files[f] = pq.ParquetFile(idx.paths[f])
+                # no pre-buffering: a group's columns are read as they are decoded (100
+                # groups of a 1e7-row file: 0.19 s of thread time against 0.21 s with it)
+                handle = files[f] = pq.ParquetFile(idx.paths[f], pre_buffer=False)
             try:
                 table = handle.read_row_groups(
                     [int(idx.group[p]) for p in mine], columns, use_threads=threads > 1

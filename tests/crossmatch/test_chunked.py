@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from daxa.crossmatch.chunked import open_prepared, outside, plan_sorted_array
+from daxa.crossmatch.chunked import open_prepared, plan_sorted_array
 from daxa.crossmatch.inputs import column_map, open_source
 from daxa.crossmatch.margins import (
     ALIGN_ORDER,
@@ -19,6 +19,7 @@ from daxa.crossmatch.margins import (
     margin_ranges_of_chunks,
     range_cells,
     shift,
+    strip_ranges_of_chunks,
 )
 from daxa.sky.healpix import healpix_index
 
@@ -170,7 +171,7 @@ def test_a_chunk_read_builds_no_query_and_decodes_only_the_groups_it_needs(tmp_p
     assert len(plan) > 5
     for i in range(len(plan)):
         lo, hi = plan.range(i)
-        asked = outside(margin_ranges_of_chunks([plan.cells(i)], 0.5)[0], lo, hi)  # its strip
+        asked = strip_ranges_of_chunks([plan.cells(i)], [(lo, hi)], 0.5)[0]  # its strip
         for ranges in ((np.array([lo]), np.array([hi])), asked):
             decoded.clear()
             files._cache.clear()
@@ -226,10 +227,9 @@ def test_a_harvest_decodes_each_group_once_and_gives_every_chunk_its_rows(tmp_pa
     prepared = _sorted_file(tmp_path)
     files = prepared.files
     plan = prepared.plan(300)
-    strips = [
-        outside(margin_ranges_of_chunks([plan.cells(i)], 0.5)[0], *plan.range(i))
-        for i in range(len(plan))
-    ]
+    strips = strip_ranges_of_chunks(
+        [plan.cells(i) for i in range(len(plan))], [plan.range(i) for i in range(len(plan))], 0.5
+    )
     want = [
         pl.concat(
             [prepared.empty(), *(prepared.load_range(a, b)[0] for a, b in zip(*s, strict=True))]
@@ -259,6 +259,37 @@ def test_margins_of_many_chunks_are_each_chunks_margins():
         as_pairs = [list(zip(a.tolist(), b.tolist(), strict=True)) for a, b in together]
         assert as_pairs[-1] == []
         assert as_pairs[:-1] == [margin_ranges(c, margin) for c in cells]
+
+
+def _minus(ranges: tuple[np.ndarray, np.ndarray], lo: int, hi: int) -> set[tuple[int, int]]:
+    """Disjoint ranges minus ``[lo, hi)``, piece by piece in plain Python."""
+    out = set()
+    for a, b in zip(ranges[0].tolist(), ranges[1].tolist(), strict=True):
+        if a < min(b, lo):
+            out.add((a, min(b, lo)))
+        if max(a, hi) < b:
+            out.add((max(a, hi), b))
+    return out
+
+
+def test_a_chunks_strip_is_its_margin_minus_the_chunk():
+    """The strips looked up for all chunks at once (the pieces of cells deep inside a chunk
+    dropped early) are each chunk's margin ranges minus the chunk's own range, for margins
+    from an arcsecond to beyond a HEALPix base pixel, chunks of every size, and an empty
+    chunk."""
+    rng = np.random.default_rng(11)
+    hpx = np.sort(healpix_index(rng.uniform(0, 360, 30_000), rng.uniform(-90, 90, 30_000)))
+    for rows in (300, 4_000, 30_000):
+        plan = plan_sorted_array(hpx, rows)
+        cells = [plan.cells(i) for i in range(len(plan))]
+        bounds = [plan.range(i) for i in range(len(plan))]
+        for margin in (1 / 3600, 0.05, 0.3, 5.0, 20.0):
+            strips = strip_ranges_of_chunks([*cells, []], [*bounds, (0, 0)], margin)
+            assert [s.tolist() for s in strips[-1]] == [[], []]
+            for i, (lo, hi) in enumerate(strips[:-1]):
+                assert (lo[1:] > hi[:-1]).all()  # sorted, disjoint, not touching
+                want = _minus(margin_ranges_of_chunks([cells[i]], margin)[0], *bounds[i])
+                assert set(zip(lo.tolist(), hi.tolist(), strict=True)) == want
 
 
 def test_chunks_of_a_sorted_file_start_between_row_groups_where_they_can(tmp_path):
