@@ -99,6 +99,25 @@ def row_groups(paths: Sequence[Path | str]) -> RowGroups:
     )
 
 
+def _frame_of(table: Any) -> pl.DataFrame:
+    """A decoded pyarrow table as a polars frame without a copy: numeric columns in one piece
+    and without nulls (coordinates, HEALPix indices) through numpy views, which polars takes
+    as they are; the others through ``pl.from_arrow``, which held the GIL a while per call
+    (seen in a GIL profile of two chunk threads)."""
+    import pyarrow as pa
+
+    columns: dict[str, Any] = {}
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        simple = pa.types.is_integer(column.type) or column.type in (pa.float32(), pa.float64())
+        if simple and column.num_chunks == 1 and column.null_count == 0:
+            columns[name] = column.chunk(0).to_numpy()
+        else:
+            series = pl.from_arrow(column, rechunk=False)
+            assert isinstance(series, pl.Series)
+            columns[name] = series.alias(name)
+    return pl.DataFrame(columns)
+
+
 def cut(hpx: IntArray, lo: IntArray, hi: IntArray) -> IntArray:
     """Row positions of sorted ``hpx`` inside any of the disjoint, sorted ``[lo, hi)``."""
     return cut_ranges(hpx, lo, hi)[0]
@@ -179,8 +198,7 @@ class SortedFiles:
                 )
             except Exception as exc:
                 raise InputError(f"cannot read {idx.paths[f]}: {exc}") from None
-            frame = pl.from_arrow(table, rechunk=False)  # the read copies once, at its end
-            assert isinstance(frame, pl.DataFrame)
+            frame = _frame_of(table)
             if hpx and frame.schema[HPX] != pl.Int64:
                 frame = frame.with_columns(pl.col(HPX).cast(pl.Int64))
             start = 0
@@ -200,8 +218,10 @@ class SortedFiles:
         ``__row`` when the files are read with a row index."""
         if not self.row_index:
             return frame
-        rows = pl.int_range(first_row, first_row + frame.height, dtype=pl.Int64, eager=True)
-        return frame.with_columns(rows.alias(ROW))
+        # a numpy range, taken by the frame without a copy: polars' eager int_range held the
+        # GIL (seen in a GIL profile of two chunk threads), and the other thread waited
+        rows = np.arange(first_row, first_row + frame.height, dtype=np.int64)
+        return frame.with_columns(pl.Series(ROW, rows))
 
     def empty(self) -> pl.DataFrame:
         """No rows, in the columns and types of a read (from the footer: nothing decoded)."""

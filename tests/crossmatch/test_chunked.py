@@ -313,3 +313,32 @@ def test_chunks_of_a_sorted_file_start_between_row_groups_where_they_can(tmp_pat
     bounds = list(zip(plan.bounds[:-1].tolist(), plan.bounds[1:].tolist(), strict=True))
     rows = [prepared.load_range(lo, hi, hpx=False)[0] for lo, hi in bounds]
     assert sorted(pl.concat(rows)["pos_index"].to_list()) == list(range(20_000))
+
+
+def test_a_decoded_group_becomes_the_frame_pyarrow_would_give():
+    """Row groups become polars frames through numpy views where a column allows it (one
+    piece, numeric, no nulls) and through ``pl.from_arrow`` otherwise: the frame is the same
+    either way, types, nulls and all."""
+    import pyarrow as pa
+
+    from daxa.crossmatch.sorted_files import _frame_of
+
+    table = pa.table(
+        {
+            "ra": np.array([1.5, 2.5, 3.5]),
+            "hpx": pa.array([7, 8, 9], pa.int64()),
+            "gappy": pa.array([1, None, 3], pa.int32()),
+            "name": ["a", "b", None],
+            "half": pa.array(np.array([1, 2, 3], dtype=np.float16)),
+            "small": pa.array([1, 2, 3], pa.uint8()),
+            "f32": pa.array([0.5, 1.5, 2.5], pa.float32()),
+        }
+    )
+    two_pieces = pa.concat_tables([table.slice(0, 1), table.slice(1)])
+    for t in (table, two_pieces):
+        got = _frame_of(t)
+        want = pl.from_arrow(t)
+        assert got.schema == want.schema
+        assert got.equals(want)
+    view = _frame_of(table)["ra"].to_numpy()
+    assert np.shares_memory(view, table.column("ra").chunk(0).to_numpy())  # not copied
