@@ -16,10 +16,11 @@ takes the strips of every chunk at once and decodes each group they touch once, 
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -139,29 +140,70 @@ def cut_ranges(hpx: IntArray, lo: IntArray, hi: IntArray) -> tuple[IntArray, Int
     return starts + np.arange(total, dtype=np.int64), lengths
 
 
+def _stamp(path: str) -> tuple[int, int, int]:
+    """What tells a file from the one that was at its path before: inode, size, change time."""
+    st = os.stat(path)
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+@dataclass(frozen=True)
+class _ReadState:
+    """Open pyarrow files (one set per thread: pyarrow's are not shared between threads) and
+    the last decoded groups, with the lock that guards them."""
+
+    local: threading.local = field(default_factory=threading.local)
+    cache: OrderedDict[int, pl.DataFrame] = field(default_factory=OrderedDict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+#: The read states of this process, by files (with their stamps) and columns, the most
+#: recently used last. A Dask worker unpickles a new reader for every task: with a state of
+#: its own each time, its cache never served the next chunk (70 decodes of the 10 right
+#: groups over 61 chunks, against 21 in one process).
+_STATES: OrderedDict[tuple[Any, ...], _ReadState] = OrderedDict()
+_STATES_LOCK = threading.Lock()
+#: Read states kept (each holds at most CACHED_GROUPS decoded groups and a few open files).
+KEPT_STATES = 4
+
+
+def _read_state(key: tuple[Any, ...]) -> _ReadState:
+    with _STATES_LOCK:
+        state = _STATES.get(key)
+        if state is None:
+            state = _STATES[key] = _ReadState()
+            while len(_STATES) > KEPT_STATES:
+                _STATES.popitem(last=False)
+        else:
+            _STATES.move_to_end(key)
+        return state
+
+
 class SortedFiles:
     """Rows of HEALPix-sorted Parquet files by ``_healpix_29`` range, ``__row`` their global
     row number when ``row_index``. Safe to share between threads (each opens its own file
     handles: two threads reading through one pyarrow file crashed the process); pickled without
-    its open files and cache (a Dask worker opens its own)."""
+    its open files and cache, which it finds again in the process it is unpickled in (a Dask
+    worker's) when another reader of the same files left them there."""
 
     def __init__(self, paths: Sequence[Path | str], columns: Sequence[str], *, row_index: bool):
         self.index = row_groups(paths)
         self.columns = list(dict.fromkeys([*columns, HPX]))
         self.row_index = row_index
-        self._reset()
+        self.stamps = tuple(_stamp(p) for p in self.index.paths)
+        self._attach()
 
-    def _reset(self) -> None:
-        self._local = threading.local()  # open files per thread: pyarrow's are not shared
-        self._cache: OrderedDict[int, pl.DataFrame] = OrderedDict()
-        self._lock = threading.Lock()
+    def _attach(self) -> None:
+        """Share the open files and decoded groups of every reader of the same files (as
+        they are now) and columns in this process."""
+        state = _read_state((self.index.paths, self.stamps, tuple(self.columns)))
+        self._local, self._cache, self._lock = state.local, state.cache, state.lock
 
     def __getstate__(self) -> dict[str, Any]:
-        return {k: self.__dict__[k] for k in ("index", "columns", "row_index")}
+        return {k: self.__dict__[k] for k in ("index", "columns", "row_index", "stamps")}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._reset()
+        self._attach()
 
     def _decode(self, positions: IntArray, *, hpx: bool = True) -> list[pl.DataFrame]:
         """Groups at ``positions`` (sorted), without ``__row``: from the cache or decoded

@@ -342,3 +342,33 @@ def test_a_decoded_group_becomes_the_frame_pyarrow_would_give():
         assert got.equals(want)
     view = _frame_of(table)["ra"].to_numpy()
     assert np.shares_memory(view, table.column("ra").chunk(0).to_numpy())  # not copied
+
+
+def test_readers_of_the_same_files_share_decoded_groups_until_a_file_changes(tmp_path):
+    """A reader unpickled for every task (as a Dask worker does) keeps the decoded groups of
+    the readers before it in the process, so the next chunk finds its first group decoded;
+    a file written again at the same path is never served from the old one's groups."""
+    import pickle
+
+    from daxa.crossmatch.sorted_files import SortedFiles
+
+    rng = np.random.default_rng(3)
+    ra, dec = rng.uniform(0, 360, 3000), rng.uniform(-90, 90, 3000)
+    frame = pl.DataFrame({"ra": ra, "dec": dec, "_healpix_29": healpix_index(ra, dec)})
+    path = tmp_path / "sorted.parquet"
+    frame.sort("_healpix_29").write_parquet(path, row_group_size=200)
+    files = SortedFiles([path], ["ra", "dec"], row_index=True)
+    lo, hi = NPIX29 // 5, NPIX29 // 3
+    first = files.read(lo, hi)
+    again = pickle.loads(pickle.dumps(files))
+    assert again._cache is files._cache and len(again._cache) > 0
+    assert again.read(lo, hi).equals(first)
+
+    frame.with_columns(pl.col("ra") + 1.0).sort("_healpix_29").write_parquet(
+        path, row_group_size=200
+    )
+    fresh = SortedFiles([path], ["ra", "dec"], row_index=True)
+    assert fresh._cache is not files._cache
+    got = fresh.read(lo, hi)
+    assert got.height == first.height
+    assert np.allclose(got["ra"].to_numpy(), first["ra"].to_numpy() + 1.0)
