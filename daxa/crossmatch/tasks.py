@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Task", "materialised"]
+__all__ = ["Task", "materialised", "materialised_run"]
 
 
 def materialised(func: Callable[..., Any], *args: Any) -> tuple[Any, np.ndarray]:
@@ -23,6 +23,13 @@ def materialised(func: Callable[..., Any], *args: Any) -> tuple[Any, np.ndarray]
 
     frames, skipped = func(*resolved(args))
     return (list(frames) if isinstance(frames, Iterator) else frames), skipped
+
+
+def materialised_run(calls: list[tuple[Callable[..., Any], tuple[Any, ...]]], shared: Any) -> list:
+    """:func:`materialised` of several chunks in turn, one result each (a Dask task that runs a
+    run of consecutive chunks: one message and one scheduling per run, and the chunks share
+    the worker's decoded row groups)."""
+    return [materialised(func, *args, shared) for func, args in calls]
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from polars.testing import assert_frame_equal
 
 from daxa.crossmatch import match_catalogues, write_hats
 from daxa.errors import InputError
+from daxa.sky.healpix import healpix_index
 
 from ._brute import all_pairs, pairs_within
 from .conftest import awkward_positions
@@ -216,6 +217,62 @@ def test_dask_equals_local(sides, dask_client, monkeypatch):
         assert not any(isinstance(a, pl.DataFrame) for a in args)
         assert any(isinstance(a, shared_files.SharedFrame) for a in args)
         assert folders and not any(Path(f).exists() for f in folders)
+
+
+def test_dask_runs_consecutive_chunks_per_task_and_equals_local(
+    sides, dask_client, monkeypatch, tmp_path
+):
+    """Many small chunks go to Dask in runs of consecutive ones per Dask task (fewer messages;
+    a worker finds the groups its last chunk decoded): the rows are the local ones, in order,
+    from memory and from sorted Parquet files with a memory budget."""
+    from daxa.crossmatch import dask_backend
+
+    monkeypatch.setattr(dask_backend, "TASKS_PER_THREAD", 1)
+    from daxa.crossmatch.chunked import PreparedSource
+
+    submitted: list[int] = []
+    from_files: list[bool] = []
+    real = dask_client.submit
+
+    def counting(func, calls, *args, **kwargs):
+        submitted.append(len(calls))
+        from_files.extend(
+            isinstance(a, PreparedSource) and a.frame is None for _, call in calls for a in call
+        )
+        return real(func, calls, *args, **kwargs)
+
+    monkeypatch.setattr(dask_client, "submit", counting)
+    left, right = sides
+    paths = []
+    for name, frame in (("left", left), ("right", right)):
+        sorted_frame = frame.with_columns(
+            pl.Series("_healpix_29", healpix_index(frame["ra"].to_numpy(), frame["dec"].to_numpy()))
+        ).sort("_healpix_29")
+        sorted_frame.write_parquet(tmp_path / f"{name}.parquet", row_group_size=100)
+        paths.append(tmp_path / f"{name}.parquet")
+    for how in ("all", "best", "nearest"):
+        for inputs, kw in (
+            ((left, right), {"chunk_rows": 100}),
+            (paths, {"chunk_rows": 100, "memory_budget": 60_000}),
+        ):
+            submitted.clear()
+            from_files.clear()
+            local = match_catalogues(*inputs, 0.3, how=how, progress=False, **kw)
+            remote = match_catalogues(
+                *inputs, 0.3, how=how, client=dask_client, progress=False, **kw
+            )
+            assert_frame_equal(remote, local)
+            assert max(submitted) > 1  # runs of chunks, not one chunk per Dask task
+            assert any(from_files) == (inputs is paths)  # the workers read the files
+    # streamed, the chunks' rows are written as they come: in HEALPix order, as locally
+    kw = {"chunk_rows": 100, "memory_budget": 60_000}
+    written = []
+    for where, client in (("local", None), ("dask", dask_client)):
+        out = tmp_path / f"{where}.parquet"
+        match_catalogues(*paths, 0.3, how="all", output=out, client=client, progress=False, **kw)
+        written.append(pl.read_parquet(out))
+    assert written[0]["_healpix_29"].is_sorted()
+    assert_frame_equal(written[1], written[0])
 
 
 @pytest.mark.filterwarnings("ignore::astropy.io.fits.verify.VerifyWarning")
