@@ -698,57 +698,71 @@ def _lsdb(folder: Path, left: Any, right: Any, o: argparse.Namespace) -> Timing:
     return t
 
 
+def _catalogue_inputs(folder: Path, left: Any, right: Any) -> tuple[Path, Path, int]:
+    """The catalogues saved for the methods' processes in memory (``memory`` folder) and as
+    HEALPix-sorted Parquet files with a memory budget a tenth of their size (``disk``)."""
+    budget = int((left.estimated_size() + right.estimated_size()) / 10)
+    left.write_parquet(folder / "left.parquet", row_group_size=100_000)
+    right.write_parquet(folder / "right.parquet", row_group_size=100_000)
+    paths = {
+        "left": str(folder / "left.parquet"),
+        "right": str(folder / "right.parquet"),
+        "budget": budget,
+    }
+    save_inputs(folder / "memory", left=left, right=right)
+    save_inputs(folder / "disk", paths=paths)
+    return folder / "memory", folder / "disk", budget
+
+
+def _ratio_goal(
+    o: argparse.Namespace,
+    reference: tuple[str, Path, dict[str, Any]],
+    method: tuple[str, Path, dict[str, Any]],
+    limit: float,
+    name: str,
+    table: tuple[dict[str, Timing], dict[str, str], int],
+) -> dict[str, Any]:
+    """``method`` against ``reference`` (label, inputs, ``f_ours`` keywords), timed in
+    alternation so that both see the same load: their rows go into ``table`` (results,
+    references, right rows) and the goal ``name`` is met at a ratio of ``limit`` or less
+    with the same rows."""
+    results, refs, n_right = table
+    ref, got = run_interleaved(
+        [(label, f_ours, inputs, kw) for label, inputs, kw in (reference, method)],
+        o.repeat,
+        timeout=o.timeout,
+    )
+    for t in (ref, got):
+        results[t.label] = t
+        refs[t.label] = ref.label
+        print(f"  {t.label:<56} {t.median:8.3f} s ({load_average()})", file=sys.stderr, flush=True)
+    ratio = got.median / ref.median
+    same = check(ref, got, n_right) == "same pairs"
+    return goal(
+        name,
+        f"{ratio:.2f}x" if got.ok else str(got.error),
+        got.ok and ratio <= limit and same,
+    )
+
+
 def run_catalogues_disk(o: argparse.Namespace) -> dict[str, Any]:
     """best / nearest / all from HEALPix-sorted Parquet, budget a tenth of the inputs."""
     left, right = _catalogue_data(o.scale)
-    budget = int((left.estimated_size() + right.estimated_size()) / 10)
-    results: dict[str, Timing] = {}
-    refs: dict[str, str] = {}
-    goals = []
+    table: tuple[dict[str, Timing], dict[str, str], int] = ({}, {}, right.height)
     with scratch() as folder:
-        memory, disk = folder / "memory", folder / "disk"
-        save_inputs(memory, left=left, right=right)
-        left.write_parquet(folder / "left.parquet", row_group_size=100_000)
-        right.write_parquet(folder / "right.parquet", row_group_size=100_000)
-        paths = {
-            "left": str(folder / "left.parquet"),
-            "right": str(folder / "right.parquet"),
-            "budget": budget,
-        }
-        save_inputs(disk, paths=paths)
-        for how in ("best", "nearest", "all"):
-            # in memory and from disk in alternation, so that both see the same load
-            mem, dsk = run_interleaved(
-                [
-                    (f"ours {how} in memory", f_ours, memory, {"how": how}),
-                    (
-                        f"ours {how} from Parquet, budget {budget / 2**20:.1f} MiB",
-                        f_ours,
-                        disk,
-                        {"how": how},
-                    ),
-                ],
-                o.repeat,
-                timeout=o.timeout,
+        memory, disk, budget = _catalogue_inputs(folder, left, right)
+        goals = [
+            _ratio_goal(
+                o,
+                (f"ours {how} in memory", memory, {"how": how}),
+                (f"ours {how} from Parquet, budget {budget / 2**20:.1f} MiB", disk, {"how": how}),
+                2,
+                f"out-of-core {how} <= 2x in memory, same rows",
+                table,
             )
-            for t in (mem, dsk):
-                results[t.label] = t
-                refs[t.label] = mem.label
-                print(
-                    f"  {t.label:<44} {t.median:8.3f} s ({load_average()})",
-                    file=sys.stderr,
-                    flush=True,
-                )
-            ratio = dsk.median / mem.median
-            same = check(mem, dsk, right.height) == "same pairs"
-            goals.append(
-                goal(
-                    f"out-of-core {how} <= 2x in memory, same rows",
-                    f"{ratio:.2f}x" if dsk.ok else str(dsk.error),
-                    dsk.ok and ratio <= 2 and same,
-                )
-            )
-    rows = _method_rows(results, refs, right.height)
+            for how in ("best", "nearest", "all")
+        ]
+    rows = _method_rows(table[0], table[1], right.height)
     return {"info": {"left": left.height, "right": right.height}, "rows": rows, "goals": goals}
 
 
@@ -758,53 +772,26 @@ def run_catalogues_dask(o: argparse.Namespace) -> dict[str, Any]:
     "the same"), and in memory cut into 8 chunks (the case whose Dask overhead the issue
     measured first)."""
     left, right = _catalogue_data(o.scale)
-    budget = int((left.estimated_size() + right.estimated_size()) / 10)
-    results: dict[str, Timing] = {}
-    refs: dict[str, str] = {}
-    goals = []
+    table: tuple[dict[str, Timing], dict[str, str], int] = ({}, {}, right.height)
     with scratch() as folder:
-        left.write_parquet(folder / "left.parquet", row_group_size=100_000)
-        right.write_parquet(folder / "right.parquet", row_group_size=100_000)
-        paths = {
-            "left": str(folder / "left.parquet"),
-            "right": str(folder / "right.parquet"),
-            "budget": budget,
-        }
-        save_inputs(folder / "disk", paths=paths)
-        save_inputs(folder / "memory", left=left, right=right)
+        memory, disk, _ = _catalogue_inputs(folder, left, right)
         eight = {"how": "best", "chunk_rows": max(1, left.height // 8)}
         workloads = [
-            ("from Parquet, budget a tenth", folder / "disk", {"how": "best"}),
-            ("in memory, 8 chunks", folder / "memory", eight),
+            ("from Parquet, budget a tenth", disk, {"how": "best"}),
+            ("in memory, 8 chunks", memory, eight),
         ]
-        for name, inputs, kw in workloads:
-            # local and on Dask in alternation, so that both see the same load
-            local, remote = run_interleaved(
-                [
-                    (f"ours local chunked, {name}", f_ours, inputs, kw),
-                    (f"ours 2-worker LocalCluster, {name}", f_ours, inputs, {**kw, "dask": True}),
-                ],
-                o.repeat,
-                timeout=o.timeout,
+        goals = [
+            _ratio_goal(
+                o,
+                (f"ours local chunked, {name}", inputs, kw),
+                (f"ours 2-worker LocalCluster, {name}", inputs, {**kw, "dask": True}),
+                1.5,
+                f"Dask <= 1.5x local chunked, same rows ({name})",
+                table,
             )
-            for t in (local, remote):
-                results[t.label] = t
-                refs[t.label] = local.label
-                print(
-                    f"  {t.label:<56} {t.median:8.3f} s ({load_average()})",
-                    file=sys.stderr,
-                    flush=True,
-                )
-            ratio = remote.median / local.median
-            same = check(local, remote, right.height) == "same pairs"
-            goals.append(
-                goal(
-                    f"Dask <= 1.5x local chunked, same rows ({name})",
-                    f"{ratio:.2f}x" if remote.ok else str(remote.error),
-                    remote.ok and ratio <= 1.5 and same,
-                )
-            )
-    rows = _method_rows(results, refs, right.height)
+            for name, inputs, kw in workloads
+        ]
+    rows = _method_rows(table[0], table[1], right.height)
     return {"info": {"left": left.height, "right": right.height}, "rows": rows, "goals": goals}
 
 
