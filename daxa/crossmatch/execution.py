@@ -20,6 +20,7 @@ import polars as pl
 
 from daxa.crossmatch.inputs import report_skipped
 from daxa.crossmatch.sinks import FrameSink, ParquetSink
+from daxa.crossmatch.sorted_files import forget_read_states
 from daxa.crossmatch.tasks import Task
 from daxa.errors import InputError
 from daxa.progress import Progress
@@ -75,6 +76,7 @@ def run_tasks(
         raise
     finally:
         bar.close()
+        forget_read_states()
     return skipped
 
 

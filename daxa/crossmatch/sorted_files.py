@@ -157,13 +157,21 @@ class _ReadState:
 
 
 #: The read states of this process, by files (with their stamps) and columns, the most
-#: recently used last. A Dask worker unpickles a new reader for every task: with a state of
-#: its own each time, its cache never served the next chunk (70 decodes of the 10 right
-#: groups over 61 chunks, against 21 in one process).
+#: recently used last, until :func:`forget_read_states`. A Dask worker unpickles a new reader
+#: for every task: with a state of its own each time, its cache never served the next chunk
+#: (70 decodes of the 10 right groups over 61 chunks, against 21 in one process).
 _STATES: OrderedDict[tuple[Any, ...], _ReadState] = OrderedDict()
 _STATES_LOCK = threading.Lock()
 #: Read states kept (each holds at most CACHED_GROUPS decoded groups and a few open files).
 KEPT_STATES = 4
+
+
+def forget_read_states() -> None:
+    """Let go of this process's read states (readers still at work keep theirs): a run ends
+    with this, so no decoded group or open file outlives it in the caller's process. Dask
+    workers keep theirs for the next run's tasks (at most :data:`KEPT_STATES`)."""
+    with _STATES_LOCK:
+        _STATES.clear()
 
 
 def _read_state(key: tuple[Any, ...]) -> _ReadState:

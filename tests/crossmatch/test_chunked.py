@@ -372,3 +372,11 @@ def test_readers_of_the_same_files_share_decoded_groups_until_a_file_changes(tmp
     got = fresh.read(lo, hi)
     assert got.height == first.height
     assert np.allclose(got["ra"].to_numpy(), first["ra"].to_numpy() + 1.0)
+
+    # a run lets go of them at its end: no decoded group or open file outlives it here
+    from daxa.crossmatch import match_catalogues, sorted_files
+
+    assert sorted_files._STATES
+    out = match_catalogues(path, path, 0.01, chunk_rows=500, memory_budget=40_000, progress=False)
+    assert out.height >= frame.height  # every row finds itself
+    assert not sorted_files._STATES
