@@ -51,7 +51,12 @@ from daxa.crossmatch.coverage_rows import (
     summary_schema,
 )
 from daxa.crossmatch.coverage_totals import Totals, cover_classes
-from daxa.crossmatch.execution import chunks_in_flight, row_id_dtype, run_positions
+from daxa.crossmatch.execution import (
+    chunks_in_flight,
+    row_id_dtype,
+    run_positions,
+    warn_if_kept_too_large,
+)
 from daxa.crossmatch.inputs import HPX, catalogue_input, check_row_radii, column_map, parse_bytes
 from daxa.crossmatch.mission_tables import (
     MissionTable,
@@ -239,7 +244,14 @@ def coverage_summary(
     _warn_if_slow(wide, method)
     rows_per_position = _rows_per_position(prepared_tables, by_instrument)
     if output is None:
-        _warn_if_large(source.n_rows, rows_per_position, budget)
+        warn_if_kept_too_large(
+            "coverage_summary",
+            "summary rows",
+            source.n_rows * rows_per_position,
+            _ROW_BYTES_IN_MEMORY,
+            budget,
+            "give output='summary.parquet' to stream them to a file within the budget",
+        )
     memo: dict[Any, Any] = {}
     if method == "tree" or (method == "auto" and wide):
         cap_cover.preload()  # numba loads the walk while the input is sorted
@@ -366,28 +378,6 @@ def _rows_per_position(tables: list[MissionTable], by_instrument: bool = True) -
                 pairs = float(np.nansum(cap if cls.applies is None else cap * cls.applies))
             total += -math.expm1(-pairs)
     return total
-
-
-def _warn_if_large(n_rows: int, rows_per_position: float, budget: int) -> None:
-    """Say so before a summary kept in memory outgrows the memory budget: 1e7 positions with
-    every instrument make ~89 M rows, ~9 GB in memory and about twice that while they are
-    sorted (a run on a 24 GiB machine was killed for it), where ``output=`` streams them to a
-    file within the budget."""
-    rows = n_rows * rows_per_position
-    size = rows * _ROW_BYTES_IN_MEMORY
-    if size <= budget:
-        return
-    warnings.warn(
-        f"coverage_summary: about {float(f'{rows:.2g}'):,.0f} summary rows (~{_size(size)}, "
-        f"and about twice that while they are sorted) would be kept in memory, more than "
-        f"memory_budget={_size(budget)}; give output='summary.parquet' to stream them to a "
-        "file within the budget",
-        stacklevel=3,
-    )
-
-
-def _size(n: float) -> str:
-    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB"
 
 
 def _exposure_columns() -> list[str]:

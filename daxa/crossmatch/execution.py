@@ -11,6 +11,7 @@ in the same order. Sinks (:mod:`daxa.crossmatch.sinks`, re-exported here) either
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -133,6 +134,28 @@ def _run_local(tasks: Sequence[Task], shared: dict[str, Any]) -> Iterable[tuple[
         finally:
             for _, future in running:
                 future.cancel()
+
+
+def warn_if_kept_too_large(
+    func: str, what: str, rows: float, row_bytes: int, budget: int, remedy: str
+) -> None:
+    """Say so before a result kept in memory outgrows the memory budget: ``rows`` of ``what``
+    at ``row_bytes`` each, and about twice that while they are sorted at the end. Chunks keep
+    the work within the budget, but the rows a caller asked to keep in memory pile up until
+    the end: a run that outgrew the machine was killed without a word."""
+    size = rows * row_bytes
+    if size <= budget:
+        return
+    warnings.warn(
+        f"{func}: about {float(f'{rows:.2g}'):,.0f} {what} (~{_size(size)}, and about twice "
+        f"that while they are sorted) would be kept in memory, more than "
+        f"memory_budget={_size(budget)}; {remedy}",
+        stacklevel=3,
+    )
+
+
+def _size(n: float) -> str:
+    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB"
 
 
 def open_sink(

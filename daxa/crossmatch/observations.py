@@ -32,7 +32,12 @@ import numpy as np
 import polars as pl
 
 from daxa.crossmatch.chunked import open_prepared
-from daxa.crossmatch.execution import chunks_in_flight, row_id_dtype, run_positions
+from daxa.crossmatch.execution import (
+    chunks_in_flight,
+    row_id_dtype,
+    run_positions,
+    warn_if_kept_too_large,
+)
 from daxa.crossmatch.inputs import catalogue_input, check_row_radii, column_map, parse_bytes
 from daxa.crossmatch.mission_tables import expected_pairs_per_position, load_missions
 from daxa.crossmatch.observation_chunks import (
@@ -53,6 +58,11 @@ MIN_CHUNK_ROWS = 20_000
 
 
 # --------------------------------------------------------------------------- public API
+
+
+#: Memory of one pair kept in memory (row number, mission, observation id, separation,
+#: instruments, position): 67 bytes measured on 586k pairs of 1e5 positions.
+PAIR_BYTES_IN_MEMORY = 70
 
 
 def rows_per_chunk(memory_budget: int, pairs_per_position: float, n_rows: int) -> int:
@@ -102,8 +112,10 @@ def match_observations(
     ±Δt, or ``(before, after)``); ``overlap_only`` keeps only pairs that overlap in time;
     numeric time columns need ``time_format`` (e.g. ``'mjd'``).
     ``output`` streams the result to a Parquet file (or a HATS folder with
-    ``output_format='hats'``) and returns its path. ``client`` (a ``distributed.Client``) or
-    ``scheduler`` (its address) runs one task per HEALPix chunk on Dask. ``coverage``:
+    ``output_format='hats'``) and returns its path; without it, a warning comes first when
+    the expected pairs would outgrow ``memory_budget`` in memory (Swift BAT's wide fields
+    alone give ~10^5 pairs a position). ``client`` (a ``distributed.Client``) or
+    ``scheduler`` (its address) runs the HEALPix chunks on Dask. ``coverage``:
     ``"circle"`` (default) or ``"footprint"`` (see the module docstring).
     """
     from daxa.footprints.assess import check_coverage
@@ -141,10 +153,20 @@ def match_observations(
     )
     streaming = output is not None
     r_pos = float(np.max(per_row_radius, initial=0.0)) if per_row_radius is not None else 1.0
+    pairs_per_position = expected_pairs_per_position(prepared_tables, r_pos)
+    if not streaming:
+        warn_if_kept_too_large(
+            "match_observations",
+            "pairs",
+            source.n_rows * pairs_per_position,
+            PAIR_BYTES_IN_MEMORY,
+            budget,
+            "give output='pairs.parquet' to stream them to a file within the budget, choose "
+            "instruments= (Swift BAT's and INTEGRAL's wide fields give thousands of pairs a "
+            "position), or use coverage_summary for counts per position",
+        )
     rows = chunk_rows or rows_per_chunk(
-        budget // chunks_in_flight(client, scheduler),
-        expected_pairs_per_position(prepared_tables, r_pos),
-        source.n_rows,
+        budget // chunks_in_flight(client, scheduler), pairs_per_position, source.n_rows
     )
     prepared = open_prepared(
         source,
