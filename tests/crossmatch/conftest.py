@@ -59,6 +59,33 @@ def awkward_positions(n: int, seed: int = 0) -> pl.DataFrame:
     )
 
 
+def wide_swift_sky(n: int = 20_000) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Four Swift pointings (BAT's 60-degree fields cover most of the sky) and ``n`` positions
+    spread evenly over the sky: many rows a position, for the early memory warnings."""
+    from daxa.filters._examples import observation_table
+
+    table = observation_table("swift", [10.0, 100.0, 200.0, 300.0], [60.0, 0.0, -60.0, 0.0])
+    rng = np.random.default_rng(3)
+    dec = np.degrees(np.arcsin(rng.uniform(-1, 1, n)))
+    return table, pl.DataFrame({"ra": rng.uniform(0, 360, n), "dec": dec})
+
+
+def check_early_memory_warning(run: Any, what: str, budget: str, match: str, output: Path) -> None:
+    """``run(memory_budget=budget)`` kept in memory warns first (``match``), with an estimate of
+    the ``what`` within 2x of the rows it returns; with ``output=`` nothing is said."""
+    import re
+    import warnings
+
+    with pytest.warns(UserWarning, match=match) as w:
+        got = run(memory_budget=budget)
+    found = re.search(rf"about ([\d,]+) {what}", str(w[0].message))
+    assert found is not None
+    assert 0.5 < float(found[1].replace(",", "")) / got.height < 2.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run(memory_budget=budget, output=output)
+
+
 @pytest.fixture(scope="session")
 def dask_client() -> Iterator[Any]:
     distributed = pytest.importorskip("distributed")

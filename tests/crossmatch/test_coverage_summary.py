@@ -14,7 +14,7 @@ from daxa.crossmatch import coverage_summary, match_observations
 from daxa.errors import InputError
 from daxa.filters._examples import observation_table
 
-from .conftest import awkward_positions
+from .conftest import awkward_positions, check_early_memory_warning, wide_swift_sky
 
 T0 = datetime(2010, 1, 1, tzinfo=UTC)
 
@@ -336,24 +336,11 @@ def test_a_summary_larger_than_the_budget_in_memory_says_so_before_it_starts(tmp
     make ~16,000 summary rows (~1.7 MB kept in memory), more than a 1 MB budget. The warning
     comes first, names the size and the remedy, and its estimate is near the real count;
     with ``output=`` nothing is said."""
-    import re
-    import warnings
-
-    table = observation_table("swift", [10.0, 100.0, 200.0, 300.0], [60.0, 0.0, -60.0, 0.0])
-    rng = np.random.default_rng(3)
-    dec = np.degrees(np.arcsin(rng.uniform(-1, 1, 20_000)))
-    cat = pl.DataFrame({"ra": rng.uniform(0, 360, 20_000), "dec": dec})
-    with pytest.warns(
-        UserWarning, match=r"summary rows \(~1\.\d MB.*memory_budget=1\.0 MB; give output="
-    ) as w:
-        got = coverage_summary(cat, tables={"swift": table}, memory_budget="1MB", progress=False)
-    estimate = float(
-        re.search(r"about ([\d,]+) summary rows", str(w[0].message))[1].replace(",", "")
+    table, cat = wide_swift_sky()
+    check_early_memory_warning(
+        lambda **kw: coverage_summary(cat, tables={"swift": table}, progress=False, **kw),
+        "summary rows",
+        "1MB",
+        r"summary rows \(~1\.\d MB.*memory_budget=1\.0 MB; give output=",
+        tmp_path / "s.parquet",
     )
-    assert 0.5 < estimate / got.height < 2.0
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        coverage_summary(
-            cat, tables={"swift": table}, memory_budget="1MB", output=tmp_path / "s.parquet",
-            progress=False,
-        )  # fmt: skip

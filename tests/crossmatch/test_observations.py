@@ -21,7 +21,7 @@ from daxa.filters._examples import observation_table
 from daxa.missions.coverage import default_row_radius
 
 from ._brute import all_pairs
-from .conftest import awkward_positions, shared_data
+from .conftest import awkward_positions, check_early_memory_warning, shared_data, wide_swift_sky
 
 KEY = ["pos_index", "mission", "obs_id"]
 
@@ -380,26 +380,19 @@ def test_pairs_larger_than_the_budget_in_memory_say_so_before_they_start(tmp_pat
     (about 1 MB kept in memory), more than a 0.5 MB budget. The warning comes first, names
     the size and the remedies, and its estimate is near the real count; with ``output=`` or
     within the budget nothing is said."""
-    import re
+    table, cat = wide_swift_sky()
 
-    table = observation_table("swift", [10.0, 100.0, 200.0, 300.0], [60.0, 0.0, -60.0, 0.0])
-    rng = np.random.default_rng(3)
-    dec = np.degrees(np.arcsin(rng.uniform(-1, 1, 20_000)))
-    cat = pl.DataFrame({"ra": rng.uniform(0, 360, 20_000), "dec": dec})
-    with pytest.warns(
-        UserWarning,
-        match=r"match_observations: about [\d,]+ pairs \(~1\.\d MB.*memory_budget=0\.5 MB; "
+    def run(**kw: Any) -> Any:
+        return match_observations(cat, tables={"swift": table}, progress=False, **kw)
+
+    check_early_memory_warning(
+        run,
+        "pairs",
+        "0.5MB",
+        r"match_observations: about [\d,]+ pairs \(~1\.\d MB.*memory_budget=0\.5 MB; "
         r"give output=.*instruments=.*coverage_summary",
-    ) as w:
-        got = match_observations(
-            cat, tables={"swift": table}, memory_budget="0.5MB", progress=False
-        )
-    estimate = float(re.search(r"about ([\d,]+) pairs", str(w[0].message))[1].replace(",", ""))
-    assert 0.5 < estimate / got.height < 2.0
+        tmp_path / "p.parquet",
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        match_observations(
-            cat, tables={"swift": table}, memory_budget="0.5MB", output=tmp_path / "p.parquet",
-            progress=False,
-        )  # fmt: skip
-        match_observations(cat, tables={"swift": table}, memory_budget="1GB", progress=False)
+        run(memory_budget="1GB")
