@@ -3,8 +3,8 @@
 Dask is an optional extra (``pip install daxa[dask]``): it is imported only when a client or a
 scheduler address is given. Tables every task needs (the mission tables) are scattered to the
 workers once; each chunk's rows travel with its own task, or, for catalogues on disk, the
-worker reads its chunk itself. Many small chunks go in runs of consecutive ones per Dask task
-(:func:`chunks_per_task`). At most a few tasks per worker are in flight, so the results
+worker reads its chunk itself; chunks of the latter kind go in runs of consecutive ones per
+Dask task (:func:`chunks_per_task`). At most a few tasks per worker are in flight, so the results
 waiting to be written stay bounded, and they are handed back strictly in chunk order, which
 makes a distributed run's output identical to the local one.
 """
@@ -110,6 +110,18 @@ def _collect(item: tuple[list[Task], Any, list[Any]]) -> list[tuple[Task, Any]]:
     return list(zip(tasks, results, strict=True))
 
 
+def _carries_rows(tasks: Sequence[Task]) -> bool:
+    """Whether the tasks ship frames of their own (in-memory catalogues), not just what a
+    worker needs to read its chunk from files."""
+    import polars as pl
+
+    return any(
+        isinstance(a, pl.DataFrame) and a.estimated_size() >= SCATTER_BYTES
+        for task in tasks[:1]
+        for a in task.args
+    )
+
+
 def chunks_per_task(n_tasks: int, threads: int) -> int:
     """How many consecutive chunks one Dask task runs: up to :data:`MAX_CHUNKS_PER_TASK`, while
     leaving :data:`TASKS_PER_THREAD` tasks per worker thread. Each Dask task costs the client
@@ -132,7 +144,9 @@ def run_on_dask(
     shared_future = client.scatter(shared, broadcast=True) if shared else {}
     threads = _threads(client)
     window = IN_FLIGHT_PER_THREAD * threads + 1
-    per_task = chunks_per_task(len(tasks), threads)
+    # chunks that carry their rows go one per task: a run would ship them all at once, and
+    # the rows in flight would grow with the run's length
+    per_task = 1 if _carries_rows(tasks) else chunks_per_task(len(tasks), threads)
     local = workers_share_disk(client)
     pending: deque[tuple[list[Task], Any, list[Any]]] = deque()
     try:

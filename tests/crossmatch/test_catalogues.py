@@ -264,6 +264,12 @@ def test_dask_runs_consecutive_chunks_per_task_and_equals_local(
             assert_frame_equal(remote, local)
             assert max(submitted) > 1  # runs of chunks, not one chunk per Dask task
             assert any(from_files) == (inputs is paths)  # the workers read the files
+    # chunks that carry their rows (frames large enough to ship) go one per task
+    monkeypatch.setattr(dask_backend, "SCATTER_BYTES", 0)
+    submitted.clear()
+    remote = match_catalogues(left, right, 0.3, chunk_rows=100, client=dask_client, progress=False)
+    assert_frame_equal(remote, match_catalogues(left, right, 0.3, chunk_rows=100, progress=False))
+    assert set(submitted) == {1}
     # streamed, the chunks' rows are written as they come: in HEALPix order, as locally
     kw = {"chunk_rows": 100, "memory_budget": 60_000}
     written = []
