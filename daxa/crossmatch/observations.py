@@ -55,14 +55,12 @@ BYTES_PER_PAIR = 400
 BYTES_PER_POSITION = 120
 #: A chunk never has fewer positions than this (unless the catalogue is smaller).
 MIN_CHUNK_ROWS = 20_000
-
-
-# --------------------------------------------------------------------------- public API
-
-
 #: Memory of one pair kept in memory (row number, mission, observation id, separation,
 #: instruments, position): 67 bytes measured on 586k pairs of 1e5 positions.
 PAIR_BYTES_IN_MEMORY = 70
+
+
+# --------------------------------------------------------------------------- public API
 
 
 def rows_per_chunk(memory_budget: int, pairs_per_position: float, n_rows: int) -> int:

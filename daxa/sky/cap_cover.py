@@ -118,11 +118,10 @@ def cap_totals(tree: SkyTree, fields: Fields, threads: int | None = None) -> Cap
     """
     room = AMB_ROOM
     while True:  # again, with room for every pair near an edge, if a walk found more
-        walked = _walk(tree, fields, threads, room)
-        if not isinstance(walked, int):
+        n_acc, p_acc, ambiguous, most = _walk(tree, fields, threads, room)
+        if most <= room:
             break
-        room = walked
-    n_acc, p_acc, ambiguous = walked
+        room = most
     _decide_ambiguous(ambiguous, tree, fields, p_acc)
     _push_down(tree, n_acc)
     # positions keep their totals on the first axis: the same merge, on a view
@@ -137,9 +136,10 @@ def cap_totals(tree: SkyTree, fields: Fields, threads: int | None = None) -> Cap
 
 def _walk(
     tree: SkyTree, fields: Fields, threads: int | None, room: int
-) -> tuple[IntArray, IntArray, IntArray] | int:
+) -> tuple[IntArray, IntArray, IntArray, int]:
     """The cell and position totals and the pairs near an edge, from the compiled walk with
-    ``room`` for such pairs per walk call; or, if a call found more, how many it found."""
+    ``room`` for such pairs per walk call, and the most pairs one call found (more than
+    ``room``: the pairs are incomplete and the totals to be thrown away)."""
     n_classes = fields.n_classes
     ft = fields.tree
     # every block starts from every field root: with many roots (fields of many radii) the
@@ -188,9 +188,7 @@ def _walk(
 
     results = run_workers(run, n_threads)
     most = max(m for _, m in results)
-    if most > room:
-        return most
-    return n_acc, p_acc, np.concatenate([pairs for pairs, _ in results])
+    return n_acc, p_acc, np.concatenate([pairs for pairs, _ in results]), most
 
 
 def walk_blocks(tree: SkyTree, size: int | None = None) -> IntArray:
