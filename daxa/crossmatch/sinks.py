@@ -84,6 +84,10 @@ class ParquetSink:
     never be null (row numbers, positions, counts): they are written as required Parquet
     columns, without definition levels (measured on summary rows: 18 % less writer time); a
     null in one stops the write with an error rather than writing it.
+
+    pyarrow's writer rather than polars': on 10 M coverage summary rows (zstd level 1) polars
+    took 1.66-1.77 s of CPU over several threads against 1.19 s for pyarrow on this one, and
+    the chunks already keep both cores busy, so CPU is what a run pays.
     """
 
     def __init__(
