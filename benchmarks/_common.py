@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -315,19 +315,24 @@ def run_interleaved(
     methods: list[tuple[str, Factory, Path, dict[str, Any]]],
     repeat: int,
     timeout: float | None = None,
+    keep: Collection[str] | None = None,
 ) -> list[Timing]:
     """Time several methods in alternation: ``repeat`` rounds, each running every method
     once in its own fresh process (as :func:`run_isolated`). On a shared machine whose load
     drifts, a method timed in one block of runs and its reference in another can differ by a
     quarter for no reason of theirs; alternating puts both under the same drift. Per method:
     the walls and CPU times of every round, the highest peak memory, the first round's setup
-    and first call, the last round's result."""
+    and first call, the last round's result (only for the labels in ``keep``, when given)."""
     merged = [Timing(label) for label, *_ in methods]
-    for _ in range(repeat):
+    for round_ in range(repeat):
         for t, (label, factory, inputs, kwargs) in zip(merged, methods, strict=True):
             if t.error is not None:
                 continue
-            one = run_isolated(label, factory, inputs, 1, timeout=timeout, **kwargs)
+            last = round_ == repeat - 1
+            kept = last and (keep is None or label in keep)
+            one = run_isolated(
+                label, factory, inputs, 1, keep_result=kept, timeout=timeout, **kwargs
+            )
             if one.error is not None:
                 t.error = one.error
                 continue
