@@ -8,7 +8,9 @@ Fair by construction (see ``_common``): the parent writes each workload's inputs
 temporary folder; every method, ours and the peers, runs in its own fresh process, the same
 number of times (``--repeat``, default 3), and the table shows the median wall time with its
 min, max and median CPU time, the process's peak resident memory and the peak above the
-loaded inputs. Every method's pairs are compared with ours in the parent.
+loaded inputs. Every method's pairs are compared with ours in the parent. On C, whose goals
+are absolute times, our three ways run in alternation (one fresh process a run, in turn), so
+that a stretch of load falls on each of them rather than on one block of runs.
 
 Peers at their best:
 
@@ -389,7 +391,7 @@ class Run:
         chosen = {
             label: method
             for label, method in methods.items()
-            if not (self.ours_only and not label.startswith("ours"))
+            if label.startswith("ours") or not self.ours_only
         }
         together = [label for label in chosen if label in interleave]
         timed = run_interleaved(
@@ -400,9 +402,12 @@ class Run:
         alternated = dict(zip(together, timed, strict=True))
         results: dict[str, Timing] = {}
         for label, (factory, kwargs, comparable) in chosen.items():
-            t = alternated.get(label) or run_isolated(
-                label, factory, folder, self.repeat, keep_result=comparable, **kwargs
-            )
+            if label in alternated:
+                t = alternated[label]
+            else:
+                t = run_isolated(
+                    label, factory, folder, self.repeat, keep_result=comparable, **kwargs
+                )
             results[label] = t
             print(f"  {name:<26} {label:<34} {t.median:8.3f} s  ({load_average()})", flush=True)
         reference = next(iter(results.values()))
