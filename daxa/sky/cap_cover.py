@@ -70,10 +70,10 @@ from daxa.sky.geometry import loosen, separation_from_xyz
 
 #: Field leaves per thread below which the walk runs on one thread.
 MIN_CELLS_PER_THREAD = 500
-#: Positions in a block of the position tree that one walk tests against every field. Like
-#: the field tree's FIELD_LEAF (16-64), LEAF_ORDER (6-8) and TOP_ORDER (1-4), any value from
-#: 1024 to 8192 gave the same time within 3 % on Swift at survey density: the walk's cost is
-#: in its leaf pairs, not in these choices.
+#: Positions in a block of the position tree that one walk tests against every field. As
+#: for the field tree's FIELD_LEAF (16-64), LEAF_ORDER (6-8) and TOP_ORDER (1-4), no other
+#: value tried (1024-8192) was faster beyond the runs' noise (about 10 %) on Swift at survey
+#: density: the walk's cost is in its leaf pairs, not in these choices.
 BLOCK_SIZE = 2048
 #: At most this many (position block, field root) pairs start the walks.
 MAX_ROOT_PAIRS = 50_000_000
