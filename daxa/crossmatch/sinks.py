@@ -28,6 +28,10 @@ ROW_GROUP_ROWS = 262_144
 #: writer's time for files 0.5-3 % smaller, level -1 5-8 % less for files 2-5 % larger
 #: (measured on association and summary rows).
 ZSTD_LEVEL = 1
+#: Values the Parquet writer encodes at a time (pyarrow's default is 1,024): 5-7 % less
+#: writer CPU for the same file size (measured on 10 M summary rows and 11.7 M association
+#: rows, best of three).
+WRITE_BATCH_ROWS = 65_536
 
 
 def is_label(dtype: pl.DataType) -> bool:
@@ -203,6 +207,7 @@ def _open_writer(path: Path, arrow_schema: Any, schema: dict[str, pl.DataType]) 
         arrow_schema,
         compression="zstd",
         compression_level=ZSTD_LEVEL,
+        write_batch_size=WRITE_BATCH_ROWS,
         use_dictionary=dictionary,
         write_statistics=statistics,
         store_schema=False,  # the declared schema is stated at the end (_declared_schema)
