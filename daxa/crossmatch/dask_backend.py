@@ -111,13 +111,14 @@ def _collect(item: tuple[list[Task], Any, list[Any]]) -> list[tuple[Task, Any]]:
 
 
 def _carries_rows(tasks: Sequence[Task]) -> bool:
-    """Whether the tasks ship frames of their own (in-memory catalogues), not just what a
-    worker needs to read its chunk from files."""
+    """Whether any task ships frames of its own big enough to travel outside the graph
+    (in-memory catalogues), not just what a worker needs to read its chunk from files: every
+    task is looked at, as chunks differ in size and the first may be a small one."""
     import polars as pl
 
     return any(
         isinstance(a, pl.DataFrame) and a.estimated_size() >= SCATTER_BYTES
-        for task in tasks[:1]
+        for task in tasks
         for a in task.args
     )
 
