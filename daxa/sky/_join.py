@@ -21,6 +21,8 @@ on the engine's threads (:mod:`daxa.sky._parallel`) and are put back in order: t
 the one-thread answer bit for bit. With numba, the cell index (a counting sort), the probe and
 the candidates' squared-chord test are compiled loops (:mod:`daxa.sky._join_kernels`,
 :mod:`daxa.sky._probe_kernel`) with the numpy path's arithmetic; trigonometry stays in numpy.
+So is the cover of small cones (:mod:`daxa.sky._zones`), whose cells may differ from the
+numpy path's only by an extra cell: the pairs, tested exactly, are the same.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from daxa.errors import InputError
-from daxa.sky import Pairs, _join, _parallel, best_match_symmetric, nearest, pair_search
+from daxa.sky import Pairs, _join, _parallel, _zones, best_match_symmetric, nearest, pair_search
 from daxa.sky import pairs as pairs_module
 from tests.sky._brute import brute_pairs, radius_values, skies
 
@@ -38,6 +38,7 @@ def engine(threads: int, compiled: bool = True) -> Iterator[None]:
         if not compiled:
             mp.setattr(_join, "compiled_kernels", lambda: None)
             mp.setattr(_join, "_compiled_probe", lambda: None)
+            mp.setattr(_zones, "_compiled_cover", lambda: None)
         yield
 
 
@@ -256,3 +257,40 @@ def test_cap_walk_totals_are_the_same_on_one_thread_two_and_in_a_chunk_worker():
     for got in (default, in_chunk):
         for name in ("count", "weight", "first", "last"):
             np.testing.assert_array_equal(getattr(got, name), getattr(one, name))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    cell_deg=st.floats(0.01, 20.0),
+    share=st.floats(1e-6, 0.25),
+    per_cone=st.booleans(),
+)
+def test_compiled_small_cover_holds_the_numpy_cover(seed, cell_deg, share, per_cone):
+    """Small cones (a quarter of a zone at most) are covered by a compiled pass whose RA
+    half-width bounds asin from above instead of calling numpy's: every cell of the numpy
+    cover is in it, in cone order, and on random skies it is the numpy cover itself (an
+    extra cell would need a bin edge within 1e-12 of a cone's edge). Poles, RA 0/360 and
+    cones whose zone is a single bin included."""
+    if _zones._compiled_cover() is None:
+        pytest.skip("numba (the fast extra) is not installed")
+    rng = np.random.default_rng(seed)
+    n = 400
+    ra, dec = rng.uniform(0, 360, n), np.degrees(np.arcsin(rng.uniform(-1, 1, n)))
+    ra[:6] = [0.0, np.nextafter(360.0, 0.0), 180.0, 0.0, 359.9999999, 90.0]
+    dec[:6] = [90.0, -90.0, 0.0, -89.99, 89.9999, np.nextafter(90.0, 0.0)]
+    grid = _zones.zone_grid(cell_deg)
+    top = 0.25 * grid.height - 2 * _zones.PAD_DEG
+    radius = rng.uniform(0.0, share * top, n) if per_cone else np.array([share * top])
+    point, cell = grid.cover(ra, dec, radius)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_zones, "_compiled_cover", lambda: None)
+        e_point, e_cell = grid.cover(ra, dec, radius)
+    assert point.dtype == e_point.dtype == cell.dtype == e_cell.dtype == np.int64
+    assert np.all(np.diff(point) >= 0)
+    got = set(zip(point.tolist(), cell.tolist(), strict=True))
+    expected = set(zip(e_point.tolist(), e_cell.tolist(), strict=True))
+    assert expected <= got
+    assert len(got) == point.size  # no cell twice for a cone
+    np.testing.assert_array_equal(point, e_point)
+    np.testing.assert_array_equal(cell, e_cell)
