@@ -37,7 +37,7 @@ from daxa.crossmatch.catalogue_chunks import (
     _sorted_by_index,
     chunk_output,
 )
-from daxa.sky._join import stable_argsort_int
+from daxa.sky._join import compiled_kernels, stable_argsort_int
 from daxa.sky.pairs import _first_minimum
 
 IntArray = npt.NDArray[np.int64]
@@ -62,10 +62,19 @@ def best_candidates(core: pl.DataFrame, right: pl.DataFrame, opts: CatalogueOpti
     core = _sorted_by_index(core)  # local order = global order: ties as in one piece
     right = _sorted_by_index(right)
     p = _search(core, right, dataclasses.replace(opts, how="all"))
-    first = _first_minimum(p.left, p.separation)  # each left row's nearest (lowest on ties)
+    kernels = compiled_kernels()
+    if kernels is None:
+        first = _first_minimum(p.left, p.separation)  # each left row's nearest (lowest on ties)
+        by_right = stable_argsort_int(p.right, right.height)  # pairs by right, then left
+        nearest_left = by_right[_first_minimum(p.right[by_right], p.separation[by_right])]
+    else:  # the same pairs in one pass each, no sort
+        keep = np.zeros(len(p), dtype=bool)
+        kernels.first_minimum(p.left, p.separation, keep)
+        first = np.flatnonzero(keep)
+        best = np.full(right.height, -1, dtype=np.int64)
+        kernels.nearest_pair_of(p.right, p.separation, best)
+        nearest_left = best[best >= 0]  # by right row, as the sort gives them
     frame = chunk_output(core, right, p.left[first], p.right[first], p.separation[first], opts)
-    by_right = stable_argsort_int(p.right, right.height)  # pairs by right, then left
-    nearest_left = by_right[_first_minimum(p.right[by_right], p.separation[by_right])]
     return BestChunk(
         frame,
         right["pos_index"].to_numpy()[p.right[nearest_left]],
@@ -105,9 +114,13 @@ class BestSink:
         if isinstance(chunk, pl.DataFrame):  # a chunk without left rows
             return
         r, s, left = chunk.right, chunk.separation, chunk.left
-        better = (s < self.sep[r]) | ((s == self.sep[r]) & (left < self.left[r]))
-        self.sep[r[better]] = s[better]
-        self.left[r[better]] = left[better]
+        kernels = compiled_kernels()
+        if kernels is not None:  # one pass, without the GIL the chunk threads need
+            kernels.keep_nearer(r, s, left, np.asarray(self.sep), np.asarray(self.left))
+        else:
+            better = (s < self.sep[r]) | ((s == self.sep[r]) & (left < self.left[r]))
+            self.sep[r[better]] = s[better]
+            self.left[r[better]] = left[better]
         if chunk.frame.height == 0:
             return
         if not self._spill:
@@ -123,8 +136,13 @@ class BestSink:
         the others keep their left columns, their right ones become null)."""
         ri = frame["right_index"].fill_null(-1).to_numpy()
         li = frame["left_index"].to_numpy()
-        mutual = ri >= 0
-        mutual[mutual] = self.left[ri[mutual]] == li[mutual]
+        kernels = compiled_kernels()
+        if kernels is not None:
+            mutual = np.empty(ri.size, dtype=bool)
+            kernels.chosen_back(ri, li, np.asarray(self.left), mutual)
+        else:
+            mutual = ri >= 0
+            mutual[mutual] = self.left[ri[mutual]] == li[mutual]
         if self.opts.join == "inner":
             return frame.filter(pl.Series(mutual))
         right_cols = ["right_index", "separation_deg", *(n for _, n in self.opts.right_columns)]

@@ -124,15 +124,42 @@ def first_minimum(keys, sep, keep):  # pragma: no cover - compiled
 
 
 @njit(nogil=True, cache=True)
+def nearest_pair_of(keys, sep, best):  # pragma: no cover - compiled
+    """``best[k]``: the first of the pairs with key ``k`` (in their order) at the smallest
+    ``sep``; ``best`` must hold -1 (no pair) beforehand. For pairs sorted by left row, then
+    right, keyed by right row: each right row's nearest left row, ties to the lowest."""
+    for i in range(keys.size):
+        b = best[keys[i]]
+        if b < 0 or sep[i] < sep[b]:  # strictly nearer: on ties the earlier pair stays
+            best[keys[i]] = i
+
+
+@njit(nogil=True, cache=True)
+def keep_nearer(rows, sep, left, best_sep, best_left):  # pragma: no cover - compiled
+    """For each ``rows[i]`` (distinct), take ``sep[i]`` and ``left[i]`` into ``best_sep``
+    and ``best_left`` when nearer than what they hold, or as near with a lower left row."""
+    for i in range(rows.size):
+        r = rows[i]
+        s = sep[i]
+        if s < best_sep[r] or (s == best_sep[r] and left[i] < best_left[r]):
+            best_sep[r] = s
+            best_left[r] = left[i]
+
+
+@njit(nogil=True, cache=True)
+def chosen_back(right, left, best_left, keep):  # pragma: no cover - compiled
+    """``keep[i]``: right row ``right[i]`` (-1: none) has ``left[i]`` as its nearest."""
+    for i in range(right.size):
+        keep[i] = right[i] >= 0 and best_left[right[i]] == left[i]
+
+
+@njit(nogil=True, cache=True)
 def mutual_best(left, right, sep, n_right, keep):  # pragma: no cover - compiled
     """Set ``keep`` for the pairs (sorted by left, then right) that are the nearest of both
     their rows, ties to the lowest index on either side: what the numpy path finds by
     sorting the pairs by right row."""
     best = np.full(n_right, -1, dtype=np.int64)  # per right row, its nearest pair so far
-    for i in range(left.size):
-        b = best[right[i]]
-        if b < 0 or sep[i] < sep[b]:  # strictly nearer: on ties the lower left row stays
-            best[right[i]] = i
+    nearest_pair_of(right, sep, best)
     first_minimum(left, sep, keep)  # per left row (a run of pairs), its first nearest pair
     for i in range(left.size):
         keep[i] = keep[i] and best[right[i]] == i

@@ -299,14 +299,20 @@ def test_bad_inputs(sides, tmp_path):
         match_catalogues(left, tmp_path / "bad.fits", 0.5, progress=False)
 
 
+@pytest.mark.parametrize("compiled", [True, False])
 @pytest.mark.parametrize("join", ["inner", "left"])
-def test_best_in_chunks_breaks_ties_as_in_one_piece(sides, join, tmp_path, monkeypatch):
+def test_best_in_chunks_breaks_ties_as_in_one_piece(sides, join, compiled, tmp_path, monkeypatch):
     """Chunked best matches come in two phases (each chunk's candidates, then the right rows'
     choice over all chunks): with exact duplicates on both sides (equal separations, ties to the
     lowest row) they equal the one-piece result, in memory, streamed to a file (candidates
-    spilled) and with the right side's choices in a temporary file."""
+    spilled) and with the right side's choices in a temporary file; with the phases' compiled
+    passes and with their numpy path."""
     from daxa.crossmatch import catalogue_best
 
+    if not compiled:
+        monkeypatch.setattr(catalogue_best, "compiled_kernels", lambda: None)
+    elif catalogue_best.compiled_kernels() is None:
+        pytest.skip("numba (the fast extra) is not installed")
     left, right = sides
     left = pl.concat([left, left.slice(0, 300)])  # rows 2000-2299 repeat rows 0-299
     right = pl.concat([right, right.slice(0, 200)])
