@@ -3,8 +3,8 @@
 The numpy cover of cones much smaller than a zone makes about thirty passes over the cones
 (zones, RA half-widths, one-cell test, then the expansion of the few that span two cells);
 on the 1e6-row side of a 1e7 x 1e6 match at 2" that was 64 ms of the 98 ms that building its
-cell table took on one thread. Here it is two passes (count, then fill) with the zones' and
-the bins' arithmetic of the numpy path. The RA half-width needs ``asin(sin r / cos dec)``:
+cell table took on one thread. Here it is one pass (a second only when the cones' cells
+outnumber the room given) with the zones' and the bins' arithmetic of the numpy path. The RA half-width needs ``asin(sin r / cos dec)``:
 ``cos dec`` comes from numpy's ``tan`` of the half angle, as in
 :func:`daxa.sky.geometry._cos_sin_deg`, and ``asin x`` is bounded from above by
 ``x + 0.17 x^3`` for ``x <= 0.1`` (its series is ``x + x^3/6 + 3x^5/40 + ...``), or taken
