@@ -18,7 +18,9 @@ They exist so that SQL users can ask positional and time questions without the P
 ``time_overlap(start, end, w0, w1)``      the observation overlaps the window (inclusive)
 ``time_inside(start, end, w0, w1)``       the observation lies wholly inside the window
 ``mjd_to_timestamp(mjd)``                 MJD (UTC) → TIMESTAMP (UTC), rounded to the
-                                          millisecond as the normalisers round archive MJDs
+                                          millisecond as the normalisers round archive MJDs,
+                                          leap-second days 86,401 s long (as daxa.utc and
+                                          astropy read them); NULL at or below 0
 ``timestamp_to_mjd(ts)``                  TIMESTAMP (UTC) or TIMESTAMPTZ → MJD (UTC)
 ``footprint_status(mission, detector,``   'yes' / 'maybe' / 'no': is (ra, dec) in the
 ``ra0, dec0, roll, ra, dec)``              detector's real field at that pointing and roll
@@ -42,9 +44,8 @@ import numpy as np
 import pyarrow as pa
 
 from daxa.sky.healpix import MAX_ORDER, healpix_index
+from daxa.utc import LEAP_SECOND_DAYS, MJD_UNIX_EPOCH
 
-#: MJD of the Unix epoch 1970-01-01T00:00:00 UTC.
-MJD_UNIX_EPOCH = 40587.0
 _US_PER_DAY = 86_400_000_000
 _MS_PER_DAY = 86_400_000
 
@@ -59,6 +60,17 @@ def _sep(ra1: str, dec1: str, ra2: str, dec2: str) -> str:
     den = f"({s1} * {s2} + {c1} * {c2} * cos({d_ra}))"
     return f"degrees(atan2(sqrt({num_a} * {num_a} + {num_b} * {num_b}), {den}))"
 
+
+def _day_length(mjd_day: str, per_day: int) -> str:
+    """SQL for the length of UTC day ``mjd_day`` (an MJD, whole) in units of ``per_day`` a
+    normal day: one second more on the days that end with a leap second."""
+    days = ", ".join(f"{d:.1f}" for d in LEAP_SECOND_DAYS)
+    leap = per_day + per_day // 86_400
+    return f"(CASE WHEN {mjd_day} IN ({days}) THEN {leap}.0 ELSE {per_day}.0 END)"
+
+
+#: A timestamp macro argument as microseconds since 1970 (UTC).
+_TS_US = "epoch_us(CAST(ts AS TIMESTAMP))"
 
 _LOOSE_R = "(r * (1.0 + 1e-12) + 1e-12)"
 _IN_CONE = (
@@ -106,13 +118,21 @@ MACROS: tuple[tuple[str, str], ...] = (
     ),
     (
         "mjd_to_timestamp",
+        # as daxa.utc.mjd_to_utc: whole days exact, the fraction over the day's length (86,401 s
+        # on leap-second days) rounded half to even as polars rounds; no date at or below 0
         "CREATE OR REPLACE MACRO mjd_to_timestamp(mjd) AS "
-        f"make_timestamp(CAST(round((mjd - {MJD_UNIX_EPOCH}) * {_MS_PER_DAY}.0) AS BIGINT) * 1000)",
+        "(CASE WHEN mjd > 0 AND NOT isnan(mjd) THEN make_timestamp(CAST(("
+        f"(floor(mjd) - {MJD_UNIX_EPOCH}) * {_MS_PER_DAY}.0 "
+        f"+ round_even((mjd - floor(mjd)) * {_day_length('floor(mjd)', _MS_PER_DAY)}, 0)"
+        ") AS BIGINT) * 1000) END)",
     ),
     (
         "timestamp_to_mjd",
+        # as daxa.utc.utc_to_mjd: the whole day, plus the fraction of that day's length
         "CREATE OR REPLACE MACRO timestamp_to_mjd(ts) AS "
-        f"(epoch_us(CAST(ts AS TIMESTAMP)) / {_US_PER_DAY}.0 + {MJD_UNIX_EPOCH})",
+        f"(floor({_TS_US} / {_US_PER_DAY}.0) + {MJD_UNIX_EPOCH} "
+        f"+ ({_TS_US} - CAST(floor({_TS_US} / {_US_PER_DAY}.0) AS BIGINT) * {_US_PER_DAY}) / "
+        f"{_day_length(f'(floor({_TS_US} / {_US_PER_DAY}.0) + {MJD_UNIX_EPOCH})', _US_PER_DAY)})",
     ),
 )
 

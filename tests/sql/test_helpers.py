@@ -16,6 +16,7 @@ from daxa import cache
 from daxa.sky.healpix import healpix_index
 from daxa.sql import connect
 from daxa.sql.cone import cone_ranges, expand_cones, neighbour_cells, order_for_radius
+from daxa.utc import LEAP_SECOND_DAYS, mjd_to_utc, utc_to_mjd
 
 from ._sql_brute import vincenty_deg
 from ._tables import make_table, random_sky
@@ -77,6 +78,33 @@ def test_mjd_conversions_match_astropy(db) -> None:  # type: ignore[no-untyped-d
     np.testing.assert_allclose(got["back"], mjds, rtol=0, atol=0.6e-3 / 86400)
     assert got["t"][0] == datetime(1970, 1, 1, tzinfo=UTC)
     assert got["t"][1] == datetime(2000, 1, 1, 12, tzinfo=UTC)
+
+
+def test_mjd_conversions_follow_leap_seconds_as_daxa_utc(db) -> None:  # type: ignore[no-untyped-def]
+    """On the 27 days that end with a leap second the day is 86,401 s long in SQL too: the
+    macros give, to the microsecond, what :mod:`daxa.utc` gives the normalisers (nulls at or
+    below 0 and for NaN included), and astropy's times; 18:00 on 2016-12-31 is MJD 57753 +
+    64800/86401, not 57753.75 (which is 18:00:00.750)."""
+    rng = np.random.default_rng(5)
+    leap = np.array(LEAP_SECOND_DAYS)
+    on_leap_days = leap + rng.uniform(0.0, 0.99, leap.size)
+    mjds = [*on_leap_days, *rng.uniform(41_000, 61_000, 300), 57753.75, 0.0, -3.0, float("nan")]
+    frame = pl.DataFrame({"m": mjds})
+    got = db.query(
+        "SELECT mjd_to_timestamp(m) AS t, timestamp_to_mjd(mjd_to_timestamp(m)) AS back FROM f",
+        f=frame,
+    )
+    expected = frame.select(t=mjd_to_utc(pl.col("m")))["t"]
+    assert got["t"].cast(pl.Int64).to_list() == expected.cast(pl.Int64).to_list()
+    assert got["t"].null_count() == 3
+    for m, t in zip(on_leap_days, got["t"], strict=False):
+        e = Time(m, format="mjd", scale="utc").to_datetime(timezone=UTC)
+        assert abs((t - e).total_seconds()) <= 0.5e-3
+    day, frac = utc_to_mjd(expected.drop_nulls().cast(pl.Int64).to_numpy())
+    np.testing.assert_array_equal(got["back"].drop_nulls().to_numpy(), day + frac)
+    assert got["t"][27 + 300] == datetime(2016, 12, 31, 18, 0, 0, 750_000, tzinfo=UTC)
+    back = db.query("SELECT timestamp_to_mjd(TIMESTAMPTZ '2016-12-31 18:00:00+00') AS m")["m"][0]
+    assert back == 57753 + 64800 / 86401
 
 
 def test_time_window_helpers_equal_polars(db) -> None:  # type: ignore[no-untyped-def]
