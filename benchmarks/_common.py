@@ -320,12 +320,16 @@ def run_interleaved(
     """Time several methods in alternation: ``repeat`` rounds, each running every method
     once in its own fresh process (as :func:`run_isolated`). On a shared machine whose load
     drifts, a method timed in one block of runs and its reference in another can differ by a
-    quarter for no reason of theirs; alternating puts both under the same drift. Per method:
-    the walls and CPU times of every round, the highest peak memory, the first round's setup
-    and first call, the last round's result (only for the labels in ``keep``, when given)."""
+    quarter for no reason of theirs; alternating puts both under the same drift. Each round
+    starts one method further on, so no method is always the first of its round (measured
+    on C, whose three ways are one computation: the way run first had the slowest median in
+    five of seven runs, whichever way it was). Per method: the walls and CPU times of every
+    round, the highest peak memory, the first round's setup and first call, the last
+    round's result (only for the labels in ``keep``, when given)."""
     merged = [Timing(label) for label, *_ in methods]
     for round_ in range(repeat):
-        for t, (label, factory, inputs, kwargs) in zip(merged, methods, strict=True):
+        turn = [(round_ + i) % len(methods) for i in range(len(methods))]
+        for t, (label, factory, inputs, kwargs) in ((merged[i], methods[i]) for i in turn):
             if t.error is not None:
                 continue
             last = round_ == repeat - 1
