@@ -69,6 +69,9 @@ def _day_length(mjd_day: str, per_day: int) -> str:
     return f"(CASE WHEN {mjd_day} IN ({days}) THEN {leap}.0 ELSE {per_day}.0 END)"
 
 
+#: An MJD macro argument in double precision (a FLOAT column's arithmetic would be seconds off,
+#: a DECIMAL literal's another type).
+_MJD = "CAST(mjd AS DOUBLE)"
 #: A timestamp macro argument as microseconds since 1970 (UTC).
 _TS_US = "epoch_us(CAST(ts AS TIMESTAMP))"
 
@@ -121,9 +124,9 @@ MACROS: tuple[tuple[str, str], ...] = (
         # as daxa.utc.mjd_to_utc: whole days exact, the fraction over the day's length (86,401 s
         # on leap-second days) rounded half to even as polars rounds; no date at or below 0
         "CREATE OR REPLACE MACRO mjd_to_timestamp(mjd) AS "
-        "(CASE WHEN mjd > 0 AND NOT isnan(mjd) THEN make_timestamp(CAST(("
-        f"(floor(mjd) - {MJD_UNIX_EPOCH}) * {_MS_PER_DAY}.0 "
-        f"+ round_even((mjd - floor(mjd)) * {_day_length('floor(mjd)', _MS_PER_DAY)}, 0)"
+        f"(CASE WHEN {_MJD} > 0 AND NOT isnan({_MJD}) THEN make_timestamp(CAST(("
+        f"(floor({_MJD}) - {MJD_UNIX_EPOCH}) * {_MS_PER_DAY}.0 "
+        f"+ round_even(({_MJD} - floor({_MJD})) * {_day_length(f'floor({_MJD})', _MS_PER_DAY)}, 0)"
         ") AS BIGINT) * 1000) END)",
     ),
     (

@@ -105,6 +105,12 @@ def test_mjd_conversions_follow_leap_seconds_as_daxa_utc(db) -> None:  # type: i
     assert got["t"][27 + 300] == datetime(2016, 12, 31, 18, 0, 0, 750_000, tzinfo=UTC)
     back = db.query("SELECT timestamp_to_mjd(TIMESTAMPTZ '2016-12-31 18:00:00+00') AS m")["m"][0]
     assert back == 57753 + 64800 / 86401
+    # single-precision columns and decimal literals are converted in double precision (FLOAT
+    # arithmetic was seconds off)
+    other = db.query(
+        "SELECT mjd_to_timestamp(CAST(55197.25 AS FLOAT)) AS a, mjd_to_timestamp(55197.5) AS b"
+    ).row(0)
+    assert other == (datetime(2010, 1, 1, 6, tzinfo=UTC), datetime(2010, 1, 1, 12, tzinfo=UTC))
 
 
 def test_time_window_helpers_equal_polars(db) -> None:  # type: ignore[no-untyped-def]
