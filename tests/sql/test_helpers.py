@@ -108,9 +108,11 @@ def test_mjd_conversions_follow_leap_seconds_as_daxa_utc(db) -> None:  # type: i
     # single-precision columns and decimal literals are converted in double precision (FLOAT
     # arithmetic was seconds off)
     other = db.query(
-        "SELECT mjd_to_timestamp(CAST(55197.25 AS FLOAT)) AS a, mjd_to_timestamp(55197.5) AS b"
+        "SELECT mjd_to_timestamp(CAST(55197.25 AS FLOAT)) AS a, mjd_to_timestamp(55197.5) AS b, "
+        "mjd_to_timestamp(58849.123456) AS c"  # a DECIMAL(11,6) literal overflowed
     ).row(0)
-    assert other == (datetime(2010, 1, 1, 6, tzinfo=UTC), datetime(2010, 1, 1, 12, tzinfo=UTC))
+    assert other[:2] == (datetime(2010, 1, 1, 6, tzinfo=UTC), datetime(2010, 1, 1, 12, tzinfo=UTC))
+    assert other[2] == pl.select(mjd_to_utc(pl.lit(58849.123456))).item()
 
 
 def test_time_window_helpers_equal_polars(db) -> None:  # type: ignore[no-untyped-def]
