@@ -50,8 +50,8 @@ Goals (issue 6, then issue 21; full size, this 2-core machine):
   cluster is started as the README recommends, without the nanny's ``MALLOC_TRIM_THRESHOLD_``.
 
 The two ratio goals time a method and its reference in alternation (``run_interleaved``: one
-fresh process per run, the two methods taking turns), so that both see the same load on a
-shared machine.
+fresh process per run, the two methods taking turns and each starting every other round),
+so that both see the same load on a shared machine; ``--repeat 4`` gives each side two starts.
 """
 
 from __future__ import annotations

@@ -9,8 +9,9 @@ temporary folder; every method, ours and the peers, runs in its own fresh proces
 number of times (``--repeat``, default 3), and the table shows the median wall time with its
 min, max and median CPU time, the process's peak resident memory and the peak above the
 loaded inputs. Every method's pairs are compared with ours in the parent. On C, whose goals
-are absolute times, our three ways run in alternation (one fresh process a run, in turn), so
-that a stretch of load falls on each of them rather than on one block of runs.
+are absolute times, our three ways run in alternation (one fresh process a run, in turn, each
+round starting with the next way), so that a stretch of load falls on each of them rather than
+on one block of runs, and none is always first.
 
 Peers at their best:
 
