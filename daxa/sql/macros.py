@@ -31,7 +31,9 @@ They exist so that SQL users can ask positional and time questions without the P
 ``dec_min, dec_max)``                     (half-open, as daxa.footprints.in_box)
 ========================================  =====================================================
 
-Macros are plain SQL (a persistent database file keeps them usable from the DuckDB shell);
+Macros are plain SQL (a persistent database file keeps them usable from the DuckDB shell); they
+put their arguments wherever they use them, so give columns or constants, not a volatile
+expression such as ``random()``, which would be drawn once per use;
 ``healpix_index`` and ``footprint_status`` (hence ``in_footprint``) are vectorised Python
 functions and exist only on daxa's connections.
 """
