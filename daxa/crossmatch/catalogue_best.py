@@ -37,7 +37,8 @@ from daxa.crossmatch.catalogue_chunks import (
     _sorted_by_index,
     chunk_output,
 )
-from daxa.sky._join import compiled_kernels, stable_argsort_int
+from daxa.sky._cell_table import compiled_kernels
+from daxa.sky._join import stable_argsort_int
 from daxa.sky.pairs import _first_minimum
 
 IntArray = npt.NDArray[np.int64]

@@ -1,7 +1,8 @@
 """The cell join behind every pair search: cover one side's cones, look the other side up.
 
 One side (the *build* side, normally the smaller) is turned into the cells its cones may touch
-(:meth:`ZoneGrid.cover`), sorted into a cell -> rows table (CSR over the occupied cells only).
+(:meth:`ZoneGrid.cover`), sorted into a cell -> rows table (CSR over the occupied cells only):
+:mod:`daxa.sky._cell_table`. This module is the other half.
 Every point of the other side (the *probe* side) computes its one cell, checks a 1-bit occupancy
 table (1 MiB: it stays in cache) and, for occupied cells only, counts the occupied cells before
 its own (a rank: one word's population count plus a count per 64 cells) to read two offsets: no
@@ -28,15 +29,16 @@ numpy path's only by an extra cell: the pairs, tested exactly, are the same.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from daxa.sky._parallel import map_parts, split, threads_for
-from daxa.sky._zones import _ZONE_SCALE, ZoneGrid, zone_grid
+from daxa.sky import _cell_table
+from daxa.sky._cell_table import CellTable, _records, _vectors, popcount
+from daxa.sky._parallel import map_parts, threads_for
+from daxa.sky._zones import _ZONE_SCALE
 from daxa.sky.geometry import chord2_limit, far_separation, near_separation, xyz
 
 IntArray = npt.NDArray[np.int64]
@@ -46,25 +48,6 @@ FloatArray = npt.NDArray[np.float64]
 PROBE_BLOCK = 1 << 16
 #: Candidate pairs tested per step (keeps temporaries in cache and memory bounded).
 CANDIDATE_BLOCK = 1 << 17
-#: Cells per build row at most, over the part of the sky the build side occupies ...
-CELLS_PER_ROW = 16
-#: ... and never more than this many cells in all (1 MiB of occupancy bits, which every probe
-#: row reads at random, and 1 MiB of ranks).
-MAX_CELLS = 1 << 23
-#: Build rows per thread below which the cell table is built on one thread: measured (load
-#: ~4 on 2 cores) at 1e5 rows a split build saved ~1 ms of 15 at 2", lost at 0.5 deg.
-MIN_BUILD_ROWS_PER_THREAD = 100_000
-#: Cover parts per thread: a thread that finishes early takes another part, so one slowed by
-#: a busy machine does not hold the other back.
-COVER_PARTS_PER_THREAD = 4
-#: Zone height as a multiple of the largest cover radius (measured best on A/B workloads).
-CELL_PER_RADIUS = 1.0
-#: Weight of candidate tests against cells indexed, in :func:`cell_size`'s balance (measured).
-BALANCE = 3.0
-#: Cells of about this size (degrees) measure a side's footprint.
-FOOTPRINT_CELL_DEG = 3.2
-#: Area of the sky in square degrees.
-SKY_DEG2 = 4.0 * np.pi * (180.0 / np.pi) ** 2
 
 
 def stable_argsort_int(keys: IntArray, max_key: int) -> IntArray:
@@ -82,128 +65,6 @@ def stable_argsort_int(keys: IntArray, max_key: int) -> IntArray:
     return np.argsort(keys, kind="stable")
 
 
-def cell_size(
-    max_cover_radius: float, n_build: int, n_probe: int = 0, footprint: float = 1.0
-) -> float:
-    """Zone height for a join: about the radius, but never so fine that cells outnumber rows.
-
-    More cells cost more to index but give each probe fewer candidates. A build side that
-    occupies a ``footprint`` (fraction of the sky: one chunk of a larger catalogue) gets as many
-    cells per row *there* as a whole-sky side gets over the sky, so a chunk's probes meet as
-    few candidates as a match in one piece (only occupied cells cost table space). When many
-    probes fall on a small side, the count is raised towards the balance of the two costs,
-    ``sqrt(BALANCE * n_probe * n_build / footprint)`` (BALANCE measured from 1 to 60 on three
-    chunks, with the compiled cell index). Whole-sky joins are as they were.
-    """
-    fp = max(footprint, 1e-6)
-    balance = np.sqrt(BALANCE * n_probe * n_build / fp)
-    cap = min(MAX_CELLS, max(4096, int(CELLS_PER_ROW * n_build / fp), int(balance)))
-    finest = float(np.sqrt(SKY_DEG2 / cap))
-    return float(min(180.0, max(CELL_PER_RADIUS * max_cover_radius, finest)))
-
-
-def footprint(ra: FloatArray, dec: FloatArray) -> float:
-    """The fraction of the sky a set of positions occupies, to a few percent: the share of
-    about 4,000 equal-area cells that hold any of (at most 20,000 of) them."""
-    grid = zone_grid(FOOTPRINT_CELL_DEG)
-    step = max(1, ra.size // 20_000)
-    cells = grid.cells(ra[::step], dec[::step])
-    if cells.size == 0:
-        return 1.0
-    occupied = np.zeros(grid.ncells, dtype=np.bool_)  # (a sort in np.unique cost 5x more)
-    occupied[cells] = True
-    return float(np.count_nonzero(occupied) / grid.ncells)
-
-
-@dataclass
-class CellTable:
-    """The build side as a cell -> rows table over its occupied cells, with its vectors in
-    table order."""
-
-    grid: ZoneGrid
-    occupied: npt.NDArray[np.uint64]  # bit k & 63 of word k >> 6: cell k has rows
-    rank: IntArray  # occupied cells before each word (one more than the words)
-    start: IntArray  # rows of the j-th occupied cell are positions start[j]:start[j+1]
-    row: IntArray  # build row at each position
-    xyz: npt.NDArray[np.void]  # unit vector at each position, as 24-byte records
-    limit: FloatArray | None  # per-position chord2 limit when the build side owns radii
-    radius: FloatArray | None  # per-position radius when the build side owns radii
-
-
-def build_table(
-    ra: FloatArray,
-    dec: FloatArray,
-    cover_radius: FloatArray,
-    cell_deg: float,
-    own_radius: FloatArray | None,
-) -> CellTable:
-    """Cover each build row's cone of ``cover_radius`` and index the cells.
-
-    Work is shared between threads when the side is large (see :mod:`daxa.sky._parallel`):
-    the covers of consecutive parts of the rows, then the index beside the unit vectors. The
-    parts are put back in row order, so the table is the same."""
-    grid = zone_grid(cell_deg)
-    threads = threads_for(ra.size, MIN_BUILD_ROWS_PER_THREAD)
-    ranges = split(ra.size, threads if threads == 1 else threads * COVER_PARTS_PER_THREAD)
-
-    def cover(i: int) -> tuple[IntArray, IntArray]:
-        lo, hi = ranges[i]
-        r = cover_radius if cover_radius.size == 1 else cover_radius[lo:hi]
-        point, cell = grid.cover(ra[lo:hi], dec[lo:hi], r)
-        point += lo
-        return point, cell
-
-    covers = map_parts(cover, len(ranges), threads)
-    point = np.concatenate([c[0] for c in covers]) if len(covers) > 1 else covers[0][0]
-    cell = np.concatenate([c[1] for c in covers]) if len(covers) > 1 else covers[0][1]
-
-    def index_or_vectors(i: int) -> Any:
-        if i == 1:
-            return _records(*xyz(ra, dec))
-        occupied, rank, start, order = _index_cells(cell, grid.ncells)
-        return occupied, rank, start, point.take(order)
-
-    (occupied, rank, start, row), vectors = map_parts(index_or_vectors, 2, threads)
-    limit = radius = None
-    if own_radius is not None:
-        radius = own_radius.take(row)
-        limit = chord2_limit(radius)
-    return CellTable(grid, occupied, rank, start, row, vectors.take(row), limit, radius)
-
-
-def _index_cells(
-    cell: IntArray, n_cells: int
-) -> tuple[npt.NDArray[np.uint64], IntArray, IntArray, IntArray]:
-    """(occupied, rank, start, order): the occupancy bits of the cells (64 to a word), the
-    occupied cells before each word, the offsets of each occupied cell's rows, and the rows in
-    (cell, row) order. Compiled, one counting sort, when numba is installed; else numpy's
-    unique, population counts and a stable argsort (the same arrays)."""
-    n_words = (n_cells + 63) // 64
-    occupied = np.zeros(n_words, dtype=np.uint64)
-    rank = np.zeros(n_words + 1, dtype=np.int64)
-    kernels = compiled_kernels()
-    if kernels is not None:
-        order = np.empty(cell.size, dtype=np.int64)
-        start = kernels.index_cells(cell, occupied, rank, order)
-        return occupied, rank, start, order
-    cells, slot, count = np.unique(cell, return_inverse=True, return_counts=True)
-    np.bitwise_or.at(
-        occupied, cells >> 6, np.left_shift(np.uint64(1), (cells & 63).astype(np.uint64))
-    )
-    np.cumsum(popcount(occupied), out=rank[1:])
-    start = np.zeros(cells.size + 1, dtype=np.int64)
-    np.cumsum(count, out=start[1:])
-    return occupied, rank, start, np.argsort(slot.ravel(), kind="stable")
-
-
-def popcount(words: npt.NDArray[np.uint64]) -> IntArray:
-    """Set bits of each uint64 word (the SWAR count, as the compiled kernels do it)."""
-    x = words - ((words >> np.uint64(1)) & np.uint64(0x5555555555555555))
-    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
-    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
-    return ((x * np.uint64(0x0101010101010101)) >> np.uint64(56)).astype(np.int64)
-
-
 def _slots(table: CellTable, cells: IntArray) -> IntArray:
     """The rank of each occupied cell among the occupied cells (numpy)."""
     word = cells >> 6
@@ -213,22 +74,12 @@ def _slots(table: CellTable, cells: IntArray) -> IntArray:
     return table.rank.take(word) + popcount(below)
 
 
-def _records(x: FloatArray, y: FloatArray, z: FloatArray) -> npt.NDArray[np.void]:
-    """Unit vectors as one 24-byte record each: one gather fetches a whole vector, which is
-    about three times faster than gathering three coordinate arrays."""
-    return np.ascontiguousarray(np.stack((x, y, z), axis=1)).view("V24").ravel()
-
-
-def _vectors(records: npt.NDArray[np.void]) -> FloatArray:
-    return records.view(np.float64).reshape(-1, 3)
-
-
 def _probe_hits(
     table: CellTable, ra: FloatArray, dec: FloatArray
 ) -> tuple[IntArray, IntArray, IntArray]:
     """Probe rows that have candidates, with their candidate count and first table position."""
     rows, cells = _occupied(table, ra, dec)
-    kernels = compiled_kernels()
+    kernels = _cell_table.compiled_kernels()
     if kernels is None:
         slot = _slots(table, cells)
         first = table.start.take(slot)
@@ -249,17 +100,6 @@ def _occupied(table: CellTable, ra: FloatArray, dec: FloatArray) -> tuple[IntArr
     rows, cells = np.empty((2, ra.size), dtype=np.int64)
     k = kernel(ra, dec, zone_scale, grid.scale, grid.base, table.occupied, rows, cells)
     return rows[:k], cells[:k]
-
-
-@cache
-def compiled_kernels() -> Any:
-    """The compiled index and candidate test (:mod:`daxa.sky._join_kernels`), or None without
-    numba."""
-    try:
-        from daxa.sky import _join_kernels
-    except ImportError:
-        return None
-    return _join_kernels
 
 
 @cache
@@ -318,7 +158,7 @@ def join(
     """
     limit_r = scalar_radius if scalar_radius is not None else 0.0
     vectors = _vectors(table.xyz)
-    near = _near_compiled if compiled_kernels() is not None else _near_numpy
+    near = _near_compiled if _cell_table.compiled_kernels() is not None else _near_numpy
 
     def candidates(
         rows: IntArray, counts: IntArray, firsts: IntArray
@@ -388,7 +228,7 @@ def _near_compiled(
     local = np.empty(total, dtype=np.int64)
     pos = np.empty(total, dtype=np.int64)
     d2 = np.empty(total, dtype=np.float64)
-    k = compiled_kernels().near_candidates(
+    k = _cell_table.compiled_kernels().near_candidates(
         px, py, pz, firsts, counts, _vectors(table.xyz), limits, limit_of, local, pos, d2
     )
     return local[:k], pos[:k], d2[:k]

@@ -17,7 +17,7 @@ from numba import njit
 
 @njit(nogil=True, cache=True, inline="always")
 def popcount(x):  # pragma: no cover - compiled
-    """Set bits of a uint64 (the SWAR count of :func:`daxa.sky._join.popcount`)."""
+    """Set bits of a uint64 (the SWAR count of :func:`daxa.sky._cell_table.popcount`)."""
     x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
     x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
     x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)

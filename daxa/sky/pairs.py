@@ -21,15 +21,9 @@ import numpy as np
 import numpy.typing as npt
 
 from daxa.errors import InputError
-from daxa.sky import _join
-from daxa.sky._join import (
-    build_table,
-    cell_size,
-    count_candidates,
-    footprint,
-    join,
-    stable_argsort_int,
-)
+from daxa.sky import _cell_table
+from daxa.sky._cell_table import build_table, cell_size, footprint
+from daxa.sky._join import count_candidates, join, stable_argsort_int
 from daxa.sky._parallel import map_parts, threads_for
 from daxa.sky.geometry import check_coordinates, check_radius, loosen
 
@@ -281,7 +275,7 @@ def nearest(
         left_hpx29=left_hpx29,
         right_hpx29=right_hpx29,
     )
-    kernels = _join.compiled_kernels()
+    kernels = _cell_table.compiled_kernels()
     if kernels is None:
         return pairs.take(_first_minimum(pairs.left, pairs.separation))
     keep = np.zeros(len(pairs), dtype=bool)
@@ -318,7 +312,7 @@ def best_match_symmetric(
         left_hpx29=left_hpx29,
         right_hpx29=right_hpx29,
     )
-    kernels = _join.compiled_kernels()
+    kernels = _cell_table.compiled_kernels()
     if kernels is not None:  # one pass, no sort of the pairs by right row
         keep = np.zeros(len(pairs), dtype=bool)
         n_right = int(pairs.right.max(initial=-1)) + 1

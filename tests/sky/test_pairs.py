@@ -212,7 +212,7 @@ def test_real_calpv_pointings_against_supernovae():
 def test_compiled_probe_finds_the_numpy_probe_rows(seed, radius, n_build):
     """With numba, the probe of the cell join is one compiled pass; it must give the rows
     and cells of the numpy probe, poles and RA = 0/360 included."""
-    from daxa.sky import _join
+    from daxa.sky import _cell_table, _join
 
     if _join._compiled_probe() is None:
         pytest.skip("numba (the fast extra) is not installed")
@@ -224,7 +224,8 @@ def test_compiled_probe_finds_the_numpy_probe_rows(seed, radius, n_build):
     p_dec[:6] = [90.0, -90.0, 0.0, -90.0, 90.0, np.nextafter(90.0, 0.0)]
     p_ra[6], p_dec[6] = b_ra[0], b_dec[0]  # at least one hit
     cover = np.array([radius])
-    table = _join.build_table(b_ra, b_dec, cover, _join.cell_size(radius, n_build), None)
+    size = _cell_table.cell_size(radius, n_build)
+    table = _cell_table.build_table(b_ra, b_dec, cover, size, None)
     got = _join._occupied(table, p_ra, p_dec)
     expected = _join._occupied_numpy(table, p_ra, p_dec)
     assert got[0].size > 0

@@ -18,7 +18,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from daxa.errors import InputError
-from daxa.sky import Pairs, _join, _parallel, _zones, best_match_symmetric, nearest, pair_search
+from daxa.sky import (
+    Pairs,
+    _cell_table,
+    _join,
+    _parallel,
+    _zones,
+    best_match_symmetric,
+    nearest,
+    pair_search,
+)
 from daxa.sky import pairs as pairs_module
 from tests.sky._brute import brute_pairs, radius_values, skies
 
@@ -31,12 +40,12 @@ def engine(threads: int, compiled: bool = True) -> Iterator[None]:
     """Run the engine on ``threads`` threads with every part tiny (or with numpy only)."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DAXA_THREADS", str(threads))
-        mp.setattr(_join, "MIN_BUILD_ROWS_PER_THREAD", 1)
+        mp.setattr(_cell_table, "MIN_BUILD_ROWS_PER_THREAD", 1)
         mp.setattr(_join, "PROBE_BLOCK", 5)  # many blocks of probe rows and of candidates
         mp.setattr(_join, "CANDIDATE_BLOCK", 7)
         mp.setattr(pairs_module, "MIN_PAIRS_PER_THREAD", 1)
         if not compiled:
-            mp.setattr(_join, "compiled_kernels", lambda: None)
+            mp.setattr(_cell_table, "compiled_kernels", lambda: None)
             mp.setattr(_join, "_compiled_probe", lambda: None)
             mp.setattr(_zones, "_compiled_cover", lambda: None)
         yield
@@ -56,7 +65,7 @@ def run(search: str, threads: int, *args, compiled: bool = True, **kw) -> Pairs:
 
 
 def compiled_available() -> bool:
-    return _join.compiled_kernels() is not None
+    return _cell_table.compiled_kernels() is not None
 
 
 @SETTINGS
@@ -205,10 +214,10 @@ def test_compiled_cell_index_is_numpys(cells, spare):
         pytest.skip("numba (the fast extra) is not installed")
     cell = np.array(cells, dtype=np.int64)
     n_cells = int(cell.max(initial=0)) + 1 + spare
-    got = _join._index_cells(cell, n_cells)
+    got = _cell_table._index_cells(cell, n_cells)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(_join, "compiled_kernels", lambda: None)
-        expected = _join._index_cells(cell, n_cells)
+        mp.setattr(_cell_table, "compiled_kernels", lambda: None)
+        expected = _cell_table._index_cells(cell, n_cells)
     for g, e in zip(got, expected, strict=True):
         assert g.dtype == e.dtype
         np.testing.assert_array_equal(g, e)
