@@ -73,20 +73,16 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from _common import (  # noqa: E402
-    TIMING_COLUMNS,
     Timing,
     _vm,
-    goal,
-    load_average,
     median_runs,
     peak_rss,
-    print_goals,
     run_interleaved,
     run_isolated,
     save_inputs,
     scratch,
-    table,
 )
+from _report import TIMING_COLUMNS, goal, load_average, print_goals, table  # noqa: E402
 
 RESULTS = HERE / "results"
 LSDB_VENV = HERE / ".venv-lsdb"

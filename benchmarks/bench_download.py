@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import goal, load_average, print_goals, table  # noqa: E402
+from _report import goal, load_average, print_goals, table  # noqa: E402
 
 from daxa.download.engine import run_plan  # noqa: E402
 from daxa.download.plan import RemoteFile  # noqa: E402

@@ -18,7 +18,8 @@ from pathlib import Path
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import goal, median_runs, print_goals  # noqa: E402
+from _common import median_runs  # noqa: E402
+from _report import goal, print_goals  # noqa: E402
 
 from daxa import cache  # noqa: E402
 from daxa.fetch import fetch_mission  # noqa: E402

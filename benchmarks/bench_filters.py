@@ -45,18 +45,9 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from _common import (  # noqa: E402
-    TIMING_COLUMNS,
-    Timing,
-    goal,
-    load_average,
-    median_runs,
-    print_goals,
-    run_isolated,
-    save_inputs,
-    scratch,
-)
-from _common import table as table_  # noqa: E402
+from _common import Timing, median_runs, run_isolated, save_inputs, scratch  # noqa: E402
+from _report import TIMING_COLUMNS, goal, load_average, print_goals  # noqa: E402
+from _report import table as table_  # noqa: E402
 
 VENV = HERE / ".venv-daxa"
 PEER_PYTHON = os.environ.get("DAXA_PEER_PYTHON", "/root/.pyenv/versions/3.12.1/bin/python")

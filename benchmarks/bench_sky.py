@@ -60,19 +60,8 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (  # noqa: E402
-    TIMING_COLUMNS,
-    Timing,
-    goal,
-    load_average,
-    mib,
-    print_goals,
-    run_interleaved,
-    run_isolated,
-    save_inputs,
-    scratch,
-    table,
-)
+from _common import Timing, run_interleaved, run_isolated, save_inputs, scratch  # noqa: E402
+from _report import TIMING_COLUMNS, goal, load_average, mib, print_goals, table  # noqa: E402
 
 from daxa.sky import (  # noqa: E402
     best_match_symmetric,

@@ -36,16 +36,8 @@ import numpy as np
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (  # noqa: E402
-    TIMING_COLUMNS,
-    goal,
-    load_average,
-    print_goals,
-    run_isolated,
-    save_inputs,
-    scratch,
-    table,
-)
+from _common import run_isolated, save_inputs, scratch  # noqa: E402
+from _report import TIMING_COLUMNS, goal, load_average, print_goals, table  # noqa: E402
 
 from daxa import cache  # noqa: E402
 from daxa.missions import mission_names  # noqa: E402
