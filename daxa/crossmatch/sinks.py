@@ -28,9 +28,9 @@ ROW_GROUP_ROWS = 262_144
 #: writer's time for files 0.5-3 % smaller, level -1 5-8 % less for files 2-5 % larger
 #: (measured on association and summary rows).
 ZSTD_LEVEL = 1
-#: Values the Parquet writer encodes at a time (pyarrow's default is 1,024): 5-7 % less
-#: writer CPU for the same file size (measured on 10 M summary rows and 11.7 M association
-#: rows, best of three).
+#: Values the Parquet writer encodes at a time (pyarrow's default is 1,024): for the same file
+#: size, 7-9 % less writer CPU on 10 M summary rows and 5 % on 11.7 M association rows (best
+#: of three).
 WRITE_BATCH_ROWS = 65_536
 
 

@@ -74,8 +74,9 @@ def _day_length(mjd_day: str, per_day: int) -> str:
 #: An MJD macro argument in double precision (a FLOAT column's arithmetic would be seconds off,
 #: a DECIMAL literal's another type).
 _MJD = "CAST(mjd AS DOUBLE)"
-#: A timestamp macro argument as microseconds since 1970 (UTC).
+#: A timestamp macro argument as microseconds since 1970 (UTC), and its whole days since then.
 _TS_US = "epoch_us(CAST(ts AS TIMESTAMP))"
+_TS_DAYS = f"floor({_TS_US} / {_US_PER_DAY}.0)"
 
 _LOOSE_R = "(r * (1.0 + 1e-12) + 1e-12)"
 _IN_CONE = (
@@ -135,9 +136,9 @@ MACROS: tuple[tuple[str, str], ...] = (
         "timestamp_to_mjd",
         # as daxa.utc.utc_to_mjd: the whole day, plus the fraction of that day's length
         "CREATE OR REPLACE MACRO timestamp_to_mjd(ts) AS "
-        f"(floor({_TS_US} / {_US_PER_DAY}.0) + {MJD_UNIX_EPOCH} "
-        f"+ ({_TS_US} - CAST(floor({_TS_US} / {_US_PER_DAY}.0) AS BIGINT) * {_US_PER_DAY}) / "
-        f"{_day_length(f'(floor({_TS_US} / {_US_PER_DAY}.0) + {MJD_UNIX_EPOCH})', _US_PER_DAY)})",
+        f"({_TS_DAYS} + {MJD_UNIX_EPOCH} "
+        f"+ ({_TS_US} - CAST({_TS_DAYS} AS BIGINT) * {_US_PER_DAY}) / "
+        f"{_day_length(f'({_TS_DAYS} + {MJD_UNIX_EPOCH})', _US_PER_DAY)})",
     ),
 )
 
