@@ -29,7 +29,7 @@ import polars as pl
 
 from daxa.crossmatch.inputs import ColumnMap, prepare
 from daxa.crossmatch.margins import ALIGN_ORDER, NPIX29, range_cells, shift
-from daxa.crossmatch.sorted_files import SortedFiles, cut, row_groups
+from daxa.crossmatch.sorted_files import SortedFiles, cut, join_frames, row_groups
 from daxa.errors import InputError
 from daxa.inputs.sources import HPX, Source
 
@@ -217,8 +217,8 @@ def with_strip(core: pl.DataFrame, strip: pl.DataFrame, lo: int) -> pl.DataFrame
     if core.height == 0:
         return strip
     at = int(np.searchsorted(strip[HPX].to_numpy(), lo, side="left"))
-    parts = [strip.slice(0, at), core.select(strip.columns), strip.slice(at)]
-    return pl.concat([p for p in parts if p.height], rechunk=False)
+    parts = [strip.slice(0, at), core, strip.slice(at)]
+    return join_frames([p for p in parts if p.height], strip.columns)
 
 
 def prepare_in_memory(

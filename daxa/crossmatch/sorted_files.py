@@ -119,6 +119,36 @@ def _frame_of(table: Any) -> pl.DataFrame:
     return pl.DataFrame(columns)
 
 
+def join_frames(
+    parts: Sequence[pl.DataFrame], columns: Sequence[str] | None = None
+) -> pl.DataFrame:
+    """The rows of ``parts`` one after the other in ``columns`` (those of the first part by
+    default), each column in one piece, so that later ``to_numpy`` calls are views.
+
+    Numeric columns without nulls are joined by numpy in the calling thread:
+    ``pl.concat(rechunk=True)`` copies on polars' thread pool, where the two chunk threads
+    queued behind each other (on 1e7 x 1e6 rows from Parquet, a best match took 0.41-0.42 s
+    against 0.44-0.48 s, alternated twice).
+
+    >>> a = pl.DataFrame({"x": [1.0, 2.0], "s": ["a", "b"]})
+    >>> join_frames([a, a.slice(1)]).to_dict(as_series=False)
+    {'x': [1.0, 2.0, 2.0], 's': ['a', 'b', 'b']}
+    """
+    names = list(parts[0].columns if columns is None else columns)
+    if len(parts) == 1 and all(parts[0][n].n_chunks() == 1 for n in names):
+        return parts[0].select(names) if columns is not None else parts[0]
+    out: dict[str, Any] = {}
+    for name in names:
+        pieces = [p[name] for p in parts]
+        dtype = pieces[0].dtype
+        plain = dtype.is_integer() or dtype.is_float()
+        if plain and all(s.dtype == dtype and not s.has_nulls() for s in pieces):
+            out[name] = pl.Series(name, np.concatenate([s.to_numpy() for s in pieces]))
+        else:
+            out[name] = pl.concat(pieces, rechunk=True)
+    return pl.DataFrame(out)
+
+
 def cut(hpx: IntArray, lo: IntArray, hi: IntArray) -> IntArray:
     """Row positions of sorted ``hpx`` inside any of the disjoint, sorted ``[lo, hi)``."""
     return cut_ranges(hpx, lo, hi)[0]
@@ -318,7 +348,7 @@ class SortedFiles:
                 first_row = int(idx.offset[p]) + int(a)
             parts.append(frame)
         # one piece per column: later to_numpy calls are views, not copies
-        frame = pl.concat(parts, rechunk=True) if len(parts) > 1 else parts[0].rechunk()
+        frame = join_frames(parts)
         return self._with_rows(frame, first_row)
 
     def harvest(self, ranges: Sequence[tuple[IntArray, IntArray]]) -> list[pl.DataFrame]:

@@ -380,3 +380,38 @@ def test_readers_of_the_same_files_share_decoded_groups_until_a_file_changes(tmp
     out = match_catalogues(path, path, 0.01, chunk_rows=500, memory_budget=40_000, progress=False)
     assert out.height >= frame.height  # every row finds itself
     assert not sorted_files._STATES
+
+
+def test_joined_frames_are_polars_concat_in_one_piece_per_column():
+    """Joining a chunk's pieces (numpy for plain numbers, polars for the rest) gives what
+    ``pl.concat`` gives, types, nulls and NaN included, each column in one piece, in the
+    columns asked for; pieces of different types are left to polars (which refuses them)."""
+    from daxa.crossmatch.sorted_files import join_frames
+
+    a = pl.DataFrame(
+        {
+            "ra": [1.5, float("nan")],
+            "n": pl.Series([1, 2], dtype=pl.Int32),
+            "gappy": [1, None],
+            "name": ["a", None],
+            "u": pl.Series([1, 2], dtype=pl.UInt8),
+        }
+    )
+    b = pl.DataFrame(
+        {
+            "ra": [3.0],
+            "n": pl.Series([3], dtype=pl.Int32),
+            "gappy": [3],
+            "name": ["c"],
+            "u": pl.Series([3], dtype=pl.UInt8),
+        }
+    )
+    parts = [a, b.select(a.columns), a.slice(1)]
+    got = join_frames(parts)
+    want = pl.concat(parts)
+    assert got.schema == want.schema
+    assert got.equals(want)
+    assert all(s.n_chunks() == 1 for s in got.iter_columns())
+    assert join_frames([b, a], ["name", "ra"]).columns == ["name", "ra"]
+    with pytest.raises(pl.exceptions.SchemaError):
+        join_frames([a.select("n"), a.select(pl.col("n").cast(pl.Int64))])
