@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -132,22 +133,34 @@ class BestSink:
             chunk.frame.write_parquet(path, compression="lz4")
             self.parts.append(path)
 
-    def _mutual(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """The candidates whose right row's nearest left row is theirs (for ``join='left'``,
-        the others keep their left columns, their right ones become null)."""
-        ri = frame["right_index"].fill_null(-1).to_numpy()
-        li = frame["left_index"].to_numpy()
+    def _chosen_back(self, parts: list[pl.DataFrame]) -> npt.NDArray[np.bool_]:
+        """For every candidate of ``parts`` in turn: does its right row's nearest left row
+        name it? Read part by part through views of their columns (copying the index columns
+        of all the candidates into one piece took a fifth of the last phase)."""
+        mutual = np.empty(sum(p.height for p in parts), dtype=bool)
         kernels = compiled_kernels()
-        if kernels is not None:
-            mutual = np.empty(ri.size, dtype=bool)
-            kernels.chosen_back(ri, li, np.asarray(self.left), mutual)
-        else:
-            mutual = ri >= 0
-            mutual[mutual] = self.left[ri[mutual]] == li[mutual]
+        start = 0
+        for part in parts:
+            right = part["right_index"]
+            ri = (right if right.null_count() == 0 else right.fill_null(-1)).to_numpy()
+            li = part["left_index"].to_numpy()
+            out = mutual[start : start + part.height]
+            if kernels is not None:
+                kernels.chosen_back(ri, li, np.asarray(self.left), out)
+            else:
+                out[:] = ri >= 0
+                out[out] = self.left[ri[out]] == li[out]
+            start += part.height
+        return mutual
+
+    def _mutual(self, parts: list[pl.DataFrame]) -> pl.DataFrame:
+        """The candidates of ``parts`` whose right row's nearest left row is theirs (for
+        ``join='left'``, the others keep their left columns, their right ones become null)."""
+        keep = pl.Series(self._chosen_back(parts))
+        frame = pl.concat(parts, rechunk=False) if len(parts) > 1 else parts[0]
         if self.opts.join == "inner":
-            return frame.filter(pl.Series(mutual))
+            return frame.filter(keep)
         right_cols = ["right_index", "separation_deg", *(n for _, n in self.opts.right_columns)]
-        keep = pl.Series(mutual)
         return frame.with_columns(
             pl.when(keep).then(pl.col(c)).otherwise(None).alias(c) for c in right_cols
         )
@@ -155,12 +168,14 @@ class BestSink:
     def finish(self) -> None:
         """Phase two: every chunk's best matches, in chunk order, into the sink."""
         try:
-            parts: list[Any] = self.parts
-            if parts and not self._spill:  # in memory: one pass over all the candidates
-                parts = [pl.concat(parts, rechunk=False)]
-            for part in parts:
-                frame = part if isinstance(part, pl.DataFrame) else pl.read_parquet(part)
-                out = self._mutual(frame)
+            batches: Iterable[list[pl.DataFrame]]
+            if not self._spill:  # in memory: one pass over all the candidates
+                frames = [p for p in self.parts if isinstance(p, pl.DataFrame)]
+                batches = [frames] if frames else []
+            else:  # one spilled chunk at a time
+                batches = ([pl.read_parquet(p)] for p in self.parts if isinstance(p, Path))
+            for batch in batches:
+                out = self._mutual(batch)
                 if out.height:
                     self.sink.write(out)
         finally:
