@@ -301,7 +301,7 @@ class SortedFiles:
         # a numpy range, taken by the frame without a copy: polars' eager int_range held the
         # GIL (seen in a GIL profile of two chunk threads), and the other thread waited
         rows = np.arange(first_row, first_row + frame.height, dtype=np.int64)
-        return frame.with_columns(pl.Series(ROW, rows))
+        return frame.hstack([pl.Series(ROW, rows)])  # eager: no plan to build and run
 
     def empty(self) -> pl.DataFrame:
         """No rows, in the columns and types of a read (from the footer: nothing decoded)."""
