@@ -19,6 +19,7 @@ import polars as pl
 
 from daxa.crossmatch.chunked import PreparedSource, with_strip
 from daxa.crossmatch.inputs import HPX
+from daxa.crossmatch.sorted_files import take
 
 IntArray = npt.NDArray[np.int64]
 
@@ -100,8 +101,8 @@ def chunk_output(
     """The output rows of pairs (``core`` row ``li``, ``right`` row ``ri``, ``sep``), with the
     chosen columns of both sides and, for ``join='left'``, the core rows without a pair."""
     out: dict[str, Any] = {
-        "left_index": _take(core["pos_index"], li),
-        "right_index": _take(right["pos_index"], ri),
+        "left_index": take(core["pos_index"], li),
+        "right_index": take(right["pos_index"], ri),
         "separation_deg": pl.Series(sep, dtype=pl.Float64),
     }
     for name in opts.left_columns:
@@ -109,7 +110,7 @@ def chunk_output(
     for src, name in opts.right_columns:
         out[name] = right[src].gather(ri)
     if opts.streaming:
-        out[HPX] = _take(core[HPX], li)
+        out[HPX] = take(core[HPX], li)
     frame = pl.DataFrame(out)
     if opts.join == "left":
         matched = np.zeros(core.height, dtype=bool)
@@ -126,13 +127,6 @@ def chunk_output(
         return frame  # one row per left row, in order (a best match, usually): sorted already
     keys = [HPX, "left_index"] if opts.streaming else ["left_index"]
     return frame.sort([*keys, "separation_deg", "right_index"], nulls_last=True)
-
-
-def _take(series: pl.Series, rows: IntArray) -> pl.Series:
-    """``series.gather(rows)`` for an integer column without nulls (row numbers, HEALPix
-    indices), through numpy: polars' gather held the GIL (seen in a GIL profile of two chunk
-    threads), so one chunk thread waited on the other's."""
-    return pl.Series(series.name, series.to_numpy()[rows])
 
 
 def _strictly_increasing(series: pl.Series) -> bool:

@@ -119,6 +119,30 @@ def _frame_of(table: Any) -> pl.DataFrame:
     return pl.DataFrame(columns)
 
 
+def _plain(series: pl.Series) -> bool:
+    """Numbers without nulls: numpy can copy, join and gather them as well as polars."""
+    dtype = series.dtype
+    return (dtype.is_integer() or dtype.is_float()) and not series.has_nulls()
+
+
+def take(series: pl.Series, rows: IntArray) -> pl.Series:
+    """``series.gather(rows)``, through numpy in the calling thread for plain numbers: polars'
+    gather held the GIL (seen in a GIL profile of two chunk threads), so one chunk thread
+    waited on the other's, and in a harvest some gathers took 4 ms instead of 0.4 ms."""
+    if _plain(series):
+        return pl.Series(series.name, series.to_numpy()[rows])
+    return series.gather(rows)
+
+
+def take_rows(frame: pl.DataFrame, rows: IntArray) -> pl.DataFrame:
+    """``frame[rows]`` column by column through :func:`take`.
+
+    >>> take_rows(pl.DataFrame({"x": [1.5, 2.5, 3.5], "s": ["a", None, "c"]}), np.array([2, 0]))["s"].to_list()
+    ['c', 'a']
+    """
+    return pl.DataFrame([take(s, rows) for s in frame.iter_columns()])
+
+
 def join_frames(
     parts: Sequence[pl.DataFrame], columns: Sequence[str] | None = None
 ) -> pl.DataFrame:
@@ -140,9 +164,7 @@ def join_frames(
     out: dict[str, Any] = {}
     for name in names:
         pieces = [p[name] for p in parts]
-        dtype = pieces[0].dtype
-        plain = dtype.is_integer() or dtype.is_float()
-        if plain and all(s.dtype == dtype and not s.has_nulls() for s in pieces):
+        if all(_plain(s) and s.dtype == pieces[0].dtype for s in pieces):
             out[name] = pl.Series(name, np.concatenate([s.to_numpy() for s in pieces]))
         else:
             out[name] = pl.concat(pieces, rechunk=True)
@@ -374,7 +396,8 @@ class SortedFiles:
             rows, lengths = cut_ranges(frame[HPX].to_numpy(), lo[near], hi[near])
             if rows.size == 0:
                 return None
-            return self._with_rows(frame, int(idx.offset[p]))[rows], np.repeat(owner[near], lengths)
+            found = take_rows(self._with_rows(frame, int(idx.offset[p])), rows)
+            return found, np.repeat(owner[near], lengths)
 
         # groups on both cores (a harvest runs before any chunk: nothing else would use them)
         found = [g for g in map_parts(group_rows, groups.size, threads_for(groups.size, 2)) if g]
@@ -382,10 +405,9 @@ class SortedFiles:
         owners = [g[1] for g in found]
         if not parts:
             return [self.empty() for _ in range(n)]
-        rows_all = pl.concat(parts, rechunk=True)
         who = np.concatenate(owners)
         by_chunk = np.argsort(who, kind="stable")  # stable: hpx order kept within a chunk
-        rows_all = rows_all[by_chunk]
+        rows_all = take_rows(join_frames(parts), by_chunk)
         bounds = np.searchsorted(who[by_chunk], np.arange(n + 1))
         # a chunk's ranges are disjoint and met group by group, so its rows stay in order
         return [
