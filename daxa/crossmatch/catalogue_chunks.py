@@ -9,7 +9,6 @@ chunked, local and Dask runs agree row for row with a match in one piece.
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -39,19 +38,6 @@ class CatalogueOptions:
     two_phase: bool = (
         False  # how='best' in chunks: candidates first (daxa.crossmatch.catalogue_best)
     )
-
-
-@dataclass(frozen=True)
-class PendingStrip:
-    """Chunk ``index``'s strip from a harvest still running on a helper thread: a local run
-    starts reading its first chunks' own rows meanwhile (see
-    :func:`~daxa.crossmatch.catalogues.chunk_tasks`)."""
-
-    harvest: Future[list[pl.DataFrame]]
-    index: int
-
-    def result(self) -> pl.DataFrame:
-        return self.harvest.result()[self.index]
 
 
 def _sorted_by_index(frame: pl.DataFrame) -> pl.DataFrame:
@@ -137,16 +123,16 @@ def _strictly_increasing(series: pl.Series) -> bool:
 def load_chunk(
     left: PreparedSource | pl.DataFrame,
     right: PreparedSource | pl.DataFrame,
-    right_strip: pl.DataFrame | PendingStrip | None,
+    right_strip: pl.DataFrame | None,
     lo: int,
     hi: int,
     *,
     left_hpx: bool = True,
 ) -> tuple[pl.DataFrame, pl.DataFrame, IntArray]:
     """A chunk's own left rows, the right rows of the chunk and of its strip (``right_strip``:
-    rows outside the chunk within the margin, waited for here when still being harvested),
-    and the left rows skipped there; sides given as files are read here (on a worker: from
-    the files; the left rows without ``_healpix_29`` unless ``left_hpx``)."""
+    rows outside the chunk within the margin), and the left rows skipped there; sides given
+    as files are read here (on a worker: from the files; the left rows without
+    ``_healpix_29`` unless ``left_hpx``)."""
     skipped = np.zeros(0, dtype=np.int64)
     if isinstance(left, PreparedSource):
         core, skipped = left.load_range(lo, hi, hpx=left_hpx)
@@ -156,8 +142,6 @@ def load_chunk(
         right = right.load_range(lo, hi)[0]
     if core.height and right_strip is not None:
         assert isinstance(right, pl.DataFrame)
-        if isinstance(right_strip, PendingStrip):
-            right_strip = right_strip.result()
         right = with_strip(right, right_strip, lo)
     return core, right, skipped  # type: ignore[return-value]
 
@@ -166,7 +150,7 @@ def catalogue_task(
     match: Callable[[pl.DataFrame, pl.DataFrame, CatalogueOptions], Any],
     left: PreparedSource | pl.DataFrame,
     right: PreparedSource | pl.DataFrame,
-    right_strip: pl.DataFrame | PendingStrip | None,
+    right_strip: pl.DataFrame | None,
     lo: int,
     hi: int,
     opts: CatalogueOptions,

@@ -25,7 +25,6 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,7 +37,6 @@ from daxa.crossmatch.catalogue_chunks import (
     CatalogueOptions,
     How,
     Join,
-    PendingStrip,
     catalogue_task,
     match_frames,
 )
@@ -253,7 +251,7 @@ def match_catalogues(
     sink, hats_target = open_sink(output, output_format, schema)
 
     with dask_client(client, scheduler) as dclient:
-        tasks = chunk_tasks(lprep, rprep, plan, m, opts, local=dclient is None)
+        tasks = chunk_tasks(lprep, rprep, plan, m, opts)
         target = BestSink(rprep.n_rows, sink, opts, spill=streaming) if opts.two_phase else sink
         skipped = run_tasks(
             tasks,
@@ -290,34 +288,20 @@ def chunk_tasks(
     plan: ChunkPlan,
     margin: float,
     opts: CatalogueOptions,
-    *,
-    local: bool = True,
 ) -> list[Task]:
     """One :func:`catalogue_task` per chunk of ``plan``, matching with :func:`match_frames`,
     or with :func:`best_candidates` for the first phase of a symmetric best match in chunks.
 
-    Every chunk's strip (the right rows within ``margin`` of it) is harvested in one pass over
-    the right side's files and travels with the task; its own rows are read by the task.
-    Sides in memory are sliced here. In a ``local`` run the harvest goes on on a helper
-    thread while the first chunks read their own rows (each waits for its strip only before
-    matching); tasks for Dask carry their strips.
+    Every chunk's strip (the right rows within ``margin`` of it) is harvested first, in one
+    pass over the right side's files, and travels with the task; its own rows are read by the
+    task. Sides in memory are sliced here.
     """
     whole = len(plan) == 1 and plan.range(0) == (0, NPIX29)
     right_strips: list[pl.DataFrame] | None = None
-    pending: Future[list[pl.DataFrame]] | None = None
     if not whole:
         cells = [plan.cells(i) for i in range(len(plan))]
         bounds = [plan.range(i) for i in range(len(plan))]
-
-        def harvest() -> list[pl.DataFrame]:
-            return right.harvest(strip_ranges_of_chunks(cells, bounds, margin))
-
-        if local:
-            helper = ThreadPoolExecutor(1, thread_name_prefix="daxa-harvest")
-            pending = helper.submit(harvest)
-            helper.shutdown(wait=False)  # the thread ends with the harvest
-        else:
-            right_strips = harvest()
+        right_strips = right.harvest(strip_ranges_of_chunks(cells, bounds, margin))
     tasks = []
     for i in range(len(plan)):
         lo, hi = plan.range(i)
@@ -333,11 +317,7 @@ def chunk_tasks(
         else:
             lt, rows = left.for_task(), int(plan.rows[i])
         rt = right.load_range(lo, hi)[0] if right.frame is not None else right.for_task()
-        rs: pl.DataFrame | PendingStrip | None = None
-        if pending is not None:
-            rs = PendingStrip(pending, i)
-        elif right_strips is not None:
-            rs = right_strips[i]
+        rs = right_strips[i] if right_strips is not None else None
         match = best_candidates if opts.two_phase else match_frames
         tasks.append(Task(catalogue_task, (match, lt, rt, rs, lo, hi, opts), rows))
     return tasks

@@ -281,62 +281,6 @@ def test_dask_runs_consecutive_chunks_per_task_and_equals_local(
     assert_frame_equal(written[1], written[0])
 
 
-def _sorted_parquet(frame: pl.DataFrame, path: Path) -> Path:
-    hpx = healpix_index(frame["ra"].to_numpy(), frame["dec"].to_numpy())
-    frame.with_columns(pl.Series("_healpix_29", hpx)).sort("_healpix_29").write_parquet(
-        path, row_group_size=100
-    )
-    return path
-
-
-def test_a_failed_strip_harvest_fails_the_run_and_its_chunks_wait_for_it(
-    sides, tmp_path, monkeypatch
-):
-    """Locally, the strips are harvested on a helper thread while the first chunks read their
-    own rows: a chunk matches only once its strip is in (the rows equal the one-piece
-    match's), and a harvest that fails ends the run with its own error, not a hang or a
-    partial result."""
-    import threading
-
-    from daxa.crossmatch.chunked import PreparedSource
-
-    left, right = sides
-    paths = [_sorted_parquet(f, tmp_path / f"{n}.parquet") for n, f in (("l", left), ("r", right))]
-    real = PreparedSource.harvest
-    started = threading.Event()
-    harvests: list[tuple[str, bool]] = []
-
-    def slow(self, ranges):
-        # goes on once the first chunk reads its own rows (a harvest before the chunks start
-        # would wait out the timeout, and say so)
-        harvests.append((threading.current_thread().name, started.wait(60)))
-        return real(self, ranges)
-
-    read = PreparedSource.load_range
-
-    def reading(self, lo, hi, **kw):
-        started.set()
-        return read(self, lo, hi, **kw)
-
-    monkeypatch.setattr(PreparedSource, "harvest", slow)
-    monkeypatch.setattr(PreparedSource, "load_range", reading)
-    kw = {"chunk_rows": 100, "memory_budget": 60_000, "progress": False}
-    for how in ("all", "best", "nearest"):
-        started.clear()
-        got = match_catalogues(*paths, 0.3, how=how, **kw)
-        frames = [pl.read_parquet(p) for p in paths]
-        assert_frame_equal(got, match_catalogues(*frames, 0.3, how=how, progress=False))
-    assert len(harvests) == 3
-    assert all(name.startswith("daxa-harvest") and overlapped for name, overlapped in harvests)
-
-    def failing(self, ranges):
-        raise InputError("cannot read right.parquet: truncated")
-
-    monkeypatch.setattr(PreparedSource, "harvest", failing)
-    with pytest.raises(InputError, match="truncated"):
-        match_catalogues(*paths, 0.3, **kw)
-
-
 @pytest.mark.filterwarnings("ignore::astropy.io.fits.verify.VerifyWarning")
 def test_bad_inputs(sides, tmp_path):
     left, right = sides
