@@ -381,3 +381,41 @@ def test_a_file_without_one_usable_position_matches_nothing(tmp_path, how):
         )
         assert got.height == 0
         assert got.columns[:3] == ["left_index", "right_index", "separation_deg"]
+
+
+def _sorted_parquet(frame: pl.DataFrame, path: Path) -> Path:
+    hpx = healpix_index(frame["ra"].to_numpy(), frame["dec"].to_numpy())
+    frame.with_columns(pl.Series("_healpix_29", hpx)).sort("_healpix_29").write_parquet(
+        path, row_group_size=50
+    )
+    return path
+
+
+def test_chunks_are_sized_by_what_a_row_costs_kept_columns_included(sides, tmp_path, monkeypatch):
+    """Chunks from files hold as many left rows as half the budget pays for at the measured
+    cost of a row (its columns as ``estimate_row_bytes`` counts them, plus the engine's 8 B):
+    kept left columns make them smaller (they did not count before), and the rows are the
+    same either way."""
+    from daxa.crossmatch import catalogues
+
+    left, right = sides
+    left = left.with_columns(*(pl.lit(float(k)).alias(f"extra{k}") for k in range(6)))
+    paths = [_sorted_parquet(f, tmp_path / f"{n}.parquet") for n, f in (("l", left), ("r", right))]
+    planned: list[int] = []
+    real = catalogues.chunk_tasks
+
+    def counting(left_prep, right_prep, plan, *args, **kwargs):
+        planned.append(len(plan))
+        return real(left_prep, right_prep, plan, *args, **kwargs)
+
+    monkeypatch.setattr(catalogues, "chunk_tasks", counting)
+    monkeypatch.setattr(catalogues, "MIN_CHUNK_ROWS", 1)
+    budget = 2 * 42 * 400  # half the budget: 400 rows of 40 B and ~2 B of expected pairs
+    plain = match_catalogues(*paths, 0.3, memory_budget=budget, left_columns=[], progress=False)
+    kept = [f"extra{k}" for k in range(6)]
+    wide = match_catalogues(*paths, 0.3, memory_budget=budget, left_columns=kept, progress=False)
+    n = left.height
+    # 42 B a row: ~n / 400 chunks; with six kept columns 96 B more: ~n / 122 (group edges round)
+    assert planned[0] <= -(-n // 400) + 1 < planned[1]
+    assert planned[1] >= n // 130
+    assert_frame_equal(wide.select(plain.columns), plain)
