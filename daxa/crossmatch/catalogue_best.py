@@ -140,6 +140,7 @@ class BestSink:
         (1e7 x 1e6 from Parquet)."""
         mutual = np.empty(sum(p.height for p in parts), dtype=bool)
         kernels = compiled_kernels()
+        best_left = np.asarray(self.left)  # a view of a memory-mapped file too
         start = 0
         for part in parts:
             right = part["right_index"]
@@ -147,10 +148,10 @@ class BestSink:
             li = part["left_index"].to_numpy()
             out = mutual[start : start + part.height]
             if kernels is not None:
-                kernels.chosen_back(ri, li, np.asarray(self.left), out)
+                kernels.chosen_back(ri, li, best_left, out)
             else:
                 out[:] = ri >= 0
-                out[out] = self.left[ri[out]] == li[out]
+                out[out] = best_left[ri[out]] == li[out]
             start += part.height
         return mutual
 
