@@ -3,6 +3,12 @@
 cdshealpix (the optional ``fast`` extra) is used when installed: it indexes a million positions
 several times faster than astropy-healpix, which remains the fallback. The two agree except for
 about one position in a million lying within rounding of an order-29 cell edge.
+
+cdshealpix is called through its compiled function, a block of positions at a time, not through
+its Python wrapper: the wrapper wants astropy ``Longitude`` and ``Latitude`` (copies and checks
+of the whole input) and allocates two offset arrays the size of the input. On 1e7 positions
+that took 0.30-2.0 s and 886 MB at peak (fresh memory is slow on this kind of machine) against
+0.17-0.22 s and 431 MB, with the same indices bit for bit.
 """
 
 from __future__ import annotations
@@ -20,8 +26,14 @@ try:  # pragma: no cover - which branch runs depends on the installation
     from astropy.coordinates import Latitude, Longitude
 except ImportError:  # pragma: no cover
     _cds = None
+try:  # pragma: no cover - the compiled function behind cdshealpix.nested.lonlat_to_healpix
+    from cdshealpix.cdshealpix import lonlat_to_healpix as _compiled
+except ImportError:  # pragma: no cover
+    _compiled = None
 
 MAX_ORDER = 29
+#: Positions indexed per call of the compiled function (its work arrays are this long).
+BLOCK = 1 << 20
 
 
 def _check_order(order: Any) -> int:
@@ -55,7 +67,9 @@ def healpix_index(
     if missing.any():
         ra = np.where(missing, 0.0, ra)
         dec = np.where(missing, 0.0, dec)
-    if _cds is not None:
+    if _compiled is not None:
+        out = _index_blocks(ra, dec, order)
+    elif _cds is not None:  # pragma: no cover - a cdshealpix without the compiled function
         idx = _cds.lonlat_to_healpix(Longitude(ra, u.deg), Latitude(dec, u.deg), order)
         out = np.asarray(idx).astype(np.int64)
     else:  # pragma: no cover
@@ -68,6 +82,25 @@ def healpix_index(
     if missing.any():
         out[missing] = -1
     return out
+
+
+def _index_blocks(
+    ra: npt.NDArray[np.float64], dec: npt.NDArray[np.float64], order: int
+) -> npt.NDArray[np.int64]:
+    """cdshealpix's compiled indexing, :data:`BLOCK` positions a call into one output (its
+    threads share each block); longitudes wrapped to [0, 360) as ``Longitude`` would."""
+    out = np.empty(ra.size, dtype=np.uint64)
+    m = min(BLOCK, ra.size)
+    lon, lat, dx, dy = np.empty(m), np.empty(m), np.empty(m), np.empty(m)
+    depth = np.full(m, order, dtype=np.uint8)
+    for a in range(0, ra.size, BLOCK):
+        k = min(ra.size, a + BLOCK) - a
+        np.mod(ra[a : a + k], 360.0, out=lon[:k])
+        np.radians(lon[:k], out=lon[:k])
+        np.radians(dec[a : a + k], out=lat[:k])
+        assert _compiled is not None
+        _compiled(depth[:k], lon[:k], lat[:k], out[a : a + k], dx[:k], dy[:k], np.uint16(0))
+    return out.view(np.int64)
 
 
 def coarsen(hpx29: npt.ArrayLike, order: int) -> npt.NDArray[np.int64]:
