@@ -19,6 +19,14 @@ _BIG = np.iinfo(np.int64).max
 _SMALL = np.iinfo(np.int64).min
 #: A window's running totals before any field: count, two weights, first, last, near edge.
 NO_TOTALS = (0, 0, 0, _BIG, _SMALL, 0)
+#: Positions of a leaf that :func:`settle` takes at once: one bit each in a 64-bit word.
+GROUP = 64
+#: De Bruijn multiplier and table: the index of a word's lowest set bit in three operations.
+_DE_BRUIJN = np.uint64(0x03F79D71B4CB0A89)
+_BIT_INDEX = np.zeros(64, dtype=np.int64)
+with np.errstate(over="ignore"):  # the multiplication wraps around by design
+    for _i in range(64):
+        _BIT_INDEX[(np.uint64(1) << np.uint64(_i)) * _DE_BRUIJN >> np.uint64(58)] = _i
 
 
 @njit(nogil=True, inline="always")
@@ -47,6 +55,12 @@ def chord2_from(points, p, x, y, z):
     dy = points[1, p] - y
     dz = points[2, p] - z
     return dx * dx + dy * dy + dz * dz
+
+
+@njit(nogil=True, inline="always")
+def lowest_bit(x):
+    """The index of the lowest set bit of ``x`` (a non-zero uint64)."""
+    return _BIT_INDEX[((x & (~x + np.uint64(1))) * _DE_BRUIJN) >> np.uint64(58)]
 
 
 @njit(nogil=True, inline="always")
@@ -109,10 +123,13 @@ def walk(
     nodes,
     links,
     points,
+    slots,
+    slot_node,
     n_acc,
     p_acc,
-    max_leaf,
     sort_from,
+    pair_slot,
+    pair_f,
     amb,
 ):  # pragma: no cover - compiled; covered through cap_totals
     """Walk the position cells ``blocks[b_start:b_stop]`` against the field tree from its
@@ -123,35 +140,23 @@ def walk(
     that may be rebound costs reference counting in every loop that can reach it, ~5 % of
     the walk.)
 
-    Where a position leaf has at least ``sort_from`` positions near a field leaf's edge, the
-    field leaf is first sorted as seen from the position leaf. With ``c`` the field cell's
-    centre, ``q`` the position cell's, ``d_j = c_j - c`` and ``e2 = |p - c|^2``, the squared
-    chord from position p to field j is exactly ``e2 - key_j - 2 (p - q).d_j`` with
-    ``key_j = 2 (q - c).d_j - |d_j|^2``, and the last term is at most
-    ``u = 2 |p - q| |d_j|``, bounded by both cells' radii. So the fields clear inside a
-    position are those with ``key_j >= e2 - r2_in + u``: a prefix of the fields sorted by key,
-    whose totals are summed once per leaf pair. A position is decided so when every field is
-    clear inside or clear outside (``key_j < e2 - r2_out - u``); the rest (a few per cent,
-    and every pair within a hair of an edge) take the window test. Both give the same totals.
+    A pair of cells is decided here when one lies wholly inside or outside the other's reach;
+    a pair of two leaves is kept in ``pair_slot``, ``pair_f`` (a buffer from the caller),
+    and a block's leaf pairs (or as many as the buffer holds) are worked out by
+    :func:`settle`, leaf by leaf. ``slots`` gives each cell the range of its
+    leaves in ``slot_node`` (the leaves in the order of their positions).
     """
     n_classes = f_acc.shape[1]
     stack = np.empty((n_froots + 8 * 64, 2), dtype=np.int64)
-    edge = np.empty(max_leaf, dtype=np.int64)  # a position leaf's positions near an edge
-    # a field leaf sorted by key as seen from a position leaf, with its running totals
-    keys = np.empty(SORT_MAX)
-    rank = np.empty(SORT_MAX, dtype=np.int64)
-    s_keys = np.empty(SORT_MAX)
-    s_w0 = np.empty(SORT_MAX, dtype=np.int64)
-    s_w1 = np.empty(SORT_MAX, dtype=np.int64)
-    s_first = np.empty(SORT_MAX, dtype=np.int64)
-    s_last = np.empty(SORT_MAX, dtype=np.int64)
-    sum_w0 = np.empty(SORT_MAX + 1, dtype=np.int64)
-    sum_w1 = np.empty(SORT_MAX + 1, dtype=np.int64)
-    sum_first = np.empty(SORT_MAX + 1, dtype=np.int64)
-    sum_last = np.empty(SORT_MAX + 1, dtype=np.int64)
-    n_values = job_values.shape[0] - 2  # rows of job_values: weights per class, start, end
+    room = pair_f.size
+    # settle's work space, made once per call
+    counts = np.empty(slot_node.size + 2, dtype=np.int64)
+    fields = np.empty(room, dtype=np.int64)
+    g_geom = np.empty((5, room + 8))
+    g_acc = np.empty((4, n_classes, room + 8), dtype=np.int64)
+    bits = np.empty(room + 8, dtype=np.uint64)
+    e2row = np.empty(room + 8)
     n_amb = 0
-    classes = np.zeros(max(n_classes, 2), dtype=np.int64)  # the classes a cell counts in
     for b in range(b_start, b_stop):
         # one block of positions against every field: its positions stay in the cache
         top = 0
@@ -159,6 +164,7 @@ def walk(
             stack[top, 0] = blocks[b]
             stack[top, 1] = g
             top += 1
+        n_pairs = 0
         while top > 0:
             # a (position cell, field cell) pair: decide it, or split the larger cell
             top -= 1
@@ -193,148 +199,341 @@ def walk(
                     stack[top, 1] = ch
                     top += 1
                 continue
-            mask = f_mask[f]
-            n_in = 0
-            for c in range(n_classes):
-                if (mask >> c) & 1:
-                    classes[n_in] = c
-                    n_in += 1
-            c0 = classes[0]
-            c1 = classes[1] if n_in > 1 else c0
-            # two leaves: every position against the field leaf's cell, in a loop without
-            # branches that vectorises (the outcomes are mixed along an edge): those clear
-            # inside take the cell's totals; those near an edge are then listed and tested
-            # against its fields. (Counting from 0 lets the compiler drop the negative-index
-            # wrap-around, which otherwise stops it vectorising.)
-            p_lo = max(links[nd, 2], 0)
-            m = max(links[nd, 3] - p_lo, 0)
-            cx = f_geom[f, 0]
-            cy = f_geom[f, 1]
-            cz = f_geom[f, 2]
-            inner = f_geom[f, 7]
-            outer = f_geom[f, 8]
-            n_edge = 0
-            for i in range(n_in):
-                c = classes[i]
-                count = f_acc[f, c, 0]
-                weight = f_acc[f, c, 1]
-                first = f_acc[f, c, 2]
-                last = f_acc[f, c, 3]
-                n_edge = 0
-                for j in range(m):
-                    p = p_lo + j
-                    e2 = chord2_from(points, p, cx, cy, cz)
-                    inside = e2 <= inner
-                    p_acc[0, c, p] += count if inside else 0
-                    p_acc[1, c, p] += weight if inside else 0
-                    p_acc[2, c, p] = min(p_acc[2, c, p], first if inside else _BIG)
-                    p_acc[3, c, p] = max(p_acc[3, c, p], last if inside else _SMALL)
-                    n_edge += 1 if (e2 > inner) & (e2 <= outer) else 0
-            if n_edge:
-                n_edge = 0
-                for j in range(m):
-                    p = p_lo + j
-                    e2 = chord2_from(points, p, cx, cy, cz)
-                    edge[n_edge] = p
-                    n_edge += 1 if (e2 > inner) & (e2 <= outer) else 0
-            j_lo = max(f_links[f, 2], 0)
-            n_jobs = f_links[f, 3] - j_lo
-            if n_edge >= sort_from and n_jobs <= SORT_MAX and n_in <= 2:
-                # the field leaf sorted as seen from this position leaf (see the docstring)
-                qx = nodes[nd, 0] - cx
-                qy = nodes[nd, 1] - cy
-                qz = nodes[nd, 2] - cz
-                pad = WINDOW if n_jobs <= WINDOW else SORT_MAX
-                for k in range(pad):
-                    dx = job_geom[0, j_lo + k] - cx
-                    dy = job_geom[1, j_lo + k] - cy
-                    dz = job_geom[2, j_lo + k] - cz
-                    key = 2.0 * (dx * qx + dy * qy + dz * qz) - (dx * dx + dy * dy + dz * dz)
-                    keys[k] = key if k < n_jobs else -np.inf
-                    rank[k] = 0
-                for i in range(n_jobs):  # rank by key, descending (ties by position)
-                    key = keys[i]
-                    for k in range(pad):
-                        rank[k] += 1 if (key > keys[k]) | ((key == keys[k]) & (i < k)) else 0
-                for k in range(n_jobs):
-                    r = rank[k]
-                    s_keys[r] = keys[k]
-                    s_w0[r] = job_values[c0, j_lo + k]
-                    s_w1[r] = job_values[c1, j_lo + k]
-                    s_first[r] = job_values[n_values, j_lo + k]
-                    s_last[r] = job_values[n_values + 1, j_lo + k]
-                for k in range(n_jobs, pad):
-                    s_keys[k] = -np.inf
-                sum_w0[0] = 0
-                sum_w1[0] = 0
-                sum_first[0] = _BIG
-                sum_last[0] = _SMALL
-                for k in range(n_jobs):
-                    sum_w0[k + 1] = sum_w0[k] + s_w0[k]
-                    sum_w1[k + 1] = sum_w1[k] + s_w1[k]
-                    sum_first[k + 1] = min(sum_first[k], s_first[k])
-                    sum_last[k + 1] = max(sum_last[k], s_last[k])
-                # the leaf's fields share their radius; u bounds 2 |p - q| |d_j| by the
-                # chords of both cells' radii, 2 sin(half) <= 2 half (no sine in the loop)
-                r2_in = job_geom[3, j_lo]
-                r2_out = job_geom[4, j_lo]
-                u = 8.0 * nodes[nd, 3] * f_geom[f, 9] * (1.0 + 1e-6) + 1e-12
-                n_left = 0
-                for q in range(n_edge):
-                    p = edge[q]
-                    e2 = chord2_from(points, p, cx, cy, cz)
-                    t_in = e2 - r2_in + u
-                    t_out = e2 - r2_out - u
-                    k_in = 0
-                    k_out = 0
-                    for k in range(pad):
-                        k_in += 1 if s_keys[k] >= t_in else 0
-                        k_out += 1 if s_keys[k] >= t_out else 0
-                    if k_in != k_out:  # a field neither clear inside nor outside
-                        edge[n_left] = p
-                        n_left += 1
-                        continue
-                    for i in range(n_in):
-                        c = classes[i]
-                        p_acc[0, c, p] += k_in
-                        p_acc[1, c, p] += sum_w0[k_in] if i == 0 else sum_w1[k_in]
-                        p_acc[2, c, p] = min(p_acc[2, c, p], sum_first[k_in])
-                        p_acc[3, c, p] = max(p_acc[3, c, p], sum_last[k_in])
-                n_edge = n_left
-            for q in range(n_edge):
-                p = edge[q]
+            pair_slot[n_pairs] = slots[nd, 0]
+            pair_f[n_pairs] = f
+            n_pairs += 1
+            if n_pairs == room:  # the buffer is full: work its pairs out now
+                n_amb = settle(
+                    n_pairs,
+                    pair_slot,
+                    pair_f,
+                    slots[blocks[b], 0],
+                    slots[blocks[b], 1],
+                    slot_node,
+                    f_geom,
+                    f_mask,
+                    f_acc,
+                    f_links,
+                    job_geom,
+                    job_values,
+                    links,
+                    nodes,
+                    points,
+                    p_acc,
+                    sort_from,
+                    amb,
+                    n_amb,
+                    counts,
+                    fields,
+                    g_geom,
+                    g_acc,
+                    bits,
+                    e2row,
+                )
+                n_pairs = 0
+        if n_pairs:  # the block's pairs
+            n_amb = settle(
+                n_pairs,
+                pair_slot,
+                pair_f,
+                slots[blocks[b], 0],
+                slots[blocks[b], 1],
+                slot_node,
+                f_geom,
+                f_mask,
+                f_acc,
+                f_links,
+                job_geom,
+                job_values,
+                links,
+                nodes,
+                points,
+                p_acc,
+                sort_from,
+                amb,
+                n_amb,
+                counts,
+                fields,
+                g_geom,
+                g_acc,
+                bits,
+                e2row,
+            )
+    return n_amb
+
+
+@njit(nogil=True, cache=True)
+def settle(
+    n_pairs,
+    pair_slot,
+    pair_f,
+    s0,
+    s1,
+    slot_node,
+    f_geom,
+    f_mask,
+    f_acc,
+    f_links,
+    job_geom,
+    job_values,
+    links,
+    nodes,
+    points,
+    p_acc,
+    sort_from,
+    amb,
+    n_amb,
+    counts,
+    fields,
+    g_geom,
+    g_acc,
+    bits,
+    e2row,
+):  # pragma: no cover - compiled; covered through cap_totals
+    """Work out the leaf pairs ``(pair_slot, pair_f)[:n_pairs]`` of one block (its leaves
+    are the slots ``s0:s1``), adding into ``p_acc`` and listing pairs near an edge in
+    ``amb`` from ``n_amb`` on; return the new count. The rest are work space.
+
+    The pairs are taken leaf by leaf. A leaf's field leaves are gathered side by side (centre,
+    band, totals), and each of its positions meets all of them in loops without branches that
+    vectorise: the totals of those it is clear inside are summed in registers and added once,
+    and a bit per field leaf marks those in whose band it lies (a leaf's positions are taken
+    :data:`GROUP` at a time, a bit each). Measured on Swift's 373k fields at survey density:
+    ~8 % less time for the walk than one pass over a leaf's positions per field leaf, which
+    added into every position's totals for each.
+
+    The positions marked for a field leaf are then decided against its fields. Where there
+    are at least ``sort_from`` of them, the field leaf is first sorted as seen from the
+    position leaf. With ``c`` the field cell's centre, ``q`` the position cell's,
+    ``d_j = c_j - c`` and ``e2 = |p - c|^2``, the squared chord from position p to field j is
+    exactly ``e2 - key_j - 2 (p - q).d_j`` with ``key_j = 2 (q - c).d_j - |d_j|^2``, and the
+    last term is at most ``u = 2 |p - q| |d_j|``, bounded by both cells' radii. So the fields
+    clear inside a position are those with ``key_j >= e2 - r2_in + u``: a prefix of the
+    fields sorted by key, whose totals are summed once per leaf pair. A position is decided
+    so when every field is clear inside or clear outside (``key_j < e2 - r2_out - u``); the
+    rest (a few per cent, and every pair within a hair of an edge) take the window test. Both
+    give the same totals.
+    """
+    n_classes = f_acc.shape[1]
+    edge = np.empty(GROUP, dtype=np.int64)  # a group's positions near an edge
+    edge_e2 = np.empty(GROUP)  # ... and their squared chords to the field leaf's centre
+    # a field leaf sorted by key as seen from a position leaf, with its running totals
+    keys = np.empty(SORT_MAX)
+    rank = np.empty(SORT_MAX, dtype=np.int64)
+    s_keys = np.empty(SORT_MAX)
+    s_w0 = np.empty(SORT_MAX, dtype=np.int64)
+    s_w1 = np.empty(SORT_MAX, dtype=np.int64)
+    s_first = np.empty(SORT_MAX, dtype=np.int64)
+    s_last = np.empty(SORT_MAX, dtype=np.int64)
+    sum_w0 = np.empty(SORT_MAX + 1, dtype=np.int64)
+    sum_w1 = np.empty(SORT_MAX + 1, dtype=np.int64)
+    sum_first = np.empty(SORT_MAX + 1, dtype=np.int64)
+    sum_last = np.empty(SORT_MAX + 1, dtype=np.int64)
+    n_values = job_values.shape[0] - 2  # rows of job_values: weights per class, start, end
+    classes = np.zeros(max(n_classes, 2), dtype=np.int64)  # the classes a cell counts in
+    present = np.zeros(max(n_classes, 1), dtype=np.int64)  # ... and those a leaf meets
+    # the pairs by leaf: a counting sort over the block's slots
+    n_slots = s1 - s0
+    for s in range(n_slots + 1):
+        counts[s] = 0
+    for i in range(n_pairs):
+        counts[pair_slot[i] - s0 + 1] += 1
+    for s in range(n_slots):
+        counts[s + 1] += counts[s]
+    for i in range(n_pairs):
+        s = pair_slot[i] - s0
+        fields[counts[s]] = pair_f[i]
+        counts[s] += 1
+    base = 0
+    for s in range(n_slots):
+        end = counts[s]
+        n_f = end - base
+        if n_f == 0:
+            continue
+        nd = slot_node[s0 + s]
+        # the leaf's field leaves side by side, padded to whole vectors with fields that
+        # hold no position; totals per class the leaf meets (neutral where a field is not in it)
+        n_pad = (n_f + 7) & -8
+        all_mask = 0
+        for k in range(n_f):
+            all_mask |= f_mask[fields[base + k]]
+        n_cls = 0
+        for c in range(n_classes):
+            if (all_mask >> c) & 1:
+                present[n_cls] = c
+                n_cls += 1
+        for k in range(n_pad):
+            f = fields[base + min(k, n_f - 1)]
+            real = k < n_f
+            g_geom[0, k] = f_geom[f, 0]
+            g_geom[1, k] = f_geom[f, 1]
+            g_geom[2, k] = f_geom[f, 2]
+            g_geom[3, k] = f_geom[f, 7] if real else -1.0
+            g_geom[4, k] = f_geom[f, 8] if real else -1.0
+            for ci in range(n_cls):
+                c = present[ci]
+                member = real and (f_mask[f] >> c) & 1 == 1
+                g_acc[0, ci, k] = f_acc[f, c, 0] if member else 0
+                g_acc[1, ci, k] = f_acc[f, c, 1] if member else 0
+                g_acc[2, ci, k] = f_acc[f, c, 2] if member else _BIG
+                g_acc[3, ci, k] = f_acc[f, c, 3] if member else _SMALL
+        p_end = links[nd, 3]
+        for g_lo in range(max(links[nd, 2], 0), p_end, GROUP):
+            for k in range(n_pad):
+                bits[k] = np.uint64(0)
+            for j in range(min(GROUP, p_end - g_lo)):
+                p = g_lo + j
                 px = points[0, p]
                 py = points[1, p]
                 pz = points[2, p]
-                totals = NO_TOTALS
-                for lo in range(f_links[f, 2], f_links[f, 3], WINDOW):
-                    n = min(WINDOW, f_links[f, 3] - lo)
-                    totals = window(job_geom, job_values, lo, n, c0, c1, px, py, pz, totals)
-                count, weight0, weight1, first, last, near = totals
-                if near:
-                    for j in range(f_links[f, 2], f_links[f, 3]):
-                        dx = job_geom[0, j] - px
-                        dy = job_geom[1, j] - py
-                        dz = job_geom[2, j] - pz
-                        e2 = dx * dx + dy * dy + dz * dz
-                        if job_geom[3, j] < e2 <= job_geom[4, j]:
-                            if n_amb < amb.shape[0]:
-                                amb[n_amb, 0] = p
-                                amb[n_amb, 1] = j
-                            n_amb += 1
-                for m in range(n_in):
-                    c = classes[m]
-                    if m == 0:
-                        w = weight0
-                    elif m == 1:
-                        w = weight1
-                    else:
-                        w = 0
-                        for lo in range(f_links[f, 2], f_links[f, 3], WINDOW):
-                            n = min(WINDOW, f_links[f, 3] - lo)
-                            w += window_weight(job_geom, job_values, lo, n, c, px, py, pz)
+                bit = np.uint64(1) << np.uint64(j)
+                for k in range(n_pad):
+                    dx = g_geom[0, k] - px
+                    dy = g_geom[1, k] - py
+                    dz = g_geom[2, k] - pz
+                    e2 = dx * dx + dy * dy + dz * dz
+                    e2row[k] = e2
+                    near = (e2 > g_geom[3, k]) & (e2 <= g_geom[4, k])
+                    bits[k] |= bit if near else np.uint64(0)
+                for ci in range(n_cls):
+                    count = 0
+                    weight = 0
+                    first = _BIG
+                    last = _SMALL
+                    for k in range(n_pad):
+                        inside = e2row[k] <= g_geom[3, k]
+                        count += g_acc[0, ci, k] if inside else 0
+                        weight += g_acc[1, ci, k] if inside else 0
+                        first = min(first, g_acc[2, ci, k] if inside else _BIG)
+                        last = max(last, g_acc[3, ci, k] if inside else _SMALL)
+                    c = present[ci]
                     p_acc[0, c, p] += count
-                    p_acc[1, c, p] += w
+                    p_acc[1, c, p] += weight
                     p_acc[2, c, p] = min(p_acc[2, c, p], first)
                     p_acc[3, c, p] = max(p_acc[3, c, p], last)
+            # each field leaf against the group's positions in its band
+            for fk in range(n_f):
+                near_bits = bits[fk]
+                if near_bits == np.uint64(0):
+                    continue
+                f = fields[base + fk]
+                cx = g_geom[0, fk]
+                cy = g_geom[1, fk]
+                cz = g_geom[2, fk]
+                n_edge = 0
+                while near_bits != np.uint64(0):
+                    p = g_lo + lowest_bit(near_bits)
+                    near_bits &= near_bits - np.uint64(1)
+                    edge[n_edge] = p
+                    edge_e2[n_edge] = chord2_from(points, p, cx, cy, cz)
+                    n_edge += 1
+                mask = f_mask[f]
+                n_in = 0
+                for c in range(n_classes):
+                    if (mask >> c) & 1:
+                        classes[n_in] = c
+                        n_in += 1
+                c0 = classes[0]
+                c1 = classes[1] if n_in > 1 else c0
+                j_lo = max(f_links[f, 2], 0)
+                n_jobs = f_links[f, 3] - j_lo
+                if n_edge >= sort_from and n_jobs <= SORT_MAX and n_in <= 2:
+                    # the field leaf sorted as seen from this position leaf (see the docstring)
+                    qx = nodes[nd, 0] - cx
+                    qy = nodes[nd, 1] - cy
+                    qz = nodes[nd, 2] - cz
+                    pad = WINDOW if n_jobs <= WINDOW else SORT_MAX
+                    for k in range(pad):
+                        dx = job_geom[0, j_lo + k] - cx
+                        dy = job_geom[1, j_lo + k] - cy
+                        dz = job_geom[2, j_lo + k] - cz
+                        key = 2.0 * (dx * qx + dy * qy + dz * qz) - (dx * dx + dy * dy + dz * dz)
+                        keys[k] = key if k < n_jobs else -np.inf
+                        rank[k] = 0
+                    for i in range(n_jobs):  # rank by key, descending (ties by position)
+                        key = keys[i]
+                        for k in range(pad):
+                            rank[k] += 1 if (key > keys[k]) | ((key == keys[k]) & (i < k)) else 0
+                    for k in range(n_jobs):
+                        r = rank[k]
+                        s_keys[r] = keys[k]
+                        s_w0[r] = job_values[c0, j_lo + k]
+                        s_w1[r] = job_values[c1, j_lo + k]
+                        s_first[r] = job_values[n_values, j_lo + k]
+                        s_last[r] = job_values[n_values + 1, j_lo + k]
+                    for k in range(n_jobs, pad):
+                        s_keys[k] = -np.inf
+                    sum_w0[0] = 0
+                    sum_w1[0] = 0
+                    sum_first[0] = _BIG
+                    sum_last[0] = _SMALL
+                    for k in range(n_jobs):
+                        sum_w0[k + 1] = sum_w0[k] + s_w0[k]
+                        sum_w1[k + 1] = sum_w1[k] + s_w1[k]
+                        sum_first[k + 1] = min(sum_first[k], s_first[k])
+                        sum_last[k + 1] = max(sum_last[k], s_last[k])
+                    # the leaf's fields share their radius; u bounds 2 |p - q| |d_j| by the
+                    # chords of both cells' radii, 2 sin(half) <= 2 half (no sine in the loop)
+                    r2_in = job_geom[3, j_lo]
+                    r2_out = job_geom[4, j_lo]
+                    u = 8.0 * nodes[nd, 3] * f_geom[f, 9] * (1.0 + 1e-6) + 1e-12
+                    n_left = 0
+                    for q in range(n_edge):
+                        p = edge[q]
+                        e2 = edge_e2[q]
+                        t_in = e2 - r2_in + u
+                        t_out = e2 - r2_out - u
+                        k_in = 0
+                        k_out = 0
+                        for k in range(pad):
+                            k_in += 1 if s_keys[k] >= t_in else 0
+                            k_out += 1 if s_keys[k] >= t_out else 0
+                        if k_in != k_out:  # a field neither clear inside nor outside
+                            edge[n_left] = p
+                            n_left += 1
+                            continue
+                        for i in range(n_in):
+                            c = classes[i]
+                            p_acc[0, c, p] += k_in
+                            p_acc[1, c, p] += sum_w0[k_in] if i == 0 else sum_w1[k_in]
+                            p_acc[2, c, p] = min(p_acc[2, c, p], sum_first[k_in])
+                            p_acc[3, c, p] = max(p_acc[3, c, p], sum_last[k_in])
+                    n_edge = n_left
+                for q in range(n_edge):
+                    p = edge[q]
+                    px = points[0, p]
+                    py = points[1, p]
+                    pz = points[2, p]
+                    totals = NO_TOTALS
+                    for lo in range(f_links[f, 2], f_links[f, 3], WINDOW):
+                        n = min(WINDOW, f_links[f, 3] - lo)
+                        totals = window(job_geom, job_values, lo, n, c0, c1, px, py, pz, totals)
+                    count, weight0, weight1, first, last, near = totals
+                    if near:
+                        for j in range(f_links[f, 2], f_links[f, 3]):
+                            dx = job_geom[0, j] - px
+                            dy = job_geom[1, j] - py
+                            dz = job_geom[2, j] - pz
+                            e2 = dx * dx + dy * dy + dz * dz
+                            if job_geom[3, j] < e2 <= job_geom[4, j]:
+                                if n_amb < amb.shape[0]:
+                                    amb[n_amb, 0] = p
+                                    amb[n_amb, 1] = j
+                                n_amb += 1
+                    for m in range(n_in):
+                        c = classes[m]
+                        if m == 0:
+                            w = weight0
+                        elif m == 1:
+                            w = weight1
+                        else:
+                            w = 0
+                            for lo in range(f_links[f, 2], f_links[f, 3], WINDOW):
+                                n = min(WINDOW, f_links[f, 3] - lo)
+                                w += window_weight(job_geom, job_values, lo, n, c, px, py, pz)
+                        p_acc[0, c, p] += count
+                        p_acc[1, c, p] += w
+                        p_acc[2, c, p] = min(p_acc[2, c, p], first)
+                        p_acc[3, c, p] = max(p_acc[3, c, p], last)
+        base = end
     return n_amb

@@ -15,14 +15,16 @@ Each *block* of positions (the largest cells of the position tree holding at mos
 :data:`BLOCK_SIZE`, :func:`walk_blocks`) walks the field tree from its roots, so that its
 positions and totals stay in the cache: a (position cell, field cell) pair wholly inside gets
 the field cell's totals once, one wholly outside is skipped, one crossed by an edge is opened
-(the larger cell is split) until both cells are leaves. There, every position is tested
-against the field leaf's cell in a loop without branches, which the compiler vectorises (the
-outcomes along an edge are too mixed for a branch predictor): one clear inside takes the
-leaf's totals, and one near its edges is tested against the leaf's fields :data:`WINDOW` at a
-time, again without branches; where a position leaf has :data:`SORT_FROM` or more positions
-near a field leaf's edge, the field leaf is sorted once for it by how far each field reaches
-towards it, so that the fields covering such a position are a prefix with known totals, found
-by one comparison per field (measured on Swift's 373k fields: 12 % less time for the walk).
+(the larger cell is split) until both cells are leaves. A block's leaf pairs are then worked
+out leaf by leaf: a position leaf's field leaves are gathered side by side and each position
+meets all of them in loops without branches, which the compiler vectorises (the outcomes along
+an edge are too mixed for a branch predictor): the totals of the field leaves it is clear
+inside are summed and added once, and a bit marks each field leaf near whose edge it lies.
+Those positions are tested against the leaf's fields :data:`WINDOW` at a time, again without
+branches; where a position leaf has :data:`SORT_FROM` or more positions near a field leaf's
+edge, the field leaf is sorted once for it by how far each field reaches towards it, so that
+the fields covering such a position are a prefix with known totals, found by one comparison
+per field (measured on Swift's 373k fields: 12 % less time for the walk).
 The work grows with the length of the field edges, not their area. Blocks hold disjoint
 positions, so threads walking different blocks add into the same totals. Totals per position
 are a count, a summed integer weight, the earliest start and the latest end: cell totals are
@@ -83,6 +85,8 @@ MAX_ROOT_PAIRS = 50_000_000
 #: comparing the sorted keys with all edge positions at once (one key a step, positions in
 #: vector lanes) gained nothing, and summing the unsorted leaf that way took 20-40 % longer.
 SORT_FROM = 4
+#: Leaf pairs a walk call holds before working them out (its buffer and work space: ~1 MB).
+PAIR_ROOM = 16_384
 #: Pairs within a hair of an edge (left to the exact test) a walk call has room for; a call
 #: that finds more makes the walk run again with room for them all. They are rare: ~25 per
 #: 134k survey positions against Swift's 373k fields.
@@ -158,14 +162,15 @@ def _walk(
     parts = itertools.count()  # handed out to the threads as they finish (balanced load)
     walk = _compiled_walk()
     nodes, links, points = tree.packed
+    slots, slot_node = tree.leaf_slots
     f_links = ft.packed[1]
-    max_leaf = int((tree.pos_hi - tree.pos_lo).max(initial=1))
     # the blocks hold disjoint positions and cells: every thread adds into the same totals
     n_acc = _accumulators(tree.n_nodes, n_classes)
     p_acc = _point_accumulators(tree.n_points, n_classes)
 
     def run() -> tuple[IntArray, int]:
         buffer = np.empty((room, 2), dtype=np.int64)
+        pair_slot, pair_f = np.empty((2, PAIR_ROOM), dtype=np.int64)
         found, most = [np.zeros((0, 2), np.int64)], 0
         while (i := next(parts)) < n_parts:
             n = walk(
@@ -182,10 +187,13 @@ def _walk(
                 nodes,
                 links,
                 points,
+                slots,
+                slot_node,
                 n_acc,
                 p_acc,
-                max_leaf,
                 SORT_FROM,
+                pair_slot,
+                pair_f,
                 buffer,
             )
             found.append(buffer[: min(n, room)].copy())

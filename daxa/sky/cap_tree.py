@@ -66,6 +66,19 @@ class SkyTree:
         links = np.column_stack([self.child_lo, self.child_hi, self.pos_lo, self.pos_hi])
         return nodes, links, np.stack([self.x, self.y, self.z])
 
+    @cached_property
+    def leaf_slots(self) -> tuple[IntArray, IntArray]:
+        """The leaves in the order of their points (``slot_node``, one slot each) and per
+        cell the slots of the leaves under it (``slots``: first, end), by which the walk
+        groups a block's leaf pairs by leaf."""
+        leaves = np.flatnonzero(self.child_lo < 0)
+        leaves = leaves[np.argsort(self.pos_lo[leaves], kind="stable")].astype(np.int64)
+        starts = self.pos_lo[leaves]
+        slots = np.empty((self.n_nodes, 2), dtype=np.int64)
+        slots[:, 0] = np.searchsorted(starts, self.pos_lo, side="left")
+        slots[:, 1] = np.searchsorted(starts, self.pos_hi, side="left")
+        return slots, leaves
+
     @property
     def n_points(self) -> int:
         return int(self.x.size)

@@ -114,6 +114,19 @@ def test_edges_poles_ra_zero_and_dense_clusters(sort_from):
     assert got.count[0].max() > 50  # the 60-degree fields do cover a lot
 
 
+def test_a_full_pair_buffer_is_worked_out_mid_block(monkeypatch):
+    """With room for three leaf pairs, a block's pairs are worked out three at a time (a leaf
+    met again after a flush adds to its totals): the totals still equal brute force."""
+    monkeypatch.setattr(cap_cover, "PAIR_ROOM", 3)
+    rng = np.random.default_rng(12)
+    ra, dec = rng.uniform(0, 40, 800), rng.uniform(-20, 20, 800)
+    f_ra, f_dec = rng.uniform(0, 40, 120), rng.uniform(-20, 20, 120)
+    radius = np.stack([rng.choice([0.5, 3.0, 25.0], 120), rng.uniform(0.1, 1.0, 120)])
+    weight, start = rng.integers(0, 10**6, (2, 120)), rng.integers(0, 10**9, 120)
+    got = check(ra, dec, f_ra, f_dec, radius, weight, start, start + 7, threads=1)
+    assert got.count[0].max() > 10
+
+
 def test_pairs_near_edges_beyond_the_walks_room_walk_again(monkeypatch):
     """Positions on field edges make pairs left to the exact test; with room for one only,
     the walk runs again with room for all, and the totals equal brute force."""
