@@ -320,7 +320,7 @@ def settle(
     # a field leaf sorted by key as seen from a position leaf, with its running totals
     keys = np.empty(SORT_MAX)
     rank = np.empty(SORT_MAX, dtype=np.int64)
-    s_keys = np.empty(SORT_MAX)
+    s_keys = np.empty(SORT_MAX + 1)  # one more, -inf, past a full prefix
     s_w0 = np.empty(SORT_MAX, dtype=np.int64)
     s_w1 = np.empty(SORT_MAX, dtype=np.int64)
     s_first = np.empty(SORT_MAX, dtype=np.int64)
@@ -461,7 +461,7 @@ def settle(
                         s_w1[r] = job_values[c1, j_lo + k]
                         s_first[r] = job_values[n_values, j_lo + k]
                         s_last[r] = job_values[n_values + 1, j_lo + k]
-                    for k in range(n_jobs, pad):
+                    for k in range(n_jobs, pad + 1):
                         s_keys[k] = -np.inf
                     sum_w0[0] = 0
                     sum_w1[0] = 0
@@ -484,11 +484,11 @@ def settle(
                         t_in = e2 - r2_in + u
                         t_out = e2 - r2_out - u
                         k_in = 0
-                        k_out = 0
                         for k in range(pad):
                             k_in += 1 if s_keys[k] >= t_in else 0
-                            k_out += 1 if s_keys[k] >= t_out else 0
-                        if k_in != k_out:  # a field neither clear inside nor outside
+                        # sorted keys: the first past the prefix is clear outside, or none is
+                        # (one comparison where a second count cost ~3 % of the walk)
+                        if s_keys[k_in] >= t_out:  # a field neither clear inside nor outside
                             edge[n_left] = p
                             n_left += 1
                             continue

@@ -22,11 +22,11 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 #: A position cell holding at most this many positions is a leaf (its positions are tested in
-#: one loop that vectorises, cheaper per position than a step of the walk, so leaves are large).
-#: Measured on Swift's 373k fields at survey density (sixteen patches of 1e7 uniform positions,
-#: one thread, best of three; runs vary by about 10 %): no size from 48 to 128 beat 64, and 32
-#: and 16 were 15-50 % and 30-80 % slower.
-LEAF_SIZE = 64
+#: loops that vectorise, cheaper per position than a step of the walk, so leaves are large).
+#: Measured on Swift's 373k fields at survey density (a sixteenth of 1e7 uniform positions,
+#: one thread, best of five): 80 and 96 took 2-4 % less time than 64 (INTEGRAL's fields and
+#: Swift by instrument alike), 128 about as long as 64, and 48 and 32 were 25-40 % slower.
+LEAF_SIZE = 96
 #: Padding (degrees) so that a cell called wholly inside or outside a field is so beyond doubt.
 GUARD_DEG = 1e-9
 
