@@ -104,35 +104,45 @@ def chunks_in_flight(client: Any, scheduler: str | None) -> int:
 
 
 def _run_local(tasks: Sequence[Task], shared: dict[str, Any]) -> Iterable[tuple[Task, Any]]:
-    """(task, result) in task order, with at most :func:`local_workers` chunks in flight, so
-    memory holds no more chunks than that however far ahead the workers could run."""
+    """(task, result) in task order, with at most :func:`local_workers` chunks being worked
+    on at once, and as many finished ones at most waiting for an earlier one to finish.
+
+    A worker that finishes takes the next chunk at once, not after every earlier chunk is
+    done: chunks take 0.3-0.7 s each in a coverage summary of 1e7 positions, and a worker
+    waiting for its slower neighbour left a core idle ~6 % of the run. Waiting results are
+    chunks' outputs, not their working memory, which is what the budget is shared by.
+    """
     workers = local_workers(len(tasks))
     if workers == 1:
         for task in tasks:
             yield task, task.func(*task.args, shared)
         return
     from collections import deque
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
     with ThreadPoolExecutor(workers, thread_name_prefix="daxa-chunk") as pool:
         todo = iter(tasks)
-        running: deque[tuple[Task, Any]] = deque()
+        pending: deque[tuple[Task, Any]] = deque()  # in task order, running or finished
         try:
-            for task in todo:
-                running.append((task, pool.submit(task.func, *task.args, shared)))
-                if len(running) == workers:
-                    break
-            while running:
-                task, future = running.popleft()
-                result = future.result()
-                following = next(todo, None)
-                if following is not None:
-                    running.append(
-                        (following, pool.submit(following.func, *following.args, shared))
-                    )
-                yield task, result
+            while True:
+                running = [f for _, f in pending if not f.done()]
+                while len(running) < workers and len(pending) < 2 * workers:
+                    following = next(todo, None)
+                    if following is None:
+                        break
+                    future = pool.submit(following.func, *following.args, shared)
+                    pending.append((following, future))
+                    running.append(future)
+                if not pending:
+                    return
+                task, future = pending[0]
+                if not future.done():
+                    wait(running, return_when=FIRST_COMPLETED)
+                    continue
+                pending.popleft()
+                yield task, future.result()
         finally:
-            for _, future in running:
+            for _, future in pending:
                 future.cancel()
 
 

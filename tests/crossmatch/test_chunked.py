@@ -415,3 +415,35 @@ def test_joined_frames_are_polars_concat_in_one_piece_per_column():
     assert join_frames([b, a], ["name", "ra"]).columns == ["name", "ra"]
     with pytest.raises(pl.exceptions.SchemaError):
         join_frames([a.select("n"), a.select(pl.col("n").cast(pl.Int64))])
+
+
+def test_a_free_worker_takes_the_next_chunk_while_an_earlier_one_runs(monkeypatch):
+    """Chunk 0 can only finish once chunk 2 has started: with two workers, the one that
+    finished chunk 1 must take chunk 2 at once, not wait for chunk 0. Results still come in
+    chunk order, and no more than twice the workers' chunks are ever held."""
+    import threading
+
+    from daxa.crossmatch.execution import _run_local
+    from daxa.crossmatch.tasks import Task
+
+    monkeypatch.setenv("DAXA_LOCAL_WORKERS", "2")
+    started = threading.Event()
+    live, most = [0], [0]
+    lock = threading.Lock()
+
+    def work(i: int, shared: dict) -> tuple[int, np.ndarray]:
+        with lock:
+            live[0] += 1
+            most[0] = max(most[0], live[0])
+        if i == 2:
+            started.set()
+        if i == 0:
+            assert started.wait(30), "chunk 2 never started while chunk 0 ran"
+        with lock:
+            live[0] -= 1
+        return i, np.zeros(0, dtype=np.int64)
+
+    tasks = [Task(work, (i,), 1) for i in range(6)]
+    got = [result[0] for _, result in _run_local(tasks, {})]
+    assert got == list(range(6))
+    assert most[0] <= 2
