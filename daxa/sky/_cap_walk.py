@@ -156,6 +156,7 @@ def walk(
     g_acc = np.empty((4, n_classes, room + 8), dtype=np.int64)
     bits = np.empty(room + 8, dtype=np.uint64)
     e2row = np.empty(room + 8)
+    work = (counts, fields, g_geom, g_acc, bits, e2row)
     n_amb = 0
     for b in range(b_start, b_stop):
         # one block of positions against every field: its positions stay in the cache
@@ -165,100 +166,61 @@ def walk(
             stack[top, 1] = g
             top += 1
         n_pairs = 0
-        while top > 0:
-            # a (position cell, field cell) pair: decide it, or split the larger cell
-            top -= 1
-            nd = stack[top, 0]
-            f = stack[top, 1]
-            d2 = chord2_to(f_geom, f, nodes[nd, 0], nodes[nd, 1], nodes[nd, 2])
-            sr = nodes[nd, 3]
-            cr = nodes[nd, 4]
-            s_out = f_geom[f, 5]
-            c_out = f_geom[f, 6]
-            # wholly outside: centres farther than r_out + both spreads (below 180 deg)
-            if c_out * cr - s_out * sr > 0.0:
-                t = 2.0 * (s_out * cr + c_out * sr)
-                if d2 > t * t:
+        while True:
+            while top > 0 and n_pairs < room:
+                # a (position cell, field cell) pair: decide it, or split the larger cell
+                top -= 1
+                nd = stack[top, 0]
+                f = stack[top, 1]
+                d2 = chord2_to(f_geom, f, nodes[nd, 0], nodes[nd, 1], nodes[nd, 2])
+                sr = nodes[nd, 3]
+                cr = nodes[nd, 4]
+                s_out = f_geom[f, 5]
+                c_out = f_geom[f, 6]
+                # wholly outside: centres farther than r_out + both spreads (below 180 deg)
+                if c_out * cr - s_out * sr > 0.0:
+                    t = 2.0 * (s_out * cr + c_out * sr)
+                    if d2 > t * t:
+                        continue
+                # wholly inside: centres within r_in - both spreads
+                t = f_geom[f, 3] * cr - f_geom[f, 4] * sr
+                if t > 0.0 and d2 <= 4.0 * t * t:
+                    add(n_acc, nd, f_mask[f], f_acc, f)
                     continue
-            # wholly inside: centres within r_in - both spreads
-            t = f_geom[f, 3] * cr - f_geom[f, 4] * sr
-            if t > 0.0 and d2 <= 4.0 * t * t:
-                add(n_acc, nd, f_mask[f], f_acc, f)
-                continue
-            pos_leaf = links[nd, 0] < 0
-            field_leaf = f_links[f, 0] < 0
-            if not pos_leaf and (field_leaf or nodes[nd, 5] >= f_geom[f, 9]):
-                for ch in range(links[nd, 0], links[nd, 1]):
-                    stack[top, 0] = ch
-                    stack[top, 1] = f
-                    top += 1
-                continue
-            if not field_leaf:
-                for ch in range(f_links[f, 0], f_links[f, 1]):
-                    stack[top, 0] = nd
-                    stack[top, 1] = ch
-                    top += 1
-                continue
-            pair_slot[n_pairs] = slots[nd, 0]
-            pair_f[n_pairs] = f
-            n_pairs += 1
-            if n_pairs == room:  # the buffer is full: work its pairs out now
+                pos_leaf = links[nd, 0] < 0
+                field_leaf = f_links[f, 0] < 0
+                if not pos_leaf and (field_leaf or nodes[nd, 5] >= f_geom[f, 9]):
+                    for ch in range(links[nd, 0], links[nd, 1]):
+                        stack[top, 0] = ch
+                        stack[top, 1] = f
+                        top += 1
+                    continue
+                if not field_leaf:
+                    for ch in range(f_links[f, 0], f_links[f, 1]):
+                        stack[top, 0] = nd
+                        stack[top, 1] = ch
+                        top += 1
+                    continue
+                pair_slot[n_pairs] = slots[nd, 0]
+                pair_f[n_pairs] = f
+                n_pairs += 1
+            if n_pairs:  # the buffer is full, or the block is walked
                 n_amb = settle(
                     n_pairs,
                     pair_slot,
                     pair_f,
                     slots[blocks[b], 0],
                     slots[blocks[b], 1],
-                    slot_node,
-                    f_geom,
-                    f_mask,
-                    f_acc,
-                    f_links,
-                    job_geom,
-                    job_values,
-                    links,
-                    nodes,
-                    points,
-                    p_acc,
+                    (slot_node, links, nodes, points, p_acc),
+                    (f_geom, f_mask, f_acc, f_links, job_geom, job_values),
                     sort_from,
                     amb,
                     n_amb,
-                    counts,
-                    fields,
-                    g_geom,
-                    g_acc,
-                    bits,
-                    e2row,
+                    work,
                 )
                 n_pairs = 0
-        if n_pairs:  # the block's pairs
-            n_amb = settle(
-                n_pairs,
-                pair_slot,
-                pair_f,
-                slots[blocks[b], 0],
-                slots[blocks[b], 1],
-                slot_node,
-                f_geom,
-                f_mask,
-                f_acc,
-                f_links,
-                job_geom,
-                job_values,
-                links,
-                nodes,
-                points,
-                p_acc,
-                sort_from,
-                amb,
-                n_amb,
-                counts,
-                fields,
-                g_geom,
-                g_acc,
-                bits,
-                e2row,
-            )
+            if top == 0:
+                break
     return n_amb
 
 
@@ -269,30 +231,17 @@ def settle(
     pair_f,
     s0,
     s1,
-    slot_node,
-    f_geom,
-    f_mask,
-    f_acc,
-    f_links,
-    job_geom,
-    job_values,
-    links,
-    nodes,
-    points,
-    p_acc,
+    positions,
+    fields_,
     sort_from,
     amb,
     n_amb,
-    counts,
-    fields,
-    g_geom,
-    g_acc,
-    bits,
-    e2row,
+    work,
 ):  # pragma: no cover - compiled; covered through cap_totals
     """Work out the leaf pairs ``(pair_slot, pair_f)[:n_pairs]`` of one block (its leaves
     are the slots ``s0:s1``), adding into ``p_acc`` and listing pairs near an edge in
-    ``amb`` from ``n_amb`` on; return the new count. The rest are work space.
+    ``amb`` from ``n_amb`` on; return the new count. ``positions`` and ``fields_`` are the
+    walk's arrays of each side, ``work`` its work space.
 
     The pairs are taken leaf by leaf. A leaf's field leaves are gathered side by side (centre,
     band, totals), and each of its positions meets all of them in loops without branches that
@@ -314,6 +263,9 @@ def settle(
     rest (a few per cent, and every pair within a hair of an edge) take the window test. Both
     give the same totals.
     """
+    slot_node, links, nodes, points, p_acc = positions
+    f_geom, f_mask, f_acc, f_links, job_geom, job_values = fields_
+    counts, fields, g_geom, g_acc, bits, e2row = work
     n_classes = f_acc.shape[1]
     edge = np.empty(GROUP, dtype=np.int64)  # a group's positions near an edge
     edge_e2 = np.empty(GROUP)  # ... and their squared chords to the field leaf's centre
