@@ -2,7 +2,10 @@
 
 Its own module, imported only when a walk runs, so that daxa imports without numba, and so
 that numba's on-disk cache can key the functions on this file (a closure's cache entry never
-matched again: every process compiled the walk anew, ~7 s).
+matched again: every process compiled the walk anew, ~7 s). The traversal (:func:`walk`) and
+the work on its leaf pairs (:func:`settle` and its inlined steps) stay in this one file
+although it is long: numba keys a cached function on its own file only, so a walk cached here
+would keep running an old :func:`settle` edited in another file.
 """
 
 from __future__ import annotations
@@ -269,22 +272,63 @@ def settle(
     n_classes = f_acc.shape[1]
     edge = np.empty(GROUP, dtype=np.int64)  # a group's positions near an edge
     edge_e2 = np.empty(GROUP)  # ... and their squared chords to the field leaf's centre
-    # a field leaf sorted by key as seen from a position leaf, with its running totals
-    keys = np.empty(SORT_MAX)
-    rank = np.empty(SORT_MAX, dtype=np.int64)
-    s_keys = np.empty(SORT_MAX + 1)  # one more, -inf, past a full prefix
-    s_w0 = np.empty(SORT_MAX, dtype=np.int64)
-    s_w1 = np.empty(SORT_MAX, dtype=np.int64)
-    s_first = np.empty(SORT_MAX, dtype=np.int64)
-    s_last = np.empty(SORT_MAX, dtype=np.int64)
-    sum_w0 = np.empty(SORT_MAX + 1, dtype=np.int64)
-    sum_w1 = np.empty(SORT_MAX + 1, dtype=np.int64)
-    sum_first = np.empty(SORT_MAX + 1, dtype=np.int64)
-    sum_last = np.empty(SORT_MAX + 1, dtype=np.int64)
-    n_values = job_values.shape[0] - 2  # rows of job_values: weights per class, start, end
+    # a field leaf as seen from a position leaf: keys, ranks, sorted keys, order, running totals
+    scratch = (
+        np.empty(SORT_MAX),
+        np.empty(SORT_MAX, dtype=np.int64),
+        np.empty(SORT_MAX + 1),  # one more, -inf, past a full prefix
+        np.empty(SORT_MAX, dtype=np.int64),
+        np.empty((4, SORT_MAX + 1), dtype=np.int64),
+    )
     classes = np.zeros(max(n_classes, 2), dtype=np.int64)  # the classes a cell counts in
     present = np.zeros(max(n_classes, 1), dtype=np.int64)  # ... and those a leaf meets
-    # the pairs by leaf: a counting sort over the block's slots
+    by_leaf(n_pairs, pair_slot, pair_f, s0, s1, counts, fields)
+    base = 0
+    for s in range(s1 - s0):
+        end = counts[s]
+        n_f = end - base
+        if n_f == 0:
+            continue
+        nd = slot_node[s0 + s]
+        n_pad, n_cls = gather(fields, base, n_f, f_geom, f_mask, f_acc, present, g_geom, g_acc)
+        p_end = links[nd, 3]
+        for g_lo in range(max(links[nd, 2], 0), p_end, GROUP):
+            meet(points, g_lo, min(GROUP, p_end - g_lo), n_pad, n_cls, present, work, p_acc)
+            # each field leaf against the group's positions in its band
+            for fk in range(n_f):
+                near_bits = bits[fk]
+                if near_bits == np.uint64(0):
+                    continue
+                f = fields[base + fk]
+                n_edge = 0
+                while near_bits != np.uint64(0):
+                    p = g_lo + lowest_bit(near_bits)
+                    near_bits &= near_bits - np.uint64(1)
+                    edge[n_edge] = p
+                    edge_e2[n_edge] = chord2_from(
+                        points, p, g_geom[0, fk], g_geom[1, fk], g_geom[2, fk]
+                    )
+                    n_edge += 1
+                n_in = 0
+                for c in range(n_classes):
+                    if (f_mask[f] >> c) & 1:
+                        classes[n_in] = c
+                        n_in += 1
+                if n_edge >= sort_from and f_links[f, 3] - f_links[f, 2] <= SORT_MAX and n_in <= 2:
+                    n_edge = decide_by_prefix(
+                        nd, f, n_edge, edge, edge_e2, classes, n_in, nodes, p_acc, fields_, scratch
+                    )
+                n_amb = decide_by_windows(
+                    f, n_edge, edge, classes, n_in, points, p_acc, fields_, amb, n_amb
+                )
+        base = end
+    return n_amb
+
+
+@njit(nogil=True, inline="always")
+def by_leaf(n_pairs, pair_slot, pair_f, s0, s1, counts, fields):
+    """The pairs' field leaves grouped by position leaf (a counting sort over the block's
+    slots ``s0:s1``): slot ``s``'s field leaves end at ``counts[s]`` in ``fields``."""
     n_slots = s1 - s0
     for s in range(n_slots + 1):
         counts[s] = 0
@@ -296,196 +340,197 @@ def settle(
         s = pair_slot[i] - s0
         fields[counts[s]] = pair_f[i]
         counts[s] += 1
-    base = 0
-    for s in range(n_slots):
-        end = counts[s]
-        n_f = end - base
-        if n_f == 0:
-            continue
-        nd = slot_node[s0 + s]
-        # the leaf's field leaves side by side, padded to whole vectors with fields that
-        # hold no position; totals per class the leaf meets (neutral where a field is not in it)
-        n_pad = (n_f + 7) & -8
-        all_mask = 0
-        for k in range(n_f):
-            all_mask |= f_mask[fields[base + k]]
-        n_cls = 0
-        for c in range(n_classes):
-            if (all_mask >> c) & 1:
-                present[n_cls] = c
-                n_cls += 1
+
+
+@njit(nogil=True, inline="always")
+def gather(fields, base, n_f, f_geom, f_mask, f_acc, present, g_geom, g_acc):
+    """A leaf's ``n_f`` field leaves (``fields[base:]``) side by side in ``g_geom`` (centre,
+    band) and ``g_acc`` (totals per class the leaf meets, listed in ``present``; neutral where
+    a field leaf does not count in the class), padded to whole vectors with field leaves that
+    hold no position. Returns the padded length and the number of classes."""
+    n_classes = f_acc.shape[1]
+    n_pad = (n_f + 7) & -8
+    all_mask = 0
+    for k in range(n_f):
+        all_mask |= f_mask[fields[base + k]]
+    n_cls = 0
+    for c in range(n_classes):
+        if (all_mask >> c) & 1:
+            present[n_cls] = c
+            n_cls += 1
+    for k in range(n_pad):
+        f = fields[base + min(k, n_f - 1)]
+        real = k < n_f
+        g_geom[0, k] = f_geom[f, 0]
+        g_geom[1, k] = f_geom[f, 1]
+        g_geom[2, k] = f_geom[f, 2]
+        g_geom[3, k] = f_geom[f, 7] if real else -1.0
+        g_geom[4, k] = f_geom[f, 8] if real else -1.0
+        for ci in range(n_cls):
+            c = present[ci]
+            member = real and (f_mask[f] >> c) & 1 == 1
+            g_acc[0, ci, k] = f_acc[f, c, 0] if member else 0
+            g_acc[1, ci, k] = f_acc[f, c, 1] if member else 0
+            g_acc[2, ci, k] = f_acc[f, c, 2] if member else _BIG
+            g_acc[3, ci, k] = f_acc[f, c, 3] if member else _SMALL
+    return n_pad, n_cls
+
+
+@njit(nogil=True, inline="always")
+def meet(points, g_lo, m, n_pad, n_cls, present, work, p_acc):
+    """Positions ``g_lo:g_lo + m`` against all the gathered field leaves, in loops without
+    branches that vectorise: each adds the totals of those it is clear inside, once, and sets
+    its bit in ``bits[k]`` for each field leaf ``k`` near whose edge it lies."""
+    g_geom, g_acc, bits, e2row = work[2], work[3], work[4], work[5]
+    for k in range(n_pad):
+        bits[k] = np.uint64(0)
+    for j in range(m):
+        p = g_lo + j
+        px = points[0, p]
+        py = points[1, p]
+        pz = points[2, p]
+        bit = np.uint64(1) << np.uint64(j)
         for k in range(n_pad):
-            f = fields[base + min(k, n_f - 1)]
-            real = k < n_f
-            g_geom[0, k] = f_geom[f, 0]
-            g_geom[1, k] = f_geom[f, 1]
-            g_geom[2, k] = f_geom[f, 2]
-            g_geom[3, k] = f_geom[f, 7] if real else -1.0
-            g_geom[4, k] = f_geom[f, 8] if real else -1.0
-            for ci in range(n_cls):
-                c = present[ci]
-                member = real and (f_mask[f] >> c) & 1 == 1
-                g_acc[0, ci, k] = f_acc[f, c, 0] if member else 0
-                g_acc[1, ci, k] = f_acc[f, c, 1] if member else 0
-                g_acc[2, ci, k] = f_acc[f, c, 2] if member else _BIG
-                g_acc[3, ci, k] = f_acc[f, c, 3] if member else _SMALL
-        p_end = links[nd, 3]
-        for g_lo in range(max(links[nd, 2], 0), p_end, GROUP):
+            dx = g_geom[0, k] - px
+            dy = g_geom[1, k] - py
+            dz = g_geom[2, k] - pz
+            e2 = dx * dx + dy * dy + dz * dz
+            e2row[k] = e2
+            near = (e2 > g_geom[3, k]) & (e2 <= g_geom[4, k])
+            bits[k] |= bit if near else np.uint64(0)
+        for ci in range(n_cls):
+            count = 0
+            weight = 0
+            first = _BIG
+            last = _SMALL
             for k in range(n_pad):
-                bits[k] = np.uint64(0)
-            for j in range(min(GROUP, p_end - g_lo)):
-                p = g_lo + j
-                px = points[0, p]
-                py = points[1, p]
-                pz = points[2, p]
-                bit = np.uint64(1) << np.uint64(j)
-                for k in range(n_pad):
-                    dx = g_geom[0, k] - px
-                    dy = g_geom[1, k] - py
-                    dz = g_geom[2, k] - pz
-                    e2 = dx * dx + dy * dy + dz * dz
-                    e2row[k] = e2
-                    near = (e2 > g_geom[3, k]) & (e2 <= g_geom[4, k])
-                    bits[k] |= bit if near else np.uint64(0)
-                for ci in range(n_cls):
-                    count = 0
-                    weight = 0
-                    first = _BIG
-                    last = _SMALL
-                    for k in range(n_pad):
-                        inside = e2row[k] <= g_geom[3, k]
-                        count += g_acc[0, ci, k] if inside else 0
-                        weight += g_acc[1, ci, k] if inside else 0
-                        first = min(first, g_acc[2, ci, k] if inside else _BIG)
-                        last = max(last, g_acc[3, ci, k] if inside else _SMALL)
-                    c = present[ci]
-                    p_acc[0, c, p] += count
-                    p_acc[1, c, p] += weight
-                    p_acc[2, c, p] = min(p_acc[2, c, p], first)
-                    p_acc[3, c, p] = max(p_acc[3, c, p], last)
-            # each field leaf against the group's positions in its band
-            for fk in range(n_f):
-                near_bits = bits[fk]
-                if near_bits == np.uint64(0):
-                    continue
-                f = fields[base + fk]
-                cx = g_geom[0, fk]
-                cy = g_geom[1, fk]
-                cz = g_geom[2, fk]
-                n_edge = 0
-                while near_bits != np.uint64(0):
-                    p = g_lo + lowest_bit(near_bits)
-                    near_bits &= near_bits - np.uint64(1)
-                    edge[n_edge] = p
-                    edge_e2[n_edge] = chord2_from(points, p, cx, cy, cz)
-                    n_edge += 1
-                mask = f_mask[f]
-                n_in = 0
-                for c in range(n_classes):
-                    if (mask >> c) & 1:
-                        classes[n_in] = c
-                        n_in += 1
-                c0 = classes[0]
-                c1 = classes[1] if n_in > 1 else c0
-                j_lo = max(f_links[f, 2], 0)
-                n_jobs = f_links[f, 3] - j_lo
-                if n_edge >= sort_from and n_jobs <= SORT_MAX and n_in <= 2:
-                    # the field leaf sorted as seen from this position leaf (see the docstring)
-                    qx = nodes[nd, 0] - cx
-                    qy = nodes[nd, 1] - cy
-                    qz = nodes[nd, 2] - cz
-                    pad = WINDOW if n_jobs <= WINDOW else SORT_MAX
-                    for k in range(pad):
-                        dx = job_geom[0, j_lo + k] - cx
-                        dy = job_geom[1, j_lo + k] - cy
-                        dz = job_geom[2, j_lo + k] - cz
-                        key = 2.0 * (dx * qx + dy * qy + dz * qz) - (dx * dx + dy * dy + dz * dz)
-                        keys[k] = key if k < n_jobs else -np.inf
-                        rank[k] = 0
-                    for i in range(n_jobs):  # rank by key, descending (ties by position)
-                        key = keys[i]
-                        for k in range(pad):
-                            rank[k] += 1 if (key > keys[k]) | ((key == keys[k]) & (i < k)) else 0
-                    for k in range(n_jobs):
-                        r = rank[k]
-                        s_keys[r] = keys[k]
-                        s_w0[r] = job_values[c0, j_lo + k]
-                        s_w1[r] = job_values[c1, j_lo + k]
-                        s_first[r] = job_values[n_values, j_lo + k]
-                        s_last[r] = job_values[n_values + 1, j_lo + k]
-                    for k in range(n_jobs, pad + 1):
-                        s_keys[k] = -np.inf
-                    sum_w0[0] = 0
-                    sum_w1[0] = 0
-                    sum_first[0] = _BIG
-                    sum_last[0] = _SMALL
-                    for k in range(n_jobs):
-                        sum_w0[k + 1] = sum_w0[k] + s_w0[k]
-                        sum_w1[k + 1] = sum_w1[k] + s_w1[k]
-                        sum_first[k + 1] = min(sum_first[k], s_first[k])
-                        sum_last[k + 1] = max(sum_last[k], s_last[k])
-                    # the leaf's fields share their radius; u bounds 2 |p - q| |d_j| by the
-                    # chords of both cells' radii, 2 sin(half) <= 2 half (no sine in the loop)
-                    r2_in = job_geom[3, j_lo]
-                    r2_out = job_geom[4, j_lo]
-                    u = 8.0 * nodes[nd, 3] * f_geom[f, 9] * (1.0 + 1e-6) + 1e-12
-                    n_left = 0
-                    for q in range(n_edge):
-                        p = edge[q]
-                        e2 = edge_e2[q]
-                        t_in = e2 - r2_in + u
-                        t_out = e2 - r2_out - u
-                        k_in = 0
-                        for k in range(pad):
-                            k_in += 1 if s_keys[k] >= t_in else 0
-                        # sorted keys: the first past the prefix is clear outside, or none is
-                        # (one comparison where a second count cost ~3 % of the walk)
-                        if s_keys[k_in] >= t_out:  # a field neither clear inside nor outside
-                            edge[n_left] = p
-                            n_left += 1
-                            continue
-                        for i in range(n_in):
-                            c = classes[i]
-                            p_acc[0, c, p] += k_in
-                            p_acc[1, c, p] += sum_w0[k_in] if i == 0 else sum_w1[k_in]
-                            p_acc[2, c, p] = min(p_acc[2, c, p], sum_first[k_in])
-                            p_acc[3, c, p] = max(p_acc[3, c, p], sum_last[k_in])
-                    n_edge = n_left
-                for q in range(n_edge):
-                    p = edge[q]
-                    px = points[0, p]
-                    py = points[1, p]
-                    pz = points[2, p]
-                    totals = NO_TOTALS
-                    for lo in range(f_links[f, 2], f_links[f, 3], WINDOW):
-                        n = min(WINDOW, f_links[f, 3] - lo)
-                        totals = window(job_geom, job_values, lo, n, c0, c1, px, py, pz, totals)
-                    count, weight0, weight1, first, last, near = totals
-                    if near:
-                        for j in range(f_links[f, 2], f_links[f, 3]):
-                            dx = job_geom[0, j] - px
-                            dy = job_geom[1, j] - py
-                            dz = job_geom[2, j] - pz
-                            e2 = dx * dx + dy * dy + dz * dz
-                            if job_geom[3, j] < e2 <= job_geom[4, j]:
-                                if n_amb < amb.shape[0]:
-                                    amb[n_amb, 0] = p
-                                    amb[n_amb, 1] = j
-                                n_amb += 1
-                    for m in range(n_in):
-                        c = classes[m]
-                        if m == 0:
-                            w = weight0
-                        elif m == 1:
-                            w = weight1
-                        else:
-                            w = 0
-                            for lo in range(f_links[f, 2], f_links[f, 3], WINDOW):
-                                n = min(WINDOW, f_links[f, 3] - lo)
-                                w += window_weight(job_geom, job_values, lo, n, c, px, py, pz)
-                        p_acc[0, c, p] += count
-                        p_acc[1, c, p] += w
-                        p_acc[2, c, p] = min(p_acc[2, c, p], first)
-                        p_acc[3, c, p] = max(p_acc[3, c, p], last)
-        base = end
+                inside = e2row[k] <= g_geom[3, k]
+                count += g_acc[0, ci, k] if inside else 0
+                weight += g_acc[1, ci, k] if inside else 0
+                first = min(first, g_acc[2, ci, k] if inside else _BIG)
+                last = max(last, g_acc[3, ci, k] if inside else _SMALL)
+            c = present[ci]
+            p_acc[0, c, p] += count
+            p_acc[1, c, p] += weight
+            p_acc[2, c, p] = min(p_acc[2, c, p], first)
+            p_acc[3, c, p] = max(p_acc[3, c, p], last)
+
+
+@njit(nogil=True, inline="always")
+def decide_by_prefix(nd, f, n_edge, edge, edge_e2, classes, n_in, nodes, p_acc, fields_, scratch):
+    """Decide the ``n_edge`` positions ``edge`` of leaf ``nd`` near field leaf ``f``'s edge by
+    the prefix of its fields sorted as seen from the leaf (see :func:`settle`); the undecided
+    ones are left at the front of ``edge``, and their number returned."""
+    f_geom, f_mask, f_acc, f_links, job_geom, job_values = fields_
+    keys, rank, s_keys, order, sums = scratch
+    n_values = job_values.shape[0] - 2  # rows of job_values: weights per class, start, end
+    c0 = classes[0]
+    c1 = classes[1] if n_in > 1 else c0
+    j_lo = max(f_links[f, 2], 0)
+    n_jobs = f_links[f, 3] - j_lo
+    cx = f_geom[f, 0]
+    cy = f_geom[f, 1]
+    cz = f_geom[f, 2]
+    qx = nodes[nd, 0] - cx
+    qy = nodes[nd, 1] - cy
+    qz = nodes[nd, 2] - cz
+    pad = WINDOW if n_jobs <= WINDOW else SORT_MAX
+    for k in range(pad):
+        dx = job_geom[0, j_lo + k] - cx
+        dy = job_geom[1, j_lo + k] - cy
+        dz = job_geom[2, j_lo + k] - cz
+        key = 2.0 * (dx * qx + dy * qy + dz * qz) - (dx * dx + dy * dy + dz * dz)
+        keys[k] = key if k < n_jobs else -np.inf
+        rank[k] = 0
+    for i in range(n_jobs):  # rank by key, descending (ties by position)
+        key = keys[i]
+        for k in range(pad):
+            rank[k] += 1 if (key > keys[k]) | ((key == keys[k]) & (i < k)) else 0
+    for k in range(n_jobs):
+        s_keys[rank[k]] = keys[k]
+        order[rank[k]] = j_lo + k
+    for k in range(n_jobs, pad + 1):
+        s_keys[k] = -np.inf
+    # running totals of the sorted fields: weights in both classes, earliest start, latest end
+    sums[0, 0] = 0
+    sums[1, 0] = 0
+    sums[2, 0] = _BIG
+    sums[3, 0] = _SMALL
+    for k in range(n_jobs):
+        j = order[k]
+        sums[0, k + 1] = sums[0, k] + job_values[c0, j]
+        sums[1, k + 1] = sums[1, k] + job_values[c1, j]
+        sums[2, k + 1] = min(sums[2, k], job_values[n_values, j])
+        sums[3, k + 1] = max(sums[3, k], job_values[n_values + 1, j])
+    # the leaf's fields share their radius; u bounds 2 |p - q| |d_j| by the chords of both
+    # cells' radii, 2 sin(half) <= 2 half (no sine in the loop)
+    r2_in = job_geom[3, j_lo]
+    r2_out = job_geom[4, j_lo]
+    u = 8.0 * nodes[nd, 3] * f_geom[f, 9] * (1.0 + 1e-6) + 1e-12
+    n_left = 0
+    for q in range(n_edge):
+        p = edge[q]
+        t_in = edge_e2[q] - r2_in + u
+        k_in = 0
+        for k in range(pad):
+            k_in += 1 if s_keys[k] >= t_in else 0
+        # sorted keys: the first past the prefix is clear outside, or none is (one comparison
+        # where a second count cost ~3 % of the walk)
+        if s_keys[k_in] >= edge_e2[q] - r2_out - u:  # a field neither clear inside nor out
+            edge[n_left] = p
+            n_left += 1
+            continue
+        for i in range(n_in):
+            c = classes[i]
+            p_acc[0, c, p] += k_in
+            p_acc[1, c, p] += sums[0, k_in] if i == 0 else sums[1, k_in]
+            p_acc[2, c, p] = min(p_acc[2, c, p], sums[2, k_in])
+            p_acc[3, c, p] = max(p_acc[3, c, p], sums[3, k_in])
+    return n_left
+
+
+@njit(nogil=True, inline="always")
+def decide_by_windows(f, n_edge, edge, classes, n_in, points, p_acc, fields_, amb, n_amb):
+    """Decide the ``n_edge`` positions ``edge`` against field leaf ``f``'s fields a window at
+    a time; pairs within a hair of an edge go into ``amb`` (see :func:`walk`). Returns the new
+    count of those."""
+    f_geom, f_mask, f_acc, f_links, job_geom, job_values = fields_
+    c0 = classes[0]
+    c1 = classes[1] if n_in > 1 else c0
+    for q in range(n_edge):
+        p = edge[q]
+        px = points[0, p]
+        py = points[1, p]
+        pz = points[2, p]
+        totals = NO_TOTALS
+        for lo in range(f_links[f, 2], f_links[f, 3], WINDOW):
+            n = min(WINDOW, f_links[f, 3] - lo)
+            totals = window(job_geom, job_values, lo, n, c0, c1, px, py, pz, totals)
+        count, weight0, weight1, first, last, near = totals
+        if near:
+            for j in range(f_links[f, 2], f_links[f, 3]):
+                dx = job_geom[0, j] - px
+                dy = job_geom[1, j] - py
+                dz = job_geom[2, j] - pz
+                e2 = dx * dx + dy * dy + dz * dz
+                if job_geom[3, j] < e2 <= job_geom[4, j]:
+                    if n_amb < amb.shape[0]:
+                        amb[n_amb, 0] = p
+                        amb[n_amb, 1] = j
+                    n_amb += 1
+        for m in range(n_in):
+            c = classes[m]
+            if m == 0:
+                w = weight0
+            elif m == 1:
+                w = weight1
+            else:
+                w = 0
+                for lo in range(f_links[f, 2], f_links[f, 3], WINDOW):
+                    n = min(WINDOW, f_links[f, 3] - lo)
+                    w += window_weight(job_geom, job_values, lo, n, c, px, py, pz)
+            p_acc[0, c, p] += count
+            p_acc[1, c, p] += w
+            p_acc[2, c, p] = min(p_acc[2, c, p], first)
+            p_acc[3, c, p] = max(p_acc[3, c, p], last)
     return n_amb

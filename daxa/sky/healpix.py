@@ -1,6 +1,6 @@
 """HEALPix (NESTED) indices of positions; order 29 is the stored ``_healpix_29`` column.
 
-cdshealpix (the optional ``fast`` extra) is used when installed: it indexes a million positions
+cdshealpix (a dependency of daxa) is used when it imports: it indexes a million positions
 several times faster than astropy-healpix, which remains the fallback. The two agree except for
 about one position in a million lying within rounding of an order-29 cell edge.
 
@@ -89,6 +89,7 @@ def _index_blocks(
 ) -> npt.NDArray[np.int64]:
     """cdshealpix's compiled indexing, :data:`BLOCK` positions a call into one output (its
     threads share each block); longitudes wrapped to [0, 360) as ``Longitude`` would."""
+    assert _compiled is not None
     out = np.empty(ra.size, dtype=np.uint64)
     m = min(BLOCK, ra.size)
     lon, lat, dx, dy = np.empty(m), np.empty(m), np.empty(m), np.empty(m)
@@ -98,7 +99,6 @@ def _index_blocks(
         np.mod(ra[a : a + k], 360.0, out=lon[:k])
         np.radians(lon[:k], out=lon[:k])
         np.radians(dec[a : a + k], out=lat[:k])
-        assert _compiled is not None
         _compiled(depth[:k], lon[:k], lat[:k], out[a : a + k], dx[:k], dy[:k], np.uint16(0))
     return out.view(np.int64)
 
